@@ -1,0 +1,34 @@
+"""The application context: settings, database and archive, built once per command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from casefile.archive import Archive
+from casefile.config import Settings, load_settings, resolve_config_path
+from casefile.db.engine import make_engine, session_factory
+
+
+@dataclass
+class App:
+    settings: Settings
+
+    @classmethod
+    def from_config(cls, path: str | None) -> App:
+        return cls(load_settings(resolve_config_path(path)))
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database.url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    @cached_property
+    def archive(self) -> Archive:
+        return Archive(self.settings.storage.path)

@@ -1,0 +1,316 @@
+"""`casefile`: the staff's command line over the register. A thin layer over casefile.register
+and casefile.queries; every data command takes --json."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+
+from casefile.app import App
+from casefile.cli_support import (
+    Failure,
+    clip,
+    config_option,
+    current_actor,
+    json_option,
+    one_line_errors,
+    print_json,
+    render_table,
+)
+from casefile.i18n import t
+
+
+def _app(ctx: click.Context) -> App:
+    app = ctx.obj
+    if app is None:
+        app = ctx.obj = App.from_config(ctx.meta.get("config_path"))
+    return app  # type: ignore[no-any-return]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@config_option
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """casefile – diariet: ärenden och handlingar (the register: cases and documents)."""
+    ctx.meta["config_path"] = config_path
+
+
+@cli.command()
+@json_option
+@click.pass_context
+@one_line_errors
+def init(ctx: click.Context, as_json: bool) -> None:
+    """Create or upgrade the database (safe to run again).
+
+    Example: casefile init
+    """
+    from casefile.db.migrate import upgrade
+
+    app = _app(ctx)
+    before, after = upgrade(app.engine)
+    if as_json:
+        print_json(
+            {"database": app.engine.url.render_as_string(), "before": before, "after": after}
+        )
+    elif before == after:
+        click.echo(f"Databasen är redan aktuell (version {after}).")
+    else:
+        click.echo(f"Databasen är uppgraderad från {before or 'tom'} till version {after}.")
+
+
+def _parse_date(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} är inget datum (ÅÅÅÅ-MM-DD)", param_hint=name
+        ) from None
+
+
+def _doc_rows(docs: list[dict[str, Any]]) -> list[list[str]]:
+    return [
+        [
+            d["diarienummer"],
+            d["received_date"],
+            d["kind"],
+            clip(d["title"], 28),
+            clip(d["organisation"], 28),
+            t("yes") if d["submitter_signed"] else t("no"),
+            d["signature"] or "",
+            t(d["status"]),
+        ]
+        for d in docs
+    ]
+
+
+_DOC_HEADERS = [
+    "diarienummer",
+    "received",
+    "kind",
+    "title",
+    "organisation",
+    "submitter_signed",
+    "signature",
+    "status",
+]
+
+
+@cli.command("list")
+@click.option("--case", "case_ref", metavar="REF", help="Only this case's documents.")
+@click.option("--status", help="registered | incomplete | completed | cancelled")
+@click.option("--since", metavar="DATE", help="Received on or after this date (YYYY-MM-DD).")
+@click.option("--unsigned", is_flag=True, help="Not yet signed by an officer.")
+@click.option("--problems", is_flag=True, help="Reports with findings (unsigned, missing fields).")
+@click.option("--limit", default=50, show_default=True, help="At most this many (0: all).")
+@json_option
+@click.pass_context
+@one_line_errors
+def list_(
+    ctx: click.Context,
+    case_ref: str | None,
+    status: str | None,
+    since: str | None,
+    unsigned: bool,
+    problems: bool,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Registered documents, newest first.
+
+    Example: casefile list --unsigned --since 2026-01-01
+    """
+    from casefile.queries import DocumentFilter, list_documents
+    from casefile.register import find_case
+
+    app = _app(ctx)
+    with app.sessions() as session:
+        case = find_case(session, app.settings, case_ref) if case_ref else None
+        flt = DocumentFilter(
+            case=case,
+            status=status,
+            since=_parse_date(since, "--since"),
+            unsigned=unsigned,
+            problems=problems,
+            limit=limit or None,
+        )
+        docs = list_documents(session, flt)
+    if as_json:
+        print_json(docs)
+    elif not docs:
+        click.echo(t("none"))
+    else:
+        click.echo(render_table([t(h) for h in _DOC_HEADERS], _doc_rows(docs)))
+
+
+@cli.command()
+@click.argument("ref")
+@json_option
+@click.pass_context
+@one_line_errors
+def show(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """A case with all its documents. REF: a case (SFG 26-01) or document (SFG 26-01.02).
+
+    Example: casefile show "SFG 26-01"
+    """
+    from casefile.queries import case_json
+    from casefile.register import find_case
+
+    app = _app(ctx)
+    with app.sessions() as session:
+        data = case_json(session, find_case(session, app.settings, ref))
+    if as_json:
+        print_json(data)
+        return
+    click.echo(f"{t('case')} {data['case']}: {data['title']} – {data['organisation']}")
+    click.echo(f"{t('status')}: {t(data['status'])}   {t('due')}: {data['due_date'] or '–'}")
+    click.echo("")
+    click.echo(render_table([t(h) for h in _DOC_HEADERS], _doc_rows(data["documents"])))
+    for d in data["documents"]:
+        for f in d["findings"]:
+            click.echo(f"  {d['diarienummer']}: {f['message']}")
+    click.echo("")
+    click.echo(f"{t('events')}:")
+    for e in data["events"]:
+        what = e["document"] or data["case"]
+        click.echo(f"  {e['at'][:19].replace('T', ' ')}  {e['actor']:<10} {e['action']:<22} {what}")
+
+
+def _staff_act(ctx: click.Context, act: Any) -> Any:
+    app = _app(ctx)
+    with app.sessions() as session, session.begin():
+        return act(app, session)
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--by", "initials", required=True, metavar="INITIALS", help="Your initials.")
+@json_option
+@click.pass_context
+@one_line_errors
+def sign(ctx: click.Context, ref: str, initials: str, as_json: bool) -> None:
+    """Sign a registered document as the responsible officer.
+
+    Example: casefile sign "SFG 26-01.02" --by AKH
+    """
+    from casefile.register import sign_document
+
+    number, who = _staff_act(
+        ctx,
+        lambda app, s: (lambda d: (d.diarienummer, d.signature))(
+            sign_document(s, app.settings, ref, initials)
+        ),
+    )
+    if as_json:
+        print_json({"diarienummer": number, "signature": who})
+    else:
+        click.echo(f"{number} signerat av {who}.")
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--reason", required=True, help="Why the registration is cancelled.")
+@click.option("--by", "actor", metavar="INITIALS", help="Who cancels (default: $CASEFILE_USER).")
+@click.pass_context
+@one_line_errors
+def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None) -> None:
+    """Cancel (makulera) a registration made in error. The number is kept, never reused.
+
+    Example: casefile cancel "SFG 26-01.03" --reason "Dubblett av SFG 26-01.02"
+    """
+    from casefile.register import cancel_document
+
+    number = _staff_act(
+        ctx,
+        lambda app, s: (
+            cancel_document(s, app.settings, ref, reason, current_actor(actor)).diarienummer
+        ),
+    )
+    click.echo(f"{number} är makulerat.")
+
+
+@cli.command()
+@click.argument("ref")
+@click.argument("text")
+@click.option("--by", "actor", metavar="INITIALS", help="Who writes (default: $CASEFILE_USER).")
+@click.pass_context
+@one_line_errors
+def note(ctx: click.Context, ref: str, text: str, actor: str | None) -> None:
+    """Add a note to a case or document's history.
+
+    Example: casefile note "SFG 26-01" "Ringde kontaktpersonen om underskrift"
+    """
+    from casefile.register import add_note
+
+    _staff_act(ctx, lambda app, s: add_note(s, app.settings, ref, text, current_actor(actor)))
+    click.echo("Anteckningen är sparad.")
+
+
+@cli.command()
+@click.argument("ref")
+@click.argument("date")
+@click.option("--by", "actor", metavar="INITIALS", help="Who sets it (default: $CASEFILE_USER).")
+@click.pass_context
+@one_line_errors
+def due(ctx: click.Context, ref: str, date: str, actor: str | None) -> None:
+    """Set the date a case's report is due (bevakningsdatum).
+
+    Example: casefile due "SFG 26-01" 2026-12-31
+    """
+    from casefile.register import set_due_date
+
+    when = _parse_date(date, "DATE")
+    assert when is not None
+    number = _staff_act(
+        ctx, lambda app, s: set_due_date(s, app.settings, ref, when, current_actor(actor)).number
+    )
+    click.echo(f"{number}: bevakningsdatum {when.isoformat()}.")
+
+
+@cli.command()
+@click.option("--all", "include_handled", is_flag=True, help="Also mail that was handled.")
+@json_option
+@click.pass_context
+@one_line_errors
+def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
+    """Mail that needs a person: no report found, or an attachment that could not be read.
+
+    Example: casefile inbox
+    """
+    from casefile.queries import inbox_json
+
+    app = _app(ctx)
+    with app.sessions() as session:
+        items = inbox_json(session, include_handled)
+    if as_json:
+        print_json(items)
+        return
+    click.echo(f"{t('mail')}: {len(items)}")
+    rows = []
+    for m in items:
+        reason = m["reason"] or "; ".join(a["error"] for a in m["attachments"] if a["error"])
+        rows.append(
+            [
+                str(m["id"]),
+                m["internal_date"][:10],
+                clip(m["sender"], 30),
+                clip(m["subject"], 30),
+                t(m["state"]),
+                clip(reason, 60),
+            ]
+        )
+    if rows:
+        click.echo(
+            render_table(["Id", t("received"), t("sender"), "Ämne", t("state"), t("reason")], rows)
+        )
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="casefile", standalone_mode=True)
+    except Failure as exc:  # pragma: no cover - click handles it in standalone mode
+        exc.show()
+        raise SystemExit(1) from None
