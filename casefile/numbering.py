@@ -9,6 +9,7 @@ rolls back its counter, so series stay gapless.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 
 from sqlalchemy import Integer, column, literal_column, table
@@ -66,8 +67,6 @@ def _pattern(fmt: str, settings: RegistrySettings) -> str:
 
 
 def _formatter_parse(fmt: str) -> list[tuple[str, str | None, str | None, str | None]]:
-    import string
-
     return list(string.Formatter().parse(fmt))
 
 
@@ -100,8 +99,8 @@ def next_serial(session: Session, name: str) -> int:
     """Increment the named counter and return its new value, in the caller's transaction."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(_counters).values(name=name, value=1)
-    stmt = stmt.on_conflict_do_update(
+    upsert = insert(_counters).values(name=name, value=1)
+    stmt = upsert.on_conflict_do_update(
         index_elements=["name"], set_={"value": literal_column("counters.value") + 1}
     ).returning(_counters.c.value)
     value = session.execute(stmt).scalar_one()

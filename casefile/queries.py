@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from casefile.db.models import Attachment, Case, Document, Event, SourceMessage
@@ -47,7 +47,8 @@ def document_json(doc: Document, case_number: str) -> dict[str, Any]:
     }
 
 
-def _document_query(flt: DocumentFilter) -> Select[tuple[Document, str]]:
+def _document_query(flt: DocumentFilter) -> Any:
+    # Typed as Any: Select's type parameters differ between SQLAlchemy 2.0 and 2.1.
     stmt = select(Document, Case.number).join(Case, Document.case_id == Case.id)
     if flt.case is not None:
         stmt = stmt.where(Document.case_id == flt.case.id)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from casefile.config import Settings
@@ -94,11 +94,24 @@ def open_case(
     return case
 
 
+# Any constant: the key of the PostgreSQL advisory lock that serialises case matching.
+_REGISTER_LOCK_KEY = 0x43415345
+
+
+def _serialise_registrations(session: Session) -> None:
+    """Matching reads the open cases, then maybe opens one: two registrations of the same insats
+    at once must not both open a case. SQLite's BEGIN IMMEDIATE already serialises writers; on
+    PostgreSQL a transaction-scoped advisory lock does (released at commit or rollback)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REGISTER_LOCK_KEY})
+
+
 def register_document(
     session: Session, settings: Settings, new: NewDocument, actor: str | None = None
 ) -> Document:
     """File a new document in its case (opening one if needed) under the next diarienummer."""
     actor = actor or settings.registry.bot_actor
+    _serialise_registrations(session)
     received_date = arrival_date(settings, new.received_at)
     match = choose_case(session, settings, new)
     if match.number is None:
