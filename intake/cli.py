@@ -1,0 +1,151 @@
+"""`intake`: the mail side. Polling, extraction, sending, the background service."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from casefile.app import App
+from casefile.cli_support import (
+    Failure,
+    config_option,
+    json_option,
+    one_line_errors,
+    print_json,
+)
+
+
+def _app(ctx: click.Context) -> App:
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = App.from_config(root.meta.get("config_path"))
+    return root.obj  # type: ignore[no-any-return]
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@config_option
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """intake – posten: hämtar rapporter, registrerar dem och skickar kvittenser."""
+    ctx.meta["config_path"] = config_path
+
+
+@cli.command()
+@click.option("--once", is_flag=True, required=True, help="One pass, then exit.")
+@json_option
+@click.pass_context
+@one_line_errors
+def poll(ctx: click.Context, once: bool, as_json: bool) -> None:
+    """Poll every mailbox once: fetch, register, send what the outbox holds.
+
+    Example: intake poll --once
+    """
+    from intake.mail.poll import poll_all
+
+    app = _app(ctx)
+    setup_logging(app.settings.service.log_level)
+    results = poll_all(app)
+    sent = _flush(app)
+    failed = [r for r in results if not r.ok]
+    summary = [
+        {
+            "mailbox": r.mailbox,
+            "ok": r.ok,
+            "error": r.error,
+            "messages": [
+                {"uid": o.uid, "state": o.state, "diarienummer": o.numbers, "reason": o.reason}
+                for o in r.outcomes
+            ],
+        }
+        for r in results
+    ]
+    if as_json:
+        print_json({"mailboxes": summary, "outbox": sent})
+    else:
+        for r in results:
+            if r.ok:
+                registered = [n for o in r.outcomes for n in o.numbers if o.state == "registered"]
+                click.echo(
+                    f"{r.mailbox}: {len(r.outcomes)} nya meddelanden, "
+                    f"{len(registered)} registrerade {' '.join(registered)}".rstrip()
+                )
+            else:
+                click.echo(f"{r.mailbox}: FEL – {r.error}")
+        if sent:
+            click.echo(
+                f"utkorg: {sent.get('sent', 0)} skickade, {sent.get('failed', 0)} misslyckade"
+            )
+    if failed:
+        raise SystemExit(1)
+
+
+def _flush(app: App) -> dict[str, int]:
+    try:
+        from intake.outgoing import flush_outbox
+    except ImportError:
+        return {}
+    result = flush_outbox(app.sessions, app.settings)
+    return {k: int(v) for k, v in vars(result).items()}
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+def extract(file: str, as_json: bool) -> None:
+    """Read one DOCX or PDF report and print what was extracted (no database).
+
+    Example: intake extract slutrapport.docx --json
+    """
+    from intake.extract.command import run_extract
+
+    code = run_extract(file, as_json)
+    if code:
+        raise SystemExit(code)
+
+
+@cli.command()
+@click.argument("message_id", type=int)
+@json_option
+@click.pass_context
+@one_line_errors
+def retry(ctx: click.Context, message_id: int, as_json: bool) -> None:
+    """Run a quarantined or failed message through intake again (from the archive).
+
+    Example: intake retry 17
+    """
+    from intake.mail.retry import retry_message
+
+    app = _app(ctx)
+    setup_logging(app.settings.service.log_level)
+    outcome = retry_message(app, message_id)
+    if as_json:
+        print_json(
+            {
+                "id": message_id,
+                "state": outcome.state,
+                "diarienummer": outcome.numbers,
+                "reason": outcome.reason,
+            }
+        )
+    else:
+        click.echo(f"post {message_id}: {outcome.state} {' '.join(outcome.numbers)}".rstrip())
+    if outcome.state in ("failed", "quarantined"):
+        raise SystemExit(1)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="intake", standalone_mode=True)
+    except Failure as exc:  # pragma: no cover
+        exc.show()
+        raise SystemExit(1) from None

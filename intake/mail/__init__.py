@@ -1,0 +1,1 @@
+"""One message's way through intake: MIME parsing, classification, the pipeline."""

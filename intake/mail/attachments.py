@@ -1,0 +1,84 @@
+"""Turn a message's attached files into report candidates: sniff, limit, extract (isolated)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from casefile.archive import sha256_hex
+from casefile.config import LimitsSettings
+from intake.mail.mime import AttachedFile
+
+if TYPE_CHECKING:
+    from intake.extract import Extraction, ExtractLimits
+
+
+@dataclass
+class Candidate:
+    file: AttachedFile
+    sha256: str
+    media_type: str | None
+    # report | other | quarantined
+    state: str
+    extraction: Extraction | None = None
+    error: str | None = None
+
+    @property
+    def is_docx(self) -> bool:
+        return bool(self.media_type and "wordprocessingml" in self.media_type)
+
+
+def extract_limits(limits: LimitsSettings) -> ExtractLimits:
+    from intake.extract import ExtractLimits
+
+    return ExtractLimits(
+        max_bytes=limits.max_attachment_bytes,
+        max_zip_entries=limits.max_zip_entries,
+        max_uncompressed_bytes=limits.max_uncompressed_bytes,
+        max_compression_ratio=limits.max_compression_ratio,
+        max_pdf_pages=limits.max_pdf_pages,
+        timeout_seconds=limits.parse_timeout_seconds,
+        memory_bytes=limits.parse_memory_mb * 1024 * 1024,
+    )
+
+
+def examine(file: AttachedFile, limits: LimitsSettings) -> Candidate:
+    """Classify one attachment; never raises: a file we cannot read is quarantined."""
+    from intake.extract import ExtractionError, extract_isolated, media_type_for
+
+    digest = sha256_hex(file.data)
+    media = media_type_for(file.data, file.filename or "")
+    if media is None:
+        return Candidate(file, digest, file.content_type, "other")
+    if len(file.data) > limits.max_attachment_bytes:
+        return Candidate(
+            file,
+            digest,
+            media,
+            "quarantined",
+            error=f"filen är för stor ({len(file.data)} byte, gräns {limits.max_attachment_bytes})",
+        )
+    try:
+        extraction = extract_isolated(file.data, file.filename or "bilaga", extract_limits(limits))
+    except ExtractionError as exc:
+        return Candidate(file, digest, media, "quarantined", error=str(exc))
+    if extraction.document_type == "unknown":
+        return Candidate(file, digest, media, "other", extraction=extraction)
+    return Candidate(file, digest, media, "report", extraction=extraction)
+
+
+def group_reports(candidates: list[Candidate]) -> list[list[Candidate]]:
+    """One report sent as both DOCX and PDF in one message is one document with two files."""
+    from casefile.matching import normalise_key
+
+    groups: dict[tuple[str, str, str], list[Candidate]] = {}
+    for cand in candidates:
+        if cand.state != "report" or cand.extraction is None:
+            continue
+        fields = cand.extraction.fields
+        title = normalise_key(str(fields.get("title") or ""))
+        org = normalise_key(str(fields.get("organisation") or ""))
+        key = (cand.extraction.document_type, title, org) if title else ("", cand.sha256, "")
+        groups.setdefault(key, []).append(cand)
+    # The DOCX is the sender's own file; its extraction is the one we register.
+    return [sorted(g, key=lambda c: not c.is_docx) for g in groups.values()]

@@ -1,0 +1,242 @@
+"""Polling: every configured mailbox, each on its own, one failure never stopping the others."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from casefile.app import App
+from casefile.config import MailboxSettings
+from casefile.db.models import MailboxState, SourceMessage, utcnow
+from casefile.events import log_event
+from intake.mail.pipeline import Identity, Outcome, Pipeline
+from intake.sources.base import FetchedMessage, MailSource, SourceError
+
+log = logging.getLogger("intake")
+
+CONNECT_ATTEMPTS = 3
+BACKOFF_SECONDS = 1.0
+
+
+@dataclass
+class PollResult:
+    mailbox: str
+    ok: bool = True
+    error: str | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, state: str) -> int:
+        return sum(1 for o in self.outcomes if o.state == state)
+
+
+def make_source(app: App, box: MailboxSettings) -> MailSource:
+    if box.type == "maildir":
+        from intake.sources.maildir import MaildirSource
+
+        def known() -> set[int]:
+            with app.sessions() as s:
+                return set(
+                    s.scalars(
+                        select(SourceMessage.uid).where(
+                            SourceMessage.mailbox == box.name, SourceMessage.folder == box.path
+                        )
+                    )
+                )
+
+        return MaildirSource(box, known)
+    from intake.sources.imap import ImapSource
+
+    return ImapSource(box, box.password())
+
+
+def _open_with_backoff(source: MailSource, sleep: Callable[[float], None]) -> None:
+    for attempt in range(CONNECT_ATTEMPTS):
+        try:
+            source.open()
+            return
+        except SourceError as exc:
+            # A refused login will not improve by retrying.
+            if "inloggningen nekades" in str(exc) or attempt == CONNECT_ATTEMPTS - 1:
+                raise
+            sleep(BACKOFF_SECONDS * 2**attempt)
+
+
+def _state(app: App, box: MailboxSettings, folder: str) -> MailboxState:
+    with app.sessions() as s, s.begin():
+        state = s.get(MailboxState, (box.name, folder))
+        if state is None:
+            state = MailboxState(mailbox=box.name, folder=folder, last_uid=0)
+            s.add(state)
+        return state
+
+
+def _note_health(
+    app: App, box: MailboxSettings, folder: str, error: str | None, waiting: int = 0
+) -> None:
+    with app.sessions() as s, s.begin():
+        state = s.get(MailboxState, (box.name, folder))
+        if state is None:
+            state = MailboxState(mailbox=box.name, folder=folder, last_uid=0)
+            s.add(state)
+        if error is None:
+            state.last_success_at = utcnow()
+            state.waiting = waiting
+        else:
+            state.last_error, state.last_error_at = error, utcnow()
+
+
+def _unmarked(app: App, ident: Identity) -> list[int]:
+    with app.sessions() as s:
+        return list(
+            s.scalars(
+                select(SourceMessage.uid).where(
+                    SourceMessage.mailbox == ident.mailbox,
+                    SourceMessage.folder == ident.folder,
+                    SourceMessage.uidvalidity == ident.uidvalidity,
+                    SourceMessage.marked_on_server.is_(False),
+                    SourceMessage.state != "failed",
+                )
+            )
+        )
+
+
+def _set_marked(app: App, ident: Identity, uids: list[int]) -> None:
+    with app.sessions() as s, s.begin():
+        for msg in s.scalars(
+            select(SourceMessage).where(
+                SourceMessage.mailbox == ident.mailbox,
+                SourceMessage.folder == ident.folder,
+                SourceMessage.uidvalidity == ident.uidvalidity,
+                SourceMessage.uid.in_(uids),
+            )
+        ):
+            msg.marked_on_server = True
+
+
+def poll_mailbox(
+    app: App,
+    box: MailboxSettings,
+    should_stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PollResult:
+    result = PollResult(box.name)
+    folder = box.path if box.type == "maildir" else box.folder
+    try:
+        source = make_source(app, box)
+        _open_with_backoff(source, sleep)
+    except Exception as exc:  # SourceError, ConfigError (missing secret), ...
+        result.ok, result.error = False, str(exc)
+        log.error("%s", exc)
+        _note_health(app, box, folder, str(exc))
+        return result
+    try:
+        _poll_open(app, box, source, folder, result, should_stop)
+    except SourceError as exc:
+        result.ok, result.error = False, str(exc)
+        log.error("%s", exc)
+    finally:
+        source.close()
+    _note_health(app, box, folder, result.error)
+    return result
+
+
+def _poll_open(
+    app: App,
+    box: MailboxSettings,
+    source: MailSource,
+    folder: str,
+    result: PollResult,
+    should_stop: Callable[[], bool],
+) -> None:
+    is_imap = box.type == "imap"
+    ident = Identity(box.name, folder, source.uidvalidity, watermark=is_imap)
+    state = _state(app, box, folder)
+    if is_imap and state.uidvalidity != ident.uidvalidity:
+        _reset_watermark(app, box, folder, state.uidvalidity, ident.uidvalidity)
+        state.last_uid = 0
+    # Messages registered before a crash but not yet marked on the server.
+    if is_imap and (box.processed_keyword or box.processed_folder):
+        leftover = _unmarked(app, ident)
+        if leftover:
+            source.mark_processed(leftover)
+            _set_marked(app, ident, leftover)
+    if source.unchanged_since(state.last_uid):
+        return
+    envelopes = source.envelopes(state.last_uid)
+    pipeline = Pipeline(app)
+    limit = app.settings.limits.max_message_bytes
+    wanted = []
+    for env in envelopes:
+        if env.size > limit:
+            error = f"meddelandet är för stort ({env.size} byte, gräns {limit})"
+            placeholder = FetchedMessage(env.uid, b"", env.internal_date)
+            result.outcomes.append(pipeline.record_failure(ident, placeholder, error))
+        else:
+            wanted.append(env.uid)
+    pending: list[int] = []
+    for fetched in source.fetch(wanted):
+        try:
+            outcome = pipeline.handle(ident, fetched)
+        except Exception as exc:
+            # Shunt: the message is kept and listed for staff; the next one goes on.
+            error = f"{type(exc).__name__}: {exc}"
+            log.error(
+                "brevlåda %s uid %s: %s\n%s", box.name, fetched.uid, error, traceback.format_exc()
+            )
+            outcome = pipeline.record_failure(ident, fetched, error)
+        result.outcomes.append(outcome)
+        log.info(
+            "brevlåda=%s uid=%s utfall=%s diarienummer=%s",
+            box.name,
+            outcome.uid,
+            outcome.state,
+            ",".join(outcome.numbers) or "-",
+        )
+        if outcome.state not in ("failed",):
+            pending.append(outcome.uid)
+        if len(pending) >= box.batch_size:
+            _mark(app, box, source, ident, pending)
+            pending = []
+        if should_stop():
+            break
+    _mark(app, box, source, ident, pending)
+
+
+def _mark(
+    app: App, box: MailboxSettings, source: MailSource, ident: Identity, uids: list[int]
+) -> None:
+    if not uids or not (box.processed_keyword or box.processed_folder) or box.type != "imap":
+        return
+    source.mark_processed(uids)
+    _set_marked(app, ident, uids)
+
+
+def _reset_watermark(
+    app: App, box: MailboxSettings, folder: str, old: int | None, new: int
+) -> None:
+    with app.sessions() as s, s.begin():
+        state = s.get(MailboxState, (box.name, folder))
+        assert state is not None
+        state.uidvalidity, state.last_uid = new, 0
+        if old is not None:
+            log.warning(
+                "brevlåda %s: UIDVALIDITY ändrad %s -> %s; läser om mappen", box.name, old, new
+            )
+            log_event(
+                s,
+                app.settings.registry.bot_actor,
+                "uidvalidity_changed",
+                mailbox=box.name,
+                folder=folder,
+                old=old,
+                new=new,
+            )
+
+
+def poll_all(app: App, should_stop: Callable[[], bool] = lambda: False) -> list[PollResult]:
+    return [poll_mailbox(app, box, should_stop) for box in app.settings.mailboxes if box.enabled]

@@ -1,0 +1,1 @@
+"""Where mail comes from: IMAP mailboxes, and Maildir folders for the demo."""

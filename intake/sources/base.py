@@ -1,0 +1,50 @@
+"""What every mail source offers the poller."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class SourceError(Exception):
+    """The mailbox cannot be reached or read; the message is one line naming the mailbox."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What is known of a message before its body is fetched."""
+
+    uid: int
+    size: int
+    internal_date: dt.datetime
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    uid: int
+    raw: bytes
+    internal_date: dt.datetime  # aware: when the server received the message
+
+
+class MailSource(Protocol):
+    name: str
+    folder: str
+
+    def open(self) -> None: ...
+
+    @property
+    def uidvalidity(self) -> int: ...
+
+    def unchanged_since(self, last_uid: int) -> bool:
+        """True when the server says there is nothing above last_uid (no extra round trip)."""
+        ...
+
+    def envelopes(self, after_uid: int) -> list[Envelope]: ...
+
+    def fetch(self, uids: Sequence[int]) -> Iterator[FetchedMessage]: ...
+
+    def mark_processed(self, uids: Sequence[int]) -> None: ...
+
+    def close(self) -> None: ...
