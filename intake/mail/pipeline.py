@@ -33,6 +33,7 @@ from casefile.events import log_event
 from casefile.register import NewDocument, register_document
 from intake.mail.attachments import Candidate, examine, group_reports
 from intake.mail.classify import automatic_reason
+from intake.mail.faults import checkpoint
 from intake.mail.mime import ParsedMessage, parse_message
 from intake.sources.base import FetchedMessage
 
@@ -135,6 +136,7 @@ class Pipeline:
 
     def handle(self, ident: Identity, fetched: FetchedMessage) -> Outcome:
         digest = self.app.archive.put(fetched.raw)
+        checkpoint("after_archive")
         parsed = parse_message(fetched.raw)
         auto = automatic_reason(parsed, self.settings.mail.loop_header)
         candidates: list[Candidate] = []
@@ -147,7 +149,10 @@ class Pipeline:
             self.app.archive.put(cand.file.data)
         try:
             with self.app.sessions() as session, session.begin():
-                return self._record(session, ident, fetched, digest, parsed, auto, candidates)
+                outcome = self._record(session, ident, fetched, digest, parsed, auto, candidates)
+                checkpoint("before_commit")
+            checkpoint("after_commit")
+            return outcome
         except IntegrityError:
             # Another poller recorded this identity first: it is theirs, not ours to redo.
             return Outcome(fetched.uid, "seen")

@@ -14,6 +14,7 @@ from casefile.app import App
 from casefile.config import MailboxSettings
 from casefile.db.models import MailboxState, SourceMessage, utcnow
 from casefile.events import log_event
+from intake.mail.faults import checkpoint
 from intake.mail.pipeline import Identity, Outcome, Pipeline
 from intake.sources.base import FetchedMessage, MailSource, SourceError
 
@@ -213,6 +214,7 @@ def _mark(
     if not uids or not (box.processed_keyword or box.processed_folder) or box.type != "imap":
         return
     source.mark_processed(uids)
+    checkpoint("after_mark")
     _set_marked(app, ident, uids)
 
 

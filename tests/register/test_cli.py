@@ -35,7 +35,9 @@ def two_cases(app: App) -> None:
     with app.sessions() as s, s.begin():
         register_document(s, app.settings, new_report(signed=False))
         register_document(s, app.settings, new_report(subject="SFG 26-01"))
-        register_document(s, app.settings, new_report(title="Kärnhuset 2.0", organisation="Ovanåker"))
+        register_document(
+            s, app.settings, new_report(title="Kärnhuset 2.0", organisation="Ovanåker")
+        )
 
 
 def test_init_twice_is_safe(config_file: str) -> None:
@@ -50,8 +52,19 @@ def test_list_json_matches_the_spec(config_file: str, two_cases: None) -> None:
     assert code == 0
     docs = json.loads(out)
     assert [d["diarienummer"] for d in docs] == ["SFG 26-02.01", "SFG 26-01.02", "SFG 26-01.01"]
-    required = {"diarienummer", "case", "received_date", "kind", "title", "organisation",
-                "sender", "submitter_signed", "signature", "status", "findings"}
+    required = {
+        "diarienummer",
+        "case",
+        "received_date",
+        "kind",
+        "title",
+        "organisation",
+        "sender",
+        "submitter_signed",
+        "signature",
+        "status",
+        "findings",
+    }
     assert required <= set(docs[0])
     assert docs[2]["case"] == "SFG 26-01"
     assert docs[2]["received_date"] == "2026-02-03"
@@ -80,7 +93,11 @@ def test_show_json_and_sign_in_event_log(config_file: str, two_cases: None) -> N
     assert code == 0
     case = json.loads(out)
     assert case["case"] == "SFG 26-01"
-    assert (case["title"], case["organisation"], case["status"]) == ("SAFE", "Bollnäs kommun", "open")
+    assert (case["title"], case["organisation"], case["status"]) == (
+        "SAFE",
+        "Bollnäs kommun",
+        "open",
+    )
     assert [d["signature"] for d in case["documents"]] == [None, "AKH"]
     signed = [e for e in case["events"] if e["action"] == "document_signed"]
     assert signed and signed[0]["actor"] == "AKH" and signed[0]["document"] == "SFG 26-01.02"
