@@ -1,0 +1,47 @@
+"""The reader-neutral view of a document that the form interpreter works on.
+
+Both readers reduce a file to paragraphs in reading order plus table cells with boxes, so that
+one interpreter (interpret.py) serves DOCX and PDF alike. Coordinates grow downwards; `y` is
+global over the document (PDF: page offset plus position; DOCX: a running row counter).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BULLET = "• "
+
+
+@dataclass
+class Para:
+    """A paragraph of text (already cleaned); bullet items start with BULLET."""
+
+    text: str
+    y: float
+    x: float = 0.0
+    in_cell: bool = False
+
+
+@dataclass
+class Cell:
+    """A table cell with its box and its paragraphs."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    paras: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(p.removeprefix(BULLET) for p in self.paras if p)
+
+
+@dataclass
+class Layout:
+    """Paragraphs in reading order and table cells; `tol` is the coordinate tolerance."""
+
+    paras: list[Para]
+    cells: list[Cell]
+    tol: float
+    pages: int = 1

@@ -1,0 +1,78 @@
+"""Parse already checked bytes into an Extraction (no limits here: see isolation.py)."""
+
+from __future__ import annotations
+
+import time
+import zipfile
+
+from intake.extract import interpret
+from intake.extract.findings import findings
+from intake.extract.layout import Layout
+from intake.extract.model import Extraction, ExtractionError, ExtractLimits
+
+
+def read_layout(data: bytes, media_type: str, limits: ExtractLimits) -> Layout:
+    if media_type == "pdf":
+        return _read_pdf(data, limits)
+    return _read_docx(data)
+
+
+def _read_docx(data: bytes) -> Layout:
+    from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
+
+    from intake.extract.docx_reader import read_docx
+
+    try:
+        return read_docx(data)
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:
+        raise ExtractionError(
+            "corrupt", "Filen är inte en giltig DOCX (dokumentdelen saknas eller är skadad)."
+        ) from exc
+    except XMLSyntaxError as exc:
+        raise ExtractionError("corrupt", "Filen är inte en giltig DOCX (XML-fel i dokumentet).") from exc
+
+
+def _read_pdf(data: bytes, limits: ExtractLimits) -> Layout:
+    from pdfminer.pdfdocument import PDFDocument
+
+    from intake.extract.pdf_reader import read_pdf_document
+    from intake.extract.preflight import open_pdf
+
+    doc: PDFDocument = open_pdf(data, limits)
+    try:
+        return read_pdf_document(doc, limits.max_pdf_pages)
+    except (ExtractionError, MemoryError):
+        raise
+    except RecursionError as exc:
+        raise ExtractionError("corrupt", "PDF-filen är skadad (cirkulära referenser).") from exc
+    except Exception as exc:  # pdfminer raises many types on malformed input
+        raise ExtractionError(
+            "corrupt", f"PDF-filen kunde inte läsas ({type(exc).__name__})."
+        ) from exc
+
+
+def extraction_from_layout(layout: Layout) -> Extraction:
+    headings = interpret.find_headings(layout.paras)
+    kind = interpret.document_type(layout.paras, headings)
+    if kind == "unknown":
+        raw = interpret.RawFields(
+            {k: ([] if k == "partners" else None) for k in interpret.form.FIELD_KEYS}, {}
+        )
+        secs = dict.fromkeys(interpret.form.SECTION_KEYS, "")
+    else:
+        raw = interpret.fields(layout, headings)
+        secs = interpret.sections(layout, headings)
+    found = findings(kind, raw.values, secs, raw.unparsed, "8" in headings)
+    return Extraction(kind, raw.values, secs, found)
+
+
+def parse(data: bytes, media_type: str, limits: ExtractLimits) -> Extraction:
+    return extraction_from_layout(read_layout(data, media_type, limits))
+
+
+def timed_parse(data: bytes, media_type: str, limits: ExtractLimits) -> tuple[Extraction, float]:
+    t0 = time.perf_counter()
+    result = parse(data, media_type, limits)
+    return result, time.perf_counter() - t0
+

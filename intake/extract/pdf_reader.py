@@ -1,0 +1,357 @@
+"""PDF to Layout using pdfminer.six: one interpretation pass, no pdfminer layout analysis.
+
+We take the raw glyph boxes and the ruling lines of each page and do our own grouping:
+each glyph is placed in the table cell its enclosing borders define, so the two columns of a
+form row never mix, whatever order the PDF's content stream uses.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pdfminer.converter import PDFPageAggregator
+from pdfminer.layout import LTChar, LTContainer, LTCurve, LTPage
+from pdfminer.pdfdocument import PDFDocument
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
+
+from intake.extract.layout import BULLET, Cell, Layout, Para
+from intake.extract.normalize import clean_text
+
+PAGE_STRIDE = 100_000.0  # global y = page index * stride + y from the top of the page
+RULE_MAX = 2.0  # a drawn shape thinner than this is a ruling line
+BULLET_GLYPHS = frozenset("\uf0b7\uf0a7\uf076\uf0d8\uf0fc•◦▪▫●○■□‣⁃∙·")
+
+
+@dataclass
+class Glyph:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+
+    @property
+    def is_space(self) -> bool:
+        return not self.text.strip()
+
+
+@dataclass
+class Line:
+    """A run of glyphs on one baseline inside one cell (or in the body)."""
+
+    page: int
+    glyphs: list[Glyph]
+    cell: tuple[float, float, float, float] | None
+    text: str = ""
+    x0: float = 0.0
+    x1: float = 0.0  # right end of the last visible glyph
+    top: float = 0.0
+    bottom: float = 0.0
+    size: float = 0.0
+    trailing_space: bool = False
+    first_word: float = 0.0  # width of the first word, for the wrap test
+    bullet: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _walk(items: Iterable[Any], chars: list[Glyph], hs: list[tuple[float, float, float]],
+          vs: list[tuple[float, float, float]], height: float) -> None:
+    for item in items:
+        if isinstance(item, LTChar):
+            chars.append(Glyph(item.get_text(), item.x0, item.x1, height - item.y1,
+                               height - item.y0, item.size))
+        elif isinstance(item, LTCurve):  # LTLine and LTRect are curves too
+            x0, y0, x1, y1 = item.bbox
+            top, bottom = height - y1, height - y0
+            if bottom - top <= RULE_MAX and x1 - x0 > RULE_MAX:
+                hs.append(((top + bottom) / 2, x0, x1))
+            elif x1 - x0 <= RULE_MAX and bottom - top > RULE_MAX:
+                vs.append(((x0 + x1) / 2, top, bottom))
+            elif x1 - x0 > RULE_MAX and bottom - top > RULE_MAX and len(item.pts) in (4, 5):
+                # A rectangle: its edges can be cell borders (shaded or boxed cells).
+                hs.extend(((top, x0, x1), (bottom, x0, x1)))
+                vs.extend(((x0, top, bottom), (x1, top, bottom)))
+        elif isinstance(item, LTContainer):
+            _walk(item, chars, hs, vs, height)
+
+
+def _merge_marks(chars: list[Glyph]) -> list[Glyph]:
+    """Attach combining marks to the glyph before them (stream order), before any sorting."""
+    out: list[Glyph] = []
+    for g in chars:
+        if out and g.text and all(unicodedata.combining(c) for c in g.text):
+            prev = out[-1]
+            prev.text = unicodedata.normalize("NFC", prev.text + g.text)
+            continue
+        out.append(g)
+    return out
+
+
+def _rows(chars: list[Glyph]) -> Iterator[list[Glyph]]:
+    """Group glyphs into baseline rows (by vertical centre)."""
+    chars = sorted(chars, key=lambda g: (g.top + g.bottom) / 2)
+    row: list[Glyph] = []
+    centre = 0.0
+    for g in chars:
+        c = (g.top + g.bottom) / 2
+        if row and abs(c - centre) > max(1.5, 0.35 * g.size):
+            yield row
+            row = []
+        if not row:
+            centre = c
+        row.append(g)
+    if row:
+        yield row
+
+
+def _cell_of(x: float, y: float, hs_sorted: list[tuple[float, float, float]],
+             vx: list[float], vs_sorted: list[tuple[float, float, float]],
+             ) -> tuple[float, float, float, float] | None:
+    """The box formed by the nearest borders around (x, y), or None outside any table."""
+    left = right = top = bottom = None
+    i = bisect.bisect_left(vx, x)
+    for j in range(i - 1, -1, -1):
+        vxj, t, b = vs_sorted[j]
+        if t - 1 <= y <= b + 1:
+            left = vxj
+            break
+    if left is None:
+        return None
+    for j in range(i, len(vs_sorted)):
+        vxj, t, b = vs_sorted[j]
+        if t - 1 <= y <= b + 1:
+            right = vxj
+            break
+    if right is None:
+        return None
+    for hy, x0, x1 in hs_sorted:
+        if x0 - 1 <= x <= x1 + 1:
+            if hy <= y:
+                top = hy
+            elif bottom is None:
+                bottom = hy
+                break
+    if top is None or bottom is None:
+        return None
+    return (round(left, 1), round(top, 1), round(right, 1), round(bottom, 1))
+
+
+def _make_line(page: int, glyphs: list[Glyph],
+               cell: tuple[float, float, float, float] | None) -> Line | None:
+    glyphs.sort(key=lambda g: g.x0)
+    parts: list[str] = []
+    prev: Glyph | None = None
+    visible = [g for g in glyphs if not g.is_space]
+    if not visible:
+        return None
+    first_word_end: float | None = None
+    for g in glyphs:
+        if prev is not None and not g.is_space and not prev.is_space:
+            gap = g.x0 - prev.x1
+            if gap > 0.15 * max(g.size, 1.0):
+                parts.append(" ")
+                if first_word_end is None:
+                    first_word_end = prev.x1
+        if g.is_space:
+            if first_word_end is None and prev is not None:
+                first_word_end = prev.x1
+            parts.append(" ")
+        else:
+            parts.append(g.text)
+        prev = g
+    text = clean_text("".join(parts))
+    if not text:
+        return None
+    line = Line(page, glyphs, cell)
+    line.x0 = visible[0].x0
+    line.x1 = visible[-1].x1
+    line.top = min(g.top for g in visible)
+    line.bottom = max(g.bottom for g in visible)
+    line.size = Counter(round(g.size, 1) for g in visible).most_common(1)[0][0]
+    line.trailing_space = glyphs[-1].is_space
+    line.first_word = (first_word_end if first_word_end is not None else line.x1) - line.x0
+    if text[0] in BULLET_GLYPHS and (len(text) == 1 or text[1] == " "):
+        line.bullet = True
+        text = text[1:].strip()
+        # The wrap test looks at the first real word, after the bullet and its indent.
+        rest = [g for g in visible[1:]]
+        if rest:
+            line.first_word = min(line.first_word, rest[-1].x1 - rest[0].x0)
+    line.text = text
+    return line
+
+
+def _page_lines(page_no: int, ltpage: LTPage) -> list[Line]:
+    height = ltpage.height
+    chars: list[Glyph] = []
+    hs: list[tuple[float, float, float]] = []
+    vs: list[tuple[float, float, float]] = []
+    _walk(ltpage, chars, hs, vs, height)
+    chars = _merge_marks(chars)
+    hs.sort()
+    vs.sort()
+    vx = [v[0] for v in vs]
+    lines: list[Line] = []
+    for row in _rows(chars):
+        row.sort(key=lambda g: g.x0)
+        centre = sum((g.top + g.bottom) / 2 for g in row) / len(row)
+        # Split the row where a vertical border crosses it.
+        cuts = sorted(x for x, t, b in vs if t - 1 <= centre <= b + 1)
+        groups: dict[int, list[Glyph]] = defaultdict(list)
+        for g in row:
+            groups[bisect.bisect_left(cuts, (g.x0 + g.x1) / 2)].append(g)
+        for glyphs in groups.values():
+            cx = (glyphs[0].x0 + glyphs[-1].x1) / 2
+            cell = _cell_of(cx, centre, hs, vx, vs) if cuts else None
+            line = _make_line(page_no, glyphs, cell)
+            if line is not None:
+                lines.append(line)
+    return lines
+
+
+_DIGITS = re.compile(r"\d+")
+_FOOTER_LIKE = re.compile(r"(www\.|https?://|^sida #|^# ?(av|/) ?#$|^#$)", re.IGNORECASE)
+
+
+def _drop_running_text(pages: list[list[Line]], heights: list[float]) -> None:
+    """Remove page headers and footers: text outside tables near the top or bottom edge that
+    repeats on several pages (digits ignored, for page numbers)."""
+    def zone(line: Line, h: float) -> bool:
+        return line.cell is None and (line.bottom < 0.12 * h or line.top > 0.88 * h)
+
+    seen: Counter[str] = Counter()
+    for lines, h in zip(pages, heights, strict=True):
+        keys = {_DIGITS.sub("#", line.text.casefold()) for line in lines if zone(line, h)}
+        seen.update(keys)
+    many = len(pages) >= 2
+    for i, (lines, h) in enumerate(zip(pages, heights, strict=True)):
+        kept = []
+        for line in lines:
+            if zone(line, h):
+                key = _DIGITS.sub("#", line.text.casefold())
+                if (many and seen[key] >= 2) or _FOOTER_LIKE.search(key):
+                    continue
+            kept.append(line)
+        pages[i] = kept
+
+
+def _join(prev: Line, cur: Line, right_edge: float, wrap_spaces: bool) -> str:
+    """How `cur` continues `prev`: "\n" new paragraph, " " wrapped line, "" word broken.
+
+    `wrap_spaces`: the producer keeps the space at the end of a wrapped line (LibreOffice does),
+    so a line that ends without one, with room to spare, ended its paragraph.
+    """
+    if cur.bullet:
+        return "\n"
+    if abs(cur.size - prev.size) > 0.6:
+        return "\n"
+    if prev.page == cur.page and cur.top - prev.bottom > 0.45 * max(prev.size, cur.size):
+        return "\n"
+    # Greedy wrapping: had the next line's first word fitted here, the author broke the line.
+    room = right_edge - prev.x1
+    if cur.first_word + 0.3 * cur.size < room:
+        return "\n"
+    if prev.trailing_space:
+        return " "
+    last, first = prev.text[-1], cur.text[0]
+    if last == "-" and len(prev.text) > 1 and prev.text[-2].isalnum():
+        return ""
+    if " " not in prev.text and room < 1.2 * prev.size and last.isalnum() and first.isalnum():
+        return ""  # a word longer than the cell, broken by the renderer
+    if wrap_spaces and room > 0.5 * prev.size:
+        return "\n"
+    return " "
+
+
+def _assemble(
+    lines: list[Line], right_edge: float, wrap_spaces: bool
+) -> list[tuple[str, Line]]:
+    """Paragraphs (text, first line) from lines in reading order."""
+    paras: list[tuple[str, Line]] = []
+    prev: Line | None = None
+    for line in lines:
+        text = (BULLET + line.text) if line.bullet else line.text
+        if prev is None or (sep := _join(prev, line, right_edge, wrap_spaces)) == "\n":
+            paras.append((text, line))
+        else:
+            paras[-1] = (paras[-1][0] + sep + line.text, paras[-1][1])
+        prev = line
+    return [(clean_text(t), first) for t, first in paras if clean_text(t)]
+
+
+def read_pdf_document(doc: PDFDocument, max_pages: int) -> Layout:
+    """Layout of an opened PDF document (the caller opens it, to check encryption first)."""
+    rsrc = PDFResourceManager(caching=True)
+    device = PDFPageAggregator(rsrc, laparams=None)
+    interpreter = PDFPageInterpreter(rsrc, device)
+    pages: list[list[Line]] = []
+    heights: list[float] = []
+    for i, page in enumerate(PDFPage.create_pages(doc)):
+        if i >= max_pages:
+            break
+        interpreter.process_page(page)
+        ltpage = device.get_result()
+        heights.append(ltpage.height)
+        pages.append(_page_lines(i, ltpage))
+    _drop_running_text(pages, heights)
+
+    wrap_spaces = sum(ln.trailing_space for lines in pages for ln in lines) >= 3
+    body_right = max((ln.x1 for lines in pages for ln in lines if ln.cell is None), default=0.0)
+    units: list[tuple[float, float, Any]] = []
+    body: list[Line] = []
+    by_cell: dict[tuple[int, tuple[float, float, float, float]], list[Line]] = defaultdict(list)
+    for lines in pages:
+        for line in lines:
+            if line.cell is None:
+                body.append(line)
+            else:
+                by_cell[(line.page, line.cell)].append(line)
+
+    cells: list[Cell] = []
+    for (page, box), lines in by_cell.items():
+        lines.sort(key=lambda ln: (ln.top, ln.x0))
+        pad = max(0.0, min(ln.x0 for ln in lines) - box[0])
+        paras = [t for t, _ in _assemble(lines, box[2] - pad, wrap_spaces)]
+        off = page * PAGE_STRIDE
+        cell = Cell(box[0], box[1] + off, box[2], box[3] + off, paras)
+        cells.append(cell)
+        units.append((cell.y0, cell.x0, cell))
+
+    # Body lines: consecutive lines form paragraphs unless a table comes between them.
+    body.sort(key=lambda ln: (ln.page, ln.top, ln.x0))
+    cell_tops = sorted(c.y0 for c in cells)
+    run: list[Line] = []
+
+    def flush() -> None:
+        for text, first in _assemble(run, body_right, wrap_spaces):
+            y = first.page * PAGE_STRIDE + first.top
+            units.append((y, first.x0, Para(text, y, first.x0)))
+        run.clear()
+
+    for line in body:
+        y = line.page * PAGE_STRIDE + line.top
+        if run:
+            prev_y = run[-1].page * PAGE_STRIDE + run[-1].top
+            i = bisect.bisect_right(cell_tops, prev_y)
+            if i < len(cell_tops) and cell_tops[i] < y:
+                flush()
+        run.append(line)
+    flush()
+
+    units.sort(key=lambda u: (u[0], u[1]))
+    paras_out: list[Para] = []
+    for _y, _x, unit in units:
+        if isinstance(unit, Cell):
+            for k, text in enumerate(unit.paras):
+                paras_out.append(Para(text, unit.y0 + k * 0.001, unit.x0, in_cell=True))
+        else:
+            paras_out.append(unit)
+    return Layout(paras_out, cells, tol=2.0, pages=len(pages))

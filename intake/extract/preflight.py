@@ -1,0 +1,208 @@
+"""Cheap checks before any parsing: size, file type by magic bytes, zip structure, PDF shell.
+
+These run without python-docx or pdfminer touching the file, so a zip bomb or a file of the
+wrong kind is refused with a clear message before it can cost memory or time.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+from intake.extract.model import ExtractionError, ExtractLimits
+
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF_MEDIA_TYPE = "application/pdf"
+
+_OTHER_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "en PNG-bild"),
+    (b"\xff\xd8\xff", "en JPEG-bild"),
+    (b"GIF8", "en GIF-bild"),
+    (b"II*\x00", "en TIFF-bild"),
+    (b"MM\x00*", "en TIFF-bild"),
+    (b"{\\rtf", "ett RTF-dokument"),
+    (b"Rar!", "ett RAR-arkiv"),
+    (b"\x1f\x8b", "ett gzip-arkiv"),
+    (b"7z\xbc\xaf", "ett 7z-arkiv"),
+)
+_CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE container: old .doc, or an encrypted .docx
+_CHUNK = 1 << 16
+
+
+def media_type_for(data: bytes, filename: str) -> str | None:
+    """DOCX or PDF media type from magic bytes (and the name for zip files); else None."""
+    if b"%PDF-" in data[:1024]:
+        return PDF_MEDIA_TYPE
+    if data.startswith(b"PK\x03\x04"):
+        name = filename.lower()
+        if name.endswith((".docx", ".docm", ".dotx")) or b"word/" in data[:1 << 20]:
+            return DOCX_MEDIA_TYPE
+    return None
+
+
+def _describe(data: bytes, filename: str) -> ExtractionError:
+    """An error telling what the file looks like instead."""
+    for magic, what in _OTHER_MAGIC:
+        if data.startswith(magic):
+            return ExtractionError(
+                "wrong_type", f"Filen {filename} är varken DOCX eller PDF: innehållet är {what}."
+            )
+    if data.startswith(_CFB):
+        if filename.lower().endswith(".docx"):
+            return ExtractionError(
+                "encrypted", f"Filen {filename} är ett lösenordsskyddat Word-dokument."
+            )
+        return ExtractionError(
+            "unsupported",
+            f"Filen {filename} är ett äldre Office-format (.doc); be om DOCX eller PDF.",
+        )
+    if data.startswith(b"PK"):
+        return ExtractionError(
+            "unsupported", f"Filen {filename} är ett zip-arkiv men inte ett Word-dokument (DOCX)."
+        )
+    return ExtractionError("wrong_type", f"Filen {filename} är varken en DOCX- eller en PDF-fil.")
+
+
+def check_size(size: int, filename: str, limits: ExtractLimits) -> None:
+    if size == 0:
+        raise ExtractionError("empty", f"Filen {filename} är tom (0 byte).")
+    if size > limits.max_bytes:
+        raise ExtractionError(
+            "too_large",
+            f"Filen {filename} är för stor ({size / 1048576:.1f} MB; gränsen är "
+            f"{limits.max_bytes / 1048576:.0f} MB).",
+        )
+
+
+def preflight(data: bytes, filename: str, limits: ExtractLimits) -> str:
+    """Check `data`; return "docx" or "pdf", or raise ExtractionError."""
+    check_size(len(data), filename, limits)
+    media = media_type_for(data, filename)
+    if media == PDF_MEDIA_TYPE:
+        check_pdf_shell(data)
+        return "pdf"
+    if media == DOCX_MEDIA_TYPE:
+        check_docx_zip(data, limits)
+        return "docx"
+    raise _describe(data, filename)
+
+
+def check_docx_zip(data: bytes, limits: ExtractLimits) -> None:
+    """Refuse zip bombs, encrypted entries, DTDs; reads every part in small chunks."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ExtractionError("corrupt", "Filen är inte en giltig DOCX (zip-arkivet är skadat).") from exc
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > limits.max_zip_entries:
+            raise ExtractionError(
+                "zip_bomb",
+                f"DOCX-filen har för många delar ({len(infos)}; gränsen är "
+                f"{limits.max_zip_entries}).",
+            )
+        declared = sum(i.file_size for i in infos)
+        if declared > limits.max_uncompressed_bytes:
+            raise ExtractionError(
+                "zip_bomb",
+                f"DOCX-filen packas upp till {declared / 1048576:.0f} MB, mer än tillåtna "
+                f"{limits.max_uncompressed_bytes / 1048576:.0f} MB (misstänkt zip-bomb).",
+            )
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise ExtractionError("encrypted", "DOCX-filen innehåller krypterade delar.")
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > (1 << 20) and ratio > limits.max_compression_ratio:
+                raise ExtractionError(
+                    "zip_bomb",
+                    f"DOCX-filen har en del som är komprimerad {ratio:.0f} gånger "
+                    "(misstänkt zip-bomb).",
+                )
+        names = {i.filename for i in infos}
+        if "word/document.xml" not in names:
+            raise ExtractionError(
+                "corrupt", "Filen är inte en giltig DOCX (dokumentdelen word/document.xml saknas)."
+            )
+        budget = limits.max_uncompressed_bytes
+        for info in infos:
+            if not info.filename.endswith((".xml", ".rels")):
+                continue
+            budget = _scan_part(zf, info, budget)
+
+
+def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> int:
+    """Stream one XML part: count real bytes (headers may lie) and look for a DTD."""
+    tail = b""
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(_CHUNK):
+                budget -= len(chunk)
+                if budget < 0:
+                    raise ExtractionError(
+                        "zip_bomb", "DOCX-filen packas upp till mer än tillåtet (misstänkt zip-bomb)."
+                    )
+                window = (tail + chunk).upper()
+                if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                    raise ExtractionError(
+                        "unsupported",
+                        f"DOCX-filen innehåller en DTD i {info.filename}, vilket inte tillåts.",
+                    )
+                tail = chunk[-16:]
+    except ExtractionError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise ExtractionError(
+            "corrupt", f"Filen är inte en giltig DOCX (delen {info.filename} är skadad)."
+        ) from exc
+    except Exception as exc:  # zlib.error and friends
+        raise ExtractionError(
+            "corrupt", f"Filen är inte en giltig DOCX (delen {info.filename} är skadad)."
+        ) from exc
+    return budget
+
+
+def check_pdf_shell(data: bytes) -> None:
+    """Header and end marker: a truncated PDF is refused before pdfminer tries to repair it."""
+    if b"%%EOF" not in data[-2048:]:
+        raise ExtractionError(
+            "corrupt", "PDF-filen är ofullständig (avkortad eller skadad; slutmarkering saknas)."
+        )
+
+
+def open_pdf(data: bytes, limits: ExtractLimits) -> Any:
+    """Open with pdfminer and check encryption and page count before any page is parsed."""
+    from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+
+    try:
+        doc = PDFDocument(PDFParser(io.BytesIO(data)), password="")
+    except PDFEncryptionError as exc:
+        raise ExtractionError(
+            "encrypted", "PDF-filen är krypterad med lösenord och kan inte läsas."
+        ) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise ExtractionError(
+            "corrupt", f"PDF-filen är skadad och kan inte läsas ({type(exc).__name__})."
+        ) from exc
+    try:
+        count = 0
+        for _page in PDFPage.create_pages(doc):
+            count += 1
+            if count > limits.max_pdf_pages:
+                raise ExtractionError(
+                    "too_large",
+                    f"PDF-filen har fler än {limits.max_pdf_pages} sidor, vilket inte tillåts.",
+                )
+    except (ExtractionError, MemoryError):
+        raise
+    except Exception as exc:
+        raise ExtractionError(
+            "corrupt", f"PDF-filen är skadad och kan inte läsas ({type(exc).__name__})."
+        ) from exc
+    if count == 0:
+        raise ExtractionError("corrupt", "PDF-filen innehåller inga sidor.")
+    return doc
