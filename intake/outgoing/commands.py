@@ -1,0 +1,248 @@
+"""Staff commands for outgoing mail, for the CLI owner to attach.
+
+`remind_command` -> `casefile remind`, `outbox_command` -> `casefile outbox`,
+`requeue_command` -> `casefile requeue`, `send_command` -> `intake send`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from casefile.app import App
+from casefile.cli_support import (
+    Failure,
+    clip,
+    current_actor,
+    json_option,
+    one_line_errors,
+    print_json,
+    render_table,
+)
+from casefile.db.models import OutboxMail, utcnow
+
+STATES = ("queued", "sending", "sent", "failed", "uncertain", "suppressed")
+STATE_LABELS = {
+    "queued": "i kö",
+    "sending": "skickas",
+    "sent": "skickat",
+    "failed": "misslyckat",
+    "uncertain": "osäkert",
+    "suppressed": "stoppat",
+}
+
+
+def _app(ctx: click.Context) -> App:
+    """The App for this invocation, built like casefile.cli does it, from the root's --config."""
+    app = ctx.obj
+    if not isinstance(app, App):
+        app = App.from_config(ctx.find_root().meta.get("config_path"))
+        ctx.obj = app
+    return app
+
+
+def _today(app: App, value: str | None) -> dt.date:
+    if value is None:
+        return utcnow().astimezone(app.settings.registry.zone).date()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} är inget datum (ÅÅÅÅ-MM-DD)", param_hint="--date"
+        ) from None
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def outbox_json(row: OutboxMail) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "state": row.state,
+        "recipient": row.recipient,
+        "subject": row.subject,
+        "message_id": row.message_id,
+        "dedupe_key": row.dedupe_key,
+        "attempts": row.attempts,
+        "created_at": _iso(row.created_at),
+        "next_attempt_at": _iso(row.next_attempt_at),
+        "sent_at": _iso(row.sent_at),
+        "reason": row.last_error,
+        "case_id": row.case_id,
+        "document_id": row.document_id,
+    }
+
+
+@click.command("remind")
+@click.option("--dry-run", is_flag=True, help="Visa vad som skulle köas, utan att köa något.")
+@click.option("--date", "date_", metavar="ÅÅÅÅ-MM-DD", help="Räkna som om det vore detta datum.")
+@click.option("--digest", is_flag=True, help="Köa också dagens sammanställning till handläggarna.")
+@json_option
+@click.pass_context
+@one_line_errors
+def remind_command(
+    ctx: click.Context, dry_run: bool, date_: str | None, digest: bool, as_json: bool
+) -> None:
+    """Köa påminnelser om slutrapporter och kompletteringar (bevakning).
+
+    Exempel: casefile remind --dry-run
+    """
+    from intake.outgoing.digest import queue_digest
+    from intake.outgoing.reminders import plan_reminders, queue_planned
+
+    app = _app(ctx)
+    today = _today(app, date_)
+    with app.sessions() as session, session.begin():
+        plans = plan_reminders(session, app.settings, today)
+        if dry_run:
+            items = [{**p.as_json(), "outbox_id": None, "state": None} for p in plans]
+            session.rollback()
+            digest_row = None
+        else:
+            items = [
+                {**p.as_json(), "outbox_id": row.id, "state": row.state}
+                for p, row in queue_planned(session, app.settings, plans, today)
+            ]
+            digest_row = queue_digest(session, app.settings, today) if digest else None
+    if as_json:
+        print_json(
+            {
+                "date": today.isoformat(),
+                "dry_run": dry_run,
+                "mails": items,
+                "digest_outbox_id": digest_row.id if digest_row is not None else None,
+            }
+        )
+        return
+    verb = "Skulle köas" if dry_run else "Köade"
+    click.echo(f"{verb} {today.isoformat()}: {len(items)} brev.")
+    if items:
+        rows = [
+            [
+                m["kind"],
+                m["document_number"] or m["case_number"],
+                m["recipient"] or "(ingen adress)",
+                STATE_LABELS.get(m["state"] or "", "–"),
+                clip(m["why"], 90),
+            ]
+            for m in items
+        ]
+        click.echo(render_table(["Typ", "Ärende/handling", "Mottagare", "Läge", "Varför"], rows))
+    if digest_row is not None:
+        click.echo(f"Sammanställning till handläggarna: brev nr {digest_row.id}.")
+
+
+@click.command("outbox")
+@click.option("--state", type=click.Choice(STATES), help="Bara brev i detta läge.")
+@click.option("--limit", default=50, show_default=True, help="Högst så många (0: alla).")
+@json_option
+@click.pass_context
+@one_line_errors
+def outbox_command(ctx: click.Context, state: str | None, limit: int, as_json: bool) -> None:
+    """Automatiska brev: i kö, skickade, misslyckade, osäkra och stoppade.
+
+    Exempel: casefile outbox --state uncertain
+    """
+    app = _app(ctx)
+    stmt = select(OutboxMail).order_by(OutboxMail.id.desc())
+    if state:
+        stmt = stmt.where(OutboxMail.state == state)
+    if limit:
+        stmt = stmt.limit(limit)
+    with app.sessions() as session:
+        rows = [outbox_json(r) for r in session.execute(stmt).scalars()]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        click.echo("Inga brev.")
+        return
+    table = [
+        [
+            str(r["id"]),
+            STATE_LABELS.get(r["state"], r["state"]),
+            r["kind"],
+            clip(r["recipient"] or "(ingen adress)", 30),
+            clip(r["subject"], 44),
+            str(r["attempts"]),
+            (r["sent_at"] or r["created_at"])[:16].replace("T", " "),
+            clip(r["reason"], 60),
+        ]
+        for r in rows
+    ]
+    headers = ["Nr", "Läge", "Typ", "Mottagare", "Ämne", "Försök", "Tid (UTC)", "Orsak"]
+    click.echo(render_table(headers, table))
+
+
+@click.command("requeue")
+@click.argument("mail_id", metavar="NR", type=int)
+@click.option("--by", "initials", required=True, metavar="INITIALER", help="Dina initialer.")
+@json_option
+@click.pass_context
+@one_line_errors
+def requeue_command(ctx: click.Context, mail_id: int, initials: str, as_json: bool) -> None:
+    """Skicka ett osäkert, misslyckat eller stoppat brev igen (ett beslut av en person).
+
+    Exempel: casefile requeue 12 --by AKH
+    """
+    from casefile.register import check_initials
+    from intake.outgoing.sender import RequeueError, requeue_mail
+
+    app = _app(ctx)
+    actor = check_initials(current_actor(initials))
+    try:
+        with app.sessions() as session, session.begin():
+            row = requeue_mail(session, mail_id, actor)
+            data = outbox_json(row)
+    except RequeueError as exc:
+        raise Failure(str(exc)) from None
+    if as_json:
+        print_json(data)
+    else:
+        click.echo(f"Brev nr {mail_id} till {data['recipient']} ligger i kö igen ({actor}).")
+
+
+@click.command("send")
+@click.option("--limit", default=100, show_default=True, help="Högst så många brev.")
+@click.option(
+    "--recover",
+    is_flag=True,
+    help="Markera först brev som fastnat i 'skickas' som osäkra (bara när ingen annan sänder).",
+)
+@json_option
+@click.pass_context
+@one_line_errors
+def send_command(ctx: click.Context, limit: int, recover: bool, as_json: bool) -> None:
+    """Skicka det som ligger i utkorgen, en gång.
+
+    Exempel: intake send
+    """
+    from intake.outgoing.sender import flush_outbox, recover_interrupted
+
+    app = _app(ctx)
+    recovered = 0
+    if recover:
+        with app.sessions() as session, session.begin():
+            recovered = recover_interrupted(session)
+    result = flush_outbox(app.sessions, app.settings, limit=limit)
+    data = {
+        "sent": result.sent,
+        "retried": result.retried,
+        "failed": result.failed,
+        "uncertain": result.uncertain,
+        "recovered": recovered,
+    }
+    if as_json:
+        print_json(data)
+        return
+    click.echo(
+        f"Skickade: {result.sent}, försöker igen senare: {result.retried}, "
+        f"misslyckade: {result.failed}, osäkra: {result.uncertain}."
+    )
+    if recovered:
+        click.echo(f"{recovered} brev som avbröts under sändning är markerade som osäkra.")

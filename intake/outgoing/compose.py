@@ -1,0 +1,104 @@
+"""Turning rendered text into a complete RFC 5322 message (bytes) with our headers.
+
+Headers are set only through the email package's header objects after the values have passed
+`safety`: the subject and names become one line, the message ids we echo must be real msg-ids,
+the recipient a plain addr-spec. The bodies are quoted-printable, so the stored message is 7-bit
+and is sent byte for byte as it was stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from casefile.config import Settings
+from intake.outgoing.render import Rendered
+from intake.outgoing.safety import (
+    domain_of,
+    header_name_ok,
+    message_id_or_none,
+    one_line,
+    plain_address,
+    references_chain,
+)
+
+SUBJECT_LIMIT = 140
+
+
+@dataclass(frozen=True)
+class Threading:
+    """What our mail answers; both None for mail that starts a conversation (reminders)."""
+
+    in_reply_to: str | None = None
+    references: str | None = None
+
+
+@dataclass(frozen=True)
+class Composed:
+    message_id: str
+    subject: str
+    in_reply_to: str | None
+    raw: bytes
+
+
+def new_message_id(settings: Settings, kind: str) -> str:
+    """A globally unique id in our own domain: the from_address's domain."""
+    domain = domain_of(settings.smtp.from_address) or "localhost"
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
+    return f"<casefile.{kind}.{stamp}.{uuid.uuid4().hex}@{domain}>"
+
+
+def tagged_subject(reference: str | None, rendered_subject: str) -> str:
+    """'[SFG 26-01.02] Kvittens: …': the number first, where no truncation can cut it."""
+    text = one_line(rendered_subject, SUBJECT_LIMIT)
+    return f"[{one_line(reference, 40)}] {text}" if reference else text
+
+
+def thread_of(message_id: str | None, references: str | None) -> Threading:
+    answered = message_id_or_none(message_id)
+    return Threading(in_reply_to=answered, references=references_chain(references, answered))
+
+
+def compose(
+    settings: Settings,
+    *,
+    kind: str,
+    recipient: str,
+    reference: str | None,
+    rendered: Rendered,
+    threading: Threading,
+    auto_submitted: str,
+    now: dt.datetime,
+) -> Composed:
+    """The message for one outbox row. `recipient` must already be a clean addr-spec (or '')."""
+    message_id = new_message_id(settings, kind)
+    subject = tagged_subject(reference, rendered.subject)
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = plain_address(settings.smtp.from_address, settings.smtp.from_name)
+    if recipient:
+        msg["To"] = plain_address(recipient)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(now.astimezone(settings.registry.zone))
+    msg["Message-ID"] = message_id
+    if threading.in_reply_to:
+        msg["In-Reply-To"] = threading.in_reply_to
+    if threading.references:
+        msg["References"] = threading.references
+    # RFC 3834: tell vacation responders and ticket systems not to answer us.
+    msg["Auto-Submitted"] = auto_submitted
+    msg["X-Auto-Response-Suppress"] = "All"
+    loop_header = settings.mail.loop_header
+    if header_name_ok(loop_header):
+        msg[loop_header] = settings.smtp.from_address
+    msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return Composed(
+        message_id=message_id,
+        subject=subject,
+        in_reply_to=threading.in_reply_to,
+        raw=msg.as_bytes(),
+    )

@@ -1,0 +1,307 @@
+"""Delivering the outbox, at most once.
+
+The guarantee: an automatic mail is handed to the mail server at most once, unless a person
+decides otherwise. Each row goes through short transactions of its own:
+
+1. Claim: ``UPDATE outbox SET state='sending' … WHERE id=:id AND state='queued'`` and commit.
+   Only the process whose UPDATE changed the row sends it, so several flushers can run at once.
+   The Message-ID and the complete message were stored when the row was queued, so what is sent
+   is exactly what the database holds.
+2. Hand the stored bytes to the transport (SMTP, or the .eml folder).
+3. Record the outcome: "sent"; back to "queued" with a later next_attempt_at for a temporary
+   failure (4xx, server unreachable, a dropped connection before DATA); "failed" for a 5xx or
+   when retries run out.
+
+If the process dies between 2 and 3 the row stays in "sending". Such a row is never picked up
+again by a flusher: at service start `recover_interrupted` turns it into "uncertain", which staff
+see (``casefile outbox``, the daily digest) and can requeue after checking whether it arrived.
+The same holds when the connection breaks while the message itself is being transferred (DATA):
+the server may have it, so the row becomes "uncertain" rather than being retried. We prefer a
+rare missing acknowledgement, which staff are told about, to a duplicate sent behind their back.
+(Even then the recipient's copy would carry the same Message-ID, which many systems de-duplicate.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from casefile.config import Settings
+from casefile.db.models import Event, OutboxMail, utcnow
+from intake.outgoing.transport import (
+    PermanentFailure,
+    TemporaryFailure,
+    UncertainDelivery,
+    open_transport,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = dt.timedelta(hours=6)
+REQUEUEABLE = ("uncertain", "failed", "suppressed")
+
+
+@dataclass
+class FlushResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    uncertain: int = 0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    raw: bytes
+    recipient: str
+    message_id: str
+    attempts: int
+    case_id: int | None
+    document_id: int | None
+
+
+def backoff(settings: Settings, attempts: int) -> dt.timedelta:
+    """Doubling delays from mail.retry_base_seconds, at most six hours apart."""
+    delay = dt.timedelta(seconds=settings.mail.retry_base_seconds * 2 ** max(attempts - 1, 0))
+    return min(delay, MAX_BACKOFF)
+
+
+def _rowcount(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def _event(session: Session, actor: str, action: str, row: Claimed, **detail: Any) -> None:
+    session.add(
+        Event(
+            actor=actor,
+            action=action,
+            case_id=row.case_id,
+            document_id=row.document_id,
+            detail={"outbox_id": row.id, "message_id": row.message_id, **detail},
+        )
+    )
+
+
+def _claim(sessions: sessionmaker[Session], row_id: int, now: dt.datetime) -> Claimed | None:
+    with sessions() as session, session.begin():
+        result = session.execute(
+            update(OutboxMail)
+            .where(
+                OutboxMail.id == row_id,
+                OutboxMail.state == "queued",
+                OutboxMail.next_attempt_at <= now,
+            )
+            # next_attempt_at doubles as "sending since" while the row is claimed.
+            .values(state="sending", attempts=OutboxMail.attempts + 1, next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) != 1:
+            return None
+        row = session.get_one(OutboxMail, row_id)
+        return Claimed(
+            id=row.id,
+            raw=row.raw,
+            recipient=row.recipient,
+            message_id=row.message_id,
+            attempts=row.attempts,
+            case_id=row.case_id,
+            document_id=row.document_id,
+        )
+
+
+def _finish(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    row: Claimed,
+    action: str | None,
+    **values: Any,
+) -> None:
+    with sessions() as session, session.begin():
+        session.execute(
+            update(OutboxMail)
+            # "uncertain" too: a recovery run may have marked a row that was still in flight.
+            .where(OutboxMail.id == row.id, OutboxMail.state.in_(("sending", "uncertain")))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if action:
+            _event(
+                session,
+                settings.registry.bot_actor,
+                action,
+                row,
+                error=values.get("last_error"),
+            )
+
+
+def flush_outbox(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    now: dt.datetime | None = None,
+    limit: int = 100,
+) -> FlushResult:
+    """Deliver up to `limit` due rows; one connection, one short transaction per state change."""
+    now = now or utcnow()
+    result = FlushResult()
+    with sessions() as session:
+        due = list(
+            session.execute(
+                select(OutboxMail.id)
+                .where(OutboxMail.state == "queued", OutboxMail.next_attempt_at <= now)
+                .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+                .limit(limit)
+            ).scalars()
+        )
+    if not due:
+        return result
+    sender = settings.smtp.from_address
+    with open_transport(settings) as transport:
+        for row_id in due:
+            row = _claim(sessions, row_id, now)
+            if row is None:
+                continue  # another flusher took it
+            try:
+                transport.send(row.raw, sender, row.recipient, f"{row.id:08d}-{row.message_id}")
+            except TemporaryFailure as exc:
+                if row.attempts >= settings.mail.retry_max_attempts:
+                    _finish(
+                        sessions,
+                        settings,
+                        row,
+                        "mail_failed",
+                        state="failed",
+                        last_error=f"gav upp efter {row.attempts} försök: {exc}",
+                    )
+                    result.failed += 1
+                else:
+                    _finish(
+                        sessions,
+                        settings,
+                        row,
+                        None,
+                        state="queued",
+                        next_attempt_at=now + backoff(settings, row.attempts),
+                        last_error=str(exc),
+                    )
+                    result.retried += 1
+                log.warning("outbox %s: temporary failure: %s", row.id, exc)
+                if exc.connection:
+                    break  # the server is unreachable: leave the rest for the next flush
+            except PermanentFailure as exc:
+                _finish(sessions, settings, row, "mail_failed", state="failed", last_error=str(exc))
+                result.failed += 1
+                log.error("outbox %s: refused: %s", row.id, exc)
+            except UncertainDelivery as exc:
+                _finish(
+                    sessions,
+                    settings,
+                    row,
+                    "mail_uncertain",
+                    state="uncertain",
+                    last_error=str(exc),
+                )
+                result.uncertain += 1
+                log.error("outbox %s: delivery uncertain: %s", row.id, exc)
+            except Exception as exc:
+                # A bug, not a delivery answer: we cannot know what the server got.
+                _finish(
+                    sessions,
+                    settings,
+                    row,
+                    "mail_uncertain",
+                    state="uncertain",
+                    last_error=f"oväntat fel: {type(exc).__name__}: {exc}",
+                )
+                raise
+            else:
+                _finish(
+                    sessions,
+                    settings,
+                    row,
+                    "mail_sent",
+                    state="sent",
+                    sent_at=utcnow(),
+                    last_error=None,
+                )
+                result.sent += 1
+    return result
+
+
+def recover_interrupted(session: Session, older_than: dt.datetime | None = None) -> int:
+    """Rows left in "sending" by a process that died become "uncertain"; returns how many.
+
+    Call it at service start, under the service's single-instance lock, inside a transaction.
+    `older_than` limits it to rows claimed before that moment, for use while flushers run.
+    """
+    condition = [OutboxMail.state == "sending"]
+    if older_than is not None:
+        condition.append(OutboxMail.next_attempt_at < older_than)
+    rows = list(session.execute(select(OutboxMail).where(*condition)).scalars())
+    for row in rows:
+        row.state = "uncertain"
+        row.last_error = (
+            "avbröts under sändning: servern kan ha tagit emot brevet; "
+            "kontrollera och skicka igen med casefile requeue"
+        )
+        session.add(
+            Event(
+                actor="casefile",
+                action="mail_uncertain",
+                case_id=row.case_id,
+                document_id=row.document_id,
+                detail={"outbox_id": row.id, "message_id": row.message_id},
+            )
+        )
+    session.flush()
+    return len(rows)
+
+
+class RequeueError(Exception):
+    """A requeue that cannot be done; the message is one line for staff."""
+
+
+def requeue_mail(
+    session: Session, row_id: int, actor: str, now: dt.datetime | None = None
+) -> OutboxMail:
+    """A person's decision to send a mail again (uncertain, failed or suppressed)."""
+    row = session.get(OutboxMail, row_id)
+    if row is None:
+        raise RequeueError(f"det finns inget utgående brev nr {row_id}")
+    if row.state not in REQUEUEABLE:
+        raise RequeueError(
+            f"brev nr {row_id} är {row.state}; bara osäkra, misslyckade och stoppade brev "
+            "kan skickas igen"
+        )
+    if not row.recipient:
+        raise RequeueError(f"brev nr {row_id} har ingen mottagaradress")
+    previous = row.state
+    row.state = "queued"
+    row.attempts = 0
+    row.next_attempt_at = now or utcnow()
+    row.last_error = None
+    session.add(
+        Event(
+            actor=actor,
+            action="mail_requeued",
+            case_id=row.case_id,
+            document_id=row.document_id,
+            detail={"outbox_id": row.id, "previous_state": previous},
+        )
+    )
+    session.flush()
+    return row
+
+
+__all__ = [
+    "FlushResult",
+    "RequeueError",
+    "backoff",
+    "flush_outbox",
+    "recover_interrupted",
+    "requeue_mail",
+]

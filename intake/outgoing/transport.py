@@ -1,0 +1,239 @@
+"""Handing one stored message to the next system: an SMTP server, or a folder of .eml files.
+
+A transport says what happened in one of three ways, because the outbox must tell them apart:
+it returns (the mail was accepted), raises TemporaryFailure (not accepted, try later),
+PermanentFailure (refused for good: a 5xx answer), or UncertainDelivery (the connection broke
+while the message itself was being transferred, so the server may or may not have it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from casefile.config import Settings, SmtpSettings
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TemporaryFailure(DeliveryError):
+    """Not delivered; safe to try again later."""
+
+    # True when the server could not be reached at all: no point trying the next mail now.
+    connection: bool = False
+
+
+class ConnectionFailure(TemporaryFailure):
+    connection = True
+
+
+class PermanentFailure(DeliveryError):
+    """Refused for good (5xx); retrying would only repeat the refusal."""
+
+
+class UncertainDelivery(DeliveryError):
+    """The server may have accepted the message; it must not be sent again automatically."""
+
+
+class Transport(Protocol):
+    def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Transport: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+def _reply_text(resp: bytes | str) -> str:
+    text = resp.decode("utf-8", "replace") if isinstance(resp, bytes) else resp
+    return " ".join(text.split())[:300]
+
+
+def _by_code(code: int, what: str, resp: bytes | str) -> DeliveryError:
+    message = f"{what}: {code} {_reply_text(resp)}"
+    if 500 <= code < 600:
+        return PermanentFailure(message, code)
+    return TemporaryFailure(message, code)
+
+
+def tls_context(settings: SmtpSettings) -> ssl.SSLContext:
+    """Certificate and host name checks are always on; ca_file adds an internal CA."""
+    return ssl.create_default_context(cafile=settings.ca_file or None)
+
+
+class SmtpTransport:
+    """One SMTP connection, opened on first use and reused for the mails of one flush."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpTransport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        try:
+            smtp: smtplib.SMTP
+            if s.security == "ssl":
+                smtp = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout_seconds, context=tls_context(s)
+                )
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+            smtp.ehlo()
+            if s.security == "starttls":
+                smtp.starttls(context=tls_context(s))
+                smtp.ehlo()
+            if s.username:
+                smtp.login(s.username, s.password() or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            # A wrong password is the operator's to fix; the mail itself is fine: retry later.
+            raise ConnectionFailure(
+                f"inloggningen till SMTP-servern misslyckades: {exc.smtp_code}"
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            raise ConnectionFailure(
+                f"SMTP-servern svarade {exc.smtp_code} {_reply_text(exc.smtp_error)}",
+                exc.smtp_code,
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise ConnectionFailure(
+                f"kunde inte ansluta till {s.host}:{s.port}: {exc or type(exc).__name__}"
+            ) from None
+        return smtp
+
+    def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        smtp = self._smtp
+        try:
+            code, resp = smtp.mail(sender)
+            if code != 250:
+                self._reset()
+                raise _by_code(code, "MAIL FROM", resp)
+            code, resp = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                self._reset()
+                raise _by_code(code, "RCPT TO", resp)
+        except DeliveryError:
+            raise
+        except (smtplib.SMTPException, OSError) as exc:
+            # Nothing of the message has been sent yet: a retry cannot duplicate it.
+            self._drop()
+            raise ConnectionFailure(f"förbindelsen bröts före DATA: {exc}") from None
+        try:
+            code, resp = smtp.data(raw)
+        except smtplib.SMTPDataError as exc:
+            # The server answered, so we know it did not take the message.
+            raise _by_code(exc.smtp_code, "DATA", exc.smtp_error) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise UncertainDelivery(f"förbindelsen bröts under DATA: {exc}") from None
+        if code != 250:
+            raise _by_code(code, "DATA", resp)
+
+    def _reset(self) -> None:
+        """End a refused transaction; if even that fails, start afresh with the next mail."""
+        try:
+            if self._smtp is not None:
+                self._smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            with contextlib.suppress(OSError):
+                smtp.close()
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
+
+
+def eml_name(key: str) -> str:
+    """A file name from the outbox id and Message-ID: the same mail always gets the same name."""
+    return _UNSAFE.sub("_", key).strip("._")[:200] + ".eml"
+
+
+class FolderTransport:
+    """Writes each mail as an .eml file: for the demo, or for a system that picks files up.
+
+    The file appears atomically (written to a temporary name in the same folder, flushed, then
+    renamed), and its name comes from the outbox row, so a second run replaces the same file
+    instead of adding a copy.
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def __enter__(self) -> FolderTransport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self.folder / eml_name(key)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=self.folder)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(raw)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise ConnectionFailure(f"kunde inte skriva till {self.folder}: {exc}") from None
+
+    def close(self) -> None:
+        return None
+
+
+def open_transport(settings: Settings) -> SmtpTransport | FolderTransport:
+    if settings.smtp.transport == "folder":
+        return FolderTransport(settings.smtp.folder)
+    return SmtpTransport(settings.smtp)
