@@ -1,0 +1,133 @@
+"""Run extraction in a child process with RLIMIT_AS and a wall-clock timeout.
+
+A subprocess (not multiprocessing) keeps the child small and lets us reap it with wait4, which
+gives the child's own peak RSS: the figure the safety tests assert on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import resource
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from intake.extract.model import Extraction, ExtractionError, ExtractLimits
+from intake.extract.preflight import check_size
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+@dataclass(frozen=True)
+class IsolatedRun:
+    """Outcome of one child run, with what it cost."""
+
+    extraction: Extraction | None
+    error: ExtractionError | None
+    elapsed_seconds: float
+    peak_rss_bytes: int
+
+
+def _wait(pid: int, timeout: float) -> tuple[int, resource.struct_rusage] | None:
+    """Reap `pid` within `timeout` seconds; None if it is still running."""
+    deadline = time.monotonic() + timeout
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = -1
+    try:
+        while True:
+            got, status, usage = os.wait4(pid, os.WNOHANG)
+            if got == pid:
+                return status, usage
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if fd >= 0:
+                select.select([fd], [], [], left)
+            else:
+                time.sleep(min(0.01, left))
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def run_isolated(data: bytes, filename: str, limits: ExtractLimits) -> IsolatedRun:
+    """Extract `data` in a child process; never raises for a bad file, returns the error."""
+    start = time.monotonic()
+    try:
+        check_size(len(data), filename, limits)
+    except ExtractionError as exc:
+        return IsolatedRun(None, exc, time.monotonic() - start, 0)
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    cmd = [
+        sys.executable,
+        "-m",
+        "intake.extract.worker",
+        "--filename",
+        filename,
+        "--limits",
+        json.dumps(dataclasses.asdict(limits)),
+    ]
+    with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as stdout:
+        stdin.write(data)
+        stdin.seek(0)
+        proc = subprocess.Popen(
+            cmd,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # so a kill takes anything the child started
+        )
+        waited = _wait(proc.pid, limits.timeout_seconds)
+        timed_out = waited is None
+        if waited is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            _pid, status, usage = os.wait4(proc.pid, 0)
+        else:
+            status, usage = waited
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by us, tell Popen
+        elapsed = time.monotonic() - start
+        peak = int(usage.ru_maxrss) * 1024  # Linux reports kilobytes
+        stdout.seek(0)
+        raw = stdout.read()
+
+    if timed_out:
+        err = ExtractionError(
+            "timeout",
+            f"Tolkningen av {filename} tog längre tid än {limits.timeout_seconds:g} sekunder "
+            "och avbröts.",
+        )
+        return IsolatedRun(None, err, elapsed, peak)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig in (signal.SIGXCPU, signal.SIGKILL) and peak < limits.memory_bytes // 2:
+            code, what = "timeout", "tog för lång tid"
+        else:
+            code, what = "memory", "krävde för mycket minne eller kraschade"
+        err = ExtractionError(code, f"Tolkningen av {filename} avbröts: den {what} (signal {sig}).")
+        return IsolatedRun(None, err, elapsed, peak)
+    try:
+        answer = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        err = ExtractionError(
+            "memory", f"Tolkningen av {filename} avbröts utan svar (troligen minnesgränsen)."
+        )
+        return IsolatedRun(None, err, elapsed, peak)
+    if answer.get("ok"):
+        return IsolatedRun(Extraction.from_json(answer["extraction"]), None, elapsed, peak)
+    err = ExtractionError(str(answer.get("code", "corrupt")), str(answer.get("message", "")))
+    return IsolatedRun(None, err, elapsed, peak)
