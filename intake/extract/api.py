@@ -24,7 +24,9 @@ def extract_bytes(data: bytes, filename: str, limits: ExtractLimits = DEFAULT_LI
             "memory", f"Filen {filename} krävde för mycket minne för att tolkas."
         ) from exc
     except RecursionError as exc:
-        raise ExtractionError("corrupt", f"Filen {filename} är skadad (för djup struktur).") from exc
+        raise ExtractionError(
+            "corrupt", f"Filen {filename} är skadad (för djup struktur)."
+        ) from exc
 
 
 def extract_isolated(
@@ -48,7 +50,9 @@ def extract_path(
     try:
         size = p.stat().st_size
     except OSError as exc:
-        raise ExtractionError("corrupt", f"Filen {p.name} kunde inte läsas ({exc.strerror}).") from exc
+        raise ExtractionError(
+            "corrupt", f"Filen {p.name} kunde inte läsas ({exc.strerror})."
+        ) from exc
     check_size(size, p.name, limits)
     data = p.read_bytes()
     if isolated:

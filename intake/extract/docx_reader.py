@@ -25,7 +25,14 @@ def _q(tag: str) -> str:
     return f"{{{W}}}{tag}"
 
 
-P, TBL, TR, TC, SDT, SDT_CONTENT = _q("p"), _q("tbl"), _q("tr"), _q("tc"), _q("sdt"), _q("sdtContent")
+P, TBL, TR, TC, SDT, SDT_CONTENT = (
+    _q("p"),
+    _q("tbl"),
+    _q("tr"),
+    _q("tc"),
+    _q("sdt"),
+    _q("sdtContent"),
+)
 T, TAB, BR, CR, NBH = _q("t"), _q("tab"), _q("br"), _q("cr"), _q("noBreakHyphen")
 VAL = _q("val")
 # Containers whose children are still body content.

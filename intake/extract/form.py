@@ -29,7 +29,9 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("reference", "Diarienummer", ("Diarienummer", "Dnr"), "reg", "text", False),
     FieldSpec("registrar_signature", "Signatur", ("Signatur",), "reg", "text", False),
     FieldSpec("received_date", "Ankomstdatum", ("Ankomstdatum",), "reg", "date", False),
-    FieldSpec("title", "Insatsens namn", ("Insatsens namn", "Insatsens benämning"), "1", "text", True),
+    FieldSpec(
+        "title", "Insatsens namn", ("Insatsens namn", "Insatsens benämning"), "1", "text", True
+    ),
     FieldSpec(
         "period",
         "Insatstid",
@@ -56,7 +58,12 @@ FIELDS: tuple[FieldSpec, ...] = (
         True,
     ),
     FieldSpec(
-        "workplace", "Arbetsställets namn", ("Arbetsställets namn", "Arbetsställe"), "2", "text", False
+        "workplace",
+        "Arbetsställets namn",
+        ("Arbetsställets namn", "Arbetsställe"),
+        "2",
+        "text",
+        False,
     ),
     FieldSpec(
         "contact_name",
@@ -183,7 +190,8 @@ HEADINGS: tuple[Heading, ...] = (
     Heading(
         "5.3",
         "Avvikelser från planering",
-        "Har insatsen avvikit från den plan som beskrevs i ansökan? Beskriv i så fall hur och varför.",
+        "Har insatsen avvikit från den plan som beskrevs i ansökan? "
+        "Beskriv i så fall hur och varför.",
         True,
     ),
     Heading(

@@ -6,6 +6,7 @@ gives the child's own peak RSS: the figure the safety tests assert on.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -92,10 +93,8 @@ def run_isolated(data: bytes, filename: str, limits: ExtractLimits) -> IsolatedR
         waited = _wait(proc.pid, limits.timeout_seconds)
         timed_out = waited is None
         if waited is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             _pid, status, usage = os.wait4(proc.pid, 0)
         else:
             status, usage = waited

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # Spaces that Word and PDF producers use inside amounts and names.
 _SPACES = "\u00a0\u202f\u2007\u2009\u2002\u2003\u2004\u2005\u2006\u2008\u200a\u3000\t\r\n\v\f"
-_SPACE_TABLE = {ord(c): " " for c in _SPACES}
+_SPACE_TABLE: dict[int, str | None] = {ord(c): " " for c in _SPACES}
 # Invisible characters that only disturb matching.
 _SPACE_TABLE.update({ord(c): None for c in "\u00ad\u200b\u200c\u200d\u2060\ufeff"})
 # Ligatures come out of PDFs as single code points; expand only these (NFKC would also
@@ -44,7 +44,9 @@ def fold(text: str) -> str:
 
 # ISO with any dash (or a dot/space) between parts, tolerating spaces; or compact YYYYMMDD.
 _DATE_TOKEN = (
-    r"(?<!\d)(?:(\d{4})\s?[" + re.escape(DASHES) + r"./]\s?(\d{1,2})\s?["
+    r"(?<!\d)(?:(\d{4})\s?["
+    + re.escape(DASHES)
+    + r"./]\s?(\d{1,2})\s?["
     + re.escape(DASHES)
     + r"./]\s?(\d{1,2})|(\d{4})(\d{2})(\d{2}))(?!\d)"
 )
@@ -97,7 +99,7 @@ _AMOUNT_RE = re.compile(
 
 
 def parse_amount(text: str) -> int | None:
-    """Whole kronor from `2 842 390 kr`, `2\u00a0842\u00a0390:-`, `2120000 kr`, `1.500.000,50 SEK`."""
+    """Whole kronor from `2 842 390 kr`, `2 842 390:-` (nbsp), `2120000 kr`, `1.500.000,50 SEK`."""
     value = clean_text(text).replace("\u2212", "-")
     negative = value.startswith("-")
     if negative:

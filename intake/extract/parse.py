@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import zipfile
 
-from intake.extract import interpret
+from intake.extract import form, interpret
 from intake.extract.findings import findings
 from intake.extract.layout import Layout
 from intake.extract.model import Extraction, ExtractionError, ExtractLimits
@@ -30,7 +30,9 @@ def _read_docx(data: bytes) -> Layout:
             "corrupt", "Filen är inte en giltig DOCX (dokumentdelen saknas eller är skadad)."
         ) from exc
     except XMLSyntaxError as exc:
-        raise ExtractionError("corrupt", "Filen är inte en giltig DOCX (XML-fel i dokumentet).") from exc
+        raise ExtractionError(
+            "corrupt", "Filen är inte en giltig DOCX (XML-fel i dokumentet)."
+        ) from exc
 
 
 def _read_pdf(data: bytes, limits: ExtractLimits) -> Layout:
@@ -57,9 +59,9 @@ def extraction_from_layout(layout: Layout) -> Extraction:
     kind = interpret.document_type(layout.paras, headings)
     if kind == "unknown":
         raw = interpret.RawFields(
-            {k: ([] if k == "partners" else None) for k in interpret.form.FIELD_KEYS}, {}
+            {k: ([] if k == "partners" else None) for k in form.FIELD_KEYS}, {}
         )
-        secs = dict.fromkeys(interpret.form.SECTION_KEYS, "")
+        secs = dict.fromkeys(form.SECTION_KEYS, "")
     else:
         raw = interpret.fields(layout, headings)
         secs = interpret.sections(layout, headings)
@@ -75,4 +77,3 @@ def timed_parse(data: bytes, media_type: str, limits: ExtractLimits) -> tuple[Ex
     t0 = time.perf_counter()
     result = parse(data, media_type, limits)
     return result, time.perf_counter() - t0
-

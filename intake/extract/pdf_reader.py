@@ -62,12 +62,20 @@ class Line:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _walk(items: Iterable[Any], chars: list[Glyph], hs: list[tuple[float, float, float]],
-          vs: list[tuple[float, float, float]], height: float) -> None:
+def _walk(
+    items: Iterable[Any],
+    chars: list[Glyph],
+    hs: list[tuple[float, float, float]],
+    vs: list[tuple[float, float, float]],
+    height: float,
+) -> None:
     for item in items:
         if isinstance(item, LTChar):
-            chars.append(Glyph(item.get_text(), item.x0, item.x1, height - item.y1,
-                               height - item.y0, item.size))
+            chars.append(
+                Glyph(
+                    item.get_text(), item.x0, item.x1, height - item.y1, height - item.y0, item.size
+                )
+            )
         elif isinstance(item, LTCurve):  # LTLine and LTRect are curves too
             x0, y0, x1, y1 = item.bbox
             top, bottom = height - y1, height - y0
@@ -112,9 +120,13 @@ def _rows(chars: list[Glyph]) -> Iterator[list[Glyph]]:
         yield row
 
 
-def _cell_of(x: float, y: float, hs_sorted: list[tuple[float, float, float]],
-             vx: list[float], vs_sorted: list[tuple[float, float, float]],
-             ) -> tuple[float, float, float, float] | None:
+def _cell_of(
+    x: float,
+    y: float,
+    hs_sorted: list[tuple[float, float, float]],
+    vx: list[float],
+    vs_sorted: list[tuple[float, float, float]],
+) -> tuple[float, float, float, float] | None:
     """The box formed by the nearest borders around (x, y), or None outside any table."""
     left = right = top = bottom = None
     i = bisect.bisect_left(vx, x)
@@ -144,8 +156,9 @@ def _cell_of(x: float, y: float, hs_sorted: list[tuple[float, float, float]],
     return (round(left, 1), round(top, 1), round(right, 1), round(bottom, 1))
 
 
-def _make_line(page: int, glyphs: list[Glyph],
-               cell: tuple[float, float, float, float] | None) -> Line | None:
+def _make_line(
+    page: int, glyphs: list[Glyph], cell: tuple[float, float, float, float] | None
+) -> Line | None:
     glyphs.sort(key=lambda g: g.x0)
     parts: list[str] = []
     prev: Glyph | None = None
@@ -224,6 +237,7 @@ _FOOTER_LIKE = re.compile(r"(www\.|https?://|^sida #|^# ?(av|/) ?#$|^#$)", re.IG
 def _drop_running_text(pages: list[list[Line]], heights: list[float]) -> None:
     """Remove page headers and footers: text outside tables near the top or bottom edge that
     repeats on several pages (digits ignored, for page numbers)."""
+
     def zone(line: Line, h: float) -> bool:
         return line.cell is None and (line.bottom < 0.12 * h or line.top > 0.88 * h)
 
@@ -271,9 +285,7 @@ def _join(prev: Line, cur: Line, right_edge: float, wrap_spaces: bool) -> str:
     return " "
 
 
-def _assemble(
-    lines: list[Line], right_edge: float, wrap_spaces: bool
-) -> list[tuple[str, Line]]:
+def _assemble(lines: list[Line], right_edge: float, wrap_spaces: bool) -> list[tuple[str, Line]]:
     """Paragraphs (text, first line) from lines in reading order."""
     paras: list[tuple[str, Line]] = []
     prev: Line | None = None
@@ -316,11 +328,11 @@ def read_pdf_document(doc: PDFDocument, max_pages: int) -> Layout:
                 by_cell[(line.page, line.cell)].append(line)
 
     cells: list[Cell] = []
-    for (page, box), lines in by_cell.items():
+    for (page_no, box), lines in by_cell.items():
         lines.sort(key=lambda ln: (ln.top, ln.x0))
         pad = max(0.0, min(ln.x0 for ln in lines) - box[0])
         paras = [t for t, _ in _assemble(lines, box[2] - pad, wrap_spaces)]
-        off = page * PAGE_STRIDE
+        off = page_no * PAGE_STRIDE
         cell = Cell(box[0], box[1] + off, box[2], box[3] + off, paras)
         cells.append(cell)
         units.append((cell.y0, cell.x0, cell))

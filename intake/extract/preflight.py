@@ -36,7 +36,7 @@ def media_type_for(data: bytes, filename: str) -> str | None:
         return PDF_MEDIA_TYPE
     if data.startswith(b"PK\x03\x04"):
         name = filename.lower()
-        if name.endswith((".docx", ".docm", ".dotx")) or b"word/" in data[:1 << 20]:
+        if name.endswith((".docx", ".docm", ".dotx")) or b"word/" in data[: 1 << 20]:
             return DOCX_MEDIA_TYPE
     return None
 
@@ -93,7 +93,9 @@ def check_docx_zip(data: bytes, limits: ExtractLimits) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise ExtractionError("corrupt", "Filen är inte en giltig DOCX (zip-arkivet är skadat).") from exc
+        raise ExtractionError(
+            "corrupt", "Filen är inte en giltig DOCX (zip-arkivet är skadat)."
+        ) from exc
     with zf:
         infos = zf.infolist()
         if len(infos) > limits.max_zip_entries:
@@ -140,7 +142,8 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> int:
                 budget -= len(chunk)
                 if budget < 0:
                     raise ExtractionError(
-                        "zip_bomb", "DOCX-filen packas upp till mer än tillåtet (misstänkt zip-bomb)."
+                        "zip_bomb",
+                        "DOCX-filen packas upp till mer än tillåtet (misstänkt zip-bomb).",
                     )
                 window = (tail + chunk).upper()
                 if b"<!DOCTYPE" in window or b"<!ENTITY" in window:

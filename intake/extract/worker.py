@@ -43,14 +43,23 @@ def main(argv: list[str] | None = None) -> int:
         except ExtractionError as exc:
             out = {"ok": False, "code": exc.code, "message": str(exc)}
     except MemoryError:
-        out = {"ok": False, "code": "memory",
-               "message": f"Filen {args.filename} krävde mer minne än tillåtet för att tolkas."}
+        out = {
+            "ok": False,
+            "code": "memory",
+            "message": f"Filen {args.filename} krävde mer minne än tillåtet för att tolkas.",
+        }
     except RecursionError:
-        out = {"ok": False, "code": "corrupt",
-               "message": f"Filen {args.filename} är skadad (för djupt nästlad struktur)."}
+        out = {
+            "ok": False,
+            "code": "corrupt",
+            "message": f"Filen {args.filename} är skadad (för djupt nästlad struktur).",
+        }
     except Exception as exc:  # the child must always answer in JSON
-        out = {"ok": False, "code": "corrupt",
-               "message": f"Filen {args.filename} kunde inte tolkas ({type(exc).__name__})."}
+        out = {
+            "ok": False,
+            "code": "corrupt",
+            "message": f"Filen {args.filename} kunde inte tolkas ({type(exc).__name__}).",
+        }
     sys.stdout.write(json.dumps(out, ensure_ascii=False))
     sys.stdout.flush()
     return 0

@@ -38,19 +38,53 @@ def zip_bomb_docx(total: int = GIB) -> bytes:
     for name, payload, crc_, size, method in entries:
         offset = out.tell()
         raw_name = name.encode()
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0, crc_,
-                              len(payload), size, len(raw_name), 0))
+        out.write(
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                20,
+                0,
+                method,
+                0,
+                0,
+                crc_,
+                len(payload),
+                size,
+                len(raw_name),
+                0,
+            )
+        )
         out.write(raw_name)
         out.write(payload)
-        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0,
-                                  crc_, len(payload), size, len(raw_name), 0, 0, 0, 0, 0,
-                                  offset))
+        central.write(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                method,
+                0,
+                0,
+                crc_,
+                len(payload),
+                size,
+                len(raw_name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+        )
         central.write(raw_name)
     cd = central.getvalue()
     start = out.tell()
     out.write(cd)
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(cd),
-                          start, 0))
+    out.write(
+        struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(cd), start, 0)
+    )
     return out.getvalue()
 
 
@@ -98,32 +132,45 @@ def _pdf(objects: list[bytes], trailer_extra: bytes = b"") -> bytes:
     out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
     for off in offsets:
         out.write(f"{off:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R ".encode() + trailer_extra
-              + f">>\nstartxref\n{xref}\n%%EOF\n".encode())
+    out.write(
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R ".encode()
+        + trailer_extra
+        + f">>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
     return out.getvalue()
 
 
 def _stream(data: bytes, extra: bytes = b"") -> bytes:
-    return (b"<< /Length " + str(len(data)).encode() + b" " + extra + b">>\nstream\n" + data
-            + b"\nendstream")
+    return (
+        b"<< /Length "
+        + str(len(data)).encode()
+        + b" "
+        + extra
+        + b">>\nstream\n"
+        + data
+        + b"\nendstream"
+    )
 
 
 def simple_pdf(text: str = "Slutrapport") -> bytes:
     content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    return _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        _stream(content),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ])
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            _stream(content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+    )
 
 
 def encrypted_pdf() -> bytes:
     """Standard security handler, RC4, with a user password we do not know."""
-    encrypt = (b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32
-               + b"> /P -4 >>")
+    encrypt = (
+        b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>"
+    )
     pdf = simple_pdf()
     body = pdf[: pdf.index(b"xref")]
     # Append the Encrypt dictionary as object 6 and rebuild the xref and trailer.
@@ -131,8 +178,11 @@ def encrypted_pdf() -> bytes:
     for part in body.split(b" 0 obj\n")[1:]:
         objects.append(part.split(b"\nendobj\n")[0])
     objects.append(encrypt)
-    return _pdf(objects, b"/Encrypt 6 0 R /ID [<0123456789abcdef0123456789abcdef> "
-                         b"<0123456789abcdef0123456789abcdef>] ")
+    return _pdf(
+        objects,
+        b"/Encrypt 6 0 R /ID [<0123456789abcdef0123456789abcdef> "
+        b"<0123456789abcdef0123456789abcdef>] ",
+    )
 
 
 def truncated_pdf(pdf: bytes) -> bytes:
@@ -144,14 +194,18 @@ def pdf_bomb(total: int = 400 << 20) -> bytes:
     comp = zlib.compressobj(9)
     chunk = b" " * (1 << 20)
     data = b"".join(comp.compress(chunk) for _ in range(total // len(chunk))) + comp.flush()
-    return _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
-        _stream(data, b"/Filter /FlateDecode "),
-    ])
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+            _stream(data, b"/Filter /FlateDecode "),
+        ]
+    )
 
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
-       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
-       b"\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+    b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)

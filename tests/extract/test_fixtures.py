@@ -105,6 +105,7 @@ def test_missing_field_names_the_field() -> None:
 def test_isolated_matches_in_process() -> None:
     """The child process returns the same extraction as the in-process parse."""
     path = FIXTURES / "r02_row_compact_nbsp.pdf"
-    assert extract_isolated(path.read_bytes(), path.name).to_json() == extracted(
-        "r02_row_compact_nbsp", "pdf"
-    ).to_json()
+    assert (
+        extract_isolated(path.read_bytes(), path.name).to_json()
+        == extracted("r02_row_compact_nbsp", "pdf").to_json()
+    )
