@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.policy
+import re
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -100,5 +101,19 @@ def compose(
         message_id=message_id,
         subject=subject,
         in_reply_to=threading.in_reply_to,
-        raw=msg.as_bytes(),
+        raw=_unfold_after_name(msg.as_bytes()),
     )
+
+
+_FOLD_AFTER_NAME = re.compile(rb"^([A-Za-z0-9-]+):\r\n (?=\S)", re.MULTILINE)
+
+
+def _unfold_after_name(raw: bytes) -> bytes:
+    """Join 'Subject:' CRLF ' value' into one line.
+
+    The email package folds a 70-78 character value onto its own continuation line, which is
+    legal, but some readers (Python's own parser among them) then show the value with a leading
+    space. The joined line stays far below the 998-character limit of RFC 5322.
+    """
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    return _FOLD_AFTER_NAME.sub(rb"\1: ", head) + sep + body

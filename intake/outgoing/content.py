@@ -78,7 +78,7 @@ def komplettering_context(
     first_requested: dt.date | None = None,
 ) -> dict[str, Any]:
     case = document.case
-    missing = missing_items(document.findings or [])
+    missing = missing_items(document.findings or [], document.fields or {})
     if not missing:
         missing = ["Uppgifter som krävs i rapportmallen (kontakta oss om ni är osäkra på vilka)"]
     return {

@@ -69,23 +69,36 @@ def _field_keys(finding: Mapping[str, Any]) -> list[str]:
     return keys
 
 
-def missing_items(findings: Iterable[Mapping[str, Any]]) -> list[str]:
+def _unsigned_item(fields: Mapping[str, Any]) -> str:
+    """Name the half of the signature that is missing, when only one half is."""
+    lacking = [k for k in ("submitter_date", "submitter_name") if not fields.get(k)]
+    if len(lacking) == 1:
+        return f"{FIELD_LABELS[lacking[0]]}: rapporten är inte undertecknad"
+    return UNSIGNED
+
+
+def missing_items(
+    findings: Iterable[Mapping[str, Any]], fields: Mapping[str, Any] | None = None
+) -> list[str]:
     """One line per thing the sender must add, in form order, without repeats."""
     items: list[str] = []
     signed_items = {FIELD_LABELS["submitter_date"], FIELD_LABELS["submitter_name"]}
+    unsigned: str | None = None
     for finding in findings:
         code = finding.get("code")
         if code == "unsigned":
-            items.append(UNSIGNED)
+            unsigned = _unsigned_item(fields or {})
         elif code == "missing_field":
             keys = _field_keys(finding)
             if keys:
                 items.extend(field_label(k) for k in keys)
             elif finding.get("message"):
                 items.append(one_line(str(finding["message"]), 160))
-    if UNSIGNED in items:
-        # "Unsigned" already says date and name are missing; listing them again is noise.
-        items = [i for i in items if i not in signed_items]
     order = list(FIELD_LABELS.values()) + list(SECTION_LABELS.values())
-    unique = list(dict.fromkeys(items))
-    return sorted(unique, key=lambda i: order.index(i) if i in order else len(order))
+    unique = sorted(
+        dict.fromkeys(items), key=lambda i: order.index(i) if i in order else len(order)
+    )
+    if unsigned is not None:
+        # The signature line already says what section 8 lacks; repeating it is noise.
+        unique = [i for i in unique if i not in signed_items] + [unsigned]
+    return unique

@@ -45,11 +45,11 @@ def one_line(text: str | None, limit: int = 200) -> str:
 
 
 def message_id_or_none(value: str | None) -> str | None:
-    """The one msg-id in `value` (as `<left@right>`), or None when it is not exactly one."""
+    """`value` when it is exactly one msg-id (`<left@right>`, surrounding space allowed)."""
     if not value:
         return None
-    found = _MSG_ID.findall(value.strip())
-    return found[0] if len(found) == 1 else None
+    value = value.strip()
+    return value if _MSG_ID.fullmatch(value) else None
 
 
 def references_chain(references: str | None, answered: str | None) -> str | None:

@@ -1,0 +1,156 @@
+"""Headers of our mail, and attempts to inject headers through names, titles and ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from casefile.app import App
+from casefile.config import Settings
+from intake.outgoing.compose import compose, thread_of
+from intake.outgoing.render import Rendered
+from tests.outgoing.conftest import SENDER, outbox, register, reply
+from tests.outgoing.mailparts import parse, text_of
+
+EXPECTED_HEADERS = {
+    "From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
+    "Auto-Submitted", "X-Auto-Response-Suppress", "X-Casefile-Loop", "MIME-Version",
+    "Content-Type",
+}  # fmt: skip
+
+HOSTILE = [
+    "SAFE\r\nBcc: victim@evil.test",
+    "SAFE\nSubject: hacked\n\nbody",
+    "SAFE\rX-Injected: yes",
+    "=?utf-8?q?SAFE=0D=0ABcc:_victim@evil.test?=",
+    "=?utf-8?b?U0FGRQ0KQmNjOiB2aWN0aW1AZXZpbC50ZXN0?=",
+    "SAFE\u2028Bcc: victim@evil.test\u0085X-Next: 1",
+    "\x00\x1b[31mRöd\x7f insats\t\tmed tabb",
+    "Å" * 3000,
+    "A" * 5000 + "\r\nBcc: victim@evil.test",
+]
+
+
+def header_block(raw: bytes) -> list[str]:
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    return head.split("\r\n")
+
+
+def test_headers_of_a_kvittens(app: App) -> None:
+    """Subject tag, our Message-ID, threading and the loop-protection headers are all there."""
+    register(app)
+    [row] = outbox(app)
+    msg = parse(row.raw)
+    assert msg["To"] == SENDER
+    assert msg["From"] == "Samordningsförbund Gävleborg <kontakt@finsam.test>"
+    assert msg["Subject"].startswith("[SFG 26-01.01] ")
+    assert msg["Message-ID"] == row.message_id
+    assert row.message_id.startswith("<") and row.message_id.endswith("@finsam.test>")
+    assert msg["In-Reply-To"] == "<rapport-1@bollnas.test>"
+    assert msg["References"] == "<tidigare-1@bollnas.test> <rapport-1@bollnas.test>"
+    assert msg["Auto-Submitted"] == "auto-replied"
+    assert msg["X-Auto-Response-Suppress"] == "All"
+    assert msg["X-Casefile-Loop"] == "kontakt@finsam.test"
+    assert msg.get_content_type() == "multipart/alternative"
+    assert set(msg.keys()) == EXPECTED_HEADERS
+    assert all(line.isascii() for line in header_block(row.raw))
+
+
+def test_only_the_sender_gets_it_never_an_address_from_the_attachment(app: App) -> None:
+    """The form's contact e-mail differs from the sender: the mail still goes to the sender."""
+    register(app, contact_email="someone.else@elsewhere.test",
+             fields={"contact_email": "someone.else@elsewhere.test"})  # fmt: skip
+    [row] = outbox(app)
+    assert row.recipient == SENDER
+    msg = parse(row.raw)
+    assert msg["To"] == SENDER
+    assert msg["Cc"] is None and msg["Bcc"] is None
+    assert "someone.else@elsewhere.test" not in row.raw.decode("ascii")
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_title_organisation_and_sender_name_cannot_add_headers(
+    app: App, value: str
+) -> None:
+    """Given CR/LF, encoded-words, control characters or huge values in text from the sender,
+    the mail has exactly our headers, one-line values, and lines short enough for SMTP."""
+    register(app, title=value, organisation=value, sender=f'"{value}" <{SENDER}>',
+             signed=False, findings=[{"code": "missing_field", "field": value, "message": value}])  # fmt: skip
+    rows = outbox(app)
+    assert len(rows) == 2
+    for row in rows:
+        lines = header_block(row.raw)
+        assert all(len(line) <= 998 for line in lines)
+        assert not any(
+            line.lower().startswith(("bcc:", "x-injected:", "x-next:")) for line in lines
+        )
+        msg = parse(row.raw)
+        assert set(msg.keys()) == EXPECTED_HEADERS
+        assert msg["To"] == SENDER
+        subject = str(msg["Subject"])
+        assert "\n" not in subject and "\r" not in subject
+        assert "Bcc:" not in subject or "victim" in subject  # kept as visible text only
+        assert subject.startswith("[SFG 26-01.01] ")
+        assert len(subject) <= 200
+        assert "=?" not in subject  # no encoded-word survives decoding
+        text = text_of(msg)
+        assert "\nBcc:" not in text and "\nSubject: hacked" not in text
+
+
+def test_hostile_message_ids_are_dropped(app: App) -> None:
+    """In-Reply-To/References carry only well-formed ids from the message we answer."""
+    hostile = reply(
+        message_id="<a@b.test>\r\nBcc: victim@evil.test",
+        references="<ok-1@b.test> junk <bad id@x> <ok-2@b.test>\r\nBcc: v@evil.test " * 50,
+    )
+    register(app, hostile)
+    [row] = outbox(app)
+    msg = parse(row.raw)
+    assert msg["In-Reply-To"] is None
+    assert msg["References"] == "<ok-1@b.test> <ok-2@b.test>"
+    assert "Bcc" not in row.raw.decode("ascii")
+
+
+def test_hostile_recipient_is_not_used(app: App) -> None:
+    register(app, reply(recipient="anna@bollnas.test\r\nBcc: victim@evil.test"))
+    [row] = outbox(app)
+    assert row.state == "suppressed"
+    assert row.recipient == ""
+    assert row.last_error == "ingen användbar mottagaradress"
+    assert "victim" not in row.raw.decode("ascii")
+
+
+def test_long_reference_chain_is_capped() -> None:
+    chain = " ".join(f"<m{i}@b.test>" for i in range(40))
+    threading = thread_of("<last@b.test>", chain)
+    ids = (threading.references or "").split()
+    assert len(ids) == 10
+    assert ids[0] == "<m0@b.test>" and ids[-1] == "<last@b.test>"
+
+
+_SETTINGS = Settings.model_validate(
+    {"smtp": {"from_address": "kontakt@finsam.test", "from_name": "Förbundet"}}
+)
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(subject=st.text(max_size=400), body=st.text(max_size=200))
+def test_any_subject_text_gives_one_subject_header(subject: str, body: str) -> None:
+    """Property: whatever the rendered subject holds, the message has one Subject line set."""
+    composed = compose(
+        _SETTINGS,
+        kind="kvittens",
+        recipient="anna@bollnas.test",
+        reference="SFG 26-01.01",
+        rendered=Rendered(subject=subject, text=body, html="<p>x</p>"),
+        threading=thread_of("<a@b.test>", None),
+        auto_submitted="auto-replied",
+        now=dt.datetime(2026, 2, 3, 10, tzinfo=dt.UTC),
+    )
+    msg = parse(composed.raw)
+    assert set(msg.keys()) == EXPECTED_HEADERS
+    assert msg["Subject"].startswith("[SFG 26-01.01]")
+    assert "\n" not in str(msg["Subject"]) and "\r" not in str(msg["Subject"])
+    assert all(len(line) <= 998 for line in header_block(composed.raw))
