@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,11 +16,15 @@ from tests.support.dovecot import Account, DovecotServer
 
 
 @pytest.fixture(scope="session")
-def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotServer]:
-    server = DovecotServer(tmp_path_factory.mktemp("dovecot"))
+def dovecot() -> Iterator[DovecotServer]:
+    # Not under pytest's tmp: Dovecot serves mail as nobody, who cannot enter root's 0700 folders.
+    root = Path(tempfile.mkdtemp(prefix="casefile-dovecot-"))
+    root.chmod(0o755)
+    server = DovecotServer(root)
     server.start()
     yield server
     server.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -146,17 +146,20 @@ def test_message_without_report_is_kept_for_staff(intake_app: App, account: Acco
     assert [(m["subject"], m["state"]) for m in inbox] == [("Fråga om ansökan", "no_report")]
 
 
-def _bad_docx() -> bytes:
+def _make_bad_docx() -> bytes:
     buf = BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("word/document.xml", "<not really")
     return buf.getvalue()[:-30]
 
 
+BAD_DOCX = _make_bad_docx()
+
+
 def test_unreadable_attachment_is_quarantined_and_does_not_block(
     intake_app: App, account: Account
 ) -> None:
-    account.append(bytes(message(attachments=[("trasig.docx", _bad_docx())])), WHEN)
+    account.append(bytes(message(attachments=[("trasig.docx", BAD_DOCX)])), WHEN)
     account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
     poll(intake_app)
     assert len(documents(intake_app)) == 1
@@ -166,7 +169,7 @@ def test_unreadable_attachment_is_quarantined_and_does_not_block(
         inbox = inbox_json(s)
         quarantined = s.scalars(select(Attachment).where(Attachment.state == "quarantined")).one()
     assert inbox[0]["attachments"][0]["error"]
-    assert intake_app.archive.get(quarantined.sha256) == _bad_docx()
+    assert intake_app.archive.get(quarantined.sha256) == BAD_DOCX
 
 
 def test_unchanged_mailbox_fetches_nothing(intake_app: App, account: Account) -> None:

@@ -20,6 +20,10 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
+POOL_SIZE = 200
+# Passwords tests ask for by value (AUTHENTICATE PLAIN carries UTF-8; LOGIN cannot).
+SPECIAL_PASSWORDS = ("hemlig-åäö-ÅÄÖ",)
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -57,7 +61,9 @@ class Account:
     def flags(self, folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]:
         with self.client() as c:
             c.select_folder(folder, readonly=True)
-            return {uid: tuple(v[b"FLAGS"]) for uid, v in c.fetch("1:*", ["FLAGS"]).items()}
+            uids = c.search("ALL")
+            data = c.fetch(uids, ["FLAGS"]) if uids else {}
+            return {uid: tuple(v[b"FLAGS"]) for uid, v in data.items()}
 
     def mailbox_settings(self, name: str = "kontakt", **extra: object) -> dict[str, object]:
         env = f"TEST_IMAP_PW_{self.username.upper()}"
@@ -84,6 +90,8 @@ class DovecotServer:
         self.cert = root / "cert.pem"
         self.key = root / "key.pem"
         self.process: subprocess.Popen[bytes] | None = None
+        self._pool: list[tuple[str, str]] = []
+        self._special: dict[str, str] = {}
 
     def start(self) -> None:
         if shutil.which("dovecot") is None:
@@ -112,7 +120,15 @@ class DovecotServer:
             check=True,
             capture_output=True,
         )
-        self.passwd.write_text("")
+        lines = []
+        for i in range(POOL_SIZE):
+            name, secret = f"user{i:03d}", uuid.uuid4().hex
+            self._pool.append((name, secret))
+            lines.append(f"{name}:{{PLAIN}}{secret}::::::")
+        for i, secret in enumerate(SPECIAL_PASSWORDS):
+            self._special[secret] = f"special{i:02d}"
+            lines.append(f"special{i:02d}:{{PLAIN}}{secret}::::::")
+        self.passwd.write_text("\n".join(lines) + "\n", encoding="utf-8")
         for sub in ("mail", "home"):
             shutil.chown(self.root / sub, "nobody", "nogroup")
         conf = self.root / "dovecot.conf"
@@ -170,14 +186,15 @@ service auth {{
         raise RuntimeError(f"dovecot did not start; see {self.root}/dovecot.log")
 
     def add_account(self, password: str | None = None, username: str | None = None) -> Account:
-        username = username or f"u{uuid.uuid4().hex[:10]}"
-        password = password or uuid.uuid4().hex
-        with self.passwd.open("a", encoding="utf-8") as fh:
-            fh.write(f"{username}:{{PLAIN}}{password}::::::\n")
-        # Dovecot re-reads the passwd-file by mtime; make sure the change is seen.
-        stamp = time.time() + 1
-        os.utime(self.passwd, (stamp, stamp))
-        return Account(self, username, password)
+        """A mailbox of its own for one test, from the accounts written before start.
+
+        Dovecot caches its passwd-file, so accounts added while it runs are not always seen
+        at once: the pool is written up front, with the special passwords the tests use.
+        """
+        if password is not None:
+            return Account(self, self._special[password], password)
+        name, secret = self._pool.pop()
+        return Account(self, name, secret)
 
     def stop(self) -> None:
         if self.process is None:
