@@ -109,3 +109,24 @@ def test_isolated_matches_in_process() -> None:
         extract_isolated(path.read_bytes(), path.name).to_json()
         == extracted("r02_row_compact_nbsp", "pdf").to_json()
     )
+
+
+def test_pdf_reading_order_interleaves_but_cells_do_not() -> None:
+    """pdfminer's own text order puts section 2's phone number after Postnummer (the columns
+    interleave); anchoring on cell borders still pairs each label with its value."""
+    from pdfminer.high_level import extract_text
+
+    path = FIXTURES / "r04_row_blocksdt_unsigned_nfd.pdf"
+    text = extract_text(str(path))
+    assert text.index("070 – 123 45 67") > text.index("Postnummer")
+    fields = extracted("r04_row_blocksdt_unsigned_nfd", "pdf").fields
+    assert fields["contact_phone"] == "070-123 45 67"
+    assert fields["postal_code"] == "824 50"
+
+
+def test_page_footer_not_in_sections() -> None:
+    """The footer (web address and page number) never leaks into a multi-page answer."""
+    for ext in ("docx", "pdf"):
+        for text in extracted("r06_right_long_tenpages", ext).sections.values():
+            assert "samordning-exempel.se" not in text
+            assert "Sida " not in text
