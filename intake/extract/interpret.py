@@ -191,12 +191,38 @@ def _neighbour(cell: Cell, cells: list[Cell], tol: float, direction: str) -> Cel
     return best
 
 
-def _value(lc: _LabelCell, cells: list[Cell], labels: dict[int, _LabelCell], tol: float) -> str:
+def _below_across_page(cell: Cell, cells: list[Cell], stride: float) -> Cell | None:
+    """A table split by a page break: the label row ends one page, the value row opens the next.
+
+    Only when nothing in the label's column follows it on its own page, and we take the first
+    cell in that column on the next page.
+    """
+    page = int(cell.y0 // stride)
+    same_col = [
+        c
+        for c in cells
+        if c is not cell and _overlap(cell.x0, cell.x1, c.x0, c.x1) > 0.5 * (cell.x1 - cell.x0)
+    ]
+    if any(int(c.y0 // stride) == page and c.y0 >= cell.y1 for c in same_col):
+        return None
+    nxt = [c for c in same_col if int(c.y0 // stride) == page + 1]
+    return min(nxt, key=lambda c: c.y0) if nxt else None
+
+
+def _value(
+    lc: _LabelCell,
+    cells: list[Cell],
+    labels: dict[int, _LabelCell],
+    tol: float,
+    stride: float | None = None,
+) -> str:
     """The label's value: in its own cell, else the cell to the right, else the cell below."""
     if lc.rest:
         return lc.rest
     for direction in ("right", "below"):
         n = _neighbour(lc.cell, cells, tol, direction)
+        if n is None and direction == "below" and stride is not None:
+            n = _below_across_page(lc.cell, cells, stride)
         if n is None or id(n) in labels:
             continue
         if n.text.strip():
@@ -228,7 +254,9 @@ def fields(layout: Layout, headings: dict[str, _Heading]) -> RawFields:
         region = regions.get(spec.region)
         if region is None or not (region[0] <= lc.cell.y0 < region[1]):
             continue
-        raw = clean_text(_value(lc, layout.cells, labels, layout.tol).replace(BULLET, " "))
+        raw = clean_text(
+            _value(lc, layout.cells, labels, layout.tol, layout.page_stride).replace(BULLET, " ")
+        )
         if spec.key == "partners":
             if raw:
                 values["partners"].append(raw)

@@ -45,3 +45,5 @@ class Layout:
     cells: list[Cell]
     tol: float
     pages: int = 1
+    # PDF: global y of page n starts at n * page_stride; None when there are no pages (DOCX).
+    page_stride: float | None = None

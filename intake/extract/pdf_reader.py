@@ -366,4 +366,4 @@ def read_pdf_document(doc: PDFDocument, max_pages: int) -> Layout:
                 paras_out.append(Para(text, unit.y0 + k * 0.001, unit.x0, in_cell=True))
         else:
             paras_out.append(unit)
-    return Layout(paras_out, cells, tol=2.0, pages=len(pages))
+    return Layout(paras_out, cells, tol=2.0, pages=len(pages), page_stride=PAGE_STRIDE)
