@@ -166,7 +166,9 @@ def flush_outbox(
             if row is None:
                 continue  # another flusher took it
             try:
-                transport.send(row.raw, sender, row.recipient, f"{row.id:08d}-{row.message_id}")
+                transport.send(
+                    row.raw, sender, row.recipient, f"{row.id:08d}-{row.message_id.strip('<>')}"
+                )
             except TemporaryFailure as exc:
                 if row.attempts >= settings.mail.retry_max_attempts:
                     _finish(

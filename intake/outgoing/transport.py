@@ -8,6 +8,7 @@ while the message itself was being transferred, so the server may or may not hav
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import re
@@ -78,6 +79,19 @@ def tls_context(settings: SmtpSettings) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=settings.ca_file or None)
 
 
+def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    """AUTH, also with a non-ASCII password: smtplib only encodes ASCII, so send PLAIN in UTF-8."""
+    if (username + password).isascii():
+        smtp.login(username, password)
+        return
+    if "plain" not in smtp.esmtp_features.get("auth", "").lower().split():
+        raise smtplib.SMTPAuthenticationError(504, b"AUTH PLAIN is not offered")
+    token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
+    code, resp = smtp.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, resp)
+
+
 class SmtpTransport:
     """One SMTP connection, opened on first use and reused for the mails of one flush."""
 
@@ -111,7 +125,7 @@ class SmtpTransport:
                 smtp.starttls(context=tls_context(s))
                 smtp.ehlo()
             if s.username:
-                smtp.login(s.username, s.password() or "")
+                _login(smtp, s.username, s.password() or "")
         except smtplib.SMTPAuthenticationError as exc:
             # A wrong password is the operator's to fix; the mail itself is fine: retry later.
             raise ConnectionFailure(
@@ -122,7 +136,9 @@ class SmtpTransport:
                 f"SMTP-servern svarade {exc.smtp_code} {_reply_text(exc.smtp_error)}",
                 exc.smtp_code,
             ) from None
-        except (smtplib.SMTPException, OSError) as exc:
+        except Exception as exc:
+            # Nothing has been sent before the connection is up, so any error here is safe to
+            # retry; ssl.SSLCertVerificationError and refused connections are OSErrors.
             raise ConnectionFailure(
                 f"kunde inte ansluta till {s.host}:{s.port}: {exc or type(exc).__name__}"
             ) from None
