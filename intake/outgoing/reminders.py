@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from casefile.config import Settings
-from casefile.db.models import Case, Document, OutboxMail
+from casefile.db.models import Case, Document, OutboxMail, utcnow
 from intake.outgoing.business_days import next_business_day
 from intake.outgoing.compose import Threading
 from intake.outgoing.content import komplettering_context, paminnelse_context
@@ -240,13 +240,28 @@ def _request_for(
     )
 
 
+def as_of(settings: Settings, today: dt.date) -> dt.datetime:
+    """The moment a run for `today` stamps its mail with: now, moved to `today` if it differs.
+
+    The repeat interval of completion requests is counted from these stamps, so a run for
+    another date (`casefile remind --date`, a catch-up after a pause) must record that date.
+    """
+    now = utcnow()
+    local = now.astimezone(settings.registry.zone)
+    if local.date() == today:
+        return now
+    return dt.datetime.combine(today, local.timetz()).astimezone(dt.UTC)
+
+
 def queue_planned(
     session: Session, settings: Settings, plans: list[PlannedMail], today: dt.date
 ) -> list[tuple[PlannedMail, OutboxMail]]:
     """Queue the given plans in the caller's transaction; pairs for the rows actually added."""
     queued: list[tuple[PlannedMail, OutboxMail]] = []
+    now = as_of(settings, today)
     for plan in plans:
-        row, created = enqueue(session, settings, _request_for(session, settings, plan, today))
+        request = _request_for(session, settings, plan, today)
+        row, created = enqueue(session, settings, request, now=now)
         if created:
             queued.append((plan, row))
     return queued

@@ -27,7 +27,7 @@ HOSTILE = [
     "=?utf-8?q?SAFE=0D=0ABcc:_victim@evil.test?=",
     "=?utf-8?b?U0FGRQ0KQmNjOiB2aWN0aW1AZXZpbC50ZXN0?=",
     "SAFE\u2028Bcc: victim@evil.test\u0085X-Next: 1",
-    "\x00\x1b[31mRöd\x7f insats\t\tmed tabb",
+    "\x01\x1b[31mRöd\x7f insats\t\tmed tabb\x08",
     "Å" * 3000,
     "A" * 5000 + "\r\nBcc: victim@evil.test",
 ]
