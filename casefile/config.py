@@ -6,13 +6,16 @@ A wrong or missing key is reported as one line naming the key and the file.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_CONFIG_PATH = Path("config/casefile.toml")
 CONFIG_ENV = "CASEFILE_CONFIG"
@@ -24,15 +27,19 @@ class ConfigError(Exception):
     """A configuration problem, already phrased as one line for the operator."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+T = TypeVar("T")
+
+# Plain frozen dataclasses, validated by the small loader at the end of this module: the staff
+# CLI starts in a fraction of a second, and a validation library's start-up cost was a third of it.
 
 
-class DatabaseSettings(_Section):
+@dataclass(frozen=True, kw_only=True)
+class DatabaseSettings:
     url: str = "sqlite:///var/casefile.db"
 
 
-class RegistrySettings(_Section):
+@dataclass(frozen=True, kw_only=True)
+class RegistrySettings:
     prefix: str = "SFG"
     timezone: str = "Europe/Stockholm"
     office_name: str = "Samordningsförbundet"
@@ -43,25 +50,24 @@ class RegistrySettings(_Section):
     bot_actor: str = "casefile"
     language: Literal["sv", "en"] = "sv"
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
+    def __post_init__(self) -> None:
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _Invalid("timezone", f"unknown time zone {self.timezone!r}") from None
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
-class StorageSettings(_Section):
+@dataclass(frozen=True, kw_only=True)
+class StorageSettings:
     path: str = "var/archive"
 
 
-class LimitsSettings(_Section):
+@dataclass(frozen=True, kw_only=True)
+class LimitsSettings:
     max_message_bytes: int = 50 * 1024 * 1024
     max_attachment_bytes: int = 25 * 1024 * 1024
     max_zip_entries: int = 2000
@@ -72,7 +78,8 @@ class LimitsSettings(_Section):
     parse_memory_mb: int = 512
 
 
-class MailboxSettings(_Section):
+@dataclass(frozen=True, kw_only=True)
+class MailboxSettings:
     name: str
     type: Literal["imap", "maildir"] = "imap"
     host: str = ""
@@ -104,7 +111,8 @@ class MailboxSettings(_Section):
         return value
 
 
-class SmtpSettings(_Section):
+@dataclass(frozen=True, kw_only=True)
+class SmtpSettings:
     transport: Literal["smtp", "folder"] = "smtp"
     host: str = "localhost"
     port: int = 587
@@ -129,7 +137,8 @@ class SmtpSettings(_Section):
         return value
 
 
-class MailSettings(_Section):
+@dataclass(frozen=True, kw_only=True)
+class MailSettings:
     """Rules for automatic mail."""
 
     max_per_recipient_per_day: int = 10
@@ -141,11 +150,12 @@ class MailSettings(_Section):
     retry_max_attempts: int = 12
 
 
-class RemindersSettings(_Section):
+@dataclass(frozen=True, kw_only=True)
+class RemindersSettings:
     # A case's report is due this many days after the insats period ends, unless set by hand.
     due_after_period_end_days: int = 60
     # Reminder steps relative to the due date, in days (negative: before).
-    steps_days: list[int] = Field(default_factory=lambda: [-14, 0, 14])
+    steps_days: list[int] = field(default_factory=lambda: [-14, 0, 14])
     completion_repeat_days: int = 14
     completion_max_requests: int = 3
     business_days: bool = True
@@ -154,7 +164,8 @@ class RemindersSettings(_Section):
     reminders_cron: str = "0 8 * * mon-fri"
 
 
-class ServiceSettings(_Section):
+@dataclass(frozen=True, kw_only=True)
+class ServiceSettings:
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     outbox_interval_seconds: int = 60
     misfire_grace_seconds: int = 300
@@ -165,19 +176,54 @@ class ServiceSettings(_Section):
     stop_timeout_seconds: int = 30
 
 
-class Settings(_Section):
-    database: DatabaseSettings = DatabaseSettings()
-    registry: RegistrySettings = RegistrySettings()
-    storage: StorageSettings = StorageSettings()
-    limits: LimitsSettings = LimitsSettings()
-    mailboxes: list[MailboxSettings] = Field(default_factory=list)
-    smtp: SmtpSettings = SmtpSettings()
-    mail: MailSettings = MailSettings()
-    reminders: RemindersSettings = RemindersSettings()
-    service: ServiceSettings = ServiceSettings()
-    # Where the file was read from: relative paths in it are resolved against its folder's parent
-    # only when they are not absolute; we keep them relative to the working folder, as documented.
-    source: Annotated[str, Field(exclude=True)] = ""
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
+    mailboxes: list[MailboxSettings] = field(default_factory=list)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    reminders: RemindersSettings = field(default_factory=RemindersSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        """Validate a parsed configuration; raises ConfigError naming the first bad key."""
+        try:
+            settings = _build(cls, data, "")
+        except _Invalid as exc:
+            raise ConfigError(f"{exc.key}: {exc.problem}") from None
+        names = [box.name for box in settings.mailboxes]
+        if len(names) != len(set(names)):
+            raise ConfigError("mailboxes.name: every mailbox needs a unique name")
+        return settings
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        return cls.from_dict(json.loads(text))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    # Names kept for callers written against the earlier pydantic settings.
+    @classmethod
+    def model_validate(cls, data: dict[str, Any]) -> Settings:
+        return cls.from_dict(data)
+
+    @classmethod
+    def model_validate_json(cls, text: str) -> Settings:
+        return cls.from_json(text)
+
+    def model_dump_json(self) -> str:
+        return self.to_json()
 
 
 def resolve_config_path(explicit: str | None) -> Path:
@@ -189,15 +235,81 @@ def resolve_config_path(explicit: str | None) -> Path:
     return DEFAULT_CONFIG_PATH
 
 
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        return f"{key}: unknown key"
-    if kind == "missing":
-        return f"{key}: required key is missing"
-    return f"{key}: {first['msg']}"
+class _Invalid(Exception):
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key, self.problem = key, problem
+
+
+def _type_name(kind: Any) -> str:
+    return getattr(kind, "__name__", str(kind))
+
+
+def _coerce(kind: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(kind)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(option, value, key)
+            except _Invalid as exc:
+                errors.append(exc.problem)
+        raise _Invalid(key, errors[0] if errors else "invalid value")
+    if origin is Literal:
+        allowed = typing.get_args(kind)
+        if value not in allowed:
+            choices = ", ".join(repr(a) for a in allowed)
+            raise _Invalid(key, f"must be one of {choices}, not {value!r}")
+        return value
+    if origin is list:
+        (item,) = typing.get_args(kind)
+        if not isinstance(value, list):
+            raise _Invalid(key, "must be a list")
+        return [_coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        if not isinstance(value, dict):
+            raise _Invalid(key, "must be a table")
+        return _build(kind, value, key + ".")
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise _Invalid(key, f"must be true or false, not {value!r}")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(key, f"must be a whole number, not {value!r}")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Invalid(key, f"must be a number, not {value!r}")
+        return float(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise _Invalid(key, f"must be a string, not {value!r}")
+        return value
+    raise _Invalid(key, f"unsupported setting type {_type_name(kind)}")
+
+
+def _build(cls: type[T], data: dict[str, Any], prefix: str) -> T:
+    known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for key in data:
+        if key not in known:
+            raise _Invalid(f"{prefix}{key}", "unknown key")
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for name, spec in known.items():
+        if name in data:
+            values[name] = _coerce(hints[name], data[name], f"{prefix}{name}")
+        elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+            raise _Invalid(f"{prefix}{name}", "required key is missing")
+    try:
+        return cls(**values)
+    except _Invalid as exc:
+        raise _Invalid(f"{prefix}{exc.key}", exc.problem) from None
 
 
 def load_settings(path: str | Path) -> Settings:
@@ -210,10 +322,6 @@ def load_settings(path: str | Path) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     try:
-        settings = Settings.model_validate({**raw, "source": str(path)})
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: {_describe(exc)}") from None
-    names = [box.name for box in settings.mailboxes]
-    if len(names) != len(set(names)):
-        raise ConfigError(f"{path}: mailboxes.name: every mailbox needs a unique name")
-    return settings
+        return Settings.from_dict(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

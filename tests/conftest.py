@@ -95,7 +95,7 @@ def make_settings(db_url: str, tmp_path: Path, **sections: dict[str, object]) ->
     for key, value in sections.items():
         base = data.get(key)
         data[key] = {**base, **value} if isinstance(base, dict) else value
-    return Settings.model_validate(data)
+    return Settings.from_dict(data)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def _worker(settings_json: str, seed: int, barrier: object) -> list[str]:
     from casefile.register import register_document
     from tests.register.factories import new_report
 
-    settings = Settings.model_validate_json(settings_json)
+    settings = Settings.from_json(settings_json)
     app = App(settings)
     rng = random.Random(seed)
     barrier.wait()  # type: ignore[attr-defined]
@@ -38,7 +38,7 @@ def test_four_processes_fifty_each(app: App) -> None:
     ctx = mp.get_context("spawn")
     manager = ctx.Manager()
     barrier = manager.Barrier(PROCESSES)
-    payload = app.settings.model_dump_json()
+    payload = app.settings.to_json()
     with ctx.Pool(PROCESSES) as pool:
         results = pool.starmap(_worker, [(payload, seed, barrier) for seed in range(PROCESSES)])
     numbers = [n for chunk in results for n in chunk]

@@ -1,0 +1,199 @@
+"""Register benchmark: registrations per second, and CLI wall time on 100,000 documents.
+
+Prints, measured in this run:
+- registrations/s, single process, SQLite and PostgreSQL (each in its own transaction, as intake does);
+- wall time of `casefile list --json` (newest 50) and `casefile show` on a register of 100,000
+  documents, next to the wall time of `python -c pass` (the interpreter's own start-up).
+Target: list and show each under 0.4 s wall.
+
+Usage: python bench/register.py [--docs 100000] [--registrations 300] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from casefile.app import App
+from casefile.config import Settings
+from casefile.db.migrate import upgrade
+from casefile.db.models import Case, Counter, Document
+from casefile.register import NewDocument, register_document
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def settings_for(url: str, root: Path) -> Settings:
+    return Settings.from_dict(
+        {"database": {"url": url}, "storage": {"path": str(root / "archive")}}
+    )
+
+
+def registrations_per_second(app: App, n: int) -> float:
+    start = time.perf_counter()
+    for i in range(n):
+        new = NewDocument(
+            kind="slutrapport",
+            received_at=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC),
+            sender="a@b.test",
+            title=f"Insats {i % (n // 4 or 1)}",
+            organisation="Exempelby kommun",
+            submitter_signed=True,
+        )
+        with app.sessions() as s, s.begin():
+            register_document(s, app.settings, new)
+    return n / (time.perf_counter() - start)
+
+
+def fill(app: App, docs: int, per_case: int = 10) -> None:
+    cases = docs // per_case
+    now = dt.datetime.now(dt.UTC)
+    with app.engine.begin() as conn:
+        conn.execute(
+            sa.insert(Case),
+            [
+                {
+                    "id": c + 1,
+                    "number": f"SFG 25-{c + 1:02d}",
+                    "year": 2025,
+                    "serial": c + 1,
+                    "title": f"Insats {c + 1}",
+                    "organisation": "Exempelby kommun",
+                    "status": "open",
+                    "opened_at": now,
+                }
+                for c in range(cases)
+            ],
+        )
+        conn.execute(sa.insert(Counter), [{"name": "case:2025", "value": cases}])
+        batch = []
+        for d in range(docs):
+            case, serial = d // per_case + 1, d % per_case + 1
+            received = dt.datetime(2025, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=5 * d)
+            batch.append(
+                {
+                    "diarienummer": f"SFG 25-{case:02d}.{serial:02d}",
+                    "case_id": case,
+                    "serial": serial,
+                    "kind": "slutrapport",
+                    "direction": "in",
+                    "received_at": received,
+                    "received_date": received.date(),
+                    "registered_at": now,
+                    "sender": "a@b.test",
+                    "subject": "Slutrapport",
+                    "title": f"Insats {case}",
+                    "organisation": "Exempelby kommun",
+                    "fields": {"title": f"Insats {case}"},
+                    "sections": {},
+                    "findings": [],
+                    "submitter_signed": True,
+                    "status": "registered",
+                    "cancelled": False,
+                }
+            )
+            if len(batch) == 5000:
+                conn.execute(sa.insert(Document), batch)
+                batch = []
+        if batch:
+            conn.execute(sa.insert(Document), batch)
+
+
+def wall(cmd: list[str], runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def cli_figures(url: str, root: Path, label: str, docs: int) -> None:
+    config = root / f"{label}.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n[storage]\npath = "{root / "archive"}"\n')
+    exe = Path(sys.executable).parent
+    base = wall([sys.executable, "-c", "pass"])
+    listing = wall([str(exe / "casefile"), "--config", str(config), "list", "--json"])
+    show = wall([str(exe / "casefile"), "--config", str(config), "show", "SFG 25-42", "--json"])
+    print(f"{label}: register of {docs:,} documents")
+    print(f"  python -c pass            {base * 1000:7.0f} ms")
+    print(
+        f"  casefile list --json (50) {listing * 1000:7.0f} ms  ({listing / base:.1f}x python start-up)"
+        f"  target < 400 ms: {'ok' if listing < 0.4 else 'MISSED'}"
+    )
+    print(
+        f"  casefile show --json      {show * 1000:7.0f} ms  ({show / base:.1f}x python start-up)"
+        f"  target < 400 ms: {'ok' if show < 0.4 else 'MISSED'}"
+    )
+
+
+def pg_database() -> tuple[str, str]:
+    name = f"casefile_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return name, PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def pg_drop(name: str) -> None:
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--registrations", type=int, default=300)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        targets = [
+            ("sqlite", f"sqlite:///{root / 'reg.db'}", None),
+            ("sqlite-100k", f"sqlite:///{root / 'big.db'}", None),
+        ]
+        names = []
+        if not args.no_postgres:
+            for label in ("postgresql", "postgresql-100k"):
+                name, url = pg_database()
+                names.append(name)
+                targets.append((label, url, name))
+        try:
+            for label, url, _ in targets:
+                app = App(settings_for(url, root))
+                upgrade(app.engine)
+                if label.endswith("-100k"):
+                    start = time.perf_counter()
+                    fill(app, args.docs)
+                    print(
+                        f"{label}: filled {args.docs:,} documents in "
+                        f"{time.perf_counter() - start:.1f} s"
+                    )
+                    app.engine.dispose()
+                    cli_figures(url, root, label, args.docs)
+                else:
+                    rate = registrations_per_second(app, args.registrations)
+                    print(
+                        f"{label}: {rate:,.0f} registrations/s "
+                        f"(single process, {args.registrations} registrations, one transaction each)"
+                    )
+                    app.engine.dispose()
+        finally:
+            for name in names:
+                pg_drop(name)
+
+
+if __name__ == "__main__":
+    main()
