@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from casefile.app import App
 from casefile.config import Settings
@@ -76,8 +78,15 @@ def test_hostile_title_organisation_and_sender_name_cannot_add_headers(
 ) -> None:
     """Given CR/LF, encoded-words, control characters or huge values in text from the sender,
     the mail has exactly our headers, one-line values, and lines short enough for SMTP."""
-    register(app, title=value, organisation=value, sender=f'"{value}" <{SENDER}>',
-             signed=False, findings=[{"code": "missing_field", "field": value, "message": value}])  # fmt: skip
+    finding = {"code": "missing_field", "field": value, "message": value}
+    register(
+        app,
+        title=value,
+        organisation=value,
+        sender=f'"{value}" <{SENDER}>',
+        signed=False,
+        findings=[finding],
+    )
     rows = outbox(app)
     assert len(rows) == 2
     for row in rows:

@@ -135,7 +135,7 @@ def today_here(app: App) -> dt.date:
 def test_completion_request_repeats_until_the_limit(app: App) -> None:
     """An unsigned report: the first request at registration, then every 14 days, 3 in all."""
     register(app, signed=False)
-    first = [r for r in outbox(app) if r.kind == "komplettering"][0]
+    first = next(r for r in outbox(app) if r.kind == "komplettering")
     today = today_here(app)
     assert remind(app, today + dt.timedelta(days=13)) == []
     [key2] = remind(app, today + dt.timedelta(days=14))
