@@ -1,0 +1,105 @@
+"""The service's commands, attached by intake/cli.py: `intake serve` and `intake status`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from casefile.app import App
+from casefile.cli_support import Failure, json_option, one_line_errors, print_json
+
+
+def _app(ctx: click.Context) -> App:
+    # Imported here: intake.cli imports this module to attach the commands.
+    from intake.cli import _app as cli_app
+
+    return cli_app(ctx)
+
+
+def _setup_logging(level: str) -> None:
+    from intake.cli import setup_logging
+
+    setup_logging(level)
+    if level != "DEBUG":
+        # APScheduler logs two INFO lines per job run; our jobs log what happened themselves.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+@click.command("serve")
+@click.option(
+    "--cycles",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Stanna när varje brevlåda har hämtats N gånger (för demo och test).",
+)
+@click.option(
+    "--for",
+    "duration",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Stanna efter så många sekunder (för demo och test).",
+)
+@click.pass_context
+@one_line_errors
+def serve_command(ctx: click.Context, cycles: int | None, duration: float | None) -> None:
+    """Run the background service: polls, outbox, reminders and digest until SIGTERM/SIGINT.
+
+    Only one intake process works on a database at a time; a second one waits or exits
+    (service.on_lock_busy). Example: intake serve
+    """
+    from intake.service.lock import LockBusy, instance_lock
+    from intake.service.runner import Service, StopTimeout
+
+    app = _app(ctx)
+    settings = app.settings.service
+    _setup_logging(settings.log_level)
+    service = Service(app, cycles=cycles, duration=duration)
+    # Before the lock: a SIGTERM to a service that waits for the lock ends the wait.
+    service.install_signal_handlers()
+    service.start_timer()
+    code = 0
+    try:
+        with instance_lock(
+            app, settings.on_lock_busy == "wait", should_stop=service.stop_requested.is_set
+        ) as lock:
+            code = service.run(lock)
+    except LockBusy as exc:
+        if not service.stop_requested.is_set():
+            raise Failure(str(exc)) from None
+    except StopTimeout:
+        # A job is stuck (e.g. a network call without answer); what it had not committed is
+        # done again at the next start. Skip the interpreter's wait for its thread.
+        logging.shutdown()
+        sys.stderr.flush()
+        os._exit(1)
+    finally:
+        app.engine.dispose()
+    if code:
+        raise SystemExit(code)
+
+
+@click.command("status")
+@json_option
+@click.pass_context
+@one_line_errors
+def status_command(ctx: click.Context, as_json: bool) -> None:
+    """Show the intake's health; exit 1 when a mailbox has not been polled for too long.
+
+    Example: intake status --json
+    """
+    from intake.service.status import render_text, status_report
+
+    app = _app(ctx)
+    try:
+        report = status_report(app)
+    finally:
+        app.engine.dispose()
+    if as_json:
+        print_json(report)
+    else:
+        click.echo(render_text(report, app.settings))
+    if not report["healthy"]:
+        raise SystemExit(1)

@@ -1,0 +1,97 @@
+"""What each scheduled job does. Each returns an error line for the state file, or None.
+
+Jobs never raise for an expected failure (a mailbox that cannot be reached, an SMTP server that
+is down): those are logged and recorded, and the next run comes as planned. An unexpected
+exception is caught by the runner, with the same result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from casefile.app import App
+from casefile.config import MailboxSettings
+from casefile.db.models import utcnow
+
+log = logging.getLogger("intake.service")
+
+
+def _mailbox(app: App, name: str) -> MailboxSettings:
+    for box in app.settings.mailboxes:
+        if box.name == name:
+            return box
+    raise KeyError(name)
+
+
+def flush(app: App) -> str | None:
+    from intake.outgoing import flush_outbox
+
+    result = flush_outbox(app.sessions, app.settings)
+    if result.sent or result.retried or result.failed or result.uncertain:
+        log.info(
+            "utkorg: %d skickade, %d försöker igen senare, %d misslyckade, %d osäkra",
+            result.sent,
+            result.retried,
+            result.failed,
+            result.uncertain,
+        )
+    if result.retried or result.failed or result.uncertain:
+        return (
+            f"utkorgen: {result.retried} försöker igen senare, {result.failed} misslyckade, "
+            f"{result.uncertain} osäkra"
+        )
+    return None
+
+
+def poll(app: App, mailbox: str, should_stop: Callable[[], bool]) -> str | None:
+    """One poll of one mailbox, then the outbox, so an acknowledgement leaves at once."""
+    from intake.mail.poll import poll_mailbox
+
+    result = poll_mailbox(app, _mailbox(app, mailbox), should_stop=should_stop)
+    if should_stop():
+        # Sending can wait for the next start; a slow SMTP server must not hold up the stop.
+        return result.error
+    try:
+        flushed = flush(app)
+    except Exception as exc:
+        log.exception("utkorgen efter hämtningen av %s misslyckades", mailbox)
+        flushed = f"utkorgen: {type(exc).__name__}: {exc}"
+    return result.error or flushed
+
+
+def reminders(app: App) -> str | None:
+    from intake.outgoing import queue_reminders
+
+    today = utcnow().astimezone(app.settings.registry.zone).date()
+    with app.sessions() as session, session.begin():
+        rows = queue_reminders(session, app.settings, today)
+    if rows:
+        log.info("bevakning: %d påminnelser lagda i utkorgen", len(rows))
+    return flush(app)
+
+
+def digest(app: App) -> str | None:
+    from intake.outgoing import queue_digest
+
+    today = utcnow().astimezone(app.settings.registry.zone).date()
+    with app.sessions() as session, session.begin():
+        row = queue_digest(session, app.settings, today)
+    if row is not None:
+        log.info("sammanställning för %s lagd i utkorgen", today.isoformat())
+    return flush(app)
+
+
+def recover(app: App) -> int:
+    """Outbox rows a killed process left in "sending" become "uncertain" (under the lock)."""
+    from intake.outgoing import recover_interrupted
+
+    with app.sessions() as session, session.begin():
+        count = recover_interrupted(session)
+    if count:
+        log.warning(
+            "%d utgående brev avbröts under sändning förra gången och är markerade som osäkra "
+            "(se casefile outbox)",
+            count,
+        )
+    return count

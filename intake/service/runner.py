@@ -1,0 +1,227 @@
+"""The service's life: start the scheduler, run jobs, stop gracefully on a signal.
+
+Stopping: the first SIGTERM/SIGINT sets a flag that the poll loop checks between messages, so
+the message in hand is finished and committed; no new job starts; the scheduler is shut down
+from a helper thread (never from inside the signal handler, which may interrupt the scheduler
+while it holds its own locks). The main thread then waits up to service.stop_timeout_seconds
+for running jobs. A second signal ends the process at once: every unit of work is one database
+transaction, so an interrupted one is rolled back and done again on the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from types import FrameType
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    EVENT_SCHEDULER_STARTED,
+    JobEvent,
+    SchedulerEvent,
+)
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from casefile.app import App
+from casefile.db.models import utcnow
+from intake.service import jobs
+from intake.service.lock import InstanceLock, LockLost
+from intake.service.scheduler import JobSpec, build_scheduler, job_specs, next_runs
+from intake.service.state import StateFile, state_path
+
+log = logging.getLogger("intake.service")
+
+JOB_EVENTS = (
+    EVENT_JOB_SUBMITTED
+    | EVENT_JOB_EXECUTED
+    | EVENT_JOB_ERROR
+    | EVENT_JOB_MISSED
+    | EVENT_JOB_MAX_INSTANCES
+)
+
+
+class StopTimeout(Exception):
+    """Jobs were still running when the stop timeout ran out."""
+
+
+class Service:
+    def __init__(
+        self,
+        app: App,
+        *,
+        cycles: int | None = None,
+        duration: float | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.app = app
+        self.lock: InstanceLock | None = None
+        self.cycles = cycles
+        self.duration = duration
+        self.clock = clock
+        self.stop_requested = threading.Event()
+        self.exit_code = 0
+        self.state = StateFile(state_path(app.settings))
+        self.polls: Counter[str] = Counter()
+        self._stop_at: float | None = None
+        self._started = threading.Event()
+        self._idle = threading.Condition()
+        self._running = 0
+        self._scheduler: BlockingScheduler | None = None
+
+    # -- stopping -------------------------------------------------------------------------
+
+    def request_stop(self, reason: str, exit_code: int = 0) -> None:
+        self.exit_code = self.exit_code or exit_code
+        if self.stop_requested.is_set():
+            return
+        self._stop_at = time.monotonic()
+        log.info("stoppar: %s", reason)
+        self.stop_requested.set()
+
+    def handle_signal(self, signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if self.stop_requested.is_set():
+            log.warning(
+                "%s igen: avslutar direkt (det som inte hann sparas görs om vid start)", name
+            )
+            os._exit(128 + signum)
+        self.request_stop(f"{name} mottagen; gör klart meddelandet som hanteras")
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.handle_signal)
+        signal.signal(signal.SIGINT, self.handle_signal)
+
+    def _stopper(self) -> None:
+        self.stop_requested.wait()
+        self._started.wait()
+        if self._scheduler is not None:
+            with contextlib.suppress(SchedulerNotRunningError):
+                self._scheduler.shutdown(wait=False)
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def _dispatch(self, spec: JobSpec) -> str | None:
+        should_stop = self.stop_requested.is_set
+        if spec.kind == "poll":
+            assert spec.mailbox is not None
+            # Never poll without the lock: if its connection broke, another process may poll.
+            if self.lock is not None:
+                self.lock.check()
+            return jobs.poll(self.app, spec.mailbox, should_stop)
+        if spec.kind == "outbox":
+            return jobs.flush(self.app)
+        if spec.kind == "reminders":
+            return jobs.reminders(self.app)
+        return jobs.digest(self.app)
+
+    def run_job(self, spec: JobSpec) -> None:
+        """The function the scheduler calls: never raises, so the next run comes as planned."""
+        with self._idle:
+            if self.stop_requested.is_set():
+                return
+            self._running += 1
+        error: str | None = None
+        try:
+            error = self._dispatch(spec)
+        except LockLost as exc:
+            error = str(exc)
+            log.error("%s", exc)
+            self.request_stop("databaslåset förlorades", exit_code=1)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.exception("jobbet %s misslyckades: %s", spec.id, error)
+        finally:
+            try:
+                self.state.ran(spec.id, error, self.clock())
+            except OSError as exc:
+                log.warning("kunde inte skriva tillståndsfilen %s: %s", self.state.path, exc)
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+        if spec.kind == "poll" and spec.mailbox is not None:
+            self._count_cycle(spec.mailbox)
+
+    def _count_cycle(self, mailbox: str) -> None:
+        self.polls[mailbox] += 1
+        if self.cycles is None:
+            return
+        names = [b.name for b in self.app.settings.mailboxes if b.enabled]
+        if all(self.polls[n] >= self.cycles for n in names):
+            self.request_stop(f"{self.cycles} hämtningsvarv klara (--cycles)")
+
+    def _on_job_event(self, _event: JobEvent) -> None:
+        if self.stop_requested.is_set() or self._scheduler is None:
+            return
+        try:
+            self.state.schedule(next_runs(self._scheduler), self.clock())
+        except OSError as exc:
+            log.warning("kunde inte skriva tillståndsfilen %s: %s", self.state.path, exc)
+
+    def _on_started(self, _event: SchedulerEvent) -> None:
+        self._started.set()
+        self._on_job_event(_event)
+
+    # -- the whole life -------------------------------------------------------------------
+
+    def start_timer(self) -> None:
+        """--for: stop after `duration` seconds, counted from now (lock wait included)."""
+        if self.duration is None:
+            return
+        timer = threading.Timer(
+            self.duration, self.request_stop, args=(f"{self.duration:g} s har gått (--for)",)
+        )
+        timer.daemon = True
+        timer.start()
+
+    def run(self, lock: InstanceLock) -> int:
+        """Run until stopped, holding `lock` (taken by the caller). Returns the exit status."""
+        self.lock = lock
+        settings = self.app.settings
+        jobs.recover(self.app)
+        specs = job_specs(settings, self.clock())
+        scheduler = build_scheduler(settings, specs, self.run_job)
+        scheduler.add_listener(self._on_job_event, JOB_EVENTS)
+        scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
+        self._scheduler = scheduler
+        threading.Thread(target=self._stopper, name="stopper", daemon=True).start()
+        polled = [s.mailbox for s in specs if s.kind == "poll"]
+        if self.cycles is not None and not polled:
+            self.request_stop("inga aktiva brevlådor att hämta från (--cycles)")
+        self.state.started(self.clock())
+        log.info(
+            "intake serve startar (%s): brevlådor %s",
+            lock.description,
+            ", ".join(
+                f"{b.name} var {b.poll_interval_seconds} s" for b in settings.mailboxes if b.enabled
+            )
+            or "inga",
+        )
+        if not self.stop_requested.is_set():
+            scheduler.start()
+        self._wait_for_jobs()
+        self.state.stopped(self.clock())
+        log.info("intake serve har stannat")
+        return self.exit_code
+
+    def _wait_for_jobs(self) -> None:
+        timeout = self.app.settings.service.stop_timeout_seconds
+        begun = self._stop_at if self._stop_at is not None else time.monotonic()
+        with self._idle:
+            done = self._idle.wait_for(
+                lambda: self._running == 0, timeout=max(0.0, begun + timeout - time.monotonic())
+            )
+        if not done:
+            log.error("jobb pågick fortfarande efter %d s; avslutar ändå", timeout)
+            raise StopTimeout

@@ -1,0 +1,265 @@
+"""`intake status`: the health of the intake, for staff and for monitoring.
+
+Per mailbox: the last successful poll, the last error, messages waiting, failed and
+quarantined messages. The outbox by state, with the mail that needs a person. The service:
+running or not, and its next scheduled runs (from the state file, see state.py).
+
+The staleness rule (exit status 1, for monitoring): an enabled mailbox whose last successful
+poll is older than service.stale_poll_seconds, or that has never been polled successfully.
+A poll that fails does not update the last success, so a mailbox that keeps failing becomes
+stale after that time too; a single failure in between good polls does not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from casefile.app import App
+from casefile.config import MailboxSettings, Settings
+from casefile.db.models import Attachment, MailboxState, OutboxMail, SourceMessage, utcnow
+from intake.service.lock import advisory_held
+from intake.service.scheduler import poll_job_id
+from intake.service.state import read_state, state_path
+
+OUTBOX_STATES = ("queued", "sending", "sent", "failed", "uncertain", "suppressed")
+# Mail a person has to look at (casefile outbox / casefile requeue).
+NEEDS_STAFF = ("failed", "uncertain")
+PROBLEM_LIST_LIMIT = 20
+
+
+def is_stale(last_success: dt.datetime | None, now: dt.datetime, stale_seconds: int) -> bool:
+    """The staleness rule: never polled successfully, or not for more than `stale_seconds`."""
+    if last_success is None:
+        return True
+    return (now - last_success).total_seconds() > stale_seconds
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds") if value else None
+
+
+def _folder(box: MailboxSettings) -> str:
+    return box.path if box.type == "maildir" else box.folder
+
+
+def _count_by(session: Session, column: Any, *where: Any) -> dict[str, int]:
+    rows = session.execute(select(column, func.count()).where(*where).group_by(column)).all()
+    return {str(key): int(n) for key, n in rows}
+
+
+def _mailbox_report(
+    session: Session, settings: Settings, box: MailboxSettings, now: dt.datetime
+) -> dict[str, Any]:
+    folder = _folder(box)
+    state = session.get(MailboxState, (box.name, folder))
+    last_success = state.last_success_at if state else None
+    error_at = state.last_error_at if state else None
+    # The last error is only news when it came after the last good poll.
+    current_error = (
+        state is not None
+        and state.last_error is not None
+        and error_at is not None
+        and (last_success is None or error_at > last_success)
+    )
+    by_state = _count_by(
+        session,
+        SourceMessage.state,
+        SourceMessage.mailbox == box.name,
+        SourceMessage.folder == folder,
+    )
+    attachments_quarantined = session.execute(
+        select(func.count())
+        .select_from(Attachment)
+        .join(SourceMessage, SourceMessage.id == Attachment.message_id)
+        .where(
+            SourceMessage.mailbox == box.name,
+            SourceMessage.folder == folder,
+            Attachment.state == "quarantined",
+        )
+    ).scalar_one()
+    stale = box.enabled and is_stale(last_success, now, settings.service.stale_poll_seconds)
+    return {
+        "name": box.name,
+        "folder": folder,
+        "enabled": box.enabled,
+        "poll_interval_seconds": box.poll_interval_seconds,
+        "last_success_at": _iso(last_success),
+        "last_error": state.last_error if state else None,
+        "last_error_at": _iso(error_at),
+        "failing": current_error,
+        "waiting": state.waiting if state else 0,
+        "messages": sum(by_state.values()),
+        "failed": by_state.get("failed", 0),
+        "quarantined": by_state.get("quarantined", 0),
+        "quarantined_attachments": int(attachments_quarantined),
+        "stale": stale,
+    }
+
+
+def _outbox_report(session: Session) -> dict[str, Any]:
+    counts = _count_by(session, OutboxMail.state)
+    oldest = session.execute(
+        select(func.min(OutboxMail.created_at)).where(OutboxMail.state == "queued")
+    ).scalar_one()
+    problems = session.execute(
+        select(OutboxMail)
+        .where(OutboxMail.state.in_(NEEDS_STAFF))
+        .order_by(OutboxMail.id.desc())
+        .limit(PROBLEM_LIST_LIMIT)
+    ).scalars()
+    return {
+        "counts": {state: counts.get(state, 0) for state in OUTBOX_STATES},
+        "oldest_queued_at": _iso(oldest),
+        "problems": [
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "state": row.state,
+                "recipient": row.recipient,
+                "subject": row.subject,
+                "reason": row.last_error,
+            }
+            for row in problems
+        ],
+    }
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by another user
+    return True
+
+
+def _service_report(app: App) -> dict[str, Any]:
+    settings = app.settings
+    state = read_state(settings) or {}
+    running: bool | None
+    if make_url(settings.database.url).get_backend_name() == "postgresql":
+        # The lock itself says whether a service (or a poll) is at work, on any host.
+        running = advisory_held(app)
+    elif state.get("running") and state.get("host") == socket.gethostname():
+        running = _pid_alive(int(state.get("pid", 0)))
+    else:
+        running = False if state else None
+    jobs = state.get("jobs") or {}
+    return {
+        "running": running,
+        "state_file": str(state_path(settings)),
+        "pid": state.get("pid"),
+        "host": state.get("host"),
+        "started_at": state.get("started_at"),
+        "updated_at": state.get("updated_at"),
+        "stopped_at": state.get("stopped_at"),
+        "next_runs": {
+            job_id: job.get("next_run_at")
+            for job_id, job in sorted(jobs.items())
+            if running and state.get("running")
+        },
+        "jobs": jobs,
+    }
+
+
+def status_report(app: App, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything `intake status` shows; `healthy` is False when a mailbox is stale."""
+    now = now or utcnow()
+    settings = app.settings
+    with app.sessions() as session:
+        boxes = [_mailbox_report(session, settings, box, now) for box in settings.mailboxes]
+        outbox = _outbox_report(session)
+        quarantined_messages = session.execute(
+            select(func.count())
+            .select_from(SourceMessage)
+            .where(SourceMessage.state == "quarantined")
+        ).scalar_one()
+        failed_messages = session.execute(
+            select(func.count()).select_from(SourceMessage).where(SourceMessage.state == "failed")
+        ).scalar_one()
+    service = _service_report(app)
+    for box in boxes:
+        box["next_poll_at"] = service["next_runs"].get(poll_job_id(box["name"]))
+    stale = [b["name"] for b in boxes if b["stale"]]
+    return {
+        "generated_at": _iso(now),
+        "healthy": not stale,
+        "stale_mailboxes": stale,
+        "stale_poll_seconds": settings.service.stale_poll_seconds,
+        "mailboxes": boxes,
+        "outbox": outbox,
+        "quarantined": int(quarantined_messages),
+        "failed_messages": int(failed_messages),
+        "service": service,
+    }
+
+
+def _local(value: str | None, settings: Settings) -> str:
+    if not value:
+        return "–"
+    when = dt.datetime.fromisoformat(value).astimezone(settings.registry.zone)
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def render_text(report: dict[str, Any], settings: Settings) -> str:
+    """The report as a few Swedish lines for a terminal."""
+    lines: list[str] = []
+    service = report["service"]
+    if service["running"] is None:
+        lines.append("Tjänsten: har inte körts här (ingen tillståndsfil)")
+    elif service["running"]:
+        lines.append(
+            f"Tjänsten: igång sedan {_local(service['started_at'], settings)}"
+            + (f" (pid {service['pid']} på {service['host']})" if service.get("pid") else "")
+        )
+    else:
+        lines.append(f"Tjänsten: stoppad (senast {_local(service['updated_at'], settings)})")
+    for box in report["mailboxes"]:
+        head = f"Brevlåda {box['name']} ({box['folder']})"
+        if not box["enabled"]:
+            lines.append(f"{head}: avstängd")
+            continue
+        lines.append(
+            f"{head}: senast hämtad {_local(box['last_success_at'], settings)}"
+            + (", FÖR LÄNGE SEDAN" if box["stale"] else "")
+            + f"; nästa {_local(box['next_poll_at'], settings)}"
+        )
+        if box["failing"]:
+            lines.append(
+                f"  senaste fel {_local(box['last_error_at'], settings)}: {box['last_error']}"
+            )
+        lines.append(
+            f"  väntar: {box['waiting']}, misslyckade: {box['failed']}, "
+            f"i karantän: {box['quarantined']} meddelanden "
+            f"({box['quarantined_attachments']} bilagor)"
+        )
+    counts = report["outbox"]["counts"]
+    lines.append(
+        f"Utkorg: {counts['queued']} i kö, {counts['sending']} skickas, {counts['sent']} skickade, "
+        f"{counts['failed']} misslyckade, {counts['uncertain']} osäkra, "
+        f"{counts['suppressed']} stoppade"
+    )
+    for mail in report["outbox"]["problems"]:
+        lines.append(
+            f"  brev {mail['id']} ({mail['kind']}, {mail['state']}) till {mail['recipient']}: "
+            f"{mail['reason'] or ''}".rstrip()
+        )
+    if service["next_runs"]:
+        runs = ", ".join(
+            f"{job} {_local(at, settings)}" for job, at in service["next_runs"].items() if at
+        )
+        lines.append(f"Nästa körningar: {runs}")
+    if report["stale_mailboxes"]:
+        lines.append(
+            "FEL: ingen lyckad hämtning på mer än "
+            f"{report['stale_poll_seconds']} s: {', '.join(report['stale_mailboxes'])}"
+        )
+    return "\n".join(lines)
