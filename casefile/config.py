@@ -75,7 +75,8 @@ class LimitsSettings:
     max_compression_ratio: float = 200.0
     max_pdf_pages: int = 200
     parse_timeout_seconds: float = 30.0
-    parse_memory_mb: int = 512
+    # Normal reports need about 50 MB; a PDF bomb is stopped well before the service suffers.
+    parse_memory_mb: int = 256
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,44 +22,70 @@ def _set_limits(memory_bytes: int, timeout_seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--filename", required=True)
-    parser.add_argument("--limits", required=True)
-    args = parser.parse_args(argv)
-    limits_json: dict[str, Any] = json.loads(args.limits)
-    _set_limits(int(limits_json["memory_bytes"]), float(limits_json["timeout_seconds"]))
-
-    out: dict[str, Any]
+def _job(data: bytes, filename: str, limits_json: dict[str, Any]) -> dict[str, Any]:
+    """One extraction; always an answer, never an exception."""
     try:
         from intake.extract.api import extract_bytes
         from intake.extract.model import ExtractionError, ExtractLimits
 
         limits = ExtractLimits(**limits_json)
-        data = sys.stdin.buffer.read(limits.max_bytes + 1)
         try:
-            result = extract_bytes(data, args.filename, limits)
-            out = {"ok": True, "extraction": result.to_json()}
+            result = extract_bytes(data, filename, limits)
+            return {"ok": True, "extraction": result.to_json()}
         except ExtractionError as exc:
-            out = {"ok": False, "code": exc.code, "message": str(exc)}
+            return {"ok": False, "code": exc.code, "message": str(exc)}
     except MemoryError:
-        out = {
+        return {
             "ok": False,
             "code": "memory",
-            "message": f"Filen {args.filename} krävde mer minne än tillåtet för att tolkas.",
+            "message": f"Filen {filename} krävde mer minne än tillåtet för att tolkas.",
         }
     except RecursionError:
-        out = {
+        return {
             "ok": False,
             "code": "corrupt",
-            "message": f"Filen {args.filename} är skadad (för djupt nästlad struktur).",
+            "message": f"Filen {filename} är skadad (för djupt nästlad struktur).",
         }
     except Exception as exc:  # the child must always answer in JSON
-        out = {
+        return {
             "ok": False,
             "code": "corrupt",
-            "message": f"Filen {args.filename} kunde inte tolkas ({type(exc).__name__}).",
+            "message": f"Filen {filename} kunde inte tolkas ({type(exc).__name__}).",
         }
+
+
+def _serve(limits_json: dict[str, Any]) -> int:
+    """Many jobs, one at a time (see pool.py); each gets its own CPU-time allowance."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    cpu = math.ceil(float(limits_json["timeout_seconds"])) + 1
+    while True:
+        header = stdin.readline()
+        if not header:
+            return 0
+        job = json.loads(header)
+        data = stdin.read(int(job["size"]))
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        spent = math.ceil(used.ru_utime + used.ru_stime)
+        resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu, resource.RLIM_INFINITY))
+        out = _job(data, str(job["filename"]), limits_json)
+        stdout.write(json.dumps(out, ensure_ascii=False).encode() + b"\n")
+        stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--filename")
+    parser.add_argument("--limits", required=True)
+    parser.add_argument("--serve", action="store_true")
+    args = parser.parse_args(argv)
+    limits_json: dict[str, Any] = json.loads(args.limits)
+    if args.serve:
+        resource.setrlimit(resource.RLIMIT_AS, (int(limits_json["memory_bytes"]),) * 2)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        return _serve(limits_json)
+    _set_limits(int(limits_json["memory_bytes"]), float(limits_json["timeout_seconds"]))
+    max_bytes = int(limits_json["max_bytes"])
+    out = _job(sys.stdin.buffer.read(max_bytes + 1), args.filename or "fil", limits_json)
     sys.stdout.write(json.dumps(out, ensure_ascii=False))
     sys.stdout.flush()
     return 0

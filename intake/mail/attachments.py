@@ -11,6 +11,7 @@ from intake.mail.mime import AttachedFile
 
 if TYPE_CHECKING:
     from intake.extract import Extraction, ExtractLimits
+    from intake.extract.pool import ExtractionWorker
 
 
 @dataclass
@@ -42,9 +43,9 @@ def extract_limits(limits: LimitsSettings) -> ExtractLimits:
     )
 
 
-def examine(file: AttachedFile, limits: LimitsSettings) -> Candidate:
+def examine(file: AttachedFile, limits: LimitsSettings, worker: ExtractionWorker) -> Candidate:
     """Classify one attachment; never raises: a file we cannot read is quarantined."""
-    from intake.extract import ExtractionError, extract_isolated, media_type_for
+    from intake.extract import ExtractionError, media_type_for
 
     digest = sha256_hex(file.data)
     media = media_type_for(file.data, file.filename or "")
@@ -59,7 +60,7 @@ def examine(file: AttachedFile, limits: LimitsSettings) -> Candidate:
             error=f"filen är för stor ({len(file.data)} byte, gräns {limits.max_attachment_bytes})",
         )
     try:
-        extraction = extract_isolated(file.data, file.filename or "bilaga", extract_limits(limits))
+        extraction = worker.extract(file.data, file.filename or "bilaga")
     except ExtractionError as exc:
         return Candidate(file, digest, media, "quarantined", error=str(exc))
     if extraction.document_type == "unknown":
@@ -82,3 +83,10 @@ def group_reports(candidates: list[Candidate]) -> list[list[Candidate]]:
         groups.setdefault(key, []).append(cand)
     # The DOCX is the sender's own file; its extraction is the one we register.
     return [sorted(g, key=lambda c: not c.is_docx) for g in groups.values()]
+
+
+def make_worker(limits: LimitsSettings) -> ExtractionWorker:
+    """The isolated extraction worker that one poll (or retry) shares across its attachments."""
+    from intake.extract.pool import ExtractionWorker
+
+    return ExtractionWorker(extract_limits(limits))

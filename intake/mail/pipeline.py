@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,11 +32,14 @@ from casefile.db.models import (
 )
 from casefile.events import log_event
 from casefile.register import NewDocument, register_document
-from intake.mail.attachments import Candidate, examine, group_reports
+from intake.mail.attachments import Candidate, examine, group_reports, make_worker
 from intake.mail.classify import automatic_reason
 from intake.mail.faults import checkpoint
 from intake.mail.mime import ParsedMessage, parse_message
 from intake.sources.base import FetchedMessage
+
+if TYPE_CHECKING:
+    from intake.extract.pool import ExtractionWorker
 
 log = logging.getLogger("intake")
 
@@ -133,18 +137,29 @@ class Pipeline:
     def __init__(self, app: App) -> None:
         self.app = app
         self.settings = app.settings
+        self._worker: ExtractionWorker | None = None
+
+    @property
+    def worker(self) -> ExtractionWorker:
+        if self._worker is None:
+            self._worker = make_worker(self.settings.limits)
+        return self._worker
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+    def examine_all(self, parsed: ParsedMessage) -> list[Candidate]:
+        return [examine(f, self.settings.limits, self.worker) for f in parsed.attachments]
 
     def handle(self, ident: Identity, fetched: FetchedMessage) -> Outcome:
         digest = self.app.archive.put(fetched.raw)
         checkpoint("after_archive")
         parsed = parse_message(fetched.raw)
         auto = automatic_reason(parsed, self.settings.mail.loop_header)
-        candidates: list[Candidate] = []
-        if auto is None:
-            candidates = [examine(f, self.settings.limits) for f in parsed.attachments]
-        else:
-            # Automatic mail is kept whole in the archive; its files are not examined.
-            candidates = []
+        # Automatic mail is kept whole in the archive; its files are not examined.
+        candidates = self.examine_all(parsed) if auto is None else []
         for cand in candidates:
             self.app.archive.put(cand.file.data)
         try:

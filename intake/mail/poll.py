@@ -179,6 +179,22 @@ def _poll_open(
             result.outcomes.append(pipeline.record_failure(ident, placeholder, error))
         else:
             wanted.append(env.uid)
+    try:
+        _handle_all(app, box, source, ident, pipeline, wanted, result, should_stop)
+    finally:
+        pipeline.close()
+
+
+def _handle_all(
+    app: App,
+    box: MailboxSettings,
+    source: MailSource,
+    ident: Identity,
+    pipeline: Pipeline,
+    wanted: list[int],
+    result: PollResult,
+    should_stop: Callable[[], bool],
+) -> None:
     pending: list[int] = []
     for fetched in source.fetch(wanted):
         try:

@@ -10,7 +10,6 @@ from casefile.app import App
 from casefile.db.models import SourceMessage
 from casefile.events import log_event
 from casefile.register import RegisterError
-from intake.mail.attachments import examine
 from intake.mail.mime import parse_message
 from intake.mail.pipeline import Outcome, Pipeline
 
@@ -29,10 +28,13 @@ def retry_message(app: App, message_id: int) -> Outcome:
         digest = msg.raw_sha256
     raw = app.archive.get(digest)
     parsed = parse_message(raw)
-    candidates = [examine(f, app.settings.limits) for f in parsed.attachments]
+    pipeline = Pipeline(app)
+    try:
+        candidates = pipeline.examine_all(parsed)
+    finally:
+        pipeline.close()
     for cand in candidates:
         app.archive.put(cand.file.data)
-    pipeline = Pipeline(app)
     with app.sessions() as s, s.begin():
         msg = s.get(SourceMessage, message_id, with_for_update=True)
         assert msg is not None
