@@ -1,0 +1,169 @@
+"""Running `intake serve` as a real subprocess, with a configuration file written by the test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from casefile.app import App
+from casefile.db.migrate import upgrade
+from casefile.db.models import Document, SourceMessage
+from tests.support.dovecot import Account
+
+ROOT = Path(__file__).resolve().parents[2]
+HANDLED = re.compile(r"brevlåda=(\S+) uid=(\d+) utfall=(\S+) diarienummer=(\S+)")
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a valid TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def toml_text(data: dict[str, Any]) -> str:
+    """Sections of scalars, and arrays of tables (a list of dicts), as our settings need."""
+    out: list[str] = []
+    for section, body in data.items():
+        tables = body if isinstance(body, list) else [body]
+        header = f"[[{section}]]" if isinstance(body, list) else f"[{section}]"
+        for table in tables:
+            out.append(header)
+            out.extend(
+                f"{key} = {_toml_value(value)}" for key, value in table.items() if value is not None
+            )
+            out.append("")
+    return "\n".join(out)
+
+
+def write_config(
+    tmp_path: Path,
+    db_url: str,
+    boxes: list[dict[str, object]],
+    smtp: dict[str, object],
+    name: str = "casefile.toml",
+    **sections: dict[str, object],
+) -> Path:
+    data: dict[str, Any] = {
+        "database": {"url": db_url},
+        "registry": {"office_name": "Samordningsförbund Gävleborg"},
+        "storage": {"path": str(tmp_path / "archive")},
+        "smtp": {
+            "from_address": "kontakt@finsam.test",
+            "from_name": "Samordningsförbund Gävleborg",
+            **smtp,
+        },
+        "service": {
+            "lock_path": str(tmp_path / "casefile.lock"),
+            "log_level": "INFO",
+            "outbox_interval_seconds": 2,
+        },
+        "mailboxes": boxes,
+    }
+    for key, value in sections.items():
+        data[key] = {**data.get(key, {}), **value}
+    path = tmp_path / name
+    path.write_text(toml_text(data), encoding="utf-8")
+    return path
+
+
+def migrated_app(config: Path) -> App:
+    app = App.from_config(str(config))
+    upgrade(app.engine)
+    return app
+
+
+def intake_command(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "tests.service.entry", "--config", str(config), *args]
+
+
+class ServiceProcess:
+    """One `intake serve`; its stderr (the log) goes to a file the test reads as it grows."""
+
+    def __init__(self, config: Path, *args: str, log_name: str = "serve.log") -> None:
+        self.log_path = config.parent / log_name
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            intake_command(config, "serve", *args),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def handled(self) -> list[tuple[str, int, str]]:
+        return [(m[1], int(m[2]), m[3]) for m in HANDLED.finditer(self.log())]
+
+    def wait_for(self, what: Callable[[], bool], timeout: float, label: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if what():
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"service exited ({self.proc.returncode}) waiting for {label}")
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {label}\n{self.log()[-3000:]}")
+
+    def wait_for_log(self, text: str, timeout: float = 30.0) -> None:
+        self.wait_for(lambda: text in self.log(), timeout, repr(text))
+
+    def signal(self, signum: int = signal.SIGTERM) -> None:
+        self.proc.send_signal(signum)
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            self._log.close()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self._log.close()
+
+
+def run_intake(config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        intake_command(config, *args),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def documents(app: App) -> list[Document]:
+    with app.sessions() as s:
+        return list(s.scalars(select(Document).order_by(Document.id)))
+
+
+def messages(app: App) -> list[SourceMessage]:
+    with app.sessions() as s:
+        return list(s.scalars(select(SourceMessage).order_by(SourceMessage.id)))
+
+
+def append_many(account: Account, raws: list[bytes], when: dt.datetime) -> None:
+    """Many messages over one IMAP connection (Account.append opens one per message)."""
+    with account.client() as client:
+        for raw in raws:
+            client.append("INBOX", raw, msg_time=when)
