@@ -88,6 +88,7 @@ def komplettering_context(
         "case_number": case.number,
         "facts": _document_facts(document, case),
         "missing": missing,
+        "unsigned": any(f.get("code") == "unsigned" for f in document.findings or []),
         "request_number": request_number,
         "first_requested": first_requested,
         "subject_title": one_line(document.title, SUBJECT_TITLE_LIMIT) or "utan titel",

@@ -63,6 +63,7 @@ def test_komplettering_lists_exactly_what_is_missing(app: App) -> None:
         "Datum och namn under Uppgiftslämnare (avsnitt 8): rapporten är inte undertecknad",
     ]
     assert "Behåll [SFG 26-01] i ämnesraden" in " ".join(text.split())
+    assert "Skriv datum och namn under avsnitt 8" in " ".join(text.split())
     assert "2026-02-03" in text
     html = html_of(msg)
     assert "<li>E-postadress (avsnitt 2)</li>" in html
@@ -195,3 +196,13 @@ def test_signature_block_from_config(db_url: str, tmp_path: Path) -> None:
 def test_make_settings_default_is_folder_transport(tmp_path: Path) -> None:
     settings = make_settings("sqlite://", tmp_path)
     assert settings.smtp.transport == "folder"
+
+
+def test_komplettering_for_a_signed_report_with_a_missing_field(app: App) -> None:
+    """Only a missing field: the request names it and says nothing about the signature."""
+    finding = {"code": "missing_field", "message": "Saknas: Postnummer.", "field": "postal_code"}
+    register(app, signed=True, findings=[finding])
+    [_, komplettering] = outbox(app)
+    text = text_of(parse(komplettering.raw))
+    assert "  - Postnummer (avsnitt 2)\n" in text
+    assert "avsnitt 8" not in text and "Uppgiftslämnare" not in text
