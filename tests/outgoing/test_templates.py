@@ -64,6 +64,7 @@ def test_komplettering_lists_exactly_what_is_missing(app: App) -> None:
     ]
     assert "Behåll [SFG 26-01] i ämnesraden" in " ".join(text.split())
     assert "Skriv datum och namn under avsnitt 8" in " ".join(text.split())
+    assert "\n  2. Svara på det här meddelandet" in text
     assert "2026-02-03" in text
     html = html_of(msg)
     assert "<li>E-postadress (avsnitt 2)</li>" in html
