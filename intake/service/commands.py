@@ -24,8 +24,9 @@ def _setup_logging(level: str) -> None:
 
     setup_logging(level)
     if level != "DEBUG":
-        # APScheduler logs two INFO lines per job run; our jobs log what happened themselves.
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        # APScheduler logs two INFO lines per job run and English warnings for skipped runs;
+        # the service logs what happened itself, in Swedish (runner.py). Errors still show.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
 @click.command("serve")

@@ -120,7 +120,12 @@ class _AdvisoryLock:
         self._engine: Engine = create_engine(
             url,
             poolclass=NullPool,
-            connect_args={"application_name": f"{APPLICATION_PREFIX} {_identity()}"[:63]},
+            # ASCII: PostgreSQL shows other characters in application_name as '?'.
+            connect_args={
+                "application_name": (
+                    f"{APPLICATION_PREFIX} pid {os.getpid()} @ {socket.gethostname()}"
+                )[:63]
+            },
         )
         self._conn: Connection | None = None
 

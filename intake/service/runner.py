@@ -28,11 +28,10 @@ from apscheduler.events import (
     EVENT_JOB_MISSED,
     EVENT_JOB_SUBMITTED,
     EVENT_SCHEDULER_STARTED,
-    JobEvent,
     SchedulerEvent,
 )
 from apscheduler.schedulers import SchedulerNotRunningError
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.base import BaseScheduler
 
 from casefile.app import App
 from casefile.db.models import utcnow
@@ -78,7 +77,7 @@ class Service:
         self._started = threading.Event()
         self._idle = threading.Condition()
         self._running = 0
-        self._scheduler: BlockingScheduler | None = None
+        self._scheduler: BaseScheduler | None = None
 
     # -- stopping -------------------------------------------------------------------------
 
@@ -161,17 +160,26 @@ class Service:
         if all(self.polls[n] >= self.cycles for n in names):
             self.request_stop(f"{self.cycles} hämtningsvarv klara (--cycles)")
 
-    def _on_job_event(self, _event: JobEvent) -> None:
+    def _on_job_event(self, event: SchedulerEvent) -> None:
         if self.stop_requested.is_set() or self._scheduler is None:
             return
+        # In Swedish here, instead of APScheduler's own English warnings (silenced in serve).
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            log.info("%s pågår fortfarande; körningen som stod på tur hoppas över", event.job_id)
+        elif event.code == EVENT_JOB_MISSED:
+            log.warning(
+                "%s kom inte i gång i tid (mer än %d s sent) och hoppas över",
+                event.job_id,
+                self.app.settings.service.misfire_grace_seconds,
+            )
         try:
             self.state.schedule(next_runs(self._scheduler), self.clock())
         except OSError as exc:
             log.warning("kunde inte skriva tillståndsfilen %s: %s", self.state.path, exc)
 
-    def _on_started(self, _event: SchedulerEvent) -> None:
+    def _on_started(self, event: SchedulerEvent) -> None:
         self._started.set()
-        self._on_job_event(_event)
+        self._on_job_event(event)
 
     # -- the whole life -------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -86,10 +87,16 @@ def job_specs(settings: Settings, now: dt.datetime) -> list[JobSpec]:
 
 
 def build_scheduler(
-    settings: Settings, specs: list[JobSpec], run: Callable[[JobSpec], None]
-) -> BlockingScheduler:
-    """A BlockingScheduler with one job per spec, each calling `run(spec)`."""
-    scheduler = BlockingScheduler(
+    settings: Settings,
+    specs: list[JobSpec],
+    run: Callable[[JobSpec], None],
+    scheduler_class: type[BaseScheduler] = BlockingScheduler,
+) -> BaseScheduler:
+    """A scheduler (the service's BlockingScheduler) with one job per spec, calling `run(spec)`.
+
+    `scheduler_class` lets tests inspect the jobs in a BackgroundScheduler without blocking.
+    """
+    scheduler: BaseScheduler = scheduler_class(
         timezone=settings.registry.zone,
         # One thread per job at most: every job has max_instances=1.
         executors={"default": ThreadPoolExecutor(max_workers=max(len(specs), 1))},
@@ -113,5 +120,5 @@ def build_scheduler(
     return scheduler
 
 
-def next_runs(scheduler: BlockingScheduler) -> dict[str, dt.datetime | None]:
+def next_runs(scheduler: BaseScheduler) -> dict[str, dt.datetime | None]:
     return {job.id: job.next_run_time for job in scheduler.get_jobs()}

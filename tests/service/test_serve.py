@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import signal
+import socket
 import time
+from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -13,12 +16,13 @@ import pytest
 from intake.service.lock import LockBusy, instance_lock
 from tests.service.support import (
     ServiceProcess,
+    append_many,
     documents,
     migrated_app,
     run_intake,
     write_config,
 )
-from tests.support.dovecot import Account
+from tests.support.dovecot import Account, free_port
 from tests.support.mail import REPORTS, message
 from tests.support.smtp import SmtpServer
 
@@ -27,11 +31,13 @@ WHEN = dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC)
 INTERVAL = 2
 
 
-def report(i: int) -> bytes:
+def report_message(i: int) -> EmailMessage:
     # A sender of its own: the same file from the same sender would be a resend, not a report.
-    return bytes(
-        message(sender=f"Anna Berg <anna{i}@bollnas.test>", attachments=[("rapport.docx", DOCX)])
-    )
+    return message(sender=f"Anna Berg <anna{i}@bollnas.test>", attachments=[("rapport.docx", DOCX)])
+
+
+def report(i: int) -> bytes:
+    return bytes(report_message(i))
 
 
 def acknowledged(smtp: SmtpServer, message_id: str) -> bool:
@@ -102,3 +108,197 @@ def test_picks_up_new_mail_and_acknowledges_within_two_intervals(
     after = json.loads(run_intake(config, "status", "--json").stdout)
     assert after["service"]["running"] is False
     assert after["service"]["next_runs"] == {}
+
+
+def test_sigterm_during_a_batch_loses_nothing_and_registers_nothing_twice(
+    db_url: str, tmp_path: Path, account: Account, smtp: SmtpServer
+) -> None:
+    count = 20
+    append_many(account, [report(i) for i in range(count)], WHEN)
+    config = write_config(
+        tmp_path, db_url, [account.mailbox_settings(poll_interval_seconds=60)], smtp.smtp_settings()
+    )
+    app = migrated_app(config)
+    first = ServiceProcess(config, log_name="first.log")
+    try:
+        first.wait_for(lambda: len(first.handled()) >= 1, 60, "the first registration")
+        first.signal(signal.SIGTERM)
+        assert first.wait(30) == 0
+    finally:
+        first.kill()
+    stopped_after = len(documents(app))
+    assert 1 <= stopped_after < count, "the stop did not come in the middle of the batch"
+    assert len(first.handled()) == stopped_after
+
+    second = ServiceProcess(config, "--cycles", "1", log_name="second.log")
+    try:
+        assert second.wait(90) == 0, second.log()
+    finally:
+        second.kill()
+    docs = documents(app)
+    app.engine.dispose()
+    numbers = [d.diarienummer for d in docs]
+    assert len(numbers) == count == len(set(numbers))
+    handled = first.handled() + second.handled()
+    assert sorted(uid for _box, uid, _state in handled) == list(range(1, count + 1))
+    assert all(state == "registered" for _box, _uid, state in handled)
+    # Every report acknowledged exactly once: the first run's too, sent by the second.
+    subjects = [m.message["Subject"] for m in smtp.messages]
+    assert len(subjects) == count
+    assert sorted(n for n in numbers for s in subjects if n in s) == sorted(numbers)
+    assert all(b"$CasefileProcessed" in flags for flags in account.flags().values())
+
+
+def test_two_services_on_one_database_never_handle_the_same_message(
+    db_url: str, db_kind: str, tmp_path: Path, account: Account, smtp: SmtpServer
+) -> None:
+    count = 200
+    # Cheap messages (no attachment): this is about who handles them, not about extraction.
+    append_many(account, [bytes(message(subject=f"Fråga {i}")) for i in range(count)], WHEN)
+    box = account.mailbox_settings(poll_interval_seconds=1, batch_size=20)
+    configs = []
+    for name in ("a", "b"):
+        # On PostgreSQL each gets a lock file of its own, as on two hosts: only the database
+        # lock may keep them apart. SQLite has no such lock, so they share the file.
+        lock = tmp_path / (f"{name}.lock" if db_kind == "postgresql" else "casefile.lock")
+        configs.append(
+            write_config(
+                tmp_path,
+                db_url,
+                [box],
+                smtp.smtp_settings(),
+                name=f"{name}.toml",
+                service={"lock_path": str(lock), "on_lock_busy": "wait"},
+            )
+        )
+    app = migrated_app(configs[0])
+    services = [ServiceProcess(c, log_name=f"{c.stem}.log") for c in configs]
+    try:
+        both = services[0], services[1]
+        services[0].wait_for(
+            lambda: any(len(s.handled()) >= 30 for s in both), 60, "30 messages handled"
+        )
+        active, waiting = both if both[0].handled() else both[1::-1]
+        assert waiting.handled() == []
+        waiting.wait_for_log("arbetar redan mot samma databas", 10)
+        assert "väntar tills den slutar" in waiting.log()
+        active.signal(signal.SIGTERM)
+        assert active.wait(30) == 0
+        taken = len(active.handled())
+        assert taken < count, "the first service handled everything before it was stopped"
+        waiting.wait_for_log("den här processen tar över", 10)
+        waiting.wait_for(lambda: len(active.handled()) + len(waiting.handled()) >= count, 60, "all")
+        time.sleep(1.5)  # one more poll interval: nothing may be handled again
+        waiting.signal(signal.SIGTERM)
+        assert waiting.wait(30) == 0
+    finally:
+        for service in services:
+            service.kill()
+    first = [uid for _box, uid, _state in active.handled()]
+    second = [uid for _box, uid, _state in waiting.handled()]
+    assert not set(first) & set(second)
+    assert sorted(first + second) == list(range(1, count + 1))
+    assert {state for _b, _u, state in active.handled() + waiting.handled()} == {"no_report"}
+    from tests.service.support import messages
+
+    assert len(messages(app)) == count
+    app.engine.dispose()
+    assert all(b"$CasefileProcessed" in flags for flags in account.flags().values())
+
+
+@pytest.fixture
+def silent_imap() -> Iterator[int]:
+    """A port that accepts connections and never says a word: a hung IMAP server."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield int(sock.getsockname()[1])
+
+
+def test_failing_mailbox_does_not_stop_the_others(
+    db_url: str, tmp_path: Path, account: Account, smtp: SmtpServer, silent_imap: int
+) -> None:
+    good = account.mailbox_settings(poll_interval_seconds=INTERVAL)
+    refused = {**good, "name": "trasig", "port": free_port()}
+    hung = {**good, "name": "tyst", "port": silent_imap, "timeout_seconds": 30}
+    config = write_config(
+        tmp_path,
+        db_url,
+        [refused, hung, good],
+        smtp.smtp_settings(),
+        service={"stop_timeout_seconds": 3},
+    )
+    app = migrated_app(config)
+    first, second = report_message(1), report_message(2)
+    account.append(bytes(first), WHEN)
+    service = ServiceProcess(config)
+    try:
+        service.wait_for(lambda: acknowledged(smtp, first["Message-ID"]), 30, "first ack")
+        # Later polls of the good mailbox go on while one mailbox hangs and one refuses.
+        account.append(bytes(second), WHEN)
+        service.wait_for(lambda: acknowledged(smtp, second["Message-ID"]), 30, "second ack")
+        service.wait_for_log("brevlåda trasig: kan inte nå", 30)
+
+        status = run_intake(config, "status", "--json")
+        assert status.returncode == 1, status.stdout + status.stderr
+        report_ = json.loads(status.stdout)
+        assert report_["stale_mailboxes"] == ["trasig", "tyst"]
+        boxes = {b["name"]: b for b in report_["mailboxes"]}
+        assert boxes["trasig"]["failing"] and "kan inte nå" in boxes["trasig"]["last_error"]
+        assert not boxes["kontakt"]["stale"] and not boxes["kontakt"]["failing"]
+        text = run_intake(config, "status")
+        assert text.returncode == 1
+        assert "FEL: ingen lyckad hämtning" in text.stdout and "trasig, tyst" in text.stdout
+
+        # The hung poll cannot finish: the stop gives up after service.stop_timeout_seconds.
+        service.signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert service.wait(30) == 1
+        assert 2.5 < time.monotonic() - started < 15
+    finally:
+        service.kill()
+    assert "jobb pågick fortfarande efter 3 s" in service.log()
+    assert len(documents(app)) == 2
+    app.engine.dispose()
+
+
+def test_second_signal_exits_at_once(
+    db_url: str, tmp_path: Path, account: Account, smtp: SmtpServer, silent_imap: int
+) -> None:
+    hung = account.mailbox_settings(name="tyst", port=silent_imap, timeout_seconds=30)
+    config = write_config(tmp_path, db_url, [hung], smtp.smtp_settings())
+    app = migrated_app(config)
+    app.engine.dispose()
+    service = ServiceProcess(config)
+    try:
+        service.wait_for_log("intake serve startar")
+        time.sleep(0.5)  # the poll is under way, waiting for the silent server
+        service.signal(signal.SIGTERM)
+        service.wait_for_log("stoppar: SIGTERM mottagen")
+        time.sleep(0.3)
+        assert service.proc.poll() is None, "the first signal must wait for the running poll"
+        service.signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert service.wait(5) == 128 + signal.SIGTERM
+        assert time.monotonic() - started < 2
+    finally:
+        service.kill()
+    assert "SIGTERM igen: avslutar direkt" in service.log()
+
+
+def test_serve_for_a_bounded_time(
+    db_url: str, tmp_path: Path, account: Account, smtp: SmtpServer
+) -> None:
+    config = write_config(
+        tmp_path, db_url, [account.mailbox_settings(poll_interval_seconds=1)], smtp.smtp_settings()
+    )
+    migrated_app(config).engine.dispose()
+    started = time.monotonic()
+    done = run_intake(config, "serve", "--for", "2.5")
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    assert 2.5 <= elapsed < 15
+    assert "2.5 s har gått (--for)" in done.stderr
+    state = json.loads((tmp_path / "casefile.state.json").read_text())
+    assert state["running"] is False
+    assert state["jobs"]["poll:kontakt"]["last_ok"] is True
