@@ -19,6 +19,7 @@ from casefile.cli_support import (
     print_json,
     render_table,
 )
+from casefile.db.engine import read_only
 from casefile.i18n import t
 
 
@@ -123,21 +124,20 @@ def list_(
 
     Example: casefile list --unsigned --since 2026-01-01
     """
-    from casefile.queries import DocumentFilter, list_documents
-    from casefile.register import find_case
+    from casefile.queries import DocumentFilter, case_row, list_documents
 
     app = _app(ctx)
-    with app.sessions() as session:
-        case = find_case(session, app.settings, case_ref) if case_ref else None
+    with read_only(app.engine) as conn:
+        case = case_row(conn, app.settings, case_ref) if case_ref else None
         flt = DocumentFilter(
-            case=case,
+            case_id=case["id"] if case else None,
             status=status,
             since=_parse_date(since, "--since"),
             unsigned=unsigned,
             problems=problems,
             limit=limit or None,
         )
-        docs = list_documents(session, flt)
+        docs = list_documents(conn, flt)
     if as_json:
         print_json(docs)
     elif not docs:
@@ -156,12 +156,11 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
 
     Example: casefile show "SFG 26-01"
     """
-    from casefile.queries import case_json
-    from casefile.register import find_case
+    from casefile.queries import case_json, case_row
 
     app = _app(ctx)
-    with app.sessions() as session:
-        data = case_json(session, find_case(session, app.settings, ref))
+    with read_only(app.engine) as conn:
+        data = case_json(conn, case_row(conn, app.settings, ref))
     if as_json:
         print_json(data)
         return
@@ -283,8 +282,8 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
     from casefile.queries import inbox_json
 
     app = _app(ctx)
-    with app.sessions() as session:
-        items = inbox_json(session, include_handled)
+    with read_only(app.engine) as conn:
+        items = inbox_json(conn, include_handled)
     if as_json:
         print_json(items)
         return

@@ -28,7 +28,7 @@ class Failure(click.ClickException):
 
 def one_line_errors(func: F) -> F:
     """Turn expected errors into one line and exit 1, never a traceback."""
-    from casefile.register import RegisterError
+    from casefile.errors import RegisterError
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

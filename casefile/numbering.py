@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Integer, column, literal_column, table
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from casefile.config import RegistrySettings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _counters = table("counters", column("name"), column("value", Integer))
 
@@ -97,6 +99,8 @@ def find_references(settings: RegistrySettings, text: str) -> list[NumberParts]:
 
 def next_serial(session: Session, name: str) -> int:
     """Increment the named counter and return its new value, in the caller's transaction."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     upsert = insert(_counters).values(name=name, value=1)

@@ -16,16 +16,15 @@ from sqlalchemy.orm import Session
 
 from casefile.config import Settings
 from casefile.db.models import Case, Document, utcnow
+from casefile.errors import RegisterError
 from casefile.events import log_event
 from casefile.matching import CaseMatch, Incoming, OpenCase, match_case
 from casefile.numbering import case_number, document_number, next_serial, parse_reference
 
 INCOMPLETE_CODES = frozenset({"unsigned", "missing_field"})
+__all__ = ["NewDocument", "RegisterError", "register_document"]
+
 INITIALS_RE = re.compile(r"^[A-ZÅÄÖ]{2,5}$")
-
-
-class RegisterError(Exception):
-    """A staff request that cannot be carried out; the message is one line for the CLI."""
 
 
 @dataclass

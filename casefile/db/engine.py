@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str) -> Engine:
@@ -34,13 +36,20 @@ def make_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads a counter
-        # and then writes would fail with SQLITE_BUSY instead of waiting its turn.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # and then writes would fail with SQLITE_BUSY instead of waiting its turn. Readers
+        # (see read_only) need no lock in WAL mode and must not wait for the service's writes.
+        if connection.get_execution_options().get("casefile_read_only"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    # Imported here: read-only commands use Core and never load the ORM.
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 
@@ -49,3 +58,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def read_only(engine: Engine) -> Connection:
+    """A connection for queries only: on SQLite it takes no write lock."""
+    return engine.connect().execution_options(casefile_read_only=True)

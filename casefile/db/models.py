@@ -1,97 +1,61 @@
-"""The register's tables (SQLAlchemy 2.0, typed).
+"""The ORM classes, mapped onto the Core tables of schema.py (typed, SQLAlchemy 2.0).
 
-Nothing here is ever deleted: cases are closed, documents cancelled (makulerade), mail marked.
-All timestamps are stored as UTC; dates meant in the registry's zone (ankomstdatum) are stored as
-dates, already converted.
+The annotations are for type checkers; the columns themselves are defined once, in schema.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-)
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
+from casefile.db import schema
+from casefile.db.schema import UTCDateTime, utcnow
 
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """Aware datetimes in, aware UTC datetimes out, on SQLite (no zones) as on PostgreSQL."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+__all__ = [
+    "Attachment",
+    "Base",
+    "Case",
+    "Counter",
+    "Document",
+    "Event",
+    "MailboxState",
+    "OutboxMail",
+    "SourceMessage",
+    "StoredFile",
+    "UTCDateTime",
+    "utcnow",
+]
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        dt.datetime: UTCDateTime,
-        dict[str, Any]: JSON,
-        list[Any]: JSON,
-    }
+    metadata = schema.metadata
 
 
 class Counter(Base):
-    """A number series: 'case:2026' for case serials in a year, 'doc:<case id>' in a case."""
-
-    __tablename__ = "counters"
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[int] = mapped_column(Integer, nullable=False)
+    __table__ = schema.counters
+    name: Mapped[str]
+    value: Mapped[int]
 
 
 class Case(Base):
     """An ärende: one insats's report matter."""
 
-    __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("year", "serial", name="uq_cases_year_serial"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    year: Mapped[int] = mapped_column(Integer, nullable=False)
-    serial: Mapped[int] = mapped_column(Integer, nullable=False)
-    title: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    organisation: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    contact_name: Mapped[str | None] = mapped_column(Text)
-    contact_email: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="open")
-    due_date: Mapped[dt.date | None] = mapped_column(Date)
-    period_end: Mapped[dt.date | None] = mapped_column(Date)
-    opened_at: Mapped[dt.datetime] = mapped_column(nullable=False, default=utcnow)
-    closed_at: Mapped[dt.datetime | None] = mapped_column()
+    __table__ = schema.cases
+    id: Mapped[int]
+    number: Mapped[str]
+    year: Mapped[int]
+    serial: Mapped[int]
+    title: Mapped[str]
+    organisation: Mapped[str]
+    contact_name: Mapped[str | None]
+    contact_email: Mapped[str | None]
+    status: Mapped[str]
+    due_date: Mapped[dt.date | None]
+    period_end: Mapped[dt.date | None]
+    opened_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
 
     documents: Mapped[list[Document]] = relationship(
         back_populates="case", order_by="Document.serial"
@@ -101,33 +65,26 @@ class Case(Base):
 class SourceMessage(Base):
     """One mail as fetched: its identity on the server and what became of it."""
 
-    __tablename__ = "messages"
-    __table_args__ = (
-        UniqueConstraint("mailbox", "folder", "uidvalidity", "uid", name="uq_messages_identity"),
-        Index("ix_messages_msgid_sha", "message_id", "raw_sha256"),
-        Index("ix_messages_state", "state"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    mailbox: Mapped[str] = mapped_column(String(128), nullable=False)
-    folder: Mapped[str] = mapped_column(String(255), nullable=False)
-    uidvalidity: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    uid: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    message_id: Mapped[str | None] = mapped_column(Text)
-    raw_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    size: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    internal_date: Mapped[dt.datetime] = mapped_column(nullable=False)
-    date_header: Mapped[str | None] = mapped_column(Text)
-    sender: Mapped[str | None] = mapped_column(Text)
-    subject: Mapped[str | None] = mapped_column(Text)
-    in_reply_to: Mapped[str | None] = mapped_column(Text)
-    references: Mapped[str | None] = mapped_column(Text)
-    # received | registered | automatic | no_report | quarantined | duplicate | failed
-    state: Mapped[str] = mapped_column(String(16), nullable=False, default="received")
-    reason: Mapped[str | None] = mapped_column(Text)
-    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
-    fetched_at: Mapped[dt.datetime] = mapped_column(nullable=False, default=utcnow)
-    marked_on_server: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    __table__ = schema.messages
+    id: Mapped[int]
+    mailbox: Mapped[str]
+    folder: Mapped[str]
+    uidvalidity: Mapped[int]
+    uid: Mapped[int]
+    message_id: Mapped[str | None]
+    raw_sha256: Mapped[str]
+    size: Mapped[int]
+    internal_date: Mapped[dt.datetime]
+    date_header: Mapped[str | None]
+    sender: Mapped[str | None]
+    subject: Mapped[str | None]
+    in_reply_to: Mapped[str | None]
+    references: Mapped[str | None]
+    state: Mapped[str]
+    reason: Mapped[str | None]
+    duplicate_of_id: Mapped[int | None]
+    fetched_at: Mapped[dt.datetime]
+    marked_on_server: Mapped[bool]
 
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message")
 
@@ -135,47 +92,40 @@ class SourceMessage(Base):
 class StoredFile(Base):
     """A blob in the content-addressed archive."""
 
-    __tablename__ = "stored_files"
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    media_type: Mapped[str | None] = mapped_column(String(255))
-    stored_at: Mapped[dt.datetime] = mapped_column(nullable=False, default=utcnow)
+    __table__ = schema.stored_files
+    sha256: Mapped[str]
+    size: Mapped[int]
+    media_type: Mapped[str | None]
+    stored_at: Mapped[dt.datetime]
 
 
 class Document(Base):
     """A handling: one registered document with its diarienummer."""
 
-    __tablename__ = "documents"
-    __table_args__ = (
-        UniqueConstraint("case_id", "serial", name="uq_documents_case_serial"),
-        Index("ix_documents_received", "received_at", "id"),
-        Index("ix_documents_status", "status"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    diarienummer: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False)
-    serial: Mapped[int] = mapped_column(Integer, nullable=False)
-    kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    direction: Mapped[str] = mapped_column(String(8), nullable=False, default="in")
-    received_at: Mapped[dt.datetime] = mapped_column(nullable=False)
-    received_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
-    registered_at: Mapped[dt.datetime] = mapped_column(nullable=False, default=utcnow)
-    sender: Mapped[str | None] = mapped_column(Text)
-    subject: Mapped[str | None] = mapped_column(Text)
-    title: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    organisation: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    fields: Mapped[dict[str, Any]] = mapped_column(nullable=False, default=dict)
-    sections: Mapped[dict[str, Any]] = mapped_column(nullable=False, default=dict)
-    findings: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
-    submitter_signed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    signature: Mapped[str | None] = mapped_column(String(16))
-    signed_at: Mapped[dt.datetime | None] = mapped_column()
-    # registered | incomplete | cancelled
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="registered")
-    cancelled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    cancel_reason: Mapped[str | None] = mapped_column(Text)
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    __table__ = schema.documents
+    id: Mapped[int]
+    diarienummer: Mapped[str]
+    case_id: Mapped[int]
+    serial: Mapped[int]
+    kind: Mapped[str]
+    direction: Mapped[str]
+    received_at: Mapped[dt.datetime]
+    received_date: Mapped[dt.date]
+    registered_at: Mapped[dt.datetime]
+    sender: Mapped[str | None]
+    subject: Mapped[str | None]
+    title: Mapped[str]
+    organisation: Mapped[str]
+    fields: Mapped[dict[str, Any]]
+    sections: Mapped[dict[str, Any]]
+    findings: Mapped[list[Any]]
+    submitter_signed: Mapped[bool]
+    signature: Mapped[str | None]
+    signed_at: Mapped[dt.datetime | None]
+    status: Mapped[str]
+    cancelled: Mapped[bool]
+    cancel_reason: Mapped[str | None]
+    message_id: Mapped[int | None]
 
     case: Mapped[Case] = relationship(back_populates="documents")
     attachments: Mapped[list[Attachment]] = relationship(back_populates="document")
@@ -184,19 +134,16 @@ class Document(Base):
 class Attachment(Base):
     """A file that came with a message; linked to a document when it is a registered report."""
 
-    __tablename__ = "attachments"
-    __table_args__ = (Index("ix_attachments_state", "state"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), nullable=False)
-    sha256: Mapped[str] = mapped_column(ForeignKey("stored_files.sha256"), nullable=False)
-    filename: Mapped[str | None] = mapped_column(Text)
-    media_type: Mapped[str | None] = mapped_column(String(255))
-    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    # report | other | quarantined | duplicate | retried
-    state: Mapped[str] = mapped_column(String(16), nullable=False)
-    error: Mapped[str | None] = mapped_column(Text)
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    __table__ = schema.attachments
+    id: Mapped[int]
+    message_id: Mapped[int]
+    sha256: Mapped[str]
+    filename: Mapped[str | None]
+    media_type: Mapped[str | None]
+    size: Mapped[int]
+    state: Mapped[str]
+    error: Mapped[str | None]
+    document_id: Mapped[int | None]
 
     message: Mapped[SourceMessage] = relationship(back_populates="attachments")
     document: Mapped[Document | None] = relationship(back_populates="attachments")
@@ -205,57 +152,48 @@ class Attachment(Base):
 class MailboxState(Base):
     """Per mailbox and folder: the UID watermark and the health of the last polls."""
 
-    __tablename__ = "mailbox_state"
-    mailbox: Mapped[str] = mapped_column(String(128), primary_key=True)
-    folder: Mapped[str] = mapped_column(String(255), primary_key=True)
-    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
-    last_uid: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    last_success_at: Mapped[dt.datetime | None] = mapped_column()
-    last_error: Mapped[str | None] = mapped_column(Text)
-    last_error_at: Mapped[dt.datetime | None] = mapped_column()
-    waiting: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    __table__ = schema.mailbox_state
+    mailbox: Mapped[str]
+    folder: Mapped[str]
+    uidvalidity: Mapped[int | None]
+    last_uid: Mapped[int]
+    last_success_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None]
+    last_error_at: Mapped[dt.datetime | None]
+    waiting: Mapped[int]
 
 
 class OutboxMail(Base):
     """An automatic mail, written in the same transaction as the event that causes it."""
 
-    __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # One mail per purpose: 'kvittens:doc:12', 'paminnelse:case:3:-14', ...
-    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
-    kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
-    recipient: Mapped[str] = mapped_column(Text, nullable=False)
-    subject: Mapped[str] = mapped_column(Text, nullable=False)
-    message_id: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
-    in_reply_to: Mapped[str | None] = mapped_column(Text)
-    raw: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    # queued | sending | sent | failed | suppressed
-    state: Mapped[str] = mapped_column(String(16), nullable=False, default="queued")
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(nullable=False, default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(nullable=False, default=utcnow)
-    sent_at: Mapped[dt.datetime | None] = mapped_column()
+    __table__ = schema.outbox
+    id: Mapped[int]
+    dedupe_key: Mapped[str]
+    kind: Mapped[str]
+    case_id: Mapped[int | None]
+    document_id: Mapped[int | None]
+    recipient: Mapped[str]
+    subject: Mapped[str]
+    message_id: Mapped[str]
+    in_reply_to: Mapped[str | None]
+    raw: Mapped[bytes]
+    state: Mapped[str]
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[dt.datetime]
+    last_error: Mapped[str | None]
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
 
 
 class Event(Base):
     """The append-only audit log: what happened, to what, by whom, when."""
 
-    __tablename__ = "events"
-    __table_args__ = (
-        Index("ix_events_case", "case_id"),
-        Index("ix_events_document", "document_id"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(nullable=False, default=utcnow)
-    actor: Mapped[str] = mapped_column(String(64), nullable=False)
-    action: Mapped[str] = mapped_column(String(64), nullable=False)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
-    detail: Mapped[dict[str, Any]] = mapped_column(nullable=False, default=dict)
+    __table__ = schema.events
+    id: Mapped[int]
+    at: Mapped[dt.datetime]
+    actor: Mapped[str]
+    action: Mapped[str]
+    case_id: Mapped[int | None]
+    document_id: Mapped[int | None]
+    message_id: Mapped[int | None]
+    detail: Mapped[dict[str, Any]]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from casefile.db.models import Base
+from casefile.db.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_online() -> None:

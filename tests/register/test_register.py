@@ -76,9 +76,12 @@ def test_sign_cancel_and_due_are_logged(app: App) -> None:
         number = doc.diarienummer
     with app.sessions() as s, s.begin():
         sign_document(s, app.settings, number, "akh")
-    with app.sessions() as s, s.begin():
-        with pytest.raises(RegisterError, match="redan signerat av AKH"):
-            sign_document(s, app.settings, number, "BRK")
+    with (
+        app.sessions() as s,
+        s.begin(),
+        pytest.raises(RegisterError, match="redan signerat av AKH"),
+    ):
+        sign_document(s, app.settings, number, "BRK")
     with app.sessions() as s, s.begin():
         cancel_document(s, app.settings, number, "Fel ärende", "AKH")
         set_due_date(s, app.settings, "SFG 26-01", dt.date(2026, 12, 31), "AKH")

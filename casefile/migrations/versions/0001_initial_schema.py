@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import casefile.db.models
+import casefile.db.schema
 
 revision = "0001"
 down_revision = None
@@ -33,8 +33,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=True),
         sa.Column("period_end", sa.Date(), nullable=True),
-        sa.Column("opened_at", casefile.db.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", casefile.db.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", casefile.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", casefile.db.schema.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("number"),
         sa.UniqueConstraint("year", "serial", name="uq_cases_year_serial"),
@@ -51,9 +51,9 @@ def upgrade() -> None:
         sa.Column("folder", sa.String(length=255), nullable=False),
         sa.Column("uidvalidity", sa.BigInteger(), nullable=True),
         sa.Column("last_uid", sa.BigInteger(), nullable=False),
-        sa.Column("last_success_at", casefile.db.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_success_at", casefile.db.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("last_error_at", casefile.db.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error_at", casefile.db.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("waiting", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("mailbox", "folder"),
     )
@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.Text(), nullable=True),
         sa.Column("raw_sha256", sa.String(length=64), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
-        sa.Column("internal_date", casefile.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("internal_date", casefile.db.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("date_header", sa.Text(), nullable=True),
         sa.Column("sender", sa.Text(), nullable=True),
         sa.Column("subject", sa.Text(), nullable=True),
@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("duplicate_of_id", sa.Integer(), nullable=True),
-        sa.Column("fetched_at", casefile.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("fetched_at", casefile.db.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("marked_on_server", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["duplicate_of_id"],
@@ -94,7 +94,7 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("media_type", sa.String(length=255), nullable=True),
-        sa.Column("stored_at", casefile.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("stored_at", casefile.db.schema.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("sha256"),
     )
     op.create_table(
@@ -105,9 +105,9 @@ def upgrade() -> None:
         sa.Column("serial", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("direction", sa.String(length=8), nullable=False),
-        sa.Column("received_at", casefile.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", casefile.db.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("received_date", sa.Date(), nullable=False),
-        sa.Column("registered_at", casefile.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("registered_at", casefile.db.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sender", sa.Text(), nullable=True),
         sa.Column("subject", sa.Text(), nullable=True),
         sa.Column("title", sa.Text(), nullable=False),
@@ -117,7 +117,7 @@ def upgrade() -> None:
         sa.Column("findings", sa.JSON(), nullable=False),
         sa.Column("submitter_signed", sa.Boolean(), nullable=False),
         sa.Column("signature", sa.String(length=16), nullable=True),
-        sa.Column("signed_at", casefile.db.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("signed_at", casefile.db.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("cancelled", sa.Boolean(), nullable=False),
         sa.Column("cancel_reason", sa.Text(), nullable=True),
@@ -169,7 +169,7 @@ def upgrade() -> None:
     op.create_table(
         "events",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", casefile.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", casefile.db.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=True),
@@ -208,10 +208,10 @@ def upgrade() -> None:
         sa.Column("raw", sa.LargeBinary(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", casefile.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", casefile.db.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", casefile.db.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", casefile.db.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", casefile.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", casefile.db.schema.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
