@@ -27,7 +27,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from casefile.app import App
@@ -161,16 +161,16 @@ class _AdvisoryLock:
     def check(self) -> None:
         try:
             self._connection().execute(text("SELECT 1"))
-        except DBAPIError as exc:
+        except SQLAlchemyError as exc:
             raise LockLost(
                 "förbindelsen som höll databaslåset bröts; en annan process kan ha tagit över"
             ) from exc
 
     def release(self) -> None:
         if self._conn is not None:
-            with contextlib.suppress(DBAPIError):
+            with contextlib.suppress(SQLAlchemyError):
                 self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
-            with contextlib.suppress(DBAPIError):
+            with contextlib.suppress(SQLAlchemyError):
                 self._conn.close()
             self._conn = None
         self._engine.dispose()

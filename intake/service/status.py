@@ -174,7 +174,12 @@ def status_report(app: App, now: dt.datetime | None = None) -> dict[str, Any]:
     """Everything `intake status` shows; `healthy` is False when a mailbox is stale."""
     now = now or utcnow()
     settings = app.settings
-    with app.sessions() as session:
+    # Read-only: on SQLite a plain BEGIN, so status never queues behind the service's writes
+    # (the engine's begin hook honours casefile_read_only; elsewhere the option is ignored).
+    with (
+        app.engine.connect().execution_options(casefile_read_only=True) as conn,
+        Session(bind=conn) as session,
+    ):
         boxes = [_mailbox_report(session, settings, box, now) for box in settings.mailboxes]
         outbox = _outbox_report(session)
         quarantined_messages = session.execute(
