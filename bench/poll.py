@@ -23,16 +23,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlalchemy as sa  # noqa: E402
-from imapclient import IMAPClient  # noqa: E402
+import sqlalchemy as sa
+from imapclient import IMAPClient
 
-from casefile.app import App  # noqa: E402
-from casefile.config import Settings  # noqa: E402
-from casefile.db.migrate import upgrade  # noqa: E402
-from casefile.db.models import Document  # noqa: E402
-from intake.mail.poll import poll_all  # noqa: E402
-from tests.support.dovecot import DovecotServer  # noqa: E402
-from tests.support.mail import REPORTS, message  # noqa: E402
+from casefile.app import App
+from casefile.config import Settings
+from casefile.db.migrate import upgrade
+from casefile.db.models import Document
+from intake.mail.poll import poll_all
+from tests.support.dovecot import DovecotServer
+from tests.support.mail import REPORTS, message
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

@@ -1,7 +1,7 @@
 """Register benchmark: registrations per second, and CLI wall time on 100,000 documents.
 
 Prints, measured in this run:
-- registrations/s, single process, SQLite and PostgreSQL (each in its own transaction, as intake does);
+- registrations/s, single process, SQLite and PostgreSQL (one transaction each, as intake does);
 - wall time of `casefile list --json` (newest 50) and `casefile show` on a register of 100,000
   documents, next to the wall time of `python -c pass` (the interpreter's own start-up).
 Target: list and show each under 0.4 s wall.
@@ -127,7 +127,8 @@ def cli_figures(url: str, root: Path, label: str, docs: int) -> None:
     print(f"{label}: register of {docs:,} documents")
     print(f"  python -c pass            {base * 1000:7.0f} ms")
     print(
-        f"  casefile list --json (50) {listing * 1000:7.0f} ms  ({listing / base:.1f}x python start-up)"
+        f"  casefile list --json (50) {listing * 1000:7.0f} ms  "
+        f"({listing / base:.1f}x python start-up)"
         f"  target < 400 ms: {'ok' if listing < 0.4 else 'MISSED'}"
     )
     print(
@@ -187,7 +188,8 @@ def main() -> None:
                     rate = registrations_per_second(app, args.registrations)
                     print(
                         f"{label}: {rate:,.0f} registrations/s "
-                        f"(single process, {args.registrations} registrations, one transaction each)"
+                        f"(single process, {args.registrations} registrations, "
+                        "one transaction each)"
                     )
                     app.engine.dispose()
         finally:

@@ -11,6 +11,7 @@ import click
 from casefile.app import App
 from casefile.cli_support import (
     Failure,
+    LazyGroup,
     clip,
     config_option,
     current_actor,
@@ -30,7 +31,16 @@ def _app(ctx: click.Context) -> App:
     return app  # type: ignore[no-any-return]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    # The outbox and reminder commands live with the outgoing-mail code they drive.
+    lazy={
+        "remind": "intake.outgoing.commands:remind_command",
+        "outbox": "intake.outgoing.commands:outbox_command",
+        "requeue": "intake.outgoing.commands:requeue_command",
+    },
+)
 @config_option
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:

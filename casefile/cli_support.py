@@ -26,6 +26,31 @@ class Failure(click.ClickException):
         click.echo(f"fel: {self.message}", err=True)
 
 
+class LazyGroup(click.Group):
+    """A command group whose heavier commands are imported only when they are run.
+
+    `lazy` maps a command name to "module:attribute"; `casefile list` then never pays for the
+    mail code's imports (Jinja2, the ORM) that `casefile remind` needs.
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            import importlib
+
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
 def one_line_errors(func: F) -> F:
     """Turn expected errors into one line and exit 1, never a traceback."""
     from casefile.errors import RegisterError

@@ -47,6 +47,17 @@ class NewDocument:
     message_id: int | None = None
 
 
+def _clean(value: Any) -> Any:
+    """NUL characters from a sender or an attachment: PostgreSQL refuses them in text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
 def arrival_date(settings: Settings, received_at: dt.datetime) -> dt.date:
     """Ankomstdatum: the day, in the registry's zone, on which the server received the mail."""
     return received_at.astimezone(settings.registry.zone).date()
@@ -110,6 +121,8 @@ def register_document(
 ) -> Document:
     """File a new document in its case (opening one if needed) under the next diarienummer."""
     actor = actor or settings.registry.bot_actor
+    new = NewDocument(**{k: _clean(v) if k != "received_at" else v for k, v in vars(new).items()})
+    new.replied_cases = tuple(new.replied_cases)
     _serialise_registrations(session)
     received_date = arrival_date(settings, new.received_at)
     match = choose_case(session, settings, new)

@@ -10,6 +10,7 @@ import click
 from casefile.app import App
 from casefile.cli_support import (
     Failure,
+    LazyGroup,
     config_option,
     json_option,
     one_line_errors,
@@ -32,7 +33,15 @@ def setup_logging(level: str = "INFO") -> None:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    lazy={
+        "serve": "intake.service.commands:serve_command",
+        "status": "intake.service.commands:status_command",
+        "send": "intake.outgoing.commands:send_command",
+    },
+)
 @config_option
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
@@ -51,11 +60,17 @@ def poll(ctx: click.Context, once: bool, as_json: bool) -> None:
     Example: intake poll --once
     """
     from intake.mail.poll import poll_all
+    from intake.service.lock import LockBusy, instance_lock
 
     app = _app(ctx)
     setup_logging(app.settings.service.log_level)
-    results = poll_all(app)
-    sent = _flush(app)
+    try:
+        # Never beside a running service on the same mailboxes: exactly once needs one poller.
+        with instance_lock(app, wait=app.settings.service.on_lock_busy == "wait"):
+            results = poll_all(app)
+            sent = _flush(app)
+    except LockBusy as exc:
+        raise Failure(str(exc)) from None
     failed = [r for r in results if not r.ok]
     summary = [
         {
@@ -90,10 +105,8 @@ def poll(ctx: click.Context, once: bool, as_json: bool) -> None:
 
 
 def _flush(app: App) -> dict[str, int]:
-    try:
-        from intake.outgoing import flush_outbox
-    except ImportError:
-        return {}
+    from intake.outgoing import flush_outbox
+
     result = flush_outbox(app.sessions, app.settings)
     return {k: int(v) for k, v in vars(result).items()}
 

@@ -30,6 +30,8 @@ from intake.extract.preflight import check_size
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _RESTART_CODES = frozenset({"memory", "timeout"})
+# Starting Python and importing the parsers; generous, as a loaded machine can be slow.
+START_SECONDS = 60.0
 
 
 class ExtractionWorker:
@@ -58,6 +60,11 @@ class ExtractionWorker:
             start_new_session=True,
         )
         self._jobs = 0
+        assert self._proc.stdout is not None
+        ready = _read_line(self._proc.stdout, time.monotonic() + START_SECONDS)
+        if ready != b"ready\n":
+            self._abandon(self._proc)
+            raise ExtractionError("unsupported", "Tolkningsprocessen kunde inte startas.")
         return self._proc
 
     def close(self) -> None:

@@ -58,6 +58,13 @@ def _serve(limits_json: dict[str, Any]) -> int:
     """Many jobs, one at a time (see pool.py); each gets its own CPU-time allowance."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     cpu = math.ceil(float(limits_json["timeout_seconds"])) + 1
+    # Import the parsers before saying ready: start-up is not charged to the first file's time.
+    import intake.extract.docx_reader
+    import intake.extract.parse
+    import intake.extract.pdf_reader  # noqa: F401
+
+    stdout.write(b"ready\n")
+    stdout.flush()
     while True:
         header = stdin.readline()
         if not header:

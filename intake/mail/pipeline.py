@@ -318,10 +318,8 @@ class Pipeline:
         return Outcome(msg.uid, msg.state, numbers + duplicates, msg.reason, msg.id)
 
     def _queue_replies(self, session: Session, document: Document, parsed: ParsedMessage) -> None:
-        try:
-            from intake.outgoing import ReplyContext, queue_for_document
-        except ImportError:  # outgoing mail not installed in this build
-            return
+        from intake.outgoing import ReplyContext, queue_for_document
+
         reply = ReplyContext(
             recipient=parsed.from_address,
             message_id=parsed.message_id,

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -58,16 +57,7 @@ class ResourceLoader(jinja2.BaseLoader):
 
 
 def _package_root() -> Traversable:
-    try:
-        return files(TEMPLATE_PACKAGE)
-    except ModuleNotFoundError:
-        # A development install made before the package mapping for casefile.templates was in
-        # place does not know the package; the templates then sit next to the intake package in
-        # the source checkout. Wheels always take the branch above.
-        checkout = Path(__file__).resolve().parents[2] / "templates"
-        if checkout.is_dir():
-            return checkout
-        raise
+    return files(TEMPLATE_PACKAGE)
 
 
 def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
