@@ -44,7 +44,7 @@ def _app(ctx: click.Context) -> App:
 @config_option
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
-    """casefile – diariet: ärenden och handlingar (the register: cases and documents)."""
+    """casefile – diariet: ärenden och handlingar."""
     ctx.meta["config_path"] = config_path
 
 
@@ -53,9 +53,9 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 @click.pass_context
 @one_line_errors
 def init(ctx: click.Context, as_json: bool) -> None:
-    """Create or upgrade the database (safe to run again).
+    """Skapa eller uppgradera databasen (går bra att köra igen).
 
-    Example: casefile init
+    Exempel: casefile init
     """
     from casefile.db.migrate import upgrade
 
@@ -111,12 +111,18 @@ _DOC_HEADERS = [
 
 
 @cli.command("list")
-@click.option("--case", "case_ref", metavar="REF", help="Only this case's documents.")
-@click.option("--status", help="registered | incomplete | completed | cancelled")
-@click.option("--since", metavar="DATE", help="Received on or after this date (YYYY-MM-DD).")
-@click.option("--unsigned", is_flag=True, help="Not yet signed by an officer.")
-@click.option("--problems", is_flag=True, help="Reports with findings (unsigned, missing fields).")
-@click.option("--limit", default=50, show_default=True, help="At most this many (0: all).")
+@click.option("--case", "case_ref", metavar="REF", help="Bara detta ärendes handlingar.")
+@click.option(
+    "--status",
+    help="registered (registrerad) | incomplete (ofullständig) | completed (kompletterad) | "
+    "cancelled (makulerad)",
+)
+@click.option("--since", metavar="DATE", help="Inkomna detta datum eller senare (ÅÅÅÅ-MM-DD).")
+@click.option("--unsigned", is_flag=True, help="Ännu inte signerade av en handläggare.")
+@click.option(
+    "--problems", is_flag=True, help="Rapporter med brister (ej undertecknade, uppgifter saknas)."
+)
+@click.option("--limit", default=50, show_default=True, help="Högst så många (0: alla).")
 @json_option
 @click.pass_context
 @one_line_errors
@@ -130,9 +136,9 @@ def list_(
     limit: int,
     as_json: bool,
 ) -> None:
-    """Registered documents, newest first.
+    """Registrerade handlingar, nyaste först.
 
-    Example: casefile list --unsigned --since 2026-01-01
+    Exempel: casefile list --unsigned --since 2026-01-01
     """
     from casefile.queries import DocumentFilter, case_row, list_documents
 
@@ -162,9 +168,9 @@ def list_(
 @click.pass_context
 @one_line_errors
 def show(ctx: click.Context, ref: str, as_json: bool) -> None:
-    """A case with all its documents. REF: a case (SFG 26-01) or document (SFG 26-01.02).
+    """Ett ärende med alla handlingar. REF: ärende (SFG 26-01) eller handling (SFG 26-01.02).
 
-    Example: casefile show "SFG 26-01"
+    Exempel: casefile show "SFG 26-01"
     """
     from casefile.queries import case_json, case_row
 
@@ -196,14 +202,14 @@ def _staff_act(ctx: click.Context, act: Any) -> Any:
 
 @cli.command()
 @click.argument("ref")
-@click.option("--by", "initials", required=True, metavar="INITIALS", help="Your initials.")
+@click.option("--by", "initials", required=True, metavar="INITIALS", help="Dina initialer.")
 @json_option
 @click.pass_context
 @one_line_errors
 def sign(ctx: click.Context, ref: str, initials: str, as_json: bool) -> None:
-    """Sign a registered document as the responsible officer.
+    """Signera en registrerad handling som ansvarig handläggare.
 
-    Example: casefile sign "SFG 26-01.02" --by AKH
+    Exempel: casefile sign "SFG 26-01.02" --by AKH
     """
     from casefile.register import sign_document
 
@@ -221,14 +227,16 @@ def sign(ctx: click.Context, ref: str, initials: str, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("ref")
-@click.option("--reason", required=True, help="Why the registration is cancelled.")
-@click.option("--by", "actor", metavar="INITIALS", help="Who cancels (default: $CASEFILE_USER).")
+@click.option("--reason", required=True, help="Varför registreringen makuleras.")
+@click.option(
+    "--by", "actor", metavar="INITIALS", help="Vem som makulerar (standard: $CASEFILE_USER)."
+)
 @click.pass_context
 @one_line_errors
 def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None) -> None:
-    """Cancel (makulera) a registration made in error. The number is kept, never reused.
+    """Makulera en felaktig registrering. Numret behålls och återanvänds aldrig.
 
-    Example: casefile cancel "SFG 26-01.03" --reason "Dubblett av SFG 26-01.02"
+    Exempel: casefile cancel "SFG 26-01.03" --reason "Dubblett av SFG 26-01.02"
     """
     from casefile.register import cancel_document
 
@@ -244,13 +252,15 @@ def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None) -> None
 @cli.command()
 @click.argument("ref")
 @click.argument("text")
-@click.option("--by", "actor", metavar="INITIALS", help="Who writes (default: $CASEFILE_USER).")
+@click.option(
+    "--by", "actor", metavar="INITIALS", help="Vem som skriver (standard: $CASEFILE_USER)."
+)
 @click.pass_context
 @one_line_errors
 def note(ctx: click.Context, ref: str, text: str, actor: str | None) -> None:
-    """Add a note to a case or document's history.
+    """Skriv en anteckning i ett ärendes eller en handlings historik.
 
-    Example: casefile note "SFG 26-01" "Ringde kontaktpersonen om underskrift"
+    Exempel: casefile note "SFG 26-01" "Ringde kontaktpersonen om underskrift"
     """
     from casefile.register import add_note
 
@@ -261,13 +271,15 @@ def note(ctx: click.Context, ref: str, text: str, actor: str | None) -> None:
 @cli.command()
 @click.argument("ref")
 @click.argument("date")
-@click.option("--by", "actor", metavar="INITIALS", help="Who sets it (default: $CASEFILE_USER).")
+@click.option(
+    "--by", "actor", metavar="INITIALS", help="Vem som sätter det (standard: $CASEFILE_USER)."
+)
 @click.pass_context
 @one_line_errors
 def due(ctx: click.Context, ref: str, date: str, actor: str | None) -> None:
-    """Set the date a case's report is due (bevakningsdatum).
+    """Sätt bevakningsdatum: när ärendets rapport senast ska komma in.
 
-    Example: casefile due "SFG 26-01" 2026-12-31
+    Exempel: casefile due "SFG 26-01" 2026-12-31
     """
     from casefile.register import set_due_date
 
@@ -280,14 +292,14 @@ def due(ctx: click.Context, ref: str, date: str, actor: str | None) -> None:
 
 
 @cli.command()
-@click.option("--all", "include_handled", is_flag=True, help="Also mail that was handled.")
+@click.option("--all", "include_handled", is_flag=True, help="Även post som redan är hanterad.")
 @json_option
 @click.pass_context
 @one_line_errors
 def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
-    """Mail that needs a person: no report found, or an attachment that could not be read.
+    """Post som behöver handläggas: ingen rapport, eller en bilaga som inte gick att läsa.
 
-    Example: casefile inbox
+    Exempel: casefile inbox
     """
     from casefile.queries import inbox_json
 

@@ -71,12 +71,12 @@ def config_option(func: F) -> F:
         "config_path",
         metavar="PATH",
         envvar=None,
-        help="Configuration file (default: $CASEFILE_CONFIG, else config/casefile.toml).",
+        help="Konfigurationsfil (standard: $CASEFILE_CONFIG, annars config/casefile.toml).",
     )(func)
 
 
 def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Skriv ut ett JSON-dokument.")(func)
 
 
 def print_json(data: Any) -> None:

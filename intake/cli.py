@@ -50,14 +50,14 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 @cli.command()
-@click.option("--once", is_flag=True, required=True, help="One pass, then exit.")
+@click.option("--once", is_flag=True, required=True, help="Ett varv, sedan avslut.")
 @json_option
 @click.pass_context
 @one_line_errors
 def poll(ctx: click.Context, once: bool, as_json: bool) -> None:
-    """Poll every mailbox once: fetch, register, send what the outbox holds.
+    """Läs alla brevlådor en gång: hämta, registrera, skicka det som ligger i utkorgen.
 
-    Example: intake poll --once
+    Exempel: intake poll --once
     """
     from intake.mail.poll import poll_all
     from intake.service.lock import LockBusy, instance_lock
@@ -115,9 +115,9 @@ def _flush(app: App) -> dict[str, int]:
 @click.argument("file", type=click.Path(dir_okay=False))
 @json_option
 def extract(file: str, as_json: bool) -> None:
-    """Read one DOCX or PDF report and print what was extracted (no database).
+    """Läs en rapport (DOCX eller PDF) och visa vad som hittades (rör ingen databas).
 
-    Example: intake extract slutrapport.docx --json
+    Exempel: intake extract slutrapport.docx --json
     """
     from intake.extract.command import run_extract
 
@@ -132,9 +132,9 @@ def extract(file: str, as_json: bool) -> None:
 @click.pass_context
 @one_line_errors
 def retry(ctx: click.Context, message_id: int, as_json: bool) -> None:
-    """Run a quarantined or failed message through intake again (from the archive).
+    """Kör ett meddelande i karantän eller som misslyckades genom intaget igen (från arkivet).
 
-    Example: intake retry 17
+    Exempel: intake retry 17
     """
     from intake.mail.retry import retry_message
 
