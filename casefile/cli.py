@@ -189,9 +189,12 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
             click.echo(f"  {d['diarienummer']}: {f['message']}")
     click.echo("")
     click.echo(f"{t('events')}:")
+    zone = app.settings.registry.zone
     for e in data["events"]:
         what = e["document"] or data["case"]
-        click.echo(f"  {e['at'][:19].replace('T', ' ')}  {e['actor']:<10} {e['action']:<22} {what}")
+        # Staff read times in the registry's zone; JSON keeps UTC with its offset.
+        at = dt.datetime.fromisoformat(e["at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"  {at}  {e['actor']:<10} {e['action']:<22} {what}")
 
 
 def _staff_act(ctx: click.Context, act: Any) -> Any:
