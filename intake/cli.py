@@ -105,8 +105,12 @@ def poll(ctx: click.Context, once: bool, as_json: bool) -> None:
 
 
 def _flush(app: App) -> dict[str, int]:
-    from intake.outgoing import flush_outbox
+    """Send what the outbox holds. Called under the instance lock, so a row still marked
+    "sending" was left by a process that died mid-send: it becomes "uncertain" for staff."""
+    from intake.outgoing import flush_outbox, recover_interrupted
 
+    with app.sessions() as session, session.begin():
+        recover_interrupted(session)
     result = flush_outbox(app.sessions, app.settings)
     return {k: int(v) for k, v in vars(result).items()}
 
