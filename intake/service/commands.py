@@ -46,10 +46,11 @@ def _setup_logging(level: str) -> None:
 @click.pass_context
 @one_line_errors
 def serve_command(ctx: click.Context, cycles: int | None, duration: float | None) -> None:
-    """Run the background service: polls, outbox, reminders and digest until SIGTERM/SIGINT.
+    """Kör bakgrundstjänsten: hämtning, utkorg, påminnelser och sammanställning tills
+    SIGTERM/SIGINT.
 
-    Only one intake process works on a database at a time; a second one waits or exits
-    (service.on_lock_busy). Example: intake serve
+    Bara en intake-process arbetar mot en databas åt gången; en andra väntar eller avslutar
+    (service.on_lock_busy). Exempel: intake serve
     """
     from intake.service.lock import LockBusy, instance_lock
     from intake.service.runner import Service, StopTimeout
@@ -87,9 +88,9 @@ def serve_command(ctx: click.Context, cycles: int | None, duration: float | None
 @click.pass_context
 @one_line_errors
 def status_command(ctx: click.Context, as_json: bool) -> None:
-    """Show the intake's health; exit 1 when a mailbox has not been polled for too long.
+    """Visa hur intaget mår; slutstatus 1 när en brevlåda inte hämtats på för länge.
 
-    Example: intake status --json
+    Exempel: intake status --json
     """
     from intake.service.status import render_text, status_report
 

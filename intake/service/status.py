@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from casefile.app import App
 from casefile.config import MailboxSettings, Settings
+from casefile.db.engine import read_only
 from casefile.db.models import Attachment, MailboxState, OutboxMail, SourceMessage, utcnow
 from intake.service.lock import advisory_held
 from intake.service.scheduler import poll_job_id
@@ -174,12 +175,8 @@ def status_report(app: App, now: dt.datetime | None = None) -> dict[str, Any]:
     """Everything `intake status` shows; `healthy` is False when a mailbox is stale."""
     now = now or utcnow()
     settings = app.settings
-    # Read-only: on SQLite a plain BEGIN, so status never queues behind the service's writes
-    # (the engine's begin hook honours casefile_read_only; elsewhere the option is ignored).
-    with (
-        app.engine.connect().execution_options(casefile_read_only=True) as conn,
-        Session(bind=conn) as session,
-    ):
+    # Read-only: on SQLite no write lock, so status never queues behind the service's writes.
+    with read_only(app.engine) as conn, Session(bind=conn) as session:
         boxes = [_mailbox_report(session, settings, box, now) for box in settings.mailboxes]
         outbox = _outbox_report(session)
         quarantined_messages = session.execute(

@@ -90,7 +90,15 @@ def migrated_app(config: Path) -> App:
 
 
 def intake_command(config: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "tests.service.entry", "--config", str(config), *args]
+    """The `intake` console script, run by this interpreter: `intake --config FILE …`."""
+    return [
+        sys.executable,
+        "-c",
+        "from intake.cli import main; main()",
+        "--config",
+        str(config),
+        *args,
+    ]
 
 
 class ServiceProcess:

@@ -84,6 +84,10 @@ def test_picks_up_new_mail_and_acknowledges_within_two_intervals(
             instance_lock(app, wait=False),
         ):
             pass
+        poll = run_intake(config, "poll", "--once")
+        assert poll.returncode == 1
+        assert poll.stderr.startswith("fel: en annan intake-process (")
+        assert poll.stderr.count("\n") == 1 and "avslutar" in poll.stderr
         status = run_intake(config, "status", "--json")
         assert status.returncode == 0, status.stderr
         report_ = json.loads(status.stdout)
