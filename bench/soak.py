@@ -1,0 +1,200 @@
+"""Soak test: `intake serve` for a long while against a Dovecot mailbox that keeps receiving.
+
+A real Dovecot (tests/support/dovecot.py) gets a report every few seconds; a real SMTP server
+(aiosmtpd, tests/support/smtp.py) receives the acknowledgements. The service runs as its own
+process, as in production. Printed at the end:
+
+- the service's RSS after warm-up (the first acknowledgement) and at the end, and the peak;
+  target: growth under 20 MB;
+- arrival-to-acknowledgement latency (append to the mail server -> acknowledgement received),
+  median and max; target: median under one poll interval plus 5 s;
+- that the stop on SIGTERM was clean and in time, and that every report was acknowledged once.
+
+Run as root (Dovecot needs it): python bench/soak.py [--seconds 600] [--interval 10] [--every 3]
+Exit status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.service.support import ServiceProcess, migrated_app, write_config  # noqa: E402
+from tests.support.dovecot import DovecotServer  # noqa: E402
+from tests.support.mail import REPORTS, message  # noqa: E402
+from tests.support.smtp import Received, SmtpServer  # noqa: E402
+
+DOCX = (REPORTS / "r01_cell_iso_endash.docx").read_bytes()
+RSS_GROWTH_LIMIT_MB = 20.0
+STOP_LIMIT_SECONDS = 30.0
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not found for pid {pid}")
+
+
+class Acks:
+    """Acknowledgements as they arrive, by the Message-ID they answer."""
+
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {}
+        self.count: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, received: Received) -> None:
+        answered = str(received.message["In-Reply-To"] or "")
+        with self.lock:
+            self.at.setdefault(answered, time.time())
+            self.count[answered] = self.count.get(answered, 0) + 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=600, help="how long to feed mail")
+    parser.add_argument("--interval", type=int, default=10, help="poll interval (s)")
+    parser.add_argument("--every", type=float, default=3, help="a new message every N s")
+    parser.add_argument("--db-url", default=None, help="database (default: SQLite in temp)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="casefile-soak-"))
+    work.chmod(0o755)  # Dovecot serves mail as nobody
+    dovecot = DovecotServer(work / "dovecot")
+    dovecot.root.mkdir()
+    dovecot.start()
+    smtp = SmtpServer()
+    acks = Acks()
+    smtp.handler.on_accept = acks
+    smtp.start()
+    service: ServiceProcess | None = None
+    try:
+        account = dovecot.add_account()
+        db_url = args.db_url or f"sqlite:///{work / 'casefile.db'}"
+        config = write_config(
+            work,
+            db_url,
+            [account.mailbox_settings(poll_interval_seconds=args.interval)],
+            smtp.smtp_settings(),
+            service={"outbox_interval_seconds": 60},
+        )
+        migrated_app(config).engine.dispose()
+        service = ServiceProcess(config)
+        pid = service.proc.pid
+        service.wait_for_log("intake serve startar")
+        print(
+            f"service pid {pid}: poll every {args.interval} s, a report every {args.every:g} s "
+            f"for {args.seconds:g} s; log in {service.log_path}",
+            flush=True,
+        )
+
+        sent: dict[str, float] = {}
+        rss_start: float | None = None
+        started = time.monotonic()
+        client = account.client()
+        i = 0
+        next_report = time.monotonic()
+        next_print = started + 60
+        while time.monotonic() - started < args.seconds:
+            if service.proc.poll() is not None:
+                raise RuntimeError(f"the service died ({service.proc.returncode})")
+            now = time.monotonic()
+            if now >= next_report:
+                i += 1
+                mail = message(
+                    sender=f"Anna Berg <anna{i}@bollnas.test>",
+                    attachments=[("slutrapport.docx", DOCX)],
+                )
+                client.append("INBOX", bytes(mail), msg_time=dt.datetime.now(dt.UTC))
+                sent[str(mail["Message-ID"])] = time.time()
+                next_report += args.every
+            if rss_start is None and acks.at:
+                rss_start = rss_mb(pid)
+                print(f"RSS after the first acknowledgement: {rss_start:.1f} MB", flush=True)
+            if now >= next_print:
+                print(
+                    f"{now - started:5.0f} s: {len(sent)} sent, {len(acks.at)} acknowledged, "
+                    f"RSS {rss_mb(pid):.1f} MB",
+                    flush=True,
+                )
+                next_print += 60
+            time.sleep(0.05)
+        client.logout()
+
+        # Let the last ones through: two poll intervals and the outbox.
+        deadline = time.monotonic() + 2 * args.interval + 15
+        while time.monotonic() < deadline and not set(sent) <= set(acks.at):
+            time.sleep(0.2)
+        rss_end, rss_peak = rss_mb(pid), rss_mb(pid, "VmHWM")
+
+        service.signal(signal.SIGTERM)
+        stop_began = time.monotonic()
+        code = service.wait(60)
+        stop_took = time.monotonic() - stop_began
+    finally:
+        if service is not None:
+            service.kill()
+        smtp.stop()
+        dovecot.stop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    latencies = sorted(acks.at[m] - t for m, t in sent.items() if m in acks.at)
+    missing = [m for m in sent if m not in acks.at]
+    twice = [m for m, n in acks.count.items() if n > 1]
+    inf = float("inf")
+    median = statistics.median(latencies) if latencies else inf
+    p95 = latencies[int(0.95 * (len(latencies) - 1))] if latencies else inf
+    worst = max(latencies, default=inf)
+    first = rss_start if rss_start is not None else rss_end
+    growth = rss_end - first
+    latency_target = args.interval + 5
+    checks = [
+        (
+            growth < RSS_GROWTH_LIMIT_MB,
+            f"RSS {first:.1f} MB -> {rss_end:.1f} MB (growth {growth:+.1f} MB, "
+            f"peak {rss_peak:.1f} MB; target < {RSS_GROWTH_LIMIT_MB:g} MB)",
+        ),
+        (
+            median < latency_target,
+            f"latency median {median:.2f} s, p95 {p95:.2f} s, max {worst:.2f} s "
+            f"(target median < {latency_target} s)",
+        ),
+        (
+            not missing and not twice,
+            f"{len(sent)} reports sent, {len(latencies)} acknowledged, {len(missing)} missing, "
+            f"{len(twice)} acknowledged twice",
+        ),
+        (
+            code == 0 and stop_took < STOP_LIMIT_SECONDS,
+            f"SIGTERM: exit {code} after {stop_took:.1f} s",
+        ),
+    ]
+    print()
+    for ok, text in checks:
+        print(f"{'OK' if ok else 'MISS':4} {text}")
+    if args.keep:
+        print(f"kept: {work}")
+    return 0 if all(ok for ok, _ in checks) else 1
+
+
+if __name__ == "__main__":
+    if shutil.which("dovecot") is None:
+        print("dovecot is not installed: run scripts/setup", file=sys.stderr)
+        raise SystemExit(2)
+    os.umask(0o022)
+    raise SystemExit(main())
