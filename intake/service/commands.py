@@ -7,6 +7,7 @@ import os
 import sys
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from casefile.app import App
 from casefile.cli_support import Failure, json_option, one_line_errors, print_json
@@ -17,6 +18,10 @@ def _app(ctx: click.Context) -> App:
     from intake.cli import _app as cli_app
 
     return cli_app(ctx)
+
+
+def _first_line(exc: OperationalError) -> str:
+    return str(exc.orig or exc).strip().splitlines()[0][:300]
 
 
 def _setup_logging(level: str) -> None:
@@ -71,6 +76,9 @@ def serve_command(ctx: click.Context, cycles: int | None, duration: float | None
     except LockBusy as exc:
         if not service.stop_requested.is_set():
             raise Failure(str(exc)) from None
+    except OperationalError as exc:
+        # Database unreachable at start: one line, exit 1, and systemd tries again later.
+        raise Failure(f"kan inte nå databasen: {_first_line(exc)}") from None
     except StopTimeout:
         # A job is stuck (e.g. a network call without answer); what it had not committed is
         # done again at the next start. Skip the interpreter's wait for its thread.
@@ -97,6 +105,8 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     app = _app(ctx)
     try:
         report = status_report(app)
+    except OperationalError as exc:
+        raise Failure(f"kan inte nå databasen: {_first_line(exc)}") from None
     finally:
         app.engine.dispose()
     if as_json:

@@ -120,11 +120,17 @@ class _AdvisoryLock:
         self._engine: Engine = create_engine(
             url,
             poolclass=NullPool,
-            # ASCII: PostgreSQL shows other characters in application_name as '?'.
             connect_args={
+                # ASCII: PostgreSQL shows other characters in application_name as '?'.
                 "application_name": (
                     f"{APPLICATION_PREFIX} pid {os.getpid()} @ {socket.gethostname()}"
-                )[:63]
+                )[:63],
+                # The connection idles for hours: keepalives stop a firewall from dropping it
+                # unnoticed, and let a dead peer be found (then check() raises LockLost).
+                "keepalives": 1,
+                "keepalives_idle": 60,
+                "keepalives_interval": 10,
+                "keepalives_count": 3,
             },
         )
         self._conn: Connection | None = None

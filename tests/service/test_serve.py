@@ -306,3 +306,14 @@ def test_serve_for_a_bounded_time(
     state = json.loads((tmp_path / "casefile.state.json").read_text())
     assert state["running"] is False
     assert state["jobs"]["poll:kontakt"]["last_ok"] is True
+
+
+def test_unreachable_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path, f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/casefile", [], {}
+    )
+    for command in ("serve", "status"):
+        done = run_intake(config, command)
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.startswith("fel: kan inte nå databasen: ")
+        assert done.stderr.count("\n") == 1
