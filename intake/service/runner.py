@@ -232,4 +232,5 @@ class Service:
             )
         if not done:
             log.error("jobb pågick fortfarande efter %d s; avslutar ändå", timeout)
+            self.state.stopped(self.clock())
             raise StopTimeout

@@ -240,8 +240,7 @@ def render_text(report: dict[str, Any], settings: Settings) -> str:
             )
         lines.append(
             f"  väntar: {box['waiting']}, misslyckade: {box['failed']}, "
-            f"i karantän: {box['quarantined']} meddelanden "
-            f"({box['quarantined_attachments']} bilagor)"
+            f"i karantän: {box['quarantined']} (bilagor: {box['quarantined_attachments']})"
         )
     counts = report["outbox"]["counts"]
     lines.append(
