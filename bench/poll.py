@@ -18,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,8 +32,7 @@ from casefile.db.models import Document
 from intake.mail.poll import poll_all
 from tests.support.dovecot import DovecotServer
 from tests.support.mail import REPORTS, message
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+from tests.support.postgres import create_database, drop_database
 
 
 def fill(account_client: IMAPClient, n: int) -> None:
@@ -94,12 +92,7 @@ def main() -> None:
         if args.db == "sqlite":
             url = f"sqlite:///{root / 'casefile.db'}"
         else:
-            pg_name = f"casefile_bench_{uuid.uuid4().hex[:8]}"
-            admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{pg_name}"')
-            admin.dispose()
-            url = PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_name
+            pg_name, url = create_database("casefile_bench")
         box = account.mailbox_settings()
         settings = Settings.from_dict(
             {
@@ -154,10 +147,7 @@ def main() -> None:
     finally:
         server.stop()
         if pg_name:
-            admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
-            admin.dispose()
+            drop_database(pg_name)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -18,8 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
@@ -28,8 +29,7 @@ from casefile.config import Settings
 from casefile.db.migrate import upgrade
 from casefile.db.models import Case, Counter, Document
 from casefile.register import NewDocument, register_document
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+from tests.support.postgres import create_database, drop_database
 
 
 def settings_for(url: str, root: Path) -> Settings:
@@ -137,22 +137,6 @@ def cli_figures(url: str, root: Path, label: str, docs: int) -> None:
     )
 
 
-def pg_database() -> tuple[str, str]:
-    name = f"casefile_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return name, PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-def pg_drop(name: str) -> None:
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=100_000)
@@ -168,7 +152,7 @@ def main() -> None:
         names = []
         if not args.no_postgres:
             for label in ("postgresql", "postgresql-100k"):
-                name, url = pg_database()
+                name, url = create_database("casefile_bench")
                 names.append(name)
                 targets.append((label, url, name))
         try:
@@ -194,7 +178,7 @@ def main() -> None:
                     app.engine.dispose()
         finally:
             for name in names:
-                pg_drop(name)
+                drop_database(name)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ database are marked `database` automatically, so the PostgreSQL run can select t
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +15,7 @@ import pytest
 
 from casefile.app import App
 from casefile.config import Settings
-
-PG_ADMIN_URL = os.environ.get(
-    "CASEFILE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from tests.support.postgres import create_database, drop_database
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,37 +42,17 @@ def db_kind(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--db"))
 
 
-def _pg_create() -> tuple[str, str]:
-    import sqlalchemy as sa
-
-    name = f"casefile_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def _pg_drop(name: str) -> None:
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
 @pytest.fixture
 def db_url(db_kind: str, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database for one test."""
     if db_kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'casefile.db'}"
         return
-    name, url = _pg_create()
+    name, url = create_database()
     try:
         yield url
     finally:
-        _pg_drop(name)
+        drop_database(name)
 
 
 def make_settings(db_url: str, tmp_path: Path, **sections: dict[str, object]) -> Settings:

@@ -67,6 +67,18 @@ def _insert_ignore(session: Session, model: type[StoredFile], **values: object) 
     session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
+def _recorded(session: Session, ident: Identity, uid: int) -> int | None:
+    """The row id of a message already recorded under this identity, if any."""
+    return session.execute(
+        select(SourceMessage.id).where(
+            SourceMessage.mailbox == ident.mailbox,
+            SourceMessage.folder == ident.folder,
+            SourceMessage.uidvalidity == ident.uidvalidity,
+            SourceMessage.uid == uid,
+        )
+    ).scalar_one_or_none()
+
+
 def _replied_cases(session: Session, parsed: ParsedMessage) -> tuple[str, ...]:
     ids = parsed.referenced_ids
     if not ids:
@@ -184,17 +196,10 @@ class Pipeline:
     ) -> Outcome:
         settings = self.settings
         actor = settings.registry.bot_actor
-        existing = session.execute(
-            select(SourceMessage).where(
-                SourceMessage.mailbox == ident.mailbox,
-                SourceMessage.folder == ident.folder,
-                SourceMessage.uidvalidity == ident.uidvalidity,
-                SourceMessage.uid == fetched.uid,
-            )
-        ).scalar_one_or_none()
+        existing = _recorded(session, ident, fetched.uid)
         if existing is not None:
             self._advance(session, ident, fetched.uid)
-            return Outcome(fetched.uid, "seen", message_row=existing.id)
+            return Outcome(fetched.uid, "seen", message_row=existing)
 
         msg = SourceMessage(
             mailbox=ident.mailbox,
@@ -347,14 +352,7 @@ class Pipeline:
         """A message that broke the pipeline: kept (raw in the archive), shunted for staff."""
         digest = self.app.archive.put(fetched.raw)
         with self.app.sessions() as session, session.begin():
-            existing = session.execute(
-                select(SourceMessage.id).where(
-                    SourceMessage.mailbox == ident.mailbox,
-                    SourceMessage.folder == ident.folder,
-                    SourceMessage.uidvalidity == ident.uidvalidity,
-                    SourceMessage.uid == fetched.uid,
-                )
-            ).scalar_one_or_none()
+            existing = _recorded(session, ident, fetched.uid)
             if existing is not None:
                 return Outcome(fetched.uid, "seen", message_row=existing)
             _insert_ignore(
