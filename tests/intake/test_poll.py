@@ -8,6 +8,7 @@ import zipfile
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from casefile.app import App
@@ -275,3 +276,28 @@ def test_maildir_source(db_url: str, tmp_path: Path) -> None:
     shutil.copy(root / "new" / "1.demo", root / "new" / "3.demo")
     poll(app)
     assert len(documents(app)) == 1 and len(messages(app)) == 3
+
+
+def test_quarantined_message_can_be_retried_after_the_limit_is_raised(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given a report refused by a tight size limit, when staff retry it with the limit
+    raised, then it is registered from the archive, once."""
+    from intake.mail.retry import retry_message
+
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    tight = build_app(
+        db_url, tmp_path, account.mailbox_settings(), limits={"max_attachment_bytes": 1000}
+    )
+    poll(tight)
+    (msg,) = messages(tight)
+    assert msg.state == "quarantined" and documents(tight) == []
+    normal = build_app(db_url, tmp_path, account.mailbox_settings())
+    outcome = retry_message(normal, msg.id)
+    assert outcome.state == "registered" and outcome.numbers == ["SFG 26-01.01"]
+    (doc,) = documents(normal)
+    assert doc.received_date == dt.date(2026, 2, 3)
+    from casefile.register import RegisterError
+
+    with pytest.raises(RegisterError, match="inget att försöka igen"):
+        retry_message(normal, msg.id)
