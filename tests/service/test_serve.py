@@ -262,6 +262,7 @@ def test_failing_mailbox_does_not_stop_the_others(
     finally:
         service.kill()
     assert "jobb pågick fortfarande efter 3 s" in service.log()
+    assert json.loads((tmp_path / "casefile.state.json").read_text())["running"] is False
     assert len(documents(app)) == 2
     app.engine.dispose()
 
