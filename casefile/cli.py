@@ -234,9 +234,10 @@ def sign(ctx: click.Context, ref: str, initials: str, as_json: bool) -> None:
 @click.option(
     "--by", "actor", metavar="INITIALS", help="Vem som makulerar (standard: $CASEFILE_USER)."
 )
+@json_option
 @click.pass_context
 @one_line_errors
-def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None) -> None:
+def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None, as_json: bool) -> None:
     """Makulera en felaktig registrering. Numret behålls och återanvänds aldrig.
 
     Exempel: casefile cancel "SFG 26-01.03" --reason "Dubblett av SFG 26-01.02"
@@ -249,7 +250,10 @@ def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None) -> None
             cancel_document(s, app.settings, ref, reason, current_actor(actor)).diarienummer
         ),
     )
-    click.echo(f"{number} är makulerat.")
+    if as_json:
+        print_json({"diarienummer": number, "status": "cancelled", "cancel_reason": reason})
+    else:
+        click.echo(f"{number} är makulerat.")
 
 
 @cli.command()
@@ -258,17 +262,22 @@ def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None) -> None
 @click.option(
     "--by", "actor", metavar="INITIALS", help="Vem som skriver (standard: $CASEFILE_USER)."
 )
+@json_option
 @click.pass_context
 @one_line_errors
-def note(ctx: click.Context, ref: str, text: str, actor: str | None) -> None:
+def note(ctx: click.Context, ref: str, text: str, actor: str | None, as_json: bool) -> None:
     """Skriv en anteckning i ett ärendes eller en handlings historik.
 
     Exempel: casefile note "SFG 26-01" "Ringde kontaktpersonen om underskrift"
     """
     from casefile.register import add_note
 
-    _staff_act(ctx, lambda app, s: add_note(s, app.settings, ref, text, current_actor(actor)))
-    click.echo("Anteckningen är sparad.")
+    who = current_actor(actor)
+    _staff_act(ctx, lambda app, s: add_note(s, app.settings, ref, text, who))
+    if as_json:
+        print_json({"ref": ref, "note": text.strip(), "by": who})
+    else:
+        click.echo("Anteckningen är sparad.")
 
 
 @cli.command()
@@ -277,9 +286,10 @@ def note(ctx: click.Context, ref: str, text: str, actor: str | None) -> None:
 @click.option(
     "--by", "actor", metavar="INITIALS", help="Vem som sätter det (standard: $CASEFILE_USER)."
 )
+@json_option
 @click.pass_context
 @one_line_errors
-def due(ctx: click.Context, ref: str, date: str, actor: str | None) -> None:
+def due(ctx: click.Context, ref: str, date: str, actor: str | None, as_json: bool) -> None:
     """Sätt bevakningsdatum: när ärendets rapport senast ska komma in.
 
     Exempel: casefile due "SFG 26-01" 2026-12-31
@@ -291,7 +301,10 @@ def due(ctx: click.Context, ref: str, date: str, actor: str | None) -> None:
     number = _staff_act(
         ctx, lambda app, s: set_due_date(s, app.settings, ref, when, current_actor(actor)).number
     )
-    click.echo(f"{number}: bevakningsdatum {when.isoformat()}.")
+    if as_json:
+        print_json({"case": number, "due_date": when.isoformat()})
+    else:
+        click.echo(f"{number}: bevakningsdatum {when.isoformat()}.")
 
 
 @cli.command()

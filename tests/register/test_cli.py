@@ -142,6 +142,17 @@ def test_errors_are_one_line_exit_1(config_file: str, two_cases: None, args: lis
     assert err.startswith("fel: ") and len(err.strip().splitlines()) == 1
 
 
+def test_acts_print_json_when_asked(config_file: str, two_cases: None) -> None:
+    code, out, _ = run(config_file, "due", "SFG 26-01", "2026-12-31", "--by", "AKH", "--json")
+    assert code == 0 and json.loads(out) == {"case": "SFG 26-01", "due_date": "2026-12-31"}
+    code, out, _ = run(
+        config_file, "cancel", "SFG 26-02.01", "--reason", "Fel", "--by", "AKH", "--json"
+    )
+    assert json.loads(out)["status"] == "cancelled"
+    code, out, _ = run(config_file, "note", "SFG 26-01.01", "Hej", "--by", "AKH", "--json")
+    assert json.loads(out) == {"ref": "SFG 26-01.01", "note": "Hej", "by": "AKH"}
+
+
 def test_usage_error_exit_2(config_file: str) -> None:
     assert run(config_file, "sign", "SFG 26-01.01")[0] == 2
     assert run(config_file, "due", "SFG 26-01", "31/12")[0] == 2
