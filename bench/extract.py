@@ -2,6 +2,9 @@
 extraction to pdfminer's own extract_text on the same file in the same run.
 
 Usage: python bench/extract.py [--repeat N]   (in-process parse; best of N runs)
+Times are this process's CPU time (time.process_time): both sides are single-threaded and
+CPU-bound, and CPU time does not count the moments other processes on a shared machine held
+the core, which made wall-clock ratios swing by 0.3 between runs.
 Targets: PDF ratio <= 1.3; DOCX <= 50 ms for the ten-page report.
 """
 
@@ -24,13 +27,14 @@ FIXTURES = ROOT / "tests" / "fixtures" / "reports"
 
 
 def best_ms(fns: list[Callable[[], object]], repeat: int) -> list[float]:
-    """Best time of each function in ms; runs are interleaved so load bursts hit all alike."""
+    """Best CPU time of each function in ms; runs are interleaved so any disturbance (cache,
+    frequency) hits all alike."""
     best = [float("inf")] * len(fns)
     for _ in range(repeat):
         for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             fn()
-            best[i] = min(best[i], time.perf_counter() - t0)
+            best[i] = min(best[i], time.process_time() - t0)
     return [b * 1000 for b in best]
 
 
