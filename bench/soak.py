@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import os
 import shutil
 import signal
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +41,25 @@ from tests.support.smtp import Received, SmtpServer  # noqa: E402
 DOCX = (REPORTS / "r01_cell_iso_endash.docx").read_bytes()
 RSS_GROWTH_LIMIT_MB = 20.0
 STOP_LIMIT_SECONDS = 30.0
+
+
+def unique_report(i: int) -> bytes:
+    """The fixture report as the report of an insats of its own (title "Insats nummer i").
+
+    Real traffic spreads over many cases of a few documents each. Sending the same report
+    again and again would file them all in one case, and registering into a case of hundreds
+    of documents costs memory that grows with the case (measured: about 0.17 MB per document),
+    which is the register's matter and would hide what this bench looks for: a leak over time.
+    """
+    source = zipfile.ZipFile(io.BytesIO(DOCX))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace("Kärnhuset 2.0".encode(), f"Insats nummer {i}".encode())
+            target.writestr(item, data)
+    return out.getvalue()
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
@@ -70,6 +91,9 @@ def main() -> int:
     parser.add_argument("--every", type=float, default=3, help="a new message every N s")
     parser.add_argument("--db-url", default=None, help="database (default: SQLite in temp)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--one-case", action="store_true", help="the same report each time: one growing case"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="casefile-soak-"))
@@ -117,7 +141,7 @@ def main() -> int:
                 i += 1
                 mail = message(
                     sender=f"Anna Berg <anna{i}@bollnas.test>",
-                    attachments=[("slutrapport.docx", DOCX)],
+                    attachments=[("slutrapport.docx", DOCX if args.one_case else unique_report(i))],
                 )
                 client.append("INBOX", bytes(mail), msg_time=dt.datetime.now(dt.UTC))
                 sent[str(mail["Message-ID"])] = time.time()
