@@ -167,11 +167,15 @@ def register_document(
         received_date=received_date.isoformat(),
     )
     if new.submitter_signed and new.kind == "slutrapport":
-        earlier = [
-            d
-            for d in case.documents
-            if d.id != document.id and d.kind == "slutrapport" and d.status == "incomplete"
-        ]
+        # A query, not case.documents: a long-lived case must not load all its documents.
+        earlier = session.scalars(
+            select(Document).where(
+                Document.case_id == case.id,
+                Document.id != document.id,
+                Document.kind == "slutrapport",
+                Document.status == "incomplete",
+            )
+        )
         for old in earlier:
             old.status = "completed"
             log_event(
