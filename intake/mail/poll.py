@@ -30,6 +30,8 @@ class PollResult:
     ok: bool = True
     error: str | None = None
     outcomes: list[Outcome] = field(default_factory=list)
+    # New messages left on the server for the next poll (a stop request came first).
+    waiting: int = 0
 
     def count(self, state: str) -> int:
         return sum(1 for o in self.outcomes if o.state == state)
@@ -142,7 +144,7 @@ def poll_mailbox(
         log.error("%s", exc)
     finally:
         source.close()
-    _note_health(app, box, folder, result.error)
+    _note_health(app, box, folder, result.error, waiting=result.waiting)
     return result
 
 
@@ -196,6 +198,7 @@ def _handle_all(
     should_stop: Callable[[], bool],
 ) -> None:
     pending: list[int] = []
+    wanted_set = set(wanted)
     for fetched in source.fetch(wanted):
         try:
             outcome = pipeline.handle(ident, fetched)
@@ -220,6 +223,7 @@ def _handle_all(
             _mark(app, box, source, ident, pending)
             pending = []
         if should_stop():
+            result.waiting = len(wanted) - sum(1 for o in result.outcomes if o.uid in wanted_set)
             break
     _mark(app, box, source, ident, pending)
 

@@ -301,3 +301,22 @@ def test_quarantined_message_can_be_retried_after_the_limit_is_raised(
 
     with pytest.raises(RegisterError, match="inget att försöka igen"):
         retry_message(normal, msg.id)
+
+
+def test_stop_request_finishes_the_message_in_hand_and_counts_the_rest(
+    intake_app: App, account: Account
+) -> None:
+    """Given three new reports, when a stop is requested during the first, then that one is
+    registered, the other two wait on the server, and the next poll takes them."""
+    for data in (DOCX, UNSIGNED, PDF):
+        account.append(bytes(message(attachments=[("rapport", data)])), WHEN)
+    box = intake_app.settings.mailboxes[0]
+    first = poll_mailbox(intake_app, box, should_stop=lambda: True)
+    assert [o.state for o in first.outcomes] == ["registered"] and first.waiting == 2
+    with intake_app.sessions() as s:
+        assert s.scalars(select(MailboxState)).one().waiting == 2
+    rest = poll_mailbox(intake_app, box)
+    assert len(rest.outcomes) == 2 and rest.waiting == 0
+    docs = documents(intake_app)
+    # The PDF later, in a message of its own, is a new document in the DOCX's case.
+    assert [d.diarienummer for d in docs] == ["SFG 26-01.01", "SFG 26-02.01", "SFG 26-01.02"]
