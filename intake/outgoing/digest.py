@@ -16,7 +16,7 @@ from casefile.config import Settings
 from casefile.db.models import Document, OutboxMail, SourceMessage, utcnow
 from casefile.queries import PROBLEM_STATES
 from intake.outgoing.content import common
-from intake.outgoing.outbox import AUTO_GENERATED, MailRequest, enqueue, find_by_key
+from intake.outgoing.outbox import AUTO_REPLIED, MailRequest, enqueue, find_by_key
 from intake.outgoing.reminders import due_date_of, final_reports, open_cases_with_documents
 from intake.outgoing.safety import one_line
 
@@ -155,7 +155,7 @@ def queue_digest(session: Session, settings: Settings, today: dt.date) -> Outbox
         recipient=staff,
         reference=settings.registry.prefix,
         context=context,
-        auto_submitted=AUTO_GENERATED,
+        auto_submitted=AUTO_REPLIED,
         to_staff=True,
     )
     return enqueue(session, settings, request)[0]

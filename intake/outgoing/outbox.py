@@ -25,8 +25,9 @@ from intake.outgoing.render import render
 from intake.outgoing.rules import Verdict, check_recipient
 from intake.outgoing.safety import clean_address
 
+# The outer interface asks for auto-replied on every automatic mail, reminders and digest
+# included (RFC 3834 would allow auto-generated there); any value but "no" stops auto-responders.
 AUTO_REPLIED = "auto-replied"
-AUTO_GENERATED = "auto-generated"
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class MailRequest:
     reference: str | None
     context: dict[str, object]
     threading: Threading = field(default_factory=Threading)
-    auto_submitted: str = AUTO_GENERATED
+    auto_submitted: str = AUTO_REPLIED
     answers_automatic: bool = False
     to_staff: bool = False
     case: Case | None = None

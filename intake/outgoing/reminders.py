@@ -25,7 +25,7 @@ from casefile.db.models import Case, Document, OutboxMail, utcnow
 from intake.outgoing.business_days import next_business_day
 from intake.outgoing.compose import Threading
 from intake.outgoing.content import komplettering_context, paminnelse_context
-from intake.outgoing.outbox import AUTO_GENERATED, MailRequest, completion_key, enqueue
+from intake.outgoing.outbox import AUTO_REPLIED, MailRequest, completion_key, enqueue
 
 FINAL = "slutrapport"
 
@@ -214,7 +214,7 @@ def _request_for(
             recipient=plan.recipient,
             reference=case.number,
             context=paminnelse_context(settings, case, plan.due_date, today),
-            auto_submitted=AUTO_GENERATED,
+            auto_submitted=AUTO_REPLIED,
             case=case,
         )
     assert plan.document_id is not None and plan.request_number is not None
@@ -234,7 +234,7 @@ def _request_for(
         reference=document.diarienummer,
         context=komplettering_context(settings, document, plan.request_number, first_date),
         threading=threading,
-        auto_submitted=AUTO_GENERATED,
+        auto_submitted=AUTO_REPLIED,
         case=case,
         document=document,
     )

@@ -87,7 +87,7 @@ def test_each_reminder_step_is_sent_once(app: App) -> None:
     assert all(r.state == "queued" for r in rows)
     late = parse(rows[-1].raw)
     assert late["Subject"].startswith("[SFG 25-07] Försenad slutrapport:")
-    assert late["Auto-Submitted"] == "auto-generated"
+    assert late["Auto-Submitted"] == "auto-replied"
     assert late["In-Reply-To"] is None
     assert "14 dagar försenad" in " ".join(text_of(late).split())
 
@@ -177,7 +177,7 @@ def test_digest_once_a_day_to_staff(db_url: str, tmp_path: Path) -> None:
     digests = [r for r in outbox(app) if r.kind == "digest"]
     assert len(digests) == 1
     assert digests[0].state == "queued"
-    assert parse(digests[0].raw)["Auto-Submitted"] == "auto-generated"
+    assert parse(digests[0].raw)["Auto-Submitted"] == "auto-replied"
 
 
 def test_no_digest_without_staff_address(app: App) -> None:
