@@ -223,23 +223,24 @@ class Pipeline:
         session.flush()
         self._advance(session, ident, fetched.uid)
 
-        # The same message again (a UIDVALIDITY reset, a copy in another folder).
-        if parsed.message_id:
-            first = session.execute(
-                select(SourceMessage)
-                .where(
-                    SourceMessage.message_id == parsed.message_id,
-                    SourceMessage.raw_sha256 == digest,
-                    SourceMessage.id != msg.id,
-                )
-                .order_by(SourceMessage.id)
-                .limit(1)
-            ).scalar_one_or_none()
-            if first is not None:
-                msg.state, msg.duplicate_of_id = "duplicate", first.id
-                msg.reason = f"samma meddelande som post {first.id}"
-                log_event(session, actor, "message_duplicate", message=msg, of=first.id)
-                return Outcome(fetched.uid, "duplicate", reason=msg.reason, message_row=msg.id)
+        # The same message again (a UIDVALIDITY reset, a copy in another folder): the same
+        # Message-ID and the same bytes; without a Message-ID, the same bytes alone.
+        same_id = (
+            SourceMessage.message_id == parsed.message_id
+            if parsed.message_id
+            else SourceMessage.message_id.is_(None)
+        )
+        first = session.execute(
+            select(SourceMessage)
+            .where(same_id, SourceMessage.raw_sha256 == digest, SourceMessage.id != msg.id)
+            .order_by(SourceMessage.id)
+            .limit(1)
+        ).scalar_one_or_none()
+        if first is not None:
+            msg.state, msg.duplicate_of_id = "duplicate", first.id
+            msg.reason = f"samma meddelande som post {first.id}"
+            log_event(session, actor, "message_duplicate", message=msg, of=first.id)
+            return Outcome(fetched.uid, "duplicate", reason=msg.reason, message_row=msg.id)
 
         if auto is not None:
             msg.state, msg.reason = "automatic", auto

@@ -190,7 +190,13 @@ def test_uidvalidity_reset_registers_nothing_twice(
 ) -> None:
     """Given a folder that is recreated with the same mail, then nothing is registered again."""
     account.create_folder("Rapporter")
-    raws = [bytes(message(attachments=[("r.docx", DOCX)])), bytes(message(subject="Hej"))]
+    no_id = message(subject="Utan Message-ID")
+    del no_id["Message-ID"]
+    raws = [
+        bytes(message(attachments=[("r.docx", DOCX)])),
+        bytes(message(subject="Hej")),
+        bytes(no_id),
+    ]
     for raw in raws:
         account.append(raw, WHEN, folder="Rapporter")
     app = build_app(db_url, tmp_path, account.mailbox_settings(folder="Rapporter"))
@@ -203,9 +209,17 @@ def test_uidvalidity_reset_registers_nothing_twice(
     poll(app)
     assert [d.diarienummer for d in documents(app)] == ["SFG 26-01.01", "SFG 26-02.01"]
     states = [m.state for m in messages(app)]
-    assert states == ["registered", "no_report", "duplicate", "duplicate", "registered"]
+    assert states == [
+        "registered",
+        "no_report",
+        "no_report",
+        "duplicate",
+        "duplicate",
+        "duplicate",
+        "registered",
+    ]
     with app.sessions() as s:
-        assert s.scalar(select(func.count()).select_from(SourceMessage)) == 5
+        assert s.scalar(select(func.count()).select_from(SourceMessage)) == 7
 
 
 def test_bad_password_does_not_stop_other_mailboxes(
