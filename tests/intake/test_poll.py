@@ -334,3 +334,18 @@ def test_stop_request_finishes_the_message_in_hand_and_counts_the_rest(
     docs = documents(intake_app)
     # The PDF later, in a message of its own, is a new document in the DOCX's case.
     assert [d.diarienummer for d in docs] == ["SFG 26-01.01", "SFG 26-02.01", "SFG 26-01.02"]
+
+
+def test_starttls_is_verified_too(db_url: str, tmp_path: Path, dovecot: DovecotServer) -> None:
+    account = dovecot.add_account()
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    untrusted = build_app(db_url, tmp_path, account.mailbox_settings(security="starttls"))
+    result = poll_mailbox(untrusted, untrusted.settings.mailboxes[0], sleep=lambda _: None)
+    assert not result.ok and "certificate verify failed" in (result.error or "").lower()
+    trusted = build_app(
+        db_url,
+        tmp_path / "t",
+        account.mailbox_settings(security="starttls", ca_file=str(dovecot.cert)),
+    )
+    poll(trusted)
+    assert len(documents(trusted)) == 1
