@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -272,16 +273,30 @@ def fields(layout: Layout, headings: dict[str, _Heading]) -> RawFields:
     return RawFields(values, unparsed)
 
 
+def _iso_date(raw: str) -> str | None:
+    d = parse_date(raw)
+    return d.isoformat() if d is not None else None
+
+
+# Field kinds whose raw text is parsed; text that does not parse is kept as unreadable.
+_PARSERS: dict[str, Callable[[str], object | None]] = {
+    "date": _iso_date,
+    "amount": parse_amount,
+    "phone": normalize_phone,
+    "email": find_email,
+}
+
+
 def _store(spec: FieldSpec, raw: str, values: dict[str, Any], unparsed: dict[str, str]) -> None:
     kind = spec.kind
     if kind == "text":
         values[spec.key] = raw
-    elif kind == "date":
-        d = parse_date(raw)
-        if d is None:
+    elif kind in _PARSERS:
+        parsed = _PARSERS[kind](raw)
+        if parsed is None:
             unparsed[spec.key] = raw
         else:
-            values[spec.key] = d.isoformat()
+            values[spec.key] = parsed
     elif kind == "period":
         period = parse_period(raw)
         if period is None or period[0] is None or period[1] is None:
@@ -289,24 +304,6 @@ def _store(spec: FieldSpec, raw: str, values: dict[str, Any], unparsed: dict[str
         else:
             values["period_start"] = period[0].isoformat()
             values["period_end"] = period[1].isoformat()
-    elif kind == "amount":
-        amount = parse_amount(raw)
-        if amount is None:
-            unparsed[spec.key] = raw
-        else:
-            values[spec.key] = amount
-    elif kind == "phone":
-        phone = normalize_phone(raw)
-        if phone is None:
-            unparsed[spec.key] = raw
-        else:
-            values[spec.key] = phone
-    elif kind == "email":
-        email = find_email(raw)
-        if email is None:
-            unparsed[spec.key] = raw
-        else:
-            values[spec.key] = email
     elif kind == "postal_code":
         code = normalize_postal_code(raw)
         values[spec.key] = code if code is not None else raw
