@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import signal
@@ -20,36 +19,10 @@ from casefile.app import App
 from casefile.db.migrate import upgrade
 from casefile.db.models import Document, SourceMessage
 from tests.support.dovecot import Account
+from tests.support.toml import dumps
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLED = re.compile(r"brevlåda=(\S+) uid=(\d+) utfall=(\S+) diarienummer=(\S+)")
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a valid TOML basic string
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
-def toml_text(data: dict[str, Any]) -> str:
-    """Sections of scalars, and arrays of tables (a list of dicts), as our settings need."""
-    out: list[str] = []
-    for section, body in data.items():
-        tables = body if isinstance(body, list) else [body]
-        header = f"[[{section}]]" if isinstance(body, list) else f"[{section}]"
-        for table in tables:
-            out.append(header)
-            out.extend(
-                f"{key} = {_toml_value(value)}" for key, value in table.items() if value is not None
-            )
-            out.append("")
-    return "\n".join(out)
 
 
 def write_config(
@@ -79,7 +52,7 @@ def write_config(
     for key, value in sections.items():
         data[key] = {**data.get(key, {}), **value}
     path = tmp_path / name
-    path.write_text(toml_text(data), encoding="utf-8")
+    path.write_text(dumps(data), encoding="utf-8")
     return path
 
 
