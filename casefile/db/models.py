@@ -21,6 +21,7 @@ __all__ = [
     "Document",
     "Event",
     "MailboxState",
+    "MessageAttempt",
     "OutboxMail",
     "SourceMessage",
     "StoredFile",
@@ -56,6 +57,10 @@ class Case(Base):
     period_end: Mapped[dt.date | None]
     opened_at: Mapped[dt.datetime]
     closed_at: Mapped[dt.datetime | None]
+    close_reason: Mapped[str | None]
+    confirmed_contact_email: Mapped[str | None]
+    confirmed_contact_by: Mapped[str | None]
+    flag: Mapped[str | None]
 
     documents: Mapped[list[Document]] = relationship(
         back_populates="case", order_by="Document.serial"
@@ -80,11 +85,16 @@ class SourceMessage(Base):
     subject: Mapped[str | None]
     in_reply_to: Mapped[str | None]
     references: Mapped[str | None]
+    auth_verdict: Mapped[str | None]
+    auth_detail: Mapped[str | None]
     state: Mapped[str]
     reason: Mapped[str | None]
     duplicate_of_id: Mapped[int | None]
     fetched_at: Mapped[dt.datetime]
     marked_on_server: Mapped[bool]
+    dismissed_at: Mapped[dt.datetime | None]
+    dismissed_by: Mapped[str | None]
+    dismiss_reason: Mapped[str | None]
 
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message")
 
@@ -109,6 +119,7 @@ class Document(Base):
     serial: Mapped[int]
     kind: Mapped[str]
     direction: Mapped[str]
+    channel: Mapped[str]
     received_at: Mapped[dt.datetime]
     received_date: Mapped[dt.date]
     registered_at: Mapped[dt.datetime]
@@ -126,6 +137,13 @@ class Document(Base):
     cancelled: Mapped[bool]
     cancel_reason: Mapped[str | None]
     message_id: Mapped[int | None]
+    registered_by: Mapped[str | None]
+    sender_verdict: Mapped[str | None]
+    flag: Mapped[str | None]
+    secrecy_provision: Mapped[str | None]
+    secrecy_public_title: Mapped[str | None]
+    secrecy_at: Mapped[dt.datetime | None]
+    secrecy_by: Mapped[str | None]
 
     case: Mapped[Case] = relationship(back_populates="documents")
     attachments: Mapped[list[Attachment]] = relationship(back_populates="document")
@@ -183,6 +201,18 @@ class OutboxMail(Base):
     last_error: Mapped[str | None]
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
+
+
+class MessageAttempt(Base):
+    """The poison marker of one message identity: how often handling it was started."""
+
+    __table__ = schema.message_attempts
+    mailbox: Mapped[str]
+    folder: Mapped[str]
+    uidvalidity: Mapped[int]
+    uid: Mapped[int]
+    attempts: Mapped[int]
+    last_started_at: Mapped[dt.datetime | None]
 
 
 class Event(Base):

@@ -80,11 +80,19 @@ cases = Table(
     Column("organisation", Text, nullable=False, default=""),
     Column("contact_name", Text),
     Column("contact_email", Text),
+    # open | closed (avslutat)
     Column("status", String(16), nullable=False, default="open"),
     Column("due_date", Date),
     Column("period_end", Date),
     Column("opened_at", UTCDateTime(timezone=True), nullable=False, default=utcnow),
     Column("closed_at", UTCDateTime(timezone=True)),
+    Column("close_reason", Text),
+    # A contact address staff confirmed (casefile contact); contact_email is only a candidate
+    # read from a form, and reminders never go there until it is confirmed.
+    Column("confirmed_contact_email", Text),
+    Column("confirmed_contact_by", String(64)),
+    # Why staff should look at this case (e.g. it names another case but comes from another party).
+    Column("flag", Text),
     UniqueConstraint("year", "serial", name="uq_cases_year_serial"),
 )
 
@@ -105,12 +113,20 @@ messages = Table(
     Column("subject", Text),
     Column("in_reply_to", Text),
     Column("references", Text),
+    # The receiving server's verdict on the sender (Authentication-Results): verified | failed |
+    # unknown, and the header text it rests on.
+    Column("auth_verdict", String(16)),
+    Column("auth_detail", Text),
     # received | registered | automatic | no_report | quarantined | duplicate | failed
     Column("state", String(16), nullable=False, default="received"),
     Column("reason", Text),
     Column("duplicate_of_id", Integer, ForeignKey("messages.id")),
     Column("fetched_at", UTCDateTime(timezone=True), nullable=False, default=utcnow),
     Column("marked_on_server", Boolean, nullable=False, default=False),
+    # Staff said this message needs no registration (casefile dismiss): it leaves the inbox.
+    Column("dismissed_at", UTCDateTime(timezone=True)),
+    Column("dismissed_by", String(64)),
+    Column("dismiss_reason", Text),
     UniqueConstraint("mailbox", "folder", "uidvalidity", "uid", name="uq_messages_identity"),
     Index("ix_messages_msgid_sha", "message_id", "raw_sha256"),
     Index("ix_messages_state", "state"),
@@ -133,7 +149,10 @@ documents = Table(
     Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
     Column("serial", Integer, nullable=False),
     Column("kind", String(32), nullable=False),
+    # in | out | internal (inkommande, utgående, upprättad)
     Column("direction", String(8), nullable=False, default="in"),
+    # email | post | hand | other: how an incoming document reached the office
+    Column("channel", String(16), nullable=False, default="email", server_default="email"),
     Column("received_at", UTCDateTime(timezone=True), nullable=False),
     Column("received_date", Date, nullable=False),
     Column("registered_at", UTCDateTime(timezone=True), nullable=False, default=utcnow),
@@ -152,6 +171,17 @@ documents = Table(
     Column("cancelled", Boolean, nullable=False, default=False),
     Column("cancel_reason", Text),
     Column("message_id", Integer, ForeignKey("messages.id")),
+    # Who registered it by hand (casefile register) or forwarded it from a staff address.
+    Column("registered_by", String(64)),
+    # The sender's authentication verdict when registered: verified | failed | unknown.
+    Column("sender_verdict", String(16)),
+    # Why staff should look at this document; shown by show and inbox.
+    Column("flag", Text),
+    # OSL 5:5 secrecy marking (casefile secrecy): provision, public title, when and by whom.
+    Column("secrecy_provision", Text),
+    Column("secrecy_public_title", Text),
+    Column("secrecy_at", UTCDateTime(timezone=True)),
+    Column("secrecy_by", String(64)),
     UniqueConstraint("case_id", "serial", name="uq_documents_case_serial"),
     Index("ix_documents_received", "received_at", "id"),
     Index("ix_documents_status", "status"),
@@ -208,6 +238,20 @@ outbox = Table(
     Column("created_at", UTCDateTime(timezone=True), nullable=False, default=utcnow),
     Column("sent_at", UTCDateTime(timezone=True)),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
+)
+
+message_attempts = Table(
+    "message_attempts",
+    metadata,
+    # A poison marker: written and committed before a message is handled, cleared (set to 0)
+    # when it is recorded. A message whose handling killed the process twice is recorded as
+    # failed on the next start instead of being tried again.
+    Column("mailbox", String(128), primary_key=True),
+    Column("folder", String(255), primary_key=True),
+    Column("uidvalidity", BigInteger, primary_key=True),
+    Column("uid", BigInteger, primary_key=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_started_at", UTCDateTime(timezone=True)),
 )
 
 events = Table(
