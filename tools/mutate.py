@@ -32,7 +32,9 @@ class Group:
 GROUPS = (
     Group("numbering", ("casefile/numbering.py",), ("tests/register",)),
     Group("matching", ("casefile/matching.py",), ("tests/register",)),
-    Group("register", ("casefile/register.py",), ("tests/register", "tests/outgoing/test_rules.py")),
+    Group(
+        "register", ("casefile/register.py",), ("tests/register", "tests/outgoing/test_rules.py")
+    ),
     Group(
         "intake/mail",
         ("intake/mail/*",),
@@ -100,8 +102,10 @@ def prepare(group: Group, scratch: Path) -> None:
     )
 
 
-def run_group(group: Group, scratch: Path, children: int) -> dict[str, object]:
-    prepare(group, scratch)
+def run_group(group: Group, scratch: Path, children: int, resume: bool) -> dict[str, object]:
+    # mutmut keeps each verdict under mutants/: a resumed run tests only what is left.
+    if not (resume and (scratch / "mutants").is_dir()):
+        prepare(group, scratch)
     mutmut = str(Path(sys.executable).parent / "mutmut")
     started = time.monotonic()
     log = scratch / "mutmut-run.log"
@@ -144,6 +148,9 @@ def main() -> int:
         "--scratch", default=os.environ.get("CASEFILE_MUTATE_DIR", "/tmp/casefile-mutate")
     )
     parser.add_argument("--target", type=float, default=85.0, help="per cent killed to aim for")
+    parser.add_argument(
+        "--resume", action="store_true", help="go on with an interrupted run of the same code"
+    )
     args = parser.parse_args()
     wanted = [g for g in GROUPS if not args.groups or g.name in args.groups]
     unknown = set(args.groups) - {g.name for g in GROUPS}
@@ -154,7 +161,7 @@ def main() -> int:
     for group in wanted:
         scratch = Path(args.scratch) / group.name.replace("/", "-")
         print(f"== {group.name} ({', '.join(group.mutate)})", file=sys.stderr, flush=True)
-        result = run_group(group, scratch, args.children)
+        result = run_group(group, scratch, args.children, args.resume)
         results.append(result)
         (Path(args.scratch) / f"{group.name.replace('/', '-')}.json").write_text(
             json.dumps(result, indent=2)
