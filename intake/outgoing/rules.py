@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from casefile.config import Settings
 from casefile.db.models import OutboxMail
+from casefile.states import COUNTED_OUTBOX_STATES
 
 # Local parts that belong to machines or to role accounts that must never get automatic mail.
 _ROBOT_LOCAL = re.compile(
@@ -23,8 +24,6 @@ _ROBOT_LOCAL = re.compile(
     r"|(?:.*[._+-])?(?:no-?reply|do-?not-?reply|donotreply|noreply|bounce|bounces))(?:[+._-].*)?$",
     re.IGNORECASE,
 )
-# Mail that counts against the daily cap: everything we did or may still send.
-COUNTED_STATES = ("queued", "sending", "sent", "uncertain")
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def sent_recently(session: Session, recipient: str, now: dt.datetime) -> int:
         .where(
             func.lower(OutboxMail.recipient) == recipient.lower(),
             OutboxMail.created_at > since,
-            OutboxMail.state.in_(COUNTED_STATES),
+            OutboxMail.state.in_(COUNTED_OUTBOX_STATES),
         )
     ).scalar_one()
     return int(count)
