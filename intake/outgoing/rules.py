@@ -8,7 +8,6 @@ in a day, so that two robots cannot keep each other busy.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -17,13 +16,7 @@ from sqlalchemy.orm import Session
 from casefile.config import Settings
 from casefile.db.models import OutboxMail
 from casefile.states import COUNTED_OUTBOX_STATES
-
-# Local parts that belong to machines or to role accounts that must never get automatic mail.
-_ROBOT_LOCAL = re.compile(
-    r"^(?:mailer-?daemon|postmaster|abuse|root|daemon|nobody|bounces?|listserv|majordomo"
-    r"|(?:.*[._+-])?(?:no-?reply|do-?not-?reply|donotreply|noreply|bounce|bounces))(?:[+._-].*)?$",
-    re.IGNORECASE,
-)
+from intake.mail.classify import is_robot_address
 
 
 @dataclass(frozen=True)
@@ -38,11 +31,6 @@ class Verdict:
     @classmethod
     def deny(cls, reason: str) -> Verdict:
         return cls(False, reason)
-
-
-def is_robot_address(address: str) -> bool:
-    local = address.rpartition("@")[0]
-    return bool(_ROBOT_LOCAL.match(local))
 
 
 def sent_recently(session: Session, recipient: str, now: dt.datetime) -> int:
