@@ -140,6 +140,10 @@ def describe_error(exc: BaseException) -> str:
         if code == "42P01" or "no such table" in detail:
             return "databasen är inte förberedd: kör först casefile init"
         if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            # No SQLSTATE from PostgreSQL, or SQLite's CANTOPEN: no connection was made.
+            sqlite_name = getattr(exc.orig, "sqlite_errorname", None)
+            if sqlite_name == "SQLITE_CANTOPEN" or (sqlite_name is None and code is None):
+                return f"kan inte nå databasen: {detail}"
             return f"databasfel: {detail}"
         return f"databasen vägrade: {detail}"
     if isinstance(exc, sa_exc.SQLAlchemyError):
