@@ -17,15 +17,15 @@ from casefile.cli_support import QUOTE_HINT, render_table, safe_text
 from casefile.db.models import SourceMessage
 from casefile.register import register_document
 from tests.register.factories import new_report
+from tests.support.toml import write_config
 
 
 @pytest.fixture
 def config(app: App, tmp_path: Path) -> str:
-    path = tmp_path / "casefile.toml"
-    path.write_text(
-        f'[database]\nurl = "{app.settings.database.url}"\n'
-        f'[storage]\npath = "{app.settings.storage.path}"\n',
-        encoding="utf-8",
+    s = app.settings
+    path = write_config(
+        tmp_path / "casefile.toml",
+        {"database": {"url": s.database.url}, "storage": {"path": s.storage.path}},
     )
     with app.sessions() as s, s.begin():
         register_document(s, app.settings, new_report(signed=False))
