@@ -173,3 +173,18 @@ def test_inbox_shows_a_hostile_subject_harmlessly(app: App, config: str) -> None
     # Then no escape or carriage return reaches the terminal
     assert code == 0 and "\x1b" not in out and "\r" not in out
     assert "ingen rapport" in out
+
+
+def test_inbox_shows_an_unknown_state_by_its_code(app: App, config: str) -> None:
+    # Given a message in a state a newer version wrote
+    with app.sessions() as s, s.begin():
+        s.add(
+            SourceMessage(
+                mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=2, raw_sha256="1" * 64,
+                internal_date=dt.datetime(2026, 2, 4, tzinfo=dt.UTC), sender="a@b.test",
+                subject="Hej", state="framtida",
+            )
+        )  # fmt: skip
+    code, out, err = run(config, "inbox", "--all")
+    assert code == 0, err
+    assert "framtida" in out
