@@ -16,7 +16,7 @@ from casefile.cli_support import (
     run_main,
     setup_logging,
 )
-from casefile.states import MessageState
+from casefile.states import MessageState, label_of
 
 
 @click.group(
@@ -144,7 +144,8 @@ def retry(ctx: click.Context, message_id: int, as_json: bool) -> None:
             }
         )
     else:
-        click.echo(f"post {message_id}: {outcome.state} {' '.join(outcome.numbers)}".rstrip())
+        state = label_of(MessageState, outcome.state)
+        click.echo(f"post {message_id}: {state} {' '.join(outcome.numbers)}".rstrip())
     if outcome.state in (MessageState.FAILED, MessageState.QUARANTINED):
         raise SystemExit(1)
 
