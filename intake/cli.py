@@ -125,7 +125,7 @@ def extract(file: str, as_json: bool) -> None:
     """
     from intake.extract.command import run_extract
 
-    code = run_extract(file, as_json)
+    code = run_extract(file, as_json, click.get_current_context().meta.get("config_path"))
     if code:
         raise SystemExit(code)
 

@@ -28,7 +28,7 @@ def _job(data: bytes, filename: str, limits_json: dict[str, Any]) -> dict[str, A
         from intake.extract.api import extract_bytes
         from intake.extract.model import ExtractionError, ExtractLimits
 
-        limits = ExtractLimits(**limits_json)
+        limits = ExtractLimits.from_json(limits_json)
         try:
             result = extract_bytes(data, filename, limits)
             return {"ok": True, "extraction": result.to_json()}
@@ -62,6 +62,9 @@ def _serve(limits_json: dict[str, Any]) -> int:
     import intake.extract.docx_reader
     import intake.extract.parse
     import intake.extract.pdf_reader  # noqa: F401
+    from intake.extract.forms import load_forms
+
+    load_forms()  # the shipped definitions, parsed once
 
     stdout.write(b"ready\n")
     stdout.flush()
