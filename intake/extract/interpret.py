@@ -73,7 +73,31 @@ def _edit1(a: str, b: str) -> bool:
 
 # Swedish inflection endings: insats/insatsen/insatsens, organisation/organisations.
 _ENDINGS = frozenset(
-    "s e es n ns en ens et ets t ts er ers ar ars or ors na nas erna ernas arna arnas".split()
+    [
+        "s",
+        "e",
+        "es",
+        "n",
+        "ns",
+        "en",
+        "ens",
+        "et",
+        "ets",
+        "t",
+        "ts",
+        "er",
+        "ers",
+        "ar",
+        "ars",
+        "or",
+        "ors",
+        "na",
+        "nas",
+        "erna",
+        "ernas",
+        "arna",
+        "arnas",
+    ]
 )
 
 
