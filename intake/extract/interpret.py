@@ -248,6 +248,13 @@ def find_headings(layout: Layout, form: FormDef) -> list[HeadingAt]:
     paras = layout.paras
     body = _body_size(paras)
     order = {s.number: i for i, s in enumerate(form.sections)}
+    # Numbers written in the document belong to their headings: a heading without a number
+    # (or the title line) never takes them by similarity.
+    reserved = set()
+    for p in paras:
+        cand = _candidate(p, body)
+        if cand is not None and cand[0]:
+            reserved.add(_marker_key(cand[0], form))
     out: list[HeadingAt] = []
     used: set[str] = set()
     last = -1
@@ -269,14 +276,14 @@ def find_headings(layout: Layout, form: FormDef) -> list[HeadingAt]:
             best_other = max((v for k, v in scores.items() if k != num_key), default=0.0)
             if best_other < 0.6:
                 key = num_key
-        if not key and form.sections:
+        if not key and not num_key and form.sections:
             ranked = sorted(
                 ((v + (0.1 if order[k] > last else 0.0), k) for k, v in scores.items()),
                 reverse=True,
             )
             for v, k in ranked:
                 need = 0.45 if (marker or _looks_like_heading(p, body)) else 0.6
-                if v >= need and k not in used:
+                if v >= need and k not in used and k not in reserved:
                     key = k
                     break
         styled = _looks_like_heading(p, body) or p.bold
@@ -320,6 +327,11 @@ def _top(number: str) -> str:
 # --- sections ---------------------------------------------------------------------------
 
 
+_IMPERATIVES = frozenset(
+    _strip_marks("beskriv ange redovisa berätta förklara kommentera redogör motivera").split()
+)
+
+
 def _is_helper(p: Para, section: SectionDef | None, generic_help: list[str]) -> bool:
     """The form's helper question: by similarity to the definition's helper text, helped by
     how it looks (italic, smaller, grey); a typed-over helper text (an answer in the helper's
@@ -328,11 +340,15 @@ def _is_helper(p: Para, section: SectionDef | None, generic_help: list[str]) -> 
     looks = p.helper or p.italic
     if section is not None and section.helper:
         sim = similarity(text, section.helper)
-        if sim >= 0.5 or (looks and sim >= 0.25):
-            return True
-    if looks and text.endswith("?") and len(words(text)) <= 30:
+        return sim >= 0.5 or (looks and sim >= 0.25)
+    if text.startswith("(") and text.endswith(")"):
         return True
-    return looks and any(similarity(text, h) >= 0.5 for h in generic_help)
+    if not looks:
+        return False
+    ws = words(text)
+    if text.endswith("?") or (ws and ws[0] in _IMPERATIVES and len(ws) <= 30):
+        return True
+    return any(similarity(text, h) >= 0.5 for h in generic_help)
 
 
 def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str, str]:
@@ -544,9 +560,14 @@ def _sites(layout: Layout, aliases: list[_Alias]) -> list[_Site]:
         if site is None:
             continue
         if not site.value and i + 1 < len(paras) and not paras[i + 1].in_cell:
-            nxt = paras[i + 1].text
-            if len(nxt) <= 120 and _match_label(nxt, aliases) is None:
-                site.value = nxt
+            # "Etikett:" alone, the value on the next line (not a heading, not a label).
+            nxt = paras[i + 1]
+            if (
+                len(nxt.text) <= 120
+                and not (nxt.bold or nxt.heading or _MARKER_RE.match(nxt.text))
+                and _match_label(nxt.text, aliases) is None
+            ):
+                site.value = nxt.text
         sites.append(site)
     sites.sort(key=lambda s: (s.y, s.x))
     return sites
@@ -668,7 +689,10 @@ def _parses(f: FieldDef, raw: str) -> bool:
     """A value on a "Label: value" line: short, and of the field's kind."""
     if f.kind == "text":
         return len(raw) <= 150
-    if len(_WORD_RE.findall(DATE_TOKEN_RE.sub(" ", raw))) > 4:
+    if (
+        f.kind in ("date", "period", "amount")
+        and len(_WORD_RE.findall(DATE_TOKEN_RE.sub(" ", raw))) > 4
+    ):
         return False  # a sentence that mentions a date or an amount, not a value
     if f.kind == "period":
         p = parse_period(raw)
