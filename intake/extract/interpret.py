@@ -332,23 +332,27 @@ _IMPERATIVES = frozenset(
 )
 
 
+def _instruction(text: str) -> bool:
+    """A question or an imperative sentence (Beskriv…, Ange…), as helper texts are written."""
+    ws = words(text)
+    return len(ws) <= 30 and (text.endswith("?") or (bool(ws) and ws[0] in _IMPERATIVES))
+
+
 def _is_helper(p: Para, section: SectionDef | None, generic_help: list[str]) -> bool:
-    """The form's helper question: by similarity to the definition's helper text, helped by
-    how it looks (italic, smaller, grey); a typed-over helper text (an answer in the helper's
-    formatting) is not similar, so it stays."""
+    """The form's helper question: by similarity to the definition's helper text, or by how it
+    looks (italic, smaller, grey) together with how it is written (a question, an instruction).
+    An answer typed over the helper text keeps the helper's look but reads as an answer."""
     text = p.text
     looks = p.helper or p.italic
     if section is not None and section.helper:
         sim = similarity(text, section.helper)
-        return sim >= 0.5 or (looks and sim >= 0.25)
+        if sim >= 0.5 or (looks and sim >= 0.25):
+            return True
     if text.startswith("(") and text.endswith(")"):
         return True
     if not looks:
         return False
-    ws = words(text)
-    if text.endswith("?") or (ws and ws[0] in _IMPERATIVES and len(ws) <= 30):
-        return True
-    return any(similarity(text, h) >= 0.5 for h in generic_help)
+    return _instruction(text) or any(similarity(text, h) >= 0.5 for h in generic_help)
 
 
 def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str, str]:
