@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "fixtures"))
-from make_reports import expected_sections, reports, write_docx  # noqa: E402
+from make_reports import expected_sections, reports, write_docx
 
-from intake.extract import extract_bytes  # noqa: E402
+from intake.extract import extract_bytes
 
 # Wordings per section as other forms (or other versions of ours) put them.
 HEADINGS = {
