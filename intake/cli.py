@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from casefile.app import App
 from casefile.cli_support import (
     Failure,
     LazyGroup,
@@ -17,8 +17,13 @@ from casefile.cli_support import (
     print_json,
 )
 
+if TYPE_CHECKING:  # imported when needed: `intake extract` starts without the database layer
+    from casefile.app import App
+
 
 def _app(ctx: click.Context) -> App:
+    from casefile.app import App
+
     root = ctx.find_root()
     if root.obj is None:
         root.obj = App.from_config(root.meta.get("config_path"))

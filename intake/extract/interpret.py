@@ -474,32 +474,59 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
     return min(a1, b1) - max(a0, b0)
 
 
+class _Index:
+    """Cells bucketed by one edge (rounded to the tolerance) and sorted along the other axis,
+    so a neighbour look-up touches only the cells near it: O(log n) rather than O(n)."""
+
+    def __init__(self, cells: list[Cell], tol: float, edge: str, along: str, end: str) -> None:
+        self.tol = max(tol, 1e-6)
+        self.edge, self.along, self.end = edge, along, end
+        buckets: dict[int, list[Cell]] = {}
+        for c in cells:
+            buckets.setdefault(self._key(getattr(c, edge)), []).append(c)
+        self.buckets = {k: sorted(v, key=lambda c: getattr(c, along)) for k, v in buckets.items()}
+        self.starts = {k: [getattr(c, along) for c in v] for k, v in self.buckets.items()}
+        self.span = {
+            k: max(getattr(c, end) - getattr(c, along) for c in v) for k, v in self.buckets.items()
+        }
+
+    def _key(self, value: float) -> int:
+        return int(value // self.tol)
+
+    def near(self, edge_value: float, lo: float, hi: float) -> Iterable[Cell]:
+        """Cells whose edge is within tol of edge_value and that may overlap [lo, hi]."""
+        k = self._key(edge_value)
+        for key in (k - 1, k, k + 1):
+            cells = self.buckets.get(key)
+            if not cells:
+                continue
+            starts = self.starts[key]
+            i = bisect.bisect_left(starts, lo - self.span[key])
+            j = bisect.bisect_right(starts, hi)
+            for c in cells[i:j]:
+                if abs(getattr(c, self.edge) - edge_value) <= self.tol:
+                    yield c
+
+
 class _Grid:
-    """Cells indexed by their left and top edges, for O(log n) neighbour look-ups."""
+    """Neighbour look-ups ("the cell to the right", "the cell below") for label cells."""
 
     def __init__(self, cells: list[Cell], tol: float) -> None:
-        self.tol = tol
-        self.by_x0 = sorted(cells, key=lambda c: c.x0)
-        self.x0s = [c.x0 for c in self.by_x0]
-        self.by_y0 = sorted(cells, key=lambda c: c.y0)
-        self.y0s = [c.y0 for c in self.by_y0]
+        self.by_left = _Index(cells, tol, "x0", "y0", "y1")
+        self.by_top = _Index(cells, tol, "y0", "x0", "x1")
 
     def right(self, cell: Cell) -> Cell | None:
-        lo = bisect.bisect_left(self.x0s, cell.x1 - self.tol)
-        hi = bisect.bisect_right(self.x0s, cell.x1 + self.tol)
         return self._best(
             cell,
-            self.by_x0[lo:hi],
+            self.by_left.near(cell.x1, cell.y0, cell.y1),
             lambda c: _overlap(cell.y0, cell.y1, c.y0, c.y1),
             lambda c: 0.5 * min(cell.y1 - cell.y0, c.y1 - c.y0),
         )
 
     def below(self, cell: Cell) -> Cell | None:
-        lo = bisect.bisect_left(self.y0s, cell.y1 - self.tol)
-        hi = bisect.bisect_right(self.y0s, cell.y1 + self.tol)
         return self._best(
             cell,
-            self.by_y0[lo:hi],
+            self.by_top.near(cell.y1, cell.x0, cell.x1),
             lambda c: _overlap(cell.x0, cell.x1, c.x0, c.x1),
             lambda c: 0.5 * min(cell.x1 - cell.x0, c.x1 - c.x0),
         )
@@ -628,8 +655,8 @@ class RawFields:
     labelled: set[str] = field(default_factory=set)  # definition field keys with a label
 
 
-def _region_of(y: float, starts: list[tuple[float, str]]) -> str:
-    i = bisect.bisect_right([s[0] for s in starts], y) - 1
+def _region_of(y: float, starts: list[tuple[float, str]], ys: list[float]) -> str:
+    i = bisect.bisect_right(ys, y) - 1
     return starts[i][1] if i >= 0 else "reg"
 
 
@@ -645,10 +672,11 @@ def fields(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> RawFields:
         for h in heads
         if h.key and h.index < len(layout.paras)
     )
+    start_ys = [y for y, _ in starts]
     chosen: dict[str, tuple[_Site, str]] = {}
     multiples: dict[str, list[str]] = {}
     for site in _sites(layout, aliases):
-        region = _region_of(site.y, starts) if starts else ""
+        region = _region_of(site.y, starts, start_ys) if starts else ""
         inside = [a for a in site.aliases if a.field.section and _top(a.field.section) == region]
         if inside:
             pick = inside[0]
@@ -773,14 +801,18 @@ def choose(layout: Layout, forms: tuple[FormDef, ...], kind: str, threshold: flo
     best: Reading | None = None
     best_score = -1.0
     generic: FormDef | None = None
-    for form in forms:
+    # Forms of the title's type first; a clear fit among them ends the search.
+    for form in sorted(forms, key=lambda f: f.document_type != kind):
         if form.generic:
             generic = generic or form
             continue
         reading = read_with(layout, form)
-        score = reading.confidence + (0.15 if form.document_type == kind else 0.0)
+        titled = form.document_type == kind
+        score = reading.confidence + (0.15 if titled else 0.0)
         if score > best_score:
             best, best_score = reading, score
+        if titled and reading.confidence >= max(threshold, 0.8):
+            break
     if best is not None and (best.confidence >= threshold or generic is None):
         return best
     assert generic is not None

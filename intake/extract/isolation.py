@@ -84,14 +84,17 @@ def run_isolated(data: bytes, filename: str, limits: ExtractLimits) -> IsolatedR
 def _run_forked(
     data: bytes, filename: str, limits: ExtractLimits
 ) -> tuple[int, resource.struct_rusage, bytes, bool]:
-    import intake.extract.docx_reader
-    import intake.extract.parse
-    import intake.extract.pdf_reader  # noqa: F401
+    import intake.extract.parse  # noqa: F401
     from intake.extract.forms import FormError, load_forms
     from intake.extract.worker import _job, _set_limits
 
     with contextlib.suppress(FormError):  # the child reports a bad definition itself
         load_forms(limits.forms)  # parsed here once, inherited by the child
+    # Import the one reader this file needs before forking: the child starts ready to parse.
+    if data.lstrip()[:5] == b"%PDF-":
+        import intake.extract.pdf_reader
+    else:
+        import intake.extract.docx_reader  # noqa: F401
     limits_json = dataclasses.asdict(limits)
     read_fd, write_fd = os.pipe()
     pid = os.fork()
