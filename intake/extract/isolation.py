@@ -84,7 +84,7 @@ def run_isolated(data: bytes, filename: str, limits: ExtractLimits) -> IsolatedR
 def _run_forked(
     data: bytes, filename: str, limits: ExtractLimits
 ) -> tuple[int, resource.struct_rusage, bytes, bool]:
-    import intake.extract.parse  # noqa: F401
+    import intake.extract.parse
     from intake.extract.forms import FormError, load_forms
     from intake.extract.worker import _job, _set_limits
 

@@ -177,10 +177,7 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> int:
                     if codec is not None:
                         decoder = codecs.getincrementaldecoder(codec)(errors="replace")
                     first = False
-                if decoder is not None:
-                    text = decoder.decode(chunk)
-                else:
-                    text = chunk.decode("latin-1")
+                text = decoder.decode(chunk) if decoder else chunk.decode("latin-1")
                 window = (tail + text).upper()
                 if "<!DOCTYPE" in window or "<!ENTITY" in window:
                     raise ExtractionError(
