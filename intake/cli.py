@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from casefile.app import App
 from casefile.cli_support import (
     ROW_ID,
     LazyGroup,
@@ -17,6 +18,9 @@ from casefile.cli_support import (
     setup_logging,
 )
 from casefile.states import MessageState
+
+if TYPE_CHECKING:  # imported when needed: `intake extract` starts without the database layer
+    from casefile.app import App
 
 
 @click.group(
