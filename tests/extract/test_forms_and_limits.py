@@ -177,3 +177,29 @@ def test_generic_definition_has_the_common_labels() -> None:
         "namnförtydligande",
     ):
         assert want in labels, want
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        ("PROJEKTSTÖD – Slutrapport", "slutrapport"),
+        ("Slutredovisning av projektmedel", "slutrapport"),
+        ("Projektredovisning", "slutrapport"),
+        ("UPPFÖLJNING – Lägesrapport 2", "delrapport"),
+        ("Delredovisning", "delrapport"),
+        ("Ansökan om samverkansmedel", "ansokan"),
+        ("Protokoll från styrelsemöte", "unknown"),
+    ],
+)
+def test_document_type_from_title_words_in_compounds_and_after_other_words(
+    title: str, kind: str
+) -> None:
+    """The type word counts wherever it stands in the title line, also inside a compound."""
+    from intake.extract.interpret import document_type
+    from intake.extract.layout import Para
+
+    words: dict[str, tuple[str, ...]] = {}
+    for form in load_forms():
+        words.update(form.document_types)
+    paras = [Para("Samordningsförbundet Exempeldalen", 0.0), Para(title, 1.0)]
+    assert document_type(paras, words) == kind
