@@ -50,8 +50,8 @@ def summary(result: Extraction) -> str:
     for key, text in result.sections.items():
         first = text.split("\n", 1)[0]
         head = f"{key} {titles.get(key, '')}".strip()
-        short = first if len(first) <= 70 else first[:69] + "…"
-        lines.append(f"{head}: {short or '(tomt)'}")
+        line = f"{head}: {first or '(tomt)'}"
+        lines.append(line if len(line) <= 80 else line[:79] + "…")  # an 80-column terminal
     lines.append("")
     if result.findings:
         lines.append("Att kontrollera:")

@@ -361,8 +361,11 @@ def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str,
     by_number = {s.number: s for s in form.sections}
     helpers = [s.helper for s in form.sections if s.helper]
     mapped_any = any(h.key for h in heads)
+    first_real = next((h.index for h in heads if h.key or h.marker), len(layout.paras))
     for pos, h in enumerate(heads):
         key = h.key or h.marker
+        if not key and h.index < min(first_real, 3):
+            continue  # the title block (form name, funder), not a question
         if not key:
             if not form.sections or (not mapped_any and form.generic):
                 key = clean_text(h.title)[:60]
