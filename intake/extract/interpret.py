@@ -360,6 +360,7 @@ def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str,
     out: dict[str, str] = dict.fromkeys(form.answer_keys, "")
     by_number = {s.number: s for s in form.sections}
     helpers = [s.helper for s in form.sections if s.helper]
+    aliases = _aliases(form)
     mapped_any = any(h.key for h in heads)
     first_real = next((h.index for h in heads if h.key or h.marker), len(layout.paras))
     for pos, h in enumerate(heads):
@@ -383,6 +384,8 @@ def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str,
         for p in body:
             if leading and _is_helper(p, section, helpers):
                 continue
+            if section is None and _line_site(p.text, aliases, p.y, p.x) is not None:
+                continue  # an "Etikett: värde" line under a heading of no section is a field
             leading = False
             texts.append(p.text)
         text = "\n".join(t for t in (clean_text(x) for x in texts) if t)
