@@ -218,8 +218,8 @@ def test_staff_operations_refuse_with_one_clear_line(app: App) -> None:
             "SFG 26-01.01 är makulerat och kan inte signeras",
         ),
         (
-            lambda s: sign_document(s, app.settings, number, "A1"),
-            "ogiltig signatur 'A1': 2–5 bokstäver, t.ex. AKH",
+            lambda s: sign_document(s, app.settings, number, "A.K"),
+            "ogiltig signatur 'A.K': 1–8 bokstäver eller siffror, t.ex. AKH",
         ),
     ]
     for action, message in cases:
