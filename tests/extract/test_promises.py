@@ -1,7 +1,7 @@
 """README promise: a report is signed only with both a date and a name in section 8.
 
 Built from a real fixture with one of the two blanked, so exactly one is present. Checked to fail
-when the signed check takes either one (see shared notes, "mutation check").
+when the signed check takes either one (see tests/MUTANTS.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """README promises of intake, each through a real poll of a real Dovecot (or a Maildir).
 
 Every test here was checked to fail when the promise is broken on purpose (see
-shared notes, "mutation check"): the shunt, the size limit, the live automatic-mail rules and
+tests/MUTANTS.md): the shunt, the size limit, the live automatic-mail rules and
 the arrival time in Swedish time, also on a host whose clock is not UTC.
 """
 

@@ -1,7 +1,6 @@
 """README promises of outgoing mail, through the real transport, sender and commands.
 
-Each test was checked to fail when its promise is broken on purpose (see shared notes,
-"mutation check").
+Each test was checked to fail when its promise is broken on purpose (see tests/MUTANTS.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """README promise: a subject tag files into that case, and only that case.
 
 Serials repeat every year (SFG 25-03 and SFG 26-03 both exist), so the year of the tag must
-count. Checked to fail when matching ignores the year (see shared notes, "mutation check").
+count. Checked to fail when matching ignores the year (see tests/MUTANTS.md).
 """
 
 from __future__ import annotations
