@@ -43,7 +43,11 @@ GROUPS = (
     Group(
         "transport",
         ("intake/outgoing/transport.py",),
-        ("tests/outgoing/test_delivery.py", "tests/outgoing/test_promises.py"),
+        (
+            "tests/outgoing/test_delivery.py",
+            "tests/outgoing/test_promises.py",
+            "tests/outgoing/test_transport_replies.py",
+        ),
     ),
     Group(
         "sender",
