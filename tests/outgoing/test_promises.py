@@ -17,10 +17,11 @@ from typing import BinaryIO
 import click
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from casefile.app import App
 from casefile.cli_support import config_option
-from casefile.db.models import Case, OutboxMail
+from casefile.db.models import Case, Event, OutboxMail
 from intake.outgoing import flush_outbox
 from intake.outgoing.commands import remind_command
 from tests.outgoing.conftest import SENDER, build_app, later, outbox, register
@@ -110,6 +111,15 @@ def test_a_break_during_data_makes_the_mail_uncertain_and_it_is_never_resent(
     assert "DATA" in (row.last_error or "")
     assert len(dropping.copies) == 1
     assert row.message_id.encode() in dropping.copies[0]
+    with app.sessions() as session:
+        events = list(session.scalars(select(Event).where(Event.action == "mail_uncertain")))
+    [event] = events  # the audit log says it once, for this mail
+    assert (event.case_id, event.document_id) == (row.case_id, row.document_id)
+    assert event.detail == {
+        "outbox_id": row.id,
+        "message_id": row.message_id,
+        "error": row.last_error,
+    }
     app.engine.dispose()
 
 
