@@ -66,7 +66,7 @@ GROUPS = (
     Group(
         "findings",
         ("intake/extract/findings.py",),
-        ("tests/extract/test_findings.py", "tests/extract/test_fixtures.py"),
+        ("tests/extract",),
     ),
 )
 
