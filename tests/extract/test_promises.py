@@ -40,12 +40,20 @@ def test_the_fixture_with_both_is_signed() -> None:
 
 
 @pytest.mark.parametrize(
-    ("keep", "present", "absent"),
-    [("date", "submitter_date", "submitter_name"), ("name", "submitter_name", "submitter_date")],
+    ("keep", "present", "absent", "says"),
+    [
+        ("date", "submitter_date", "submitter_name", "saknar namn."),
+        ("name", "submitter_name", "submitter_date", "saknar datum."),
+    ],
 )
-def test_only_a_date_or_only_a_name_is_unsigned(keep: str, present: str, absent: str) -> None:
-    """Given section 8 with only a date (or only a name), the report is unsigned."""
+def test_only_a_date_or_only_a_name_is_unsigned(
+    keep: str, present: str, absent: str, says: str
+) -> None:
+    """Given section 8 with only a date (or only a name), the report is unsigned, and the
+    finding names what is missing."""
     result = extract_bytes(_section_8_with(keep), "r.docx")
     assert result.fields.get(present)
     assert not result.fields.get(absent)
     assert result.submitter_signed is False
+    unsigned = [f.message for f in result.findings if f.code == "unsigned"]
+    assert unsigned == [f"Avsnitt 8, Uppgiftslämnare, {says}"]
