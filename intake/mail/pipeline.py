@@ -291,6 +291,12 @@ class Pipeline:
 
         numbers: list[str] = []
         duplicates: list[str] = []
+        # A report an officer forwarded from an office address: its original sender and arrival.
+        from intake.mail.forward import staff_forward
+
+        fwd = staff_forward(settings, self.app.archive.get(msg.raw_sha256), parsed, received_at)
+        if fwd is not None:
+            parsed, received_at = fwd.parsed, fwd.received_at
         replied = _replied_cases(session, parsed)
         for group in group_reports(candidates):
             if any(rows[c.sha256].document_id is not None for c in group):
@@ -306,6 +312,8 @@ class Pipeline:
             new = _new_document(group, parsed, received_at, replied)
             new.message_id = msg.id
             document = register_document(session, settings, new, actor)
+            if fwd is not None:
+                fwd.record(session, document, msg)
             for cand in group:
                 rows[cand.sha256].document_id = document.id
             numbers.append(document.diarienummer)
