@@ -22,6 +22,7 @@ from casefile.cli_support import (
 from casefile.commands.common import DATE
 from casefile.commands.table import Column, table, terminal_width
 from casefile.db.engine import read_only
+from casefile.history import kind_label
 from casefile.i18n import t
 
 
@@ -120,7 +121,7 @@ def _list_row(d: dict[str, Any], wide: bool) -> list[str]:
         t(d["status"]),
     ]
     if wide:
-        row[2:2] = [d["kind"]]
+        row[2:2] = [kind_label(d["kind"])]
         signed = t("yes") if d["submitter_signed"] else t("no")
         row[-1:-1] = [signed, d["sender"] or ""]
     return row
@@ -206,7 +207,7 @@ def _doc_table(docs: list[dict[str, Any]]) -> str:
         [
             d["diarienummer"],
             d["received_date"],
-            d["kind"],
+            kind_label(d["kind"]),
             d["title"] or "",
             d["signature"] or "",
             t(d["status"]),
@@ -237,6 +238,21 @@ def _warnings(data: dict[str, Any]) -> list[str]:
                 f'casefile secrecy "{number}" --provision "OSL 21 kap. 1 §"'
             )
     return out
+
+
+def _wrapped(text: str, width: int | None, indent: int) -> list[str]:
+    import textwrap
+
+    if width is None or len(text) <= width:
+        return [text]
+    lead = len(text) - len(text.lstrip(" "))
+    return textwrap.wrap(
+        text.strip(),
+        width,
+        initial_indent=" " * lead,
+        subsequent_indent=" " * indent,
+        break_on_hyphens=False,
+    )
 
 
 def _event_lines(data: dict[str, Any], zone: Any, width: int | None) -> list[str]:
@@ -282,7 +298,12 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         print_json(data)
         return
     width = terminal_width()
-    click.echo(f"{t('case')} {data['case']}: {data['title']} – {data['organisation']}")
+
+    def say(text: str, indent: int = 0) -> None:
+        for line in _wrapped(text, width, indent):
+            click.echo(line)
+
+    say(f"{t('case')} {data['case']}: {data['title']} – {data['organisation']}", 2)
     status = t(data["status"])
     if data["status"] == "closed" and data["close_reason"]:
         status += f" ({data['close_reason']})"
@@ -290,23 +311,23 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     due = data["effective_due_date"] or "–"
     click.echo(f"{t('due')}: {due} ({due_source_text(app.settings, data['due_source'])})")
     if data["contact_email"]:
-        click.echo(f"Kontakt: {data['contact_email']}")
+        say(f"Kontakt: {data['contact_email']}")
     click.echo("")
     click.echo(_doc_table(data["documents"]))
     for d in data["documents"]:
         if d["cancel_reason"]:
-            click.echo(f"  {d['diarienummer']}: makulerad – {d['cancel_reason']}")
+            say(f"  {d['diarienummer']}: makulerad – {d['cancel_reason']}", 4)
         if d["secrecy"]:
             s = d["secrecy"]
-            click.echo(f"  {d['diarienummer']}: sekretess {s['provision']} ({s['by']})")
+            say(f"  {d['diarienummer']}: sekretess {s['provision']} ({s['by']})", 4)
         for f in d["findings"]:
-            click.echo(f"  {d['diarienummer']}: {f['message']}")
+            say(f"  {d['diarienummer']}: {f['message']}", 4)
     warnings = _warnings(data)
     if warnings:
         click.echo("")
         click.echo("Varningar:")
         for w in warnings:
-            click.echo(f"  {w}")
+            say(f"  {w}", 4)
     click.echo("")
     click.echo(f"{t('events')}:")
     for line in _event_lines(data, app.settings.registry.zone, width):

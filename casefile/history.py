@@ -56,6 +56,20 @@ MATCH_RULES = {
 }
 
 
+KIND_LABELS = {
+    "slutrapport": "slutrapport",
+    "delrapport": "delrapport",
+    "ansokan": "ansökan",
+    "unknown": "okänd",
+}
+DIRECTION_LABELS = {"in": "inkommande", "out": "utgående", "internal": "upprättad"}
+CHANNEL_LABELS = {"post": "post", "email": "e-post", "hand": "lämnad personligen", "other": "annat"}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
 def label(action: str) -> str:
     return EVENT_LABELS.get(action, action.replace("_", " "))
 
@@ -91,14 +105,16 @@ def describe(action: str, detail: dict[str, Any]) -> str:
     if action == "document_registered":
         rule = MATCH_RULES.get(str(d.get("rule")), str(d.get("rule") or ""))
         by = f", av {d['registered_by']}" if d.get("registered_by") else ""
-        return f"{d.get('kind', '')}, ankomstdatum {_show(d.get('received_date'))}; {rule}{by}"
+        return f"{kind_label(str(d.get('kind', '')))}, ankomstdatum {_show(d.get('received_date'))}; {rule}{by}"
     if action == "completed_by":
         return f"av {_show(d.get('by'))}"
     if action == "case_reopened":
         return f"tidigare skäl: {_show(d.get('previous_reason'))}"
     if action == "registered_by_hand":
         f = d.get("file") or {}
-        return f"{d.get('channel')}, {d.get('direction')}, fil {f.get('filename')}"
+        channel = CHANNEL_LABELS.get(str(d.get("channel")), str(d.get("channel")))
+        direction = DIRECTION_LABELS.get(str(d.get("direction")), str(d.get("direction")))
+        return f"{direction}, {channel}, fil {f.get('filename')}"
     if action == "forwarded_by_staff":
         return f"av {_show(d.get('officer'))}, ursprunglig avsändare {_show(d.get('sender'))}"
     return ""
