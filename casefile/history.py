@@ -105,7 +105,8 @@ def describe(action: str, detail: dict[str, Any]) -> str:
     if action == "document_registered":
         rule = MATCH_RULES.get(str(d.get("rule")), str(d.get("rule") or ""))
         by = f", av {d['registered_by']}" if d.get("registered_by") else ""
-        return f"{kind_label(str(d.get('kind', '')))}, ankomstdatum {_show(d.get('received_date'))}; {rule}{by}"
+        kind = kind_label(str(d.get("kind", "")))
+        return f"{kind}, ankomstdatum {_show(d.get('received_date'))}; {rule}{by}"
     if action == "completed_by":
         return f"av {_show(d.get('by'))}"
     if action == "case_reopened":

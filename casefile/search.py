@@ -70,7 +70,18 @@ def _notes(conn: Connection | Session, **where: int) -> list[str]:
     return [str(d.get("text") or "") for d in details if isinstance(d, dict)]
 
 
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _with_address_words(body: str) -> str:
+    """PostgreSQL's parser keeps an e-mail address as one token; its parts as words too let
+    "sara lind" or "norrdala" find sara.lind@norrdala.se on both databases."""
+    words = {" ".join(re.split(r"[@.+_-]+", a)) for a in _EMAIL.findall(body)}
+    return "\n".join([body, *sorted(words)]) if words else body
+
+
 def _put(conn: Connection | Session, ref: str, case_id: int, doc_id: int | None, body: str) -> None:
+    body = _with_address_words(body)
     conn.execute(delete(search_entries).where(search_entries.c.ref == ref))
     conn.execute(
         insert(search_entries).values(ref=ref, case_id=case_id, document_id=doc_id, content=body)

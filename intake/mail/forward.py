@@ -231,18 +231,23 @@ def _label_of(word: str) -> str | None:
 
 def inline_header_block(text: str) -> dict[str, str] | None:
     """The first quoted header block with a sender and a date in the text, as
-    {"from": …, "date": …, "subject": …}; None when there is none."""
+    {"from": …, "date": …, "subject": …}; None when there is none. The block is the run of
+    "Label: value" lines around a sender line, in any order (Thunderbird puts Ämne and Datum
+    before Från)."""
     lines = text.splitlines()
     for i, line in enumerate(lines):
         m = _HEADER_LINE.match(line)
         if not m or _label_of(m.group(1)) != "from":
             continue
-        block = {"from": m.group(2).strip()}
-        for follow in lines[i + 1 : i + 8]:
-            fm = _HEADER_LINE.match(follow)
+        start = i
+        while start > 0 and start > i - 6 and _HEADER_LINE.match(lines[start - 1]):
+            start -= 1
+        block: dict[str, str] = {}
+        for j in range(start, min(i + 8, len(lines))):
+            fm = _HEADER_LINE.match(lines[j])
             if not fm:
-                if follow.strip():
-                    break
+                if j > i and lines[j].strip().strip(">").strip():
+                    break  # the quoted text begins
                 continue
             key = _label_of(fm.group(1))
             if key and key not in block:

@@ -118,7 +118,7 @@ def test_show_gives_computed_due_date_and_its_source(config_file: str, filled: A
     data = json.loads(run(config_file, "show", "SFG 26-04", "--json")[1])
     # Period ends 2026-12-31; 60 days later is 2027-03-01, a Monday.
     assert (data["effective_due_date"], data["due_source"]) == ("2027-03-01", "period")
-    code, out, _ = run(config_file, "show", "SFG 26-04")
+    _code, out, _ = run(config_file, "show", "SFG 26-04")
     assert "2027-03-01 (beräknat: 60 dagar efter insatstidens slut)" in out
 
 
