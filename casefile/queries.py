@@ -7,6 +7,7 @@ Core queries on a plain connection: the read-only commands never load the ORM, w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,13 +154,27 @@ def count_documents(conn: Connection, flt: DocumentFilter) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
+@functools.lru_cache(maxsize=8)
+def _closed_days(year: int) -> frozenset[dt.date]:
+    import holidays
+
+    calendar = holidays.country_holidays("SE", years=year, categories=("public", "de_facto"))
+    return frozenset(calendar.keys())
+
+
+def _next_business_day(day: dt.date) -> dt.date:
+    """As intake.outgoing.business_days.next_business_day (weekends, public holidays and the
+    eves), without importing the intake.outgoing package, whose mail code `show` does not need."""
+    while day.weekday() >= 5 or day in _closed_days(day.year):
+        day += dt.timedelta(days=1)
+    return day
+
+
 def effective_due(
     settings: Settings, due_date: dt.date | None, period_end: dt.date | None
 ) -> tuple[dt.date | None, str | None]:
     """The date reminders use, and how it was set: "staff" (casefile due) or "period" (days after
     the insats period ends); moved to a business day as the reminders do."""
-    from intake.outgoing.business_days import next_business_day
-
     rules = settings.reminders
     if due_date is not None:
         due, source = due_date, "staff"
@@ -168,7 +183,7 @@ def effective_due(
         source = "period"
     else:
         return None, None
-    return (next_business_day(due) if rules.business_days else due), source
+    return (_next_business_day(due) if rules.business_days else due), source
 
 
 def due_source_text(settings: Settings, source: str | None) -> str:

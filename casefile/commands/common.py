@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.orm import Session
 
-from casefile.app import App
 from casefile.cli_support import current_actor
+
+if TYPE_CHECKING:  # the ORM stays unloaded for the read-only commands
+    from sqlalchemy.orm import Session
+
+    from casefile.app import App
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 
 def app_of(ctx: click.Context) -> App:
+    from casefile.app import App
+
     root = ctx.find_root()
     app = root.obj
     if app is None:

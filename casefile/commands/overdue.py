@@ -35,7 +35,7 @@ def overdue(ctx: click.Context, today: dt.date | None, wide: bool, as_json: bool
         print_json(rows)
         return
     if not rows:
-        click.echo(f"Inga ärenden är försenade ({day.isoformat()}).")
+        click.echo(f"Inga ärenden är försenade per {day.isoformat()}.")
         return
     source = {"staff": "handläggare", "period": "insatstid"}
     columns = [
@@ -62,4 +62,5 @@ def overdue(ctx: click.Context, today: dt.date | None, wide: bool, as_json: bool
         for row, r in zip(body, rows, strict=True):
             row.append(r["contact_email"] or "")
     click.echo(table(columns, body))
-    click.echo(f"{len(rows)} ärenden försenade per {day.isoformat()}.")
+    noun = "ärende" if len(rows) == 1 else "ärenden"
+    click.echo(f"{len(rows)} {noun} försenade per {day.isoformat()}.")

@@ -37,9 +37,9 @@ def search(ctx: click.Context, text: tuple[str, ...], limit: int, as_json: bool)
         return
     width = terminal_width()
     for hit in hits:
+        lead = f"{hit['ref']:<13} {hit['received_date'] or '':<10}  "
         what = f"{hit['title']} – {hit['organisation']}"
-        head = f"{hit['ref']:<13} {hit['received_date'] or '':<10}  {what}"
-        click.echo(clip(head, width) if width else head)
-        snippet = f"    {hit['snippet']}"
-        click.echo(clip(snippet, width) if width else snippet)
-    click.echo(f"{len(hits)} träffar.")
+        click.echo(lead + (clip(what, width - len(lead)) if width else what))
+        snippet = hit["snippet"]
+        click.echo("    " + (clip(snippet, width - 4) if width else snippet))
+    click.echo(f"{len(hits)} träff{'' if len(hits) == 1 else 'ar'}.")
