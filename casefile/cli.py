@@ -309,7 +309,9 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         status += f" ({data['close_reason']})"
     click.echo(f"{t('status')}: {status}")
     due = data["effective_due_date"] or "–"
-    click.echo(f"{t('due')}: {due} ({due_source_text(app.settings, data['due_source'])})")
+    say(f"{t('due')}: {due} ({due_source_text(app.settings, data['due_source'])})", 2)
+    if any(d["kind"] == "slutrapport" and not d["cancelled"] for d in data["documents"]):
+        say("  Slutrapporten har kommit in: inga påminnelser.", 4)
     if data["contact_email"]:
         say(f"Kontakt: {data['contact_email']}")
     click.echo("")

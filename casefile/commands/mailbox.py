@@ -42,7 +42,7 @@ def _unique(folder: Path, name: str) -> Path:
 
 def _parts(raw: bytes) -> tuple[dict[str, str], str, list[tuple[str | None, str, bytes]]]:
     from intake.mail.forward import body_text
-    from intake.mail.mime import _walk
+    from intake.mail.mime import parse_message
 
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     headers = {
@@ -50,8 +50,8 @@ def _parts(raw: bytes) -> tuple[dict[str, str], str, list[tuple[str | None, str,
         for key in ("From", "To", "Cc", "Date", "Subject")
         if msg.get(key) is not None
     }
-    files: list[Any] = []
-    _walk(msg, files, 0)
+    # The same attachments intake saw (forwarded messages opened), in the same order.
+    files = parse_message(raw).attachments
     return headers, safe_text(body_text(msg)), [(f.filename, f.content_type, f.data) for f in files]
 
 

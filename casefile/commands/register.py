@@ -89,6 +89,10 @@ def register_command(
         )
 
         into = find_case(session, app.settings, case_ref) if case_ref else None
+        if into is not None and into.status == "closed":
+            raise Failure(
+                f'{into.number} är avslutat; öppna det först med casefile reopen "{into.number}"'
+            )
         zone = app.settings.registry.zone
         now = dt.datetime.now(zone)
         at = now if received == now.date() else dt.datetime.combine(received, dt.time(12), zone)

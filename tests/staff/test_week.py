@@ -120,6 +120,9 @@ def test_show_gives_computed_due_date_and_its_source(config_file: str, filled: A
     assert (data["effective_due_date"], data["due_source"]) == ("2027-03-01", "period")
     _code, out, _ = run(config_file, "show", "SFG 26-04")
     assert "2027-03-01 (beräknat: 60 dagar efter insatstidens slut)" in out
+    assert "inga påminnelser" not in out  # a delrapport is not the final report
+    _code, out, _ = run(config_file, "show", "SFG 26-03")
+    assert "Slutrapporten har kommit in: inga påminnelser." in out
 
 
 def test_overdue_lists_cases_due_without_a_final_report(config_file: str, filled: App) -> None:
@@ -158,6 +161,21 @@ def test_close_stops_completion_requests_and_reminders(config_file: str, filled:
     assert run(config_file, "close", "SFG 26-02")[0] == 1  # already closed
     data = json.loads(run(config_file, "show", "SFG 26-02", "--json")[1])
     assert data["status"] == "closed" and data["close_reason"] == "Insatsen avbröts"
+    paper = REPORTS / "r10_unknown.pdf"
+    code, _, err = run(
+        config_file,
+        "register",
+        str(paper),
+        "--from",
+        "Västerå",
+        "--received",
+        "idag",
+        "--case",
+        "SFG 26-02",
+        "--title",
+        "Brev",
+    )
+    assert code == 1 and "casefile reopen" in err
     assert run(config_file, "reopen", "SFG 26-02", "--json")[0] == 0
     with filled.sessions() as s:
         later = plan_reminders(s, filled.settings, dt.date(2027, 6, 1))
