@@ -8,29 +8,27 @@ from typing import Any
 
 import click
 
-from casefile.app import App
 from casefile.cli_support import (
+    DATE,
+    REF,
     Failure,
     LazyGroup,
+    StateType,
+    by_option,
     clip,
     config_option,
-    current_actor,
+    get_app,
     json_option,
+    limit_option,
     one_line_errors,
     print_json,
+    run_main,
 )
-from casefile.commands.common import DATE
 from casefile.commands.table import Column, table, terminal_width
 from casefile.db.engine import read_only
 from casefile.history import kind_label
 from casefile.i18n import t
-
-
-def _app(ctx: click.Context) -> App:
-    app = ctx.obj
-    if app is None:
-        app = ctx.obj = App.from_config(ctx.meta.get("config_path"))
-    return app  # type: ignore[no-any-return]
+from casefile.states import CaseStatus, DocumentStatus, MessageState, choices, event_label
 
 
 @click.group(
@@ -71,7 +69,7 @@ def init(ctx: click.Context, as_json: bool) -> None:
     """
     from casefile.db.migrate import upgrade
 
-    app = _app(ctx)
+    app = get_app(ctx)
     before, after = upgrade(app.engine)
     if as_json:
         print_json(
@@ -81,19 +79,6 @@ def init(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"Databasen är redan aktuell (version {after}).")
     else:
         click.echo(f"Databasen är uppgraderad från {before or 'tom'} till version {after}.")
-
-
-def _status_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Swedish words as shown in the table, or the English codes; anything else a usage error."""
-    from casefile.queries import STATUS_WORDS, status_code
-
-    if value is None:
-        return None
-    code = status_code(value)
-    if code is None:
-        valid = ", ".join(f"{w} ({c})" for w, c in STATUS_WORDS.items())
-        raise click.BadParameter(f"okänd status {value!r}; giltiga: {valid}", ctx, param)
-    return code
 
 
 def _list_columns(wide: bool) -> list[Column]:
@@ -118,7 +103,7 @@ def _list_row(d: dict[str, Any], wide: bool) -> list[str]:
         d["title"] or "",
         d["organisation"] or "",
         d["signature"] or "",
-        t(d["status"]),
+        DocumentStatus(d["status"]).label,
     ]
     if wide:
         row[2:2] = [kind_label(d["kind"])]
@@ -128,13 +113,8 @@ def _list_row(d: dict[str, Any], wide: bool) -> list[str]:
 
 
 @cli.command("list")
-@click.option("--case", "case_ref", metavar="REF", help="Bara detta ärendes handlingar.")
-@click.option(
-    "--status",
-    callback=_status_option,
-    help="registrerad | ofullständig | kompletterad | makulerad (eller registered, incomplete, "
-    "completed, cancelled)",
-)
+@click.option("--case", "case_ref", type=REF, help="Bara detta ärendes handlingar.")
+@click.option("--status", type=StateType(DocumentStatus), help=choices(DocumentStatus))
 @click.option("--since", type=DATE, help="Inkomna detta datum eller senare (ÅÅÅÅ-MM-DD).")
 @click.option("--until", type=DATE, help="Inkomna detta datum eller tidigare (ÅÅÅÅ-MM-DD).")
 @click.option("--org", metavar="TEXT", help="Organisationen innehåller TEXT.")
@@ -143,7 +123,7 @@ def _list_row(d: dict[str, Any], wide: bool) -> list[str]:
 @click.option(
     "--problems", is_flag=True, help="Rapporter med brister (ej undertecknade, uppgifter saknas)."
 )
-@click.option("--limit", default=50, show_default=True, help="Högst så många (0: alla).")
+@limit_option()
 @click.option("--wide", is_flag=True, help="Alla kolumner, oavsett terminalens bredd.")
 @json_option
 @click.pass_context
@@ -151,7 +131,7 @@ def _list_row(d: dict[str, Any], wide: bool) -> list[str]:
 def list_(
     ctx: click.Context,
     case_ref: str | None,
-    status: str | None,
+    status: DocumentStatus | None,
     since: dt.date | None,
     until: dt.date | None,
     org: str | None,
@@ -168,7 +148,7 @@ def list_(
     """
     from casefile.queries import DocumentFilter, case_row, count_documents, list_documents
 
-    app = _app(ctx)
+    app = get_app(ctx)
     with read_only(app.engine) as conn:
         case = case_row(conn, app.settings, case_ref) if case_ref else None
         flt = DocumentFilter(
@@ -210,7 +190,7 @@ def _doc_table(docs: list[dict[str, Any]]) -> str:
             kind_label(d["kind"]),
             d["title"] or "",
             d["signature"] or "",
-            t(d["status"]),
+            DocumentStatus(d["status"]).label,
         ]
         for d in docs
     ]
@@ -258,14 +238,14 @@ def _wrapped(text: str, width: int | None, indent: int) -> list[str]:
 def _event_lines(data: dict[str, Any], zone: Any, width: int | None) -> list[str]:
     import textwrap
 
-    from casefile.history import describe, label
+    from casefile.history import describe
 
     lines = []
     for e in data["events"]:
         what = e["document"] or data["case"]
         # Staff read times in the registry's zone; JSON keeps UTC with its offset.
         at = dt.datetime.fromisoformat(e["at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        head = f"  {at}  {clip(e['actor'], 8):<8}  {label(e['action']):<21} {what}"
+        head = f"  {at}  {clip(e['actor'], 8):<8}  {event_label(e['action']):<21} {what}"
         detail = describe(e["action"], e["detail"])
         if not detail:
             lines.append(head)
@@ -280,7 +260,7 @@ def _event_lines(data: dict[str, Any], zone: Any, width: int | None) -> list[str
 
 
 @cli.command()
-@click.argument("ref")
+@click.argument("ref", type=REF)
 @json_option
 @click.pass_context
 @one_line_errors
@@ -291,7 +271,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     """
     from casefile.queries import case_json, case_row, due_source_text
 
-    app = _app(ctx)
+    app = get_app(ctx)
     with read_only(app.engine) as conn:
         data = case_json(conn, case_row(conn, app.settings, ref), app.settings)
     if as_json:
@@ -304,7 +284,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
             click.echo(line)
 
     say(f"{t('case')} {data['case']}: {data['title']} – {data['organisation']}", 2)
-    status = t(data["status"])
+    status = CaseStatus(data["status"]).label
     if data["status"] == "closed" and data["close_reason"]:
         status += f" ({data['close_reason']})"
     click.echo(f"{t('status')}: {status}")
@@ -337,18 +317,18 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
 
 
 def _staff_act(ctx: click.Context, act: Any) -> Any:
-    app = _app(ctx)
+    app = get_app(ctx)
     with app.sessions() as session, session.begin():
         return act(app, session)
 
 
 @cli.command()
-@click.argument("ref")
-@click.option("--by", "initials", required=True, metavar="INITIALS", help="Dina initialer.")
+@click.argument("ref", type=REF)
+@by_option(login_fallback=False)
 @json_option
 @click.pass_context
 @one_line_errors
-def sign(ctx: click.Context, ref: str, initials: str, as_json: bool) -> None:
+def sign(ctx: click.Context, ref: str, actor: str, as_json: bool) -> None:
     """Signera en registrerad handling som ansvarig handläggare.
 
     Exempel: casefile sign "SFG 26-01.02" --by AKH
@@ -358,7 +338,7 @@ def sign(ctx: click.Context, ref: str, initials: str, as_json: bool) -> None:
     number, who = _staff_act(
         ctx,
         lambda app, s: (lambda d: (d.diarienummer, d.signature))(
-            sign_document(s, app.settings, ref, initials)
+            sign_document(s, app.settings, ref, actor)
         ),
     )
     if as_json:
@@ -368,15 +348,13 @@ def sign(ctx: click.Context, ref: str, initials: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("ref")
+@click.argument("ref", type=REF)
 @click.option("--reason", required=True, help="Varför registreringen makuleras.")
-@click.option(
-    "--by", "actor", metavar="INITIALS", help="Vem som makulerar (standard: $CASEFILE_USER)."
-)
+@by_option
 @json_option
 @click.pass_context
 @one_line_errors
-def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None, as_json: bool) -> None:
+def cancel(ctx: click.Context, ref: str, reason: str, actor: str, as_json: bool) -> None:
     """Makulera en felaktig registrering. Numret behålls och återanvänds aldrig.
 
     Exempel: casefile cancel "SFG 26-01.03" --reason "Dubblett av SFG 26-01.02"
@@ -385,9 +363,7 @@ def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None, as_json
 
     number = _staff_act(
         ctx,
-        lambda app, s: (
-            cancel_document(s, app.settings, ref, reason, current_actor(actor)).diarienummer
-        ),
+        lambda app, s: cancel_document(s, app.settings, ref, reason, actor).diarienummer,
     )
     if as_json:
         print_json({"diarienummer": number, "status": "cancelled", "cancel_reason": reason})
@@ -396,41 +372,36 @@ def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None, as_json
 
 
 @cli.command()
-@click.argument("ref")
+@click.argument("ref", type=REF)
 @click.argument("text")
-@click.option(
-    "--by", "actor", metavar="INITIALS", help="Vem som skriver (standard: $CASEFILE_USER)."
-)
+@by_option
 @json_option
 @click.pass_context
 @one_line_errors
-def note(ctx: click.Context, ref: str, text: str, actor: str | None, as_json: bool) -> None:
+def note(ctx: click.Context, ref: str, text: str, actor: str, as_json: bool) -> None:
     """Skriv en anteckning i ett ärendes eller en handlings historik.
 
     Exempel: casefile note "SFG 26-01" "Ringde kontaktpersonen om underskrift"
     """
     from casefile.register import add_note
 
-    who = current_actor(actor)
-    _staff_act(ctx, lambda app, s: add_note(s, app.settings, ref, text, who))
+    _staff_act(ctx, lambda app, s: add_note(s, app.settings, ref, text, actor))
     if as_json:
-        print_json({"ref": ref, "note": text.strip(), "by": who})
+        print_json({"ref": ref, "note": text.strip(), "by": actor})
     else:
         click.echo("Anteckningen är sparad.")
 
 
 @cli.command()
-@click.argument("ref")
+@click.argument("ref", type=REF)
 @click.argument("date", type=DATE)
 @click.option("--force", is_flag=True, help="Godta ett datum som redan har passerat.")
-@click.option(
-    "--by", "actor", metavar="INITIALS", help="Vem som sätter det (standard: $CASEFILE_USER)."
-)
+@by_option
 @json_option
 @click.pass_context
 @one_line_errors
 def due(
-    ctx: click.Context, ref: str, date: dt.date, force: bool, actor: str | None, as_json: bool
+    ctx: click.Context, ref: str, date: dt.date, force: bool, actor: str, as_json: bool
 ) -> None:
     """Sätt bevakningsdatum: när ärendets rapport senast ska komma in.
 
@@ -438,15 +409,13 @@ def due(
     """
     from casefile.register import set_due_date
 
-    app = _app(ctx)
+    app = get_app(ctx)
     today = dt.datetime.now(app.settings.registry.zone).date()
     if date < today and not force:
         raise Failure(
             f"{date.isoformat()} har redan passerat; lägg till --force om datumet ändå är rätt"
         )
-    number = _staff_act(
-        ctx, lambda app, s: set_due_date(s, app.settings, ref, date, current_actor(actor)).number
-    )
+    number = _staff_act(ctx, lambda app, s: set_due_date(s, app.settings, ref, date, actor).number)
     if as_json:
         print_json({"case": number, "due_date": date.isoformat()})
     else:
@@ -469,7 +438,7 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
     """
     from casefile.queries import inbox_json
 
-    app = _app(ctx)
+    app = get_app(ctx)
     with read_only(app.engine) as conn:
         items = inbox_json(conn, include_handled)
     if as_json:
@@ -490,7 +459,7 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
                 arrived.isoformat(),
                 m["sender"] or "",
                 m["subject"] or "",
-                t(m["state"]),
+                MessageState(m["state"]).label,
                 reason or "",
             ]
         )
@@ -507,8 +476,4 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
 
 
 def main() -> None:
-    try:
-        cli.main(prog_name="casefile", standalone_mode=True)
-    except Failure as exc:  # pragma: no cover - click handles it in standalone mode
-        exc.show()
-        raise SystemExit(1) from None
+    run_main(cli, "casefile")

@@ -17,14 +17,13 @@ from casefile.config import Settings
 from casefile.db.schema import attachments, cases, documents, events, messages
 from casefile.errors import RegisterError
 from casefile.numbering import document_number, parse_reference
-
-PROBLEM_STATES = ("no_report", "quarantined", "failed")
+from casefile.states import INBOX_STATES, AttachmentState, DocumentStatus
 
 
 @dataclass(frozen=True)
 class DocumentFilter:
     case_id: int | None = None
-    status: str | None = None
+    status: DocumentStatus | None = None
     since: dt.date | None = None
     unsigned: bool = False
     problems: bool = False
@@ -32,24 +31,6 @@ class DocumentFilter:
     until: dt.date | None = None
     org: str | None = None
     kind: str | None = None
-
-
-# The status words the table shows, accepted by `list --status` as well as the codes.
-STATUS_WORDS = {
-    "registrerad": "registered",
-    "ofullständig": "incomplete",
-    "kompletterad": "completed",
-    "makulerad": "cancelled",
-}
-STATUS_CODES = tuple(STATUS_WORDS.values())
-
-
-def status_code(value: str) -> str | None:
-    """The status code a user's word names (Swedish or English), or None."""
-    word = value.strip().casefold()
-    if word in STATUS_CODES:
-        return word
-    return STATUS_WORDS.get(word)
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -133,7 +114,7 @@ def _filtered(stmt: Any, flt: DocumentFilter) -> Any:
     if flt.unsigned:
         stmt = stmt.where(documents.c.signature.is_(None), documents.c.cancelled.is_(False))
     if flt.problems:
-        stmt = stmt.where(documents.c.status == "incomplete")
+        stmt = stmt.where(documents.c.status == DocumentStatus.INCOMPLETE)
     return stmt
 
 
@@ -332,8 +313,10 @@ def inbox_json(conn: Connection, include_handled: bool = False) -> list[dict[str
     not what staff dismissed."""
     stmt = select(messages).order_by(messages.c.internal_date.desc(), messages.c.id.desc())
     if not include_handled:
-        quarantined = select(attachments.c.message_id).where(attachments.c.state == "quarantined")
-        stmt = stmt.where(messages.c.state.in_(PROBLEM_STATES) | messages.c.id.in_(quarantined))
+        quarantined = select(attachments.c.message_id).where(
+            attachments.c.state == AttachmentState.QUARANTINED
+        )
+        stmt = stmt.where(messages.c.state.in_(INBOX_STATES) | messages.c.id.in_(quarantined))
         stmt = stmt.where(messages.c.dismissed_at.is_(None))
     rows = list(conn.execute(stmt).mappings())
     by_message: dict[int, list[dict[str, Any]]] = {}

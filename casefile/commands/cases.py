@@ -7,11 +7,11 @@ from typing import Any
 import click
 
 from casefile.cli_support import json_option, one_line_errors, print_json
-from casefile.commands.common import act, actor_of, by_option
+from casefile.commands.common import REF, act, actor_of, by_option
 
 
 @click.command()
-@click.argument("ref")
+@click.argument("ref", type=REF)
 @click.option("--reason", help="Varför ärendet avslutas.")
 @by_option
 @json_option
@@ -43,7 +43,7 @@ def close(
 
 
 @click.command()
-@click.argument("ref")
+@click.argument("ref", type=REF)
 @by_option
 @json_option
 @click.pass_context
@@ -64,7 +64,7 @@ def reopen(ctx: click.Context, ref: str, actor: str | None, as_json: bool) -> No
 
 
 @click.command()
-@click.argument("ref")
+@click.argument("ref", type=REF)
 @click.argument("field")
 @click.argument("value")
 @by_option
@@ -108,7 +108,7 @@ def correct(
 
 
 @click.command()
-@click.argument("ref")
+@click.argument("ref", type=REF)
 @click.option("--reason", required=True, help="Varför signaturen tas tillbaka.")
 @by_option
 @json_option
@@ -132,7 +132,7 @@ def unsign(ctx: click.Context, ref: str, reason: str, actor: str | None, as_json
 
 
 @click.command()
-@click.argument("ref")
+@click.argument("ref", type=REF)
 @click.option("--provision", required=True, metavar="TEXT", help='T.ex. "OSL 21 kap. 1 §".')
 @click.option("--public-title", metavar="TEXT", help="Titeln som visas i offentliga förteckningar.")
 @by_option

@@ -11,16 +11,14 @@ from typing import Any
 
 import click
 
-from casefile.cli_support import Failure, json_option, one_line_errors, print_json
-from casefile.commands.common import act, actor_of, app_of, by_option
+from casefile.cli_support import Failure, json_option, one_line_errors, print_json, safe_text
+from casefile.commands.common import ROW_ID, act, actor_of, app_of, by_option
 from casefile.db.engine import read_only
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
-
-def safe_text(text: str) -> str:
-    """A sender's text without terminal escapes or bidi overrides (what a terminal would obey)."""
-    return _CONTROL.sub("", text)
+def _safe_body(text: str) -> str:
+    """A message's text for a terminal: its lines kept, escapes and bidi overrides gone."""
+    return "\n".join(safe_text(line) for line in text.splitlines())
 
 
 def safe_filename(name: str | None, index: int) -> str:
@@ -52,11 +50,15 @@ def _parts(raw: bytes) -> tuple[dict[str, str], str, list[tuple[str | None, str,
     }
     # The same attachments intake saw (forwarded messages opened), in the same order.
     files = parse_message(raw).attachments
-    return headers, safe_text(body_text(msg)), [(f.filename, f.content_type, f.data) for f in files]
+    return (
+        headers,
+        _safe_body(body_text(msg)),
+        [(f.filename, f.content_type, f.data) for f in files],
+    )
 
 
 @click.command()
-@click.argument("message_id", metavar="ID", type=int)
+@click.argument("message_id", metavar="ID", type=ROW_ID)
 @click.option(
     "--save",
     "save_dir",
@@ -136,7 +138,7 @@ def mail(ctx: click.Context, message_id: int, save_dir: Path | None, as_json: bo
 
 
 @click.command()
-@click.argument("message_id", metavar="ID", type=int)
+@click.argument("message_id", metavar="ID", type=ROW_ID)
 @click.option("--reason", required=True, help="Varför brevet inte ska registreras.")
 @by_option
 @json_option

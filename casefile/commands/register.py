@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from casefile.cli_support import Failure, json_option, one_line_errors, print_json
-from casefile.commands.common import DATE, act, actor_of, by_option
+from casefile.commands.common import DATE, REF, act, actor_of, by_option
 
 CHANNELS = ("post", "email", "hand", "other")
 DIRECTIONS = ("in", "out", "internal")
@@ -41,7 +41,7 @@ def _address(sender: str) -> str | None:
 )
 @click.option("--from", "sender", required=True, help="Avsändaren (namn eller e-postadress).")
 @click.option("--received", type=DATE, required=True, help="Ankomstdatum (ÅÅÅÅ-MM-DD, idag).")
-@click.option("--case", "case_ref", metavar="REF", help="Lägg i detta ärende (SFG 26-01).")
+@click.option("--case", "case_ref", type=REF, help="Lägg i detta ärende (SFG 26-01).")
 @click.option("--channel", type=click.Choice(CHANNELS), default="post", show_default=True)
 @click.option("--direction", type=click.Choice(DIRECTIONS), default="in", show_default=True)
 @click.option("--title", help="Vad handlingen gäller (annars insatsens namn ur blanketten).")

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from casefile.cli_support import safe_text
+
 GAP = 2
 MIN_FLEX = 8
 
@@ -28,13 +30,14 @@ def terminal_width() -> int | None:
     return None
 
 
-def clip(text: str, width: int) -> str:
-    text = " ".join((text or "").split())
+def clip(text: str | None, width: int) -> str:
+    """One line of `text` (made safe for a terminal) in at most `width` characters."""
+    text = " ".join(safe_text(text).split())
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | None) -> str:
-    cells = [[" ".join((c or "").split()) for c in row] for row in rows]
+    cells = [[" ".join(safe_text(c).split()) for c in row] for row in rows]
     widths = [len(c.header) for c in columns]
     for row in cells:
         for i, cell in enumerate(row):

@@ -215,7 +215,7 @@ def test_unsign_withdraws_the_signature_with_a_reason(config_file: str, filled: 
     assert run(config_file, "unsign", "SFG 26-03.01", "--reason", "Fel ärende")[0] == 0
     data = json.loads(run(config_file, "show", "SFG 26-03", "--json")[1])
     assert data["documents"][0]["signature"] is None
-    (event,) = [e for e in data["events"] if e["action"] == "signature_withdrawn"]
+    (event,) = [e for e in data["events"] if e["action"] == "document_unsigned"]
     assert event["detail"] == {"previous": "AKH", "reason": "Fel ärende"}
     assert run(config_file, "unsign", "SFG 26-03.01", "--reason", "igen")[0] == 1
 
