@@ -28,7 +28,14 @@ from casefile.commands.table import Column, table, terminal_width
 from casefile.db.engine import read_only
 from casefile.history import kind_label
 from casefile.i18n import t
-from casefile.states import CaseStatus, DocumentStatus, MessageState, choices, event_label
+from casefile.states import (
+    CaseStatus,
+    DocumentStatus,
+    MessageState,
+    choices,
+    event_label,
+    label_of,
+)
 
 
 @click.group(
@@ -103,7 +110,7 @@ def _list_row(d: dict[str, Any], wide: bool) -> list[str]:
         d["title"] or "",
         d["organisation"] or "",
         d["signature"] or "",
-        DocumentStatus(d["status"]).label,
+        label_of(DocumentStatus, d["status"]),
     ]
     if wide:
         row[2:2] = [kind_label(d["kind"])]
@@ -190,7 +197,7 @@ def _doc_table(docs: list[dict[str, Any]]) -> str:
             kind_label(d["kind"]),
             d["title"] or "",
             d["signature"] or "",
-            DocumentStatus(d["status"]).label,
+            label_of(DocumentStatus, d["status"]),
         ]
         for d in docs
     ]
@@ -284,7 +291,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
             click.echo(line)
 
     say(f"{t('case')} {data['case']}: {data['title']} – {data['organisation']}", 2)
-    status = CaseStatus(data["status"]).label
+    status = label_of(CaseStatus, data["status"])
     if data["status"] == "closed" and data["close_reason"]:
         status += f" ({data['close_reason']})"
     click.echo(f"{t('status')}: {status}")
@@ -459,7 +466,7 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
                 arrived.isoformat(),
                 m["sender"] or "",
                 m["subject"] or "",
-                MessageState(m["state"]).label,
+                label_of(MessageState, m["state"]),
                 reason or "",
             ]
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from casefile.states import Channel, Coded, Direction, MailKind, OutboxState
+from casefile.states import Channel, Coded, Direction, MailKind, OutboxState, label_of
 
 MATCH_RULES = {
     "reply": "svar på vårt brev",
@@ -30,11 +30,7 @@ def kind_label(kind: str) -> str:
 
 
 def _coded(enum: type[Coded], value: Any) -> str:
-    """The label of a stored code; an unknown code (an older log entry) as it is."""
-    try:
-        return enum(str(value)).label
-    except ValueError:
-        return str(value)
+    return label_of(enum, None if value is None else str(value))
 
 
 def _show(value: Any) -> str:
