@@ -16,6 +16,7 @@ import email.policy
 import email.utils
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from email.message import Message
 from typing import TYPE_CHECKING
@@ -327,16 +328,20 @@ class StaffForward:
 
 
 def staff_forward(
-    settings: Settings, raw: bytes, parsed: ParsedMessage, received_at: dt.datetime
+    settings: Settings,
+    load_raw: Callable[[], bytes],
+    parsed: ParsedMessage,
+    received_at: dt.datetime,
 ) -> StaffForward | None:
-    """A forward from one of `[registry] staff_addresses` that names its original sender."""
+    """A forward from one of `[registry] staff_addresses` that names its original sender.
+    `load_raw` is called only for mail from a staff address."""
     officer = parsed.from_address
     if not settings.registry.staff_addresses or not is_staff_address(
         officer, settings.registry.staff_addresses
     ):
         return None
     assert officer is not None
-    original = find_original(raw, settings.registry.zone)
+    original = find_original(load_raw(), settings.registry.zone)
     if original is None or original.sender is None:
         return None
     if is_staff_address(original.sender, settings.registry.staff_addresses):

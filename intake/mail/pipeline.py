@@ -294,7 +294,8 @@ class Pipeline:
         # A report an officer forwarded from an office address: its original sender and arrival.
         from intake.mail.forward import staff_forward
 
-        fwd = staff_forward(settings, self.app.archive.get(msg.raw_sha256), parsed, received_at)
+        raw = msg.raw_sha256
+        fwd = staff_forward(settings, lambda: self.app.archive.get(raw), parsed, received_at)
         if fwd is not None:
             parsed, received_at = fwd.parsed, fwd.received_at
         replied = _replied_cases(session, parsed)
