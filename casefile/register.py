@@ -393,8 +393,11 @@ def _parse_value(field_name: str, value: str) -> Any:
 def _recomputed_findings(doc: Document, corrected: str) -> list[dict[str, Any]]:
     """The extraction's checks run again on the corrected fields. An unreadable value of another
     field stays as it was (its raw text is only in the old message)."""
+    from intake.extract.findings import _signature_section
     from intake.extract.findings import findings as check
+    from intake.extract.forms import default_form, load_forms
 
+    form = next((f for f in load_forms() if f.document_type == doc.kind), default_form())
     touched = {corrected, "period"} if corrected.startswith("period_") else {corrected}
     old = list(doc.findings or [])
     unreadable = {
@@ -402,15 +405,15 @@ def _recomputed_findings(doc: Document, corrected: str) -> list[dict[str, Any]]:
         for f in old
         if f.get("code") == "unreadable_value" and f.get("field") not in touched
     }
-    section8 = not any(
+    sections = {str(k): str(v) for k, v in (doc.sections or {}).items()}
+    found = {k for k, v in sections.items() if v}
+    sign = _signature_section(form)
+    if sign and not any(
         f.get("code") == "unsigned" and "saknas i rapporten" in str(f.get("message")) for f in old
-    )
+    ):
+        found.add(sign)
     fresh = check(
-        doc.kind,
-        dict(doc.fields or {}),
-        {str(k): str(v) for k, v in (doc.sections or {}).items()},
-        {k: "" for k in unreadable},
-        section8,
+        doc.kind, dict(doc.fields or {}), sections, {k: "" for k in unreadable}, form, found
     )
     out = []
     for f in fresh:
@@ -418,7 +421,25 @@ def _recomputed_findings(doc: Document, corrected: str) -> list[dict[str, Any]]:
             out.append(unreadable[f.field])
         else:
             out.append(f.to_json())
+    # What the checks cannot see again (an unrecognised form, an unreadable file) stays.
+    rechecked = {f.code for f in fresh} | _CHECKED_CODES
+    out.extend(f for f in old if f.get("code") not in rechecked)
     return out
+
+
+_CHECKED_CODES = frozenset(
+    {
+        "unknown_document",
+        "not_final_report",
+        "unreadable_value",
+        "missing_field",
+        "overspent",
+        "underspent_unexplained",
+        "period_inconsistent",
+        "unsigned",
+        "possible_personnummer",
+    }
+)
 
 
 def correct_field(

@@ -24,8 +24,17 @@ def _extracted(path: Path, data: bytes, settings: Any) -> tuple[Any, str | None]
     from intake.extract.model import ExtractionError
     from intake.mail.attachments import extract_limits
 
+    import dataclasses
+
+    limits = extract_limits(settings.limits)
+    # The configured form definitions and recognition threshold, as intake uses them.
+    limits = dataclasses.replace(
+        limits,
+        forms=tuple(settings.extraction.forms),
+        min_confidence=settings.extraction.min_confidence,
+    )
     try:
-        return extract_isolated(data, path.name, extract_limits(settings.limits)), None
+        return extract_isolated(data, path.name, limits), None
     except ExtractionError as exc:
         return None, str(exc)
 
