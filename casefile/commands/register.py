@@ -20,11 +20,11 @@ DIRECTIONS = ("in", "out", "internal")
 
 def _extracted(path: Path, data: bytes, settings: Any) -> tuple[Any, str | None]:
     """The extraction of one file, or (None, why it could not be read)."""
+    import dataclasses
+
     from intake.extract.api import extract_isolated
     from intake.extract.model import ExtractionError
     from intake.mail.attachments import extract_limits
-
-    import dataclasses
 
     limits = extract_limits(settings.limits)
     # The configured form definitions and recognition threshold, as intake uses them.
