@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, insert, select, text
-from sqlalchemy.orm import Session
 
 from casefile.db.schema import cases, documents, events, search_entries
+
+if TYPE_CHECKING:  # `casefile search` reads through Core only and starts without the ORM
+    from sqlalchemy.orm import Session
 
 _CONTACT_FIELDS = ("contact_name", "contact_email", "workplace", "submitter_name", "postal_town")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -90,16 +92,16 @@ def _put(conn: Connection | Session, ref: str, case_id: int, doc_id: int | None,
 
 def refresh_document(conn: Connection | Session, document_id: int) -> None:
     """Rewrite one document's index row from the register (call after a flush)."""
-    if isinstance(conn, Session):
-        conn.flush()
+    if not isinstance(conn, Connection):
+        conn.flush()  # a Session: its pending changes first
     row = conn.execute(select(documents).where(documents.c.id == document_id)).mappings().one()
     body = document_text(dict(row), _notes(conn, document_id=document_id))
     _put(conn, f"doc:{document_id}", row["case_id"], document_id, body)
 
 
 def refresh_case(conn: Connection | Session, case_id: int) -> None:
-    if isinstance(conn, Session):
-        conn.flush()
+    if not isinstance(conn, Connection):
+        conn.flush()  # a Session: its pending changes first
     row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().one()
     body = case_text(dict(row), _notes(conn, case_id=case_id))
     _put(conn, f"case:{case_id}", case_id, None, body)
