@@ -39,6 +39,7 @@ def _app(ctx: click.Context) -> App:
         "remind": "intake.outgoing.commands:remind_command",
         "outbox": "intake.outgoing.commands:outbox_command",
         "requeue": "intake.outgoing.commands:requeue_command",
+        "export": "casefile.export.cli:export_group",
     },
 )
 @config_option

@@ -1,0 +1,224 @@
+"""`casefile export …`: the documents the office hands to others, each from one command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from casefile.app import App
+from casefile.cli_support import Failure, json_option, one_line_errors, print_json
+from casefile.db.engine import read_only
+
+
+def _app(ctx: click.Context) -> App:
+    app = ctx.find_root().obj
+    if app is None:
+        app = ctx.find_root().obj = App.from_config(ctx.find_root().meta.get("config_path"))
+    assert isinstance(app, App)
+    return app
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} är inget datum (ÅÅÅÅ-MM-DD)", param_hint=name
+        ) from None
+
+
+def _check_output(output: Path | None) -> None:
+    if output is not None and not output.parent.is_dir():
+        raise Failure(f"mappen {output.parent} finns inte")
+
+
+def _done(as_json: bool, summary: dict[str, object], line: str) -> None:
+    # With --output the file is the product; stdout says what was written (or the JSON of it).
+    if as_json:
+        print_json(summary)
+    else:
+        click.echo(line)
+
+
+@click.group("export")
+def export_group() -> None:
+    """Exportera ur diariet: diarieförteckning, styrelselista, Finsam-uppföljning, e-arkiv.
+
+    Exempel: casefile export diary --from 2026-01-01 --to 2026-12-31 --output diarium.csv
+    """
+
+
+@export_group.command("diary")
+@click.option("--from", "start", required=True, metavar="DATE", help="Första dag (ÅÅÅÅ-MM-DD).")
+@click.option("--to", "end", required=True, metavar="DATE", help="Sista dag (ÅÅÅÅ-MM-DD).")
+@click.option("--public", is_flag=True, help="Version som kan lämnas ut (OSL 5:2).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True
+)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Fil att skriva.")
+@json_option
+@click.pass_context
+@one_line_errors
+def diary_command(
+    ctx: click.Context,
+    start: str,
+    end: str,
+    public: bool,
+    fmt: str,
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    """Diarieförteckning för en period: varje nummer i ordning, makulerade som makulerad.
+
+    Utan --output skrivs CSV eller JSON till skärmen (standard ut).
+
+    Exempel: casefile export diary --from 2026-01-01 --to 2026-06-30 --public --output ut.csv
+    """
+    from casefile.export.diary import export_diary
+
+    first, last = _date(start, "--from"), _date(end, "--to")
+    assert first is not None and last is not None
+    if last < first:
+        raise click.BadParameter("--to är före --from", param_hint="--to")
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx behöver --output FILE")
+    if output is None and as_json:
+        raise click.UsageError("--json går bara med --output (annars är listan själva utdatan)")
+    _check_output(output)
+    app = _app(ctx)
+    with read_only(app.engine) as conn:
+        count = export_diary(conn, first, last, fmt, output, public, stdout=sys.stdout)
+    if output is not None:
+        _done(
+            as_json,
+            {"output": str(output), "format": fmt, "rows": count, "public": public},
+            f"{count} rader skrivna till {output}.",
+        )
+
+
+@export_group.command("board")
+@click.option("--from", "start", required=True, metavar="DATE", help="Första dag (ÅÅÅÅ-MM-DD).")
+@click.option("--to", "end", metavar="DATE", help="Sista dag (standard: i dag).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["docx", "html"]), default="docx", show_default=True
+)
+@click.option(
+    "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Fil."
+)
+@json_option
+@click.pass_context
+@one_line_errors
+def board_command(
+    ctx: click.Context, start: str, end: str | None, fmt: str, output: Path, as_json: bool
+) -> None:
+    """Styrelsens lista över rapporter som kommit in under en period, med summor och diagram.
+
+    Exempel: casefile export board --from 2026-01-01 --to 2026-03-31 --output styrelsen.docx
+    """
+    from casefile.export.board import board_report, write_docx, write_html
+
+    app = _app(ctx)
+    zone = app.settings.registry.zone
+    first = _date(start, "--from")
+    last = _date(end, "--to") or dt.datetime.now(zone).date()
+    assert first is not None
+    if last < first:
+        raise click.BadParameter("--to är före --from", param_hint="--to")
+    _check_output(output)
+    with read_only(app.engine) as conn:
+        report = board_report(conn, first, last, app.settings.registry.office_name)
+    (write_docx if fmt == "docx" else write_html)(report, output)
+    _done(
+        as_json,
+        {"output": str(output), "format": fmt, "reports": len(report.rows)},
+        f"{len(report.rows)} rapporter skrivna till {output}.",
+    )
+
+
+@export_group.command("finsam")
+@click.option("--year", required=True, type=click.IntRange(2000, 2100), help="Året (ÅÅÅÅ).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True
+)
+@click.option(
+    "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Fil."
+)
+@json_option
+@click.pass_context
+@one_line_errors
+def finsam_command(ctx: click.Context, year: int, fmt: str, output: Path, as_json: bool) -> None:
+    """En rad per insats med de siffror årsuppföljningen (Uppföljning Finsam) frågar efter.
+
+    Exempel: casefile export finsam --year 2026 --output uppfoljning-2026.xlsx
+    """
+    from casefile.export.finsam import finsam_rows, write_csv, write_xlsx
+
+    _check_output(output)
+    app = _app(ctx)
+    with read_only(app.engine) as conn:
+        rows = finsam_rows(conn, year)
+    (write_csv if fmt == "csv" else write_xlsx)(rows, output)
+    _done(
+        as_json,
+        {"output": str(output), "format": fmt, "year": year, "insatser": len(rows)},
+        f"{len(rows)} insatser skrivna till {output}.",
+    )
+
+
+@export_group.command("archive")
+@click.argument("refs", nargs=-1, metavar="[REF]...")
+@click.option("--closed-before", metavar="DATE", help="Alla ärenden avslutade före detta datum.")
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Mapp, eller en fil som slutar på .zip.",
+)
+@click.option(
+    "--content-type",
+    default=None,
+    metavar="TYPE",
+    help="csip:CONTENTINFORMATIONTYPE (standard: citserms_v2_1).",
+)
+@json_option
+@click.pass_context
+@one_line_errors
+def archive_command(
+    ctx: click.Context,
+    refs: tuple[str, ...],
+    closed_before: str | None,
+    output: Path,
+    content_type: str | None,
+    as_json: bool,
+) -> None:
+    """E-arkivpaket (E-ARK CSIP/SIP, FGS Paketstruktur 2.0) med ärendena i CITS ERMS.
+
+    Exempel: casefile export archive --closed-before 2026-01-01 --output arkiv-2025.zip
+    """
+    from casefile.export.archive import DEFAULT_CONTENT_TYPE, export_archive, select_cases
+
+    if not refs and closed_before is None:
+        raise click.UsageError("ange REF… eller --closed-before DATE")
+    before = _date(closed_before, "--closed-before")
+    _check_output(output)
+    app = _app(ctx)
+    with read_only(app.engine) as conn:
+        chosen = select_cases(conn, app.settings, refs, before)
+        package = export_archive(
+            conn, app.settings, chosen, output, content_type or DEFAULT_CONTENT_TYPE
+        )
+    _done(
+        as_json,
+        {
+            "output": str(output),
+            "objid": package.objid,
+            "cases": [c["number"] for c in chosen],
+            "files": len(package.files),
+        },
+        f"{len(chosen)} ärenden och {len(package.files)} filer skrivna till {output}.",
+    )
