@@ -181,9 +181,10 @@ def finsam_command(ctx: click.Context, year: int, fmt: str, output: Path, as_jso
 )
 @click.option(
     "--content-type",
-    default=None,
-    metavar="TYPE",
-    help="csip:CONTENTINFORMATIONTYPE (standard: citserms_v2_1).",
+    type=click.Choice(["citserms_v2_1", "citserms_v3_0", "ERMS"]),
+    default="citserms_v2_1",
+    show_default=True,
+    help="csip:CONTENTINFORMATIONTYPE i METS.xml.",
 )
 @json_option
 @click.pass_context
@@ -193,14 +194,14 @@ def archive_command(
     refs: tuple[str, ...],
     closed_before: str | None,
     output: Path,
-    content_type: str | None,
+    content_type: str,
     as_json: bool,
 ) -> None:
     """E-arkivpaket (E-ARK CSIP/SIP, FGS Paketstruktur 2.0) med ärendena i CITS ERMS.
 
     Exempel: casefile export archive --closed-before 2026-01-01 --output arkiv-2025.zip
     """
-    from casefile.export.archive import DEFAULT_CONTENT_TYPE, export_archive, select_cases
+    from casefile.export.archive import export_archive, select_cases
 
     if not refs and closed_before is None:
         raise click.UsageError("ange REF… eller --closed-before DATE")
@@ -209,9 +210,7 @@ def archive_command(
     app = _app(ctx)
     with read_only(app.engine) as conn:
         chosen = select_cases(conn, app.settings, refs, before)
-        package = export_archive(
-            conn, app.settings, chosen, output, content_type or DEFAULT_CONTENT_TYPE
-        )
+        package = export_archive(conn, app.settings, chosen, output, content_type)
     _done(
         as_json,
         {
