@@ -178,6 +178,13 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExportSettings:
+    """casefile export archive: the METS csip:CONTENTINFORMATIONTYPE (CSIP vocabulary)."""
+
+    content_information_type: Literal["citserms_v2_1", "citserms_v3_0", "ERMS"] = "citserms_v2_1"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
@@ -188,6 +195,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:

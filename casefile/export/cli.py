@@ -182,9 +182,8 @@ def finsam_command(ctx: click.Context, year: int, fmt: str, output: Path, as_jso
 @click.option(
     "--content-type",
     type=click.Choice(["citserms_v2_1", "citserms_v3_0", "ERMS"]),
-    default="citserms_v2_1",
-    show_default=True,
-    help="csip:CONTENTINFORMATIONTYPE i METS.xml.",
+    default=None,
+    help="csip:CONTENTINFORMATIONTYPE i METS.xml (standard: export.content_information_type).",
 )
 @json_option
 @click.pass_context
@@ -194,7 +193,7 @@ def archive_command(
     refs: tuple[str, ...],
     closed_before: str | None,
     output: Path,
-    content_type: str,
+    content_type: str | None,
     as_json: bool,
 ) -> None:
     """E-arkivpaket (E-ARK CSIP/SIP, FGS Paketstruktur 2.0) med ärendena i CITS ERMS.
@@ -210,7 +209,8 @@ def archive_command(
     app = _app(ctx)
     with read_only(app.engine) as conn:
         chosen = select_cases(conn, app.settings, refs, before)
-        package = export_archive(conn, app.settings, chosen, output, content_type)
+        configured = app.settings.export.content_information_type
+        package = export_archive(conn, app.settings, chosen, output, content_type or configured)
     _done(
         as_json,
         {

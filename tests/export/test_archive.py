@@ -159,3 +159,15 @@ def test_content_type_can_be_chosen(filled: Filled, tmp_path: Path) -> None:
     export(filled, out, "SFG 26-02", "--content-type", "citserms_v3_0")
     root = etree.parse(str(out / "METS.xml")).getroot()
     assert root.get(f"{CSIP}CONTENTINFORMATIONTYPE") == "citserms_v3_0"
+
+
+def test_content_type_can_be_configured(filled: Filled, tmp_path: Path) -> None:
+    config = Path(filled.config)
+    config.write_text(
+        config.read_text("utf-8") + '\n[export]\ncontent_information_type = "citserms_v3_0"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "configured"
+    export(filled, out, "SFG 26-02")
+    root = etree.parse(str(out / "METS.xml")).getroot()
+    assert root.get(f"{CSIP}CONTENTINFORMATIONTYPE") == "citserms_v3_0"
