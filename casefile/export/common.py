@@ -65,6 +65,17 @@ def has_personnummer(text: str) -> bool:
     return mask_personnummer(text) != text
 
 
+_NUMBER_RE = re.compile(r"^[-+]?\d+([.,]\d+)?$")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Text a sender wrote must not become a formula when the sheet is opened (CSV injection):
+    a cell starting with = + - @ or a tab/CR gets a leading apostrophe, unless it is a number."""
+    if value and value[0] in "=+-@\t\r" and not _NUMBER_RE.match(value):
+        return "'" + value
+    return value
+
+
 def description(row: RowMapping) -> str:
     """Beskrivning: the kind and the title of a document (its subject when it has no title)."""
     title = (row["title"] or row["subject"] or "").strip()

@@ -24,6 +24,7 @@ from casefile.export.common import (
     description,
     mask_personnummer,
     period_documents,
+    spreadsheet_safe,
 )
 
 COLUMNS = (
@@ -76,7 +77,7 @@ def write_csv(rows: Iterable[dict[str, str]], out: IO[str]) -> int:
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
         count += 1
     return count
 
@@ -110,7 +111,12 @@ def write_xlsx(rows: Iterable[dict[str, str]], path: Path) -> int:
     sheet.append(header)
     count = 0
     for row in rows:
-        sheet.append([row[c] for c in COLUMNS])
+        cells = []
+        for c in COLUMNS:
+            cell = WriteOnlyCell(sheet, value=spreadsheet_safe(row[c]))
+            cell.data_type = "s"  # openpyxl would store "=…" as a formula
+            cells.append(cell)
+        sheet.append(cells)
         count += 1
     book.save(path)
     return count

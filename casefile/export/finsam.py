@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 
 from casefile.db.schema import cases, documents
-from casefile.export.common import amount, period_text
+from casefile.export.common import amount, period_text, spreadsheet_safe
 
 REPORT_KINDS = ("slutrapport", "delrapport")
 COLUMNS = (
@@ -136,7 +136,11 @@ def totals(rows: list[FinsamRow]) -> list[Any]:
 
 
 def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else spreadsheet_safe(str(value))
+
+
+def _xlsx_value(value: Any) -> Any:
+    return spreadsheet_safe(value) if isinstance(value, str) else value
 
 
 def write_csv(rows: list[FinsamRow], path: Path) -> None:
@@ -159,7 +163,10 @@ def write_xlsx(rows: list[FinsamRow], path: Path) -> None:
     sheet.title = "Uppföljning"
     sheet.append(list(COLUMNS))
     for r in rows:
-        sheet.append(r.values())
+        sheet.append([_xlsx_value(v) for v in r.values()])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever an insats is called
     sheet.append(totals(rows))
     bold = Font(bold=True)
     for cell in (*sheet[1], *sheet[sheet.max_row]):

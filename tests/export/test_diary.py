@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from openpyxl import load_workbook
 
 from casefile.export.common import PNR_MASK, has_personnummer, mask_personnummer
 from casefile.export.diary import COLUMNS, read_csv
+from casefile.register import NewDocument, register_document
 from tests.export.conftest import PERSONNUMMER, PUBLIC_TITLE, SECRET_TITLE, Filled, run
 
 
@@ -172,3 +174,31 @@ def test_personnummer_forms_are_masked(text: str) -> None:
 )
 def test_other_numbers_are_left_alone(text: str) -> None:
     assert mask_personnummer(text) == text
+
+
+def test_text_that_looks_like_a_formula_stays_text(filled: Filled, tmp_path: Path) -> None:
+    """Given a title a sender wrote as a spreadsheet formula, when exported as CSV and XLSX,
+    then it is text in both (a leading apostrophe), never a formula."""
+    with filled.app.sessions() as s, s.begin():
+        register_document(
+            s,
+            filled.app.settings,
+            NewDocument(
+                kind="skrivelse",
+                received_at=dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC),
+                sender="@attacker.test",
+                title='=HYPERLINK("http://evil.test","Klicka")',
+                organisation="X",
+            ),
+        )
+    _, rows = export_csv(filled, tmp_path)
+    (row,) = [r for r in rows if "HYPERLINK" in r["beskrivning"]]
+    assert row["beskrivning"].startswith("'=") and row["avsandare_mottagare"] == "'@attacker.test"
+    out = tmp_path / "d.xlsx"
+    code, _, err = run(filled.config, "export", "diary", "--from", "2026-01-01", "--to",
+                       "2026-12-31", "--format", "xlsx", "--output", str(out))  # fmt: skip
+    assert code == 0, err
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    cells = [c for r in sheet.iter_rows() for c in r if "HYPERLINK" in str(c.value)]
+    assert [(c.value, c.data_type) for c in cells] == [(row["beskrivning"], "s")]
