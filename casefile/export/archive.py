@@ -33,6 +33,7 @@ from casefile.config import Settings
 from casefile.db.schema import attachments, cases, documents, events, messages
 from casefile.errors import RegisterError
 from casefile.export.common import mask_personnummer
+from casefile.states import CaseStatus
 
 METS_NS = "http://www.loc.gov/METS/"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -48,7 +49,7 @@ PREMIS_PATH = "metadata/preservation/premis.xml"
 CHUNK = 1 << 20
 
 ERMS_DIRECTIONS = {"in": "incoming", "out": "outgoing", "internal": "internal_memo_for_follow-up"}
-ERMS_CASE_STATUS = {"open": "open", "closed": "closed"}
+ERMS_CASE_STATUS = {CaseStatus.OPEN.value: "open", CaseStatus.CLOSED.value: "closed"}
 
 
 def _m(tag: str) -> str:
@@ -102,7 +103,7 @@ def select_cases(
         limit = dt.datetime.combine(closed_before, dt.time(), tzinfo=zone).astimezone(dt.UTC)
         for row in conn.execute(
             select(cases).where(
-                cases.c.status == "closed",
+                cases.c.status == CaseStatus.CLOSED,
                 cases.c.closed_at.is_not(None),
                 cases.c.closed_at < limit,
             )

@@ -17,9 +17,14 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from casefile.db.schema import cases, documents
-from casefile.export.common import amount, completion_requested, period_text, sek
+from casefile.export.common import (
+    REPORT_KINDS,
+    amount,
+    completion_requested,
+    period_text,
+    sek,
+)
 
-REPORT_KINDS = ("slutrapport", "delrapport")
 HEADERS = (
     "Diarienummer",
     "Ankomstdatum",

@@ -8,28 +8,16 @@ from pathlib import Path
 
 import click
 
-from casefile.app import App
-from casefile.cli_support import Failure, json_option, one_line_errors, print_json
+from casefile.cli_support import (
+    DATE,
+    REF,
+    Failure,
+    get_app,
+    json_option,
+    one_line_errors,
+    print_json,
+)
 from casefile.db.engine import read_only
-
-
-def _app(ctx: click.Context) -> App:
-    app = ctx.find_root().obj
-    if app is None:
-        app = ctx.find_root().obj = App.from_config(ctx.find_root().meta.get("config_path"))
-    assert isinstance(app, App)
-    return app
-
-
-def _date(value: str | None, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} är inget datum (ÅÅÅÅ-MM-DD)", param_hint=name
-        ) from None
 
 
 def _check_output(output: Path | None) -> None:
@@ -54,8 +42,8 @@ def export_group() -> None:
 
 
 @export_group.command("diary")
-@click.option("--from", "start", required=True, metavar="DATE", help="Första dag (ÅÅÅÅ-MM-DD).")
-@click.option("--to", "end", required=True, metavar="DATE", help="Sista dag (ÅÅÅÅ-MM-DD).")
+@click.option("--from", "first", required=True, type=DATE, help="Första dag (ÅÅÅÅ-MM-DD).")
+@click.option("--to", "last", required=True, type=DATE, help="Sista dag (ÅÅÅÅ-MM-DD).")
 @click.option("--public", is_flag=True, help="Version som kan lämnas ut (OSL 5:2).")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True
@@ -66,8 +54,8 @@ def export_group() -> None:
 @one_line_errors
 def diary_command(
     ctx: click.Context,
-    start: str,
-    end: str,
+    first: dt.date,
+    last: dt.date,
     public: bool,
     fmt: str,
     output: Path | None,
@@ -81,8 +69,6 @@ def diary_command(
     """
     from casefile.export.diary import export_diary
 
-    first, last = _date(start, "--from"), _date(end, "--to")
-    assert first is not None and last is not None
     if last < first:
         raise click.BadParameter("--to är före --from", param_hint="--to")
     if fmt == "xlsx" and output is None:
@@ -90,7 +76,7 @@ def diary_command(
     if output is None and as_json:
         raise click.UsageError("--json går bara med --output (annars är listan själva utdatan)")
     _check_output(output)
-    app = _app(ctx)
+    app = get_app(ctx)
     with read_only(app.engine) as conn:
         count = export_diary(conn, first, last, fmt, output, public, stdout=sys.stdout)
     if output is not None:
@@ -102,8 +88,8 @@ def diary_command(
 
 
 @export_group.command("board")
-@click.option("--from", "start", required=True, metavar="DATE", help="Första dag (ÅÅÅÅ-MM-DD).")
-@click.option("--to", "end", metavar="DATE", help="Sista dag (standard: i dag).")
+@click.option("--from", "first", required=True, type=DATE, help="Första dag (ÅÅÅÅ-MM-DD).")
+@click.option("--to", "last", type=DATE, help="Sista dag (standard: i dag).")
 @click.option(
     "--format", "fmt", type=click.Choice(["docx", "html"]), default="docx", show_default=True
 )
@@ -114,7 +100,12 @@ def diary_command(
 @click.pass_context
 @one_line_errors
 def board_command(
-    ctx: click.Context, start: str, end: str | None, fmt: str, output: Path, as_json: bool
+    ctx: click.Context,
+    first: dt.date,
+    last: dt.date | None,
+    fmt: str,
+    output: Path,
+    as_json: bool,
 ) -> None:
     """Styrelsens lista över rapporter som kommit in under en period, med summor och diagram.
 
@@ -122,11 +113,9 @@ def board_command(
     """
     from casefile.export.board import board_report, write_docx, write_html
 
-    app = _app(ctx)
+    app = get_app(ctx)
     zone = app.settings.registry.zone
-    first = _date(start, "--from")
-    last = _date(end, "--to") or dt.datetime.now(zone).date()
-    assert first is not None
+    last = last or dt.datetime.now(zone).date()
     if last < first:
         raise click.BadParameter("--to är före --from", param_hint="--to")
     _check_output(output)
@@ -159,7 +148,7 @@ def finsam_command(ctx: click.Context, year: int, fmt: str, output: Path, as_jso
     from casefile.export.finsam import finsam_rows, write_csv, write_xlsx
 
     _check_output(output)
-    app = _app(ctx)
+    app = get_app(ctx)
     with read_only(app.engine) as conn:
         rows = finsam_rows(conn, year)
     (write_csv if fmt == "csv" else write_xlsx)(rows, output)
@@ -171,8 +160,8 @@ def finsam_command(ctx: click.Context, year: int, fmt: str, output: Path, as_jso
 
 
 @export_group.command("archive")
-@click.argument("refs", nargs=-1, metavar="[REF]...")
-@click.option("--closed-before", metavar="DATE", help="Alla ärenden avslutade före detta datum.")
+@click.argument("refs", nargs=-1, type=REF, metavar="[REF]...")
+@click.option("--closed-before", type=DATE, help="Alla ärenden avslutade före detta datum.")
 @click.option(
     "--output",
     required=True,
@@ -191,7 +180,7 @@ def finsam_command(ctx: click.Context, year: int, fmt: str, output: Path, as_jso
 def archive_command(
     ctx: click.Context,
     refs: tuple[str, ...],
-    closed_before: str | None,
+    closed_before: dt.date | None,
     output: Path,
     content_type: str | None,
     as_json: bool,
@@ -204,11 +193,10 @@ def archive_command(
 
     if not refs and closed_before is None:
         raise click.UsageError("ange REF… eller --closed-before DATE")
-    before = _date(closed_before, "--closed-before")
     _check_output(output)
-    app = _app(ctx)
+    app = get_app(ctx)
     with read_only(app.engine) as conn:
-        chosen = select_cases(conn, app.settings, refs, before)
+        chosen = select_cases(conn, app.settings, refs, closed_before)
         configured = app.settings.export.content_information_type
         package = export_archive(conn, app.settings, chosen, output, content_type or configured)
     _done(

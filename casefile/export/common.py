@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 
 from casefile.db.schema import cases, documents, outbox
+from casefile.states import Direction, DocumentStatus, MailKind
 
 # A personnummer or samordningsnummer: YYMMDD or YYYYMMDD, an optional separator (- or +, the
 # latter for people over 100), then four digits. Digits next to it must not be part of a longer
@@ -20,13 +21,11 @@ from casefile.db.schema import cases, documents, outbox
 _PNR_RE = re.compile(r"(?<![\d])((?:19|20)?\d{2})(\d{2})(\d{2})\s?([-+]?)\s?(\d{4})(?![\d])")
 PNR_MASK = "[personnummer]"
 
-DIRECTION_WORDS = {"in": "inkommande", "out": "utgående", "internal": "upprättad"}
-STATUS_WORDS = {
-    "registered": "registrerad",
-    "incomplete": "ofullständig",
-    "completed": "kompletterad",
-    "cancelled": "makulerad",
-}
+# The exports are documents in Swedish whatever CASEFILE_LANG says: the labels' Swedish form.
+DIRECTION_WORDS = {d.value: d.sv for d in Direction}
+STATUS_WORDS = {d.value: d.sv for d in DocumentStatus}
+# The documents the board list and the follow-up sheet count as reports on an insats.
+REPORT_KINDS = ("slutrapport", "delrapport")
 KIND_WORDS = {
     "slutrapport": "Slutrapport",
     "delrapport": "Delrapport",
@@ -110,7 +109,7 @@ def completion_requested(conn: Connection, document_ids: list[int]) -> set[int]:
         return set()
     rows = conn.execute(
         select(outbox.c.document_id)
-        .where(outbox.c.kind == "komplettering", outbox.c.document_id.in_(document_ids))
+        .where(outbox.c.kind == MailKind.KOMPLETTERING, outbox.c.document_id.in_(document_ids))
         .distinct()
     )
     return {r[0] for r in rows}

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 
 from casefile.db.schema import cases, documents
-from casefile.export.common import amount, period_text, spreadsheet_safe
+from casefile.export.common import REPORT_KINDS, amount, period_text, spreadsheet_safe
+from casefile.states import DocumentStatus
 
-REPORT_KINDS = ("slutrapport", "delrapport")
 COLUMNS = (
     "arende",
     "insats",
@@ -60,7 +60,11 @@ def _status(case: RowMapping, reports: list[RowMapping], year_end: dt.date) -> s
     finals = [r for r in reports if r["kind"] == "slutrapport"]
     if finals:
         newest = finals[-1]
-        return "slutrapport ofullständig" if newest["status"] == "incomplete" else "slutrapport"
+        return (
+            "slutrapport ofullständig"
+            if newest["status"] == DocumentStatus.INCOMPLETE
+            else "slutrapport"
+        )
     due = case["due_date"]
     if due is not None and due <= year_end:
         return "slutrapport försenad"
