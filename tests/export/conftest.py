@@ -77,60 +77,31 @@ def fill(app: App, mailbox: Account, config: str) -> list[str]:
     with app.sessions() as s, s.begin():
         first = s.scalars(select(Case).order_by(Case.id)).first()
         assert first is not None
-        # Registered by hand (casefile register): an outgoing decision and an internal memo.
-        out = register_document(
-            s,
-            app.settings,
-            NewDocument(
-                kind="beslut",
-                received_at=dt.datetime(2026, 2, 20, 13, 0, tzinfo=dt.UTC),
-                sender="Exempelby kommun",
-                title="Beslut om slutredovisning",
-                organisation=first.organisation,
-                replied_cases=(first.number,),
-            ),
-            actor="AKH",
-        )
-        out.direction, out.channel, out.registered_by = "out", "other", "AKH"
-        memo = register_document(
-            s,
-            app.settings,
-            NewDocument(
-                kind="anteckning",
-                received_at=dt.datetime(2026, 2, 21, 8, 0, tzinfo=dt.UTC),
-                title=f"Samtal med deltagare {PERSONNUMMER}",
-                organisation=first.organisation,
-                replied_cases=(first.number,),
-            ),
-            actor="AKH",
-        )
-        memo.direction, memo.channel, memo.registered_by = "internal", "other", "AKH"
-        wrong = register_document(
-            s,
-            app.settings,
-            NewDocument(
-                kind="anteckning",
-                received_at=dt.datetime(2026, 2, 22, 8, 0, tzinfo=dt.UTC),
-                title="Felregistrerad",
-                organisation=first.organisation,
-                replied_cases=(first.number,),
-            ),
-            actor="AKH",
-        )
-        wrong.direction, wrong.registered_by = "internal", "AKH"
-        secret = register_document(
-            s,
-            app.settings,
-            NewDocument(
-                kind="skrivelse",
-                received_at=dt.datetime(2026, 2, 24, 9, 0, tzinfo=dt.UTC),
-                sender="Kalle Svensson <kalle@example.test>",
-                title=SECRET_TITLE,
-                organisation=first.organisation,
-                replied_cases=(first.number,),
-            ),
-            actor="AKH",
-        )
+
+        def by_hand(
+            kind: str, day: int, title: str, direction: str, sender: str | None
+        ) -> Document:
+            """What `casefile register` (H6) does: file a document in the case, by hand."""
+            doc = register_document(
+                s,
+                app.settings,
+                NewDocument(
+                    kind=kind,
+                    received_at=dt.datetime(2026, 2, day, 9, 0, tzinfo=dt.UTC),
+                    sender=sender,
+                    title=title,
+                    organisation=first.organisation,
+                    replied_cases=(first.number,),
+                ),
+                actor="AKH",
+            )
+            doc.direction, doc.channel, doc.registered_by = direction, "other", "AKH"
+            return doc
+
+        by_hand("beslut", 20, "Beslut om slutredovisning", "out", "Exempelby kommun")
+        by_hand("anteckning", 21, f"Samtal med deltagare {PERSONNUMMER}", "internal", None)
+        wrong = by_hand("anteckning", 22, "Felregistrerad", "internal", None)
+        secret = by_hand("skrivelse", 24, SECRET_TITLE, "in", "Kalle Svensson <kalle@example.test>")
         # casefile secrecy (H6) sets these four columns.
         secret.secrecy_provision = "OSL 26 kap. 1 §"
         secret.secrecy_public_title = PUBLIC_TITLE
