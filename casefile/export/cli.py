@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -18,6 +20,37 @@ from casefile.cli_support import (
     print_json,
 )
 from casefile.db.engine import read_only
+
+F = TypeVar("F", bound=Callable[..., Any])
+DIARY_FORMATS = ("csv", "xlsx", "json")
+BOARD_FORMATS = ("docx", "html")
+FINSAM_FORMATS = ("xlsx", "csv")
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        help=f"Standard: filändelsen i --output, annars {choices[0]}.",
+    )
+
+
+def output_option(required: bool = True) -> Callable[[F], F]:
+    return click.option(
+        "--output",
+        required=required,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Filen som skrivs.",
+    )
+
+
+def _format(fmt: str | None, output: Path | None, choices: tuple[str, ...]) -> str:
+    """--format, else the output's suffix when it names one of the formats, else the first."""
+    if fmt:
+        return fmt
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    return suffix if suffix in choices else choices[0]
 
 
 def _check_output(output: Path | None) -> None:
@@ -45,10 +78,8 @@ def export_group() -> None:
 @click.option("--from", "first", required=True, type=DATE, help="Första dag (ÅÅÅÅ-MM-DD).")
 @click.option("--to", "last", required=True, type=DATE, help="Sista dag (ÅÅÅÅ-MM-DD).")
 @click.option("--public", is_flag=True, help="Version som kan lämnas ut (OSL 5:2).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True
-)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Fil att skriva.")
+@format_option(*DIARY_FORMATS)
+@output_option(required=False)
 @json_option
 @click.pass_context
 @one_line_errors
@@ -57,7 +88,7 @@ def diary_command(
     first: dt.date,
     last: dt.date,
     public: bool,
-    fmt: str,
+    fmt: str | None,
     output: Path | None,
     as_json: bool,
 ) -> None:
@@ -69,6 +100,7 @@ def diary_command(
     """
     from casefile.export.diary import export_diary
 
+    fmt = _format(fmt, output, DIARY_FORMATS)
     if last < first:
         raise click.BadParameter("--to är före --from", param_hint="--to")
     if fmt == "xlsx" and output is None:
@@ -90,12 +122,8 @@ def diary_command(
 @export_group.command("board")
 @click.option("--from", "first", required=True, type=DATE, help="Första dag (ÅÅÅÅ-MM-DD).")
 @click.option("--to", "last", type=DATE, help="Sista dag (standard: i dag).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["docx", "html"]), default="docx", show_default=True
-)
-@click.option(
-    "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Fil."
-)
+@format_option(*BOARD_FORMATS)
+@output_option()
 @json_option
 @click.pass_context
 @one_line_errors
@@ -103,7 +131,7 @@ def board_command(
     ctx: click.Context,
     first: dt.date,
     last: dt.date | None,
-    fmt: str,
+    fmt: str | None,
     output: Path,
     as_json: bool,
 ) -> None:
@@ -113,6 +141,7 @@ def board_command(
     """
     from casefile.export.board import board_report, write_docx, write_html
 
+    fmt = _format(fmt, output, BOARD_FORMATS)
     app = get_app(ctx)
     zone = app.settings.registry.zone
     last = last or dt.datetime.now(zone).date()
@@ -131,22 +160,21 @@ def board_command(
 
 @export_group.command("finsam")
 @click.option("--year", required=True, type=click.IntRange(2000, 2100), help="Året (ÅÅÅÅ).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True
-)
-@click.option(
-    "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Fil."
-)
+@format_option(*FINSAM_FORMATS)
+@output_option()
 @json_option
 @click.pass_context
 @one_line_errors
-def finsam_command(ctx: click.Context, year: int, fmt: str, output: Path, as_json: bool) -> None:
+def finsam_command(
+    ctx: click.Context, year: int, fmt: str | None, output: Path, as_json: bool
+) -> None:
     """En rad per insats med de siffror årsuppföljningen (Uppföljning Finsam) frågar efter.
 
     Exempel: casefile export finsam --year 2026 --output uppfoljning-2026.xlsx
     """
     from casefile.export.finsam import finsam_rows, write_csv, write_xlsx
 
+    fmt = _format(fmt, output, FINSAM_FORMATS)
     _check_output(output)
     app = get_app(ctx)
     with read_only(app.engine) as conn:

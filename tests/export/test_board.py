@@ -90,3 +90,11 @@ def test_matplotlib_is_not_loaded_by_other_commands(filled: Filled, tmp_path: Pa
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)  # fmt: skip
     assert result.stdout.strip() == "False"
+
+
+def test_format_follows_the_output_suffix(filled: Filled, tmp_path: Path) -> None:
+    out = tmp_path / "styrelsen.html"
+    code, _, err = run(filled.config, "export", "board", "--from", "2026-01-01", "--output",
+                       str(out))  # fmt: skip
+    assert code == 0, err
+    assert out.read_bytes().startswith(b"<!DOCTYPE html>")

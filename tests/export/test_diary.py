@@ -202,3 +202,11 @@ def test_text_that_looks_like_a_formula_stays_text(filled: Filled, tmp_path: Pat
     assert sheet is not None
     cells = [c for r in sheet.iter_rows() for c in r if "HYPERLINK" in str(c.value)]
     assert [(c.value, c.data_type) for c in cells] == [(row["beskrivning"], "s")]
+
+
+def test_xlsx_is_chosen_by_the_output_suffix(filled: Filled, tmp_path: Path) -> None:
+    out = tmp_path / "diarium.xlsx"
+    code, _, err = run(filled.config, "export", "diary", "--from", "2026-01-01", "--to",
+                       "2026-12-31", "--output", str(out))  # fmt: skip
+    assert code == 0, err
+    assert out.read_bytes()[:2] == b"PK"  # a zip: the XLSX container
