@@ -74,7 +74,7 @@ def export_group() -> None:
     """
 
 
-@export_group.command("diary")
+@export_group.command("diary", short_help="Diarieförteckning för en period.")
 @click.option("--from", "first", required=True, type=DATE, help="Första dag (ÅÅÅÅ-MM-DD).")
 @click.option("--to", "last", required=True, type=DATE, help="Sista dag (ÅÅÅÅ-MM-DD).")
 @click.option("--public", is_flag=True, help="Version som kan lämnas ut (OSL 5:2).")
@@ -119,7 +119,7 @@ def diary_command(
         )
 
 
-@export_group.command("board")
+@export_group.command("board", short_help="Styrelsens lista över inkomna rapporter.")
 @click.option("--from", "first", required=True, type=DATE, help="Första dag (ÅÅÅÅ-MM-DD).")
 @click.option("--to", "last", type=DATE, help="Sista dag (standard: i dag).")
 @format_option(*BOARD_FORMATS)
@@ -158,7 +158,7 @@ def board_command(
     )
 
 
-@export_group.command("finsam")
+@export_group.command("finsam", short_help="Årsuppföljning Finsam: en rad per insats.")
 @click.option("--year", required=True, type=click.IntRange(2000, 2100), help="Året (ÅÅÅÅ).")
 @format_option(*FINSAM_FORMATS)
 @output_option()
@@ -187,7 +187,7 @@ def finsam_command(
     )
 
 
-@export_group.command("archive")
+@export_group.command("archive", short_help="E-arkivpaket (E-ARK, FGS) av ärenden.")
 @click.argument("refs", nargs=-1, type=REF, metavar="[REF]...")
 @click.option("--closed-before", type=DATE, help="Alla ärenden avslutade före detta datum.")
 @click.option(
