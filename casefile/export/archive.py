@@ -483,33 +483,48 @@ def _version() -> str:
 # --- putting it together ----------------------------------------------------------------------
 
 
-def _document_files(conn: Connection, doc: RowMapping) -> list[tuple[str, str, str | None, int]]:
-    """(kind, sha256, name, size) of the raw message and every attachment of a document:
-    those of its message and those linked to it directly (a registration by hand)."""
-    out: list[tuple[str, str, str | None, int]] = []
-    if doc["message_id"] is not None:
-        msg = conn.execute(
-            select(messages.c.id, messages.c.raw_sha256, messages.c.size).where(
-                messages.c.id == doc["message_id"]
-            )
-        ).one()
-        out.append(("eml", msg.raw_sha256, f"meddelande-{msg.id}.eml", msg.size))
-        cond = (attachments.c.message_id == doc["message_id"]) | (
-            attachments.c.document_id == doc["id"]
-        )
-    else:
-        cond = attachments.c.document_id == doc["id"]
-    for a in conn.execute(
+FileRef = tuple[str, str, str | None]  # (media type, sha256, file name)
+
+
+def case_files(conn: Connection, docs: list[RowMapping]) -> dict[int, list[FileRef]]:
+    """Per document of one case: its raw message (.eml) and every attachment, those of its
+    message and those linked to it directly (a registration by hand). Two queries per case."""
+    out: dict[int, list[FileRef]] = {d["id"]: [] for d in docs}
+    by_message: dict[int, list[int]] = {}
+    for d in docs:
+        if d["message_id"] is not None:
+            by_message.setdefault(d["message_id"], []).append(d["id"])
+    if by_message:
+        for m in conn.execute(
+            select(messages.c.id, messages.c.raw_sha256)
+            .where(messages.c.id.in_(list(by_message)))
+            .order_by(messages.c.id)
+        ):
+            for doc_id in by_message[m.id]:
+                out[doc_id].append(("message/rfc822", m.raw_sha256, f"meddelande-{m.id}.eml"))
+    if not docs:
+        return out
+    rows = conn.execute(
         select(
+            attachments.c.message_id,
+            attachments.c.document_id,
             attachments.c.sha256,
             attachments.c.filename,
             attachments.c.media_type,
-            attachments.c.size,
         )
-        .where(cond)
+        .where(
+            attachments.c.message_id.in_(list(by_message))
+            | attachments.c.document_id.in_(list(out))
+        )
         .order_by(attachments.c.id)
-    ):
-        out.append((a.media_type or "application/octet-stream", a.sha256, a.filename, a.size))
+    )
+    for a in rows:
+        ref = (a.media_type or "application/octet-stream", a.sha256, a.filename)
+        owners = set(by_message.get(a.message_id, []))
+        if a.document_id in out:
+            owners.add(a.document_id)
+        for doc_id in sorted(owners):
+            out[doc_id].append(ref)
     return out
 
 
@@ -534,18 +549,19 @@ def export_archive(
             agg = erms_case(case, zone)
             aggregations.append(agg)
             case_dir = safe_name(case["number"], f"case-{case['id']}")
-            docs = conn.execute(
-                select(documents)
-                .where(documents.c.case_id == case["id"])
-                .order_by(documents.c.serial)
-            ).mappings()
+            docs = list(
+                conn.execute(
+                    select(documents)
+                    .where(documents.c.case_id == case["id"])
+                    .order_by(documents.c.serial)
+                ).mappings()
+            )
+            files_of = case_files(conn, docs)
             for doc in docs:
                 doc_dir = f"{DATA_DIR}/{case_dir}/{safe_name(doc['diarienummer'], str(doc['id']))}"
                 taken: set[str] = set()
                 doc_files: list[PackageFile] = []
-                for mime, digest, name, _size in _document_files(conn, doc):
-                    if mime == "eml":
-                        mime = "message/rfc822"
+                for mime, digest, name in files_of[doc["id"]]:
                     fname = _unique(safe_name(name or "", f"bilaga-{digest[:12]}"), taken)
                     path = f"{doc_dir}/{fname}"
                     with sink.open(path) as handle:
