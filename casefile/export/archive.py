@@ -32,7 +32,7 @@ from casefile.archive import Archive
 from casefile.config import Settings
 from casefile.db.schema import attachments, cases, documents, events, messages
 from casefile.errors import RegisterError
-from casefile.export.common import mask_personnummer
+from casefile.export.common import mask_personnummer, xml_text
 from casefile.states import CaseStatus
 
 METS_NS = "http://www.loc.gov/METS/"
@@ -207,7 +207,7 @@ def copy_blob(store: Archive, digest: str, out: IO[bytes]) -> int:
 
 def _text(parent: etree._Element, tag: str, value: str, **attrib: str) -> etree._Element:
     el = etree.SubElement(parent, tag, attrib)
-    el.text = value
+    el.text = xml_text(value)
     return el
 
 

@@ -23,6 +23,7 @@ from casefile.export.common import (
     completion_requested,
     period_text,
     sek,
+    xml_text,
 )
 
 HEADERS = (
@@ -59,6 +60,9 @@ class BoardRow:
         return self.granted - self.spent
 
     def cells(self) -> list[str]:
+        return [xml_text(c) for c in self._cells()]
+
+    def _cells(self) -> list[str]:
         return [
             self.diarienummer,
             self.received.isoformat(),
@@ -116,7 +120,7 @@ class BoardReport:
             out.append("Inga rapporter kom in under perioden.")
         elif not out:
             out.append("Inga avvikelser att notera.")
-        return out
+        return [xml_text(n) for n in out]
 
 
 def board_report(conn: Connection, start: dt.date, end: dt.date, office: str) -> BoardReport:
@@ -164,7 +168,7 @@ def chart_png(report: BoardReport) -> bytes:
     per_insats: dict[str, tuple[int, int]] = {}
     for r in report.rows:
         if r.granted is not None and r.spent is not None:
-            per_insats[r.insats] = (r.granted, r.spent)
+            per_insats[xml_text(r.insats)] = (r.granted, r.spent)
     names = list(per_insats)
     width = max(6.0, 0.9 * len(names) + 2)
     fig, ax = plt.subplots(figsize=(min(width, 16.0), 4.0), dpi=100)

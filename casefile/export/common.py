@@ -64,6 +64,16 @@ def has_personnummer(text: str) -> bool:
     return mask_personnummer(text) != text
 
 
+# Characters XML 1.0 (and so DOCX, XLSX and the archive's XML) cannot hold at all.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """Text a sender wrote, without the control characters XML refuses (lxml, python-docx and
+    openpyxl would raise on them); every other character is kept."""
+    return _NOT_XML.sub("", value)
+
+
 _NUMBER_RE = re.compile(r"^[-+]?\d+([.,]\d+)?$")
 
 

@@ -25,6 +25,7 @@ from casefile.export.common import (
     mask_personnummer,
     period_documents,
     spreadsheet_safe,
+    xml_text,
 )
 
 COLUMNS = (
@@ -113,7 +114,7 @@ def write_xlsx(rows: Iterable[dict[str, str]], path: Path) -> int:
     for row in rows:
         cells = []
         for c in COLUMNS:
-            cell = WriteOnlyCell(sheet, value=spreadsheet_safe(row[c]))
+            cell = WriteOnlyCell(sheet, value=xml_text(spreadsheet_safe(row[c])))
             cell.data_type = "s"  # openpyxl would store "=…" as a formula
             cells.append(cell)
         sheet.append(cells)

@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 
 from casefile.db.schema import cases, documents
-from casefile.export.common import REPORT_KINDS, amount, period_text, spreadsheet_safe
+from casefile.export.common import (
+    REPORT_KINDS,
+    amount,
+    period_text,
+    spreadsheet_safe,
+    xml_text,
+)
 from casefile.states import DocumentStatus
 
 COLUMNS = (
@@ -144,7 +150,7 @@ def _cell(value: Any) -> str:
 
 
 def _xlsx_value(value: Any) -> Any:
-    return spreadsheet_safe(value) if isinstance(value, str) else value
+    return xml_text(spreadsheet_safe(value)) if isinstance(value, str) else value
 
 
 def write_csv(rows: list[FinsamRow], path: Path) -> None:
