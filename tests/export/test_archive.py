@@ -171,3 +171,22 @@ def test_content_type_can_be_configured(filled: Filled, tmp_path: Path) -> None:
     export(filled, out, "SFG 26-02")
     root = etree.parse(str(out / "METS.xml")).getroot()
     assert root.get(f"{CSIP}CONTENTINFORMATIONTYPE") == "citserms_v3_0"
+
+
+def test_a_document_number_selects_its_case(filled: Filled, tmp_path: Path) -> None:
+    result = export(filled, tmp_path / "one.zip", "SFG 26-03.01")
+    assert result["cases"] == ["SFG 26-03"]
+    with zipfile.ZipFile(tmp_path / "one.zip") as z:
+        names = z.namelist()
+    assert all(n.startswith("one/") for n in names)
+    assert "one/METS.xml" in names
+    assert any("/SFG 26-03.01/" in n and n.endswith(".docx") for n in names)
+
+
+def test_a_folder_that_is_not_empty_is_refused(filled: Filled, tmp_path: Path) -> None:
+    out = tmp_path / "full"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    code, _, err = run(filled.config, "export", "archive", "SFG 26-02", "--output", str(out))
+    assert code == 1 and err.startswith("fel: ") and "inte tom" in err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
