@@ -347,7 +347,7 @@ def premis_events(conn: Connection, case_ids: list[int], zone: Any) -> bytes:
     )
     actors: set[str] = set()
     stmt = select(events).where(events.c.case_id.in_(case_ids)).order_by(events.c.at, events.c.id)
-    for e in conn.execution_options(yield_per=1000).execute(stmt).mappings():
+    for e in conn.execute(stmt.execution_options(yield_per=1000)).mappings():
         ev = etree.SubElement(root, _p("event"))
         ident = etree.SubElement(ev, _p("eventIdentifier"))
         _text(ident, _p("eventIdentifierType"), "local")

@@ -109,7 +109,7 @@ def period_documents(conn: Connection, start: dt.date, end: dt.date) -> Iterator
         .where(documents.c.received_date >= start, documents.c.received_date <= end)
         .order_by(cases.c.year, cases.c.serial, documents.c.serial)
     )
-    result = conn.execution_options(yield_per=500).execute(stmt).mappings()
+    result = conn.execute(stmt.execution_options(yield_per=500)).mappings()
     yield from result
 
 
