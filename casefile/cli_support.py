@@ -6,6 +6,7 @@ import functools
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -105,6 +106,20 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(out)
 
 
+# ESC sequences (CSI, OSC and two-character ones), then any remaining C0/C1 control character.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])?")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(text: str | None) -> str:
+    """Text a sender wrote, made harmless for a terminal: no escape sequences, no control
+    characters, no bidi overrides. A line break or a tab becomes a space, the rest U+FFFD."""
+    if not text:
+        return ""
+    text = _ESCAPES.sub("\ufffd", text)
+    return _CONTROLS.sub(lambda m: " " if m.group() in "\t\n\r" else "\ufffd", text)
+
+
 def clip(text: str | None, width: int) -> str:
-    text = (text or "").replace("\n", " ")
+    text = safe_text(text)
     return text if len(text) <= width else text[: width - 1] + "…"

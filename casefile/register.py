@@ -32,6 +32,7 @@ from casefile.numbering import case_number, document_number, next_serial, parse_
 INCOMPLETE_CODES = frozenset({"unsigned", "missing_field"})
 __all__ = ["NewDocument", "RegisterError", "register_document"]
 
+UNVERIFIED_FLAG = "avsändaren kunde inte verifieras"
 INITIALS_RE = re.compile(r"^[A-ZÅÄÖ]{2,5}$")
 
 
@@ -208,7 +209,7 @@ def register_document(
     )
     flags = [match.flag] if match.flag else []
     if document.sender_verdict == "failed":
-        flags.append("avsändaren kunde inte verifieras")
+        flags.append(UNVERIFIED_FLAG)
     if flags:
         document.flag = "; ".join(flags)
     if match.flag:
@@ -402,7 +403,11 @@ def move_document(
     if target.status != "open":
         raise RegisterError(f"ärendet {target.number} är avslutat; öppna det igen först")
     moved = Moved(document.diarienummer, source.number, target.number)
-    detail: dict[str, Any] = {"from": moved.from_case, "to": moved.to_case}
+    detail: dict[str, Any] = {
+        "diarienummer": moved.diarienummer,
+        "from": moved.from_case,
+        "to": moved.to_case,
+    }
     # Both histories tell the move: the old case where the document went, the new where from.
     log_event(session, actor, "document_moved", case=source, document=document, **detail)
     document.case = target

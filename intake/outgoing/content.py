@@ -39,7 +39,7 @@ def defang(text: str) -> str:
     def scheme(m: re.Match[str]) -> str:
         return f"{m.group(1)}xx{m.group(2)}" if m.group(1) else f"{m.group(3)}x{m.group(4)}"
 
-    text = _URL.sub(lambda m: _SCHEME.sub(scheme, m.group(0)).replace("://", "[:]//"), text)
+    text = _URL.sub(lambda m: _SCHEME.sub(scheme, m.group(0)), text)
     return _DOMAIN.sub(lambda m: m.group(0).replace(".", "[.]"), text)
 
 
