@@ -105,6 +105,20 @@ def case_row(conn: Connection, settings: Settings, ref: str) -> RowMapping:
     if parts is None:
         example = document_number(settings.registry, 2026, 1, 2)
         raise RegisterError(f"{ref!r} är inget diarienummer (t.ex. {example})")
+    if parts.doc is not None:
+        # A document shows the case it is in now: `casefile move` may have moved it.
+        number = document_number(settings.registry, parts.year, parts.case, parts.doc)
+        found = (
+            conn.execute(
+                select(cases)
+                .join(documents, documents.c.case_id == cases.c.id)
+                .where(documents.c.diarienummer == number)
+            )
+            .mappings()
+            .first()
+        )
+        if found is not None:
+            return found
     row = (
         conn.execute(select(cases).where(cases.c.year == parts.year, cases.c.serial == parts.case))
         .mappings()
