@@ -194,7 +194,11 @@ def test_verified_sender_gets_a_kvittens_with_no_url_and_a_null_envelope(
 
 
 def test_form_contact_gets_nothing_until_staff_confirm_it(
-    trust_app: App, account: Account, smtp: SmtpServer, config_file: str
+    trust_app: App,
+    account: Account,
+    smtp: SmtpServer,
+    config_file: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Given a report from anna@ whose form names third.party@victim.test, the kvittens and
     completion requests go to anna@ only; after `casefile contact`, the repeated request goes
@@ -213,6 +217,7 @@ def test_form_contact_gets_nothing_until_staff_confirm_it(
     assert [(p["kind"], p["recipient"]) for p in planned] == [
         ("komplettering", "anna@vastera.test")
     ]
+    monkeypatch.delenv("CASEFILE_USER", raising=False)
     code, _, err = casefile(config_file, "contact", "SFG 26-01", "third.party@victim.test")
     assert code == 2 and "--by" in err  # who confirmed it is not optional
     code, out, err = casefile(
