@@ -26,10 +26,13 @@ from casefile.db.models import Document, OutboxMail
 from intake.mail.poll import poll_all
 from intake.outgoing import flush_outbox, queue_reminders
 from tests.intake.conftest import build_app
+from tests.outgoing.conftest import smtp
 from tests.support.dovecot import Account
 from tests.support.mail import REPORTS, message
 from tests.support.smtp import Received, SmtpServer
 from tests.support.toml import write_config
+
+__all__ = ["smtp"]  # the aiosmtpd fixture of the outgoing tests
 
 OURS = "mx.finsam.test"
 WHEN = dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC)
@@ -67,14 +70,6 @@ def mail(
         sender=sender, subject=subject, attachments=[("slutrapport.docx", report)], headers=headers
     )
     return bytes(msg)
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
