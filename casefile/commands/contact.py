@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import click
 
-from casefile.cli_support import json_option, one_line_errors, print_json, safe_text
-from casefile.commands.initials import by_option
+from casefile.cli_support import (
+    by_option,
+    get_app,
+    json_option,
+    one_line_errors,
+    print_json,
+    safe_text,
+)
 
 
 @click.command("contact")
 @click.argument("ref")
 @click.argument("address")
-@by_option
+# Who vouches for an address that official mail will go to must say so: no login fallback.
+@by_option(login_fallback=False)
 @json_option
 @click.pass_context
 @one_line_errors
@@ -26,10 +33,9 @@ def contact_command(ctx: click.Context, ref: str, address: str, actor: str, as_j
 
     Exempel: casefile contact "SFG 26-01" anna.berg@kommun.se --by AKH
     """
-    from casefile.app import App
     from casefile.register import confirm_contact
 
-    app = ctx.obj if isinstance(ctx.obj, App) else App.from_config(ctx.meta.get("config_path"))
+    app = get_app(ctx)
     with app.sessions() as session, session.begin():
         case = confirm_contact(session, app.settings, ref, address, actor)
         number, confirmed = case.number, case.confirmed_contact_email

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import click
 
-from casefile.cli_support import json_option, one_line_errors, print_json
-from casefile.commands.initials import by_option
+from casefile.cli_support import by_option, get_app, json_option, one_line_errors, print_json
 
 
 @click.command("move")
@@ -24,10 +23,9 @@ def move_command(ctx: click.Context, ref: str, target: str, actor: str, as_json:
 
     Exempel: casefile move "SFG 26-02.01" --to "SFG 26-01" --by AKH
     """
-    from casefile.app import App
     from casefile.register import move_document
 
-    app = ctx.obj if isinstance(ctx.obj, App) else App.from_config(ctx.meta.get("config_path"))
+    app = get_app(ctx)
     with app.sessions() as session, session.begin():
         moved = move_document(session, app.settings, ref, target, actor)
     if as_json:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from casefile.config import Settings
 from casefile.db.models import Case, Document, OutboxMail, utcnow
 from casefile.events import log_event
+from casefile.states import MailKind, OutboxState
 from intake.mail.authresults import acknowledge_denial
 from intake.outgoing.compose import Threading, compose, thread_of
 from intake.outgoing.content import komplettering_context, kvittens_context
@@ -111,7 +112,7 @@ def enqueue(
         message_id=composed.message_id,
         in_reply_to=composed.in_reply_to,
         raw=composed.raw,
-        state="queued" if verdict.allowed else "suppressed",
+        state=OutboxState.QUEUED if verdict.allowed else OutboxState.SUPPRESSED,
         attempts=0,
         next_attempt_at=now,
         last_error=verdict.reason,
@@ -156,7 +157,7 @@ def queue_for_document(
     # Sender trust (mail.acknowledge): no automatic mail to a sender whose mail failed it.
     untrusted = acknowledge_denial(settings.mail.acknowledge, document.sender_verdict)
     kvittens = MailRequest(
-        kind="kvittens",
+        kind=MailKind.KVITTENS,
         dedupe_key=f"kvittens:doc:{document.id}",
         recipient=reply.recipient,
         reference=document.diarienummer,
@@ -173,7 +174,7 @@ def queue_for_document(
     rows.append(enqueue(session, settings, kvittens)[0])
     if document.status == "incomplete":
         completion = MailRequest(
-            kind="komplettering",
+            kind=MailKind.KOMPLETTERING,
             dedupe_key=completion_key(document.id, 1),
             recipient=reply.recipient,
             reference=document.diarienummer,

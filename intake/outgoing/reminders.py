@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from casefile.config import Settings
 from casefile.db.models import Case, Document, OutboxMail, utcnow
+from casefile.states import CaseStatus, DocumentStatus, MailKind
 from intake.mail.authresults import acknowledge_denial
 from intake.outgoing.business_days import next_business_day
 from intake.outgoing.compose import Threading
@@ -88,7 +89,7 @@ def open_cases_with_documents(session: Session) -> list[Case]:
     return list(
         session.execute(
             select(Case)
-            .where(Case.status == "open")
+            .where(Case.status == CaseStatus.OPEN)
             .options(selectinload(Case.documents))
             .order_by(Case.year, Case.serial)
         ).scalars()
@@ -137,7 +138,7 @@ def _plan_reminder(
     if skipped:
         why += f" (tidigare steg {', '.join(map(str, skipped))} hoppas över)"
     return PlannedMail(
-        kind="paminnelse",
+        kind=MailKind.PAMINNELSE,
         dedupe_key=key,
         case_id=case.id,
         case_number=case.number,
@@ -155,7 +156,7 @@ def _completion_rows(session: Session, document_id: int) -> list[OutboxMail]:
     return list(
         session.execute(
             select(OutboxMail)
-            .where(OutboxMail.kind == "komplettering", OutboxMail.document_id == document_id)
+            .where(OutboxMail.kind == MailKind.KOMPLETTERING, OutboxMail.document_id == document_id)
             .order_by(OutboxMail.created_at, OutboxMail.id)
         ).scalars()
     )
@@ -169,7 +170,7 @@ def _plan_completion(
         return None
     # Arrival order, not serial: a moved document keeps the serial of its own number.
     newest = max(reports, key=lambda d: (d.received_at, d.id))
-    if newest.status != "incomplete":
+    if newest.status != DocumentStatus.INCOMPLETE:
         return None
     rules = settings.reminders
     earlier = _completion_rows(session, newest.id)
@@ -188,7 +189,7 @@ def _plan_completion(
     else:
         why = f"{newest.diarienummer} är ofullständig och ingen begäran om komplettering finns"
     return PlannedMail(
-        kind="komplettering",
+        kind=MailKind.KOMPLETTERING,
         dedupe_key=completion_key(newest.id, number),
         case_id=case.id,
         case_number=case.number,
@@ -223,7 +224,7 @@ def _request_for(
     if plan.kind == "paminnelse":
         assert plan.due_date is not None
         return MailRequest(
-            kind="paminnelse",
+            kind=MailKind.PAMINNELSE,
             dedupe_key=plan.dedupe_key,
             recipient=plan.recipient,
             reference=case.number,
@@ -243,7 +244,7 @@ def _request_for(
     )
     first_date = first.created_at.astimezone(settings.registry.zone).date() if first else None
     return MailRequest(
-        kind="komplettering",
+        kind=MailKind.KOMPLETTERING,
         dedupe_key=plan.dedupe_key,
         recipient=plan.recipient,
         reference=document.diarienummer,

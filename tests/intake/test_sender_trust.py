@@ -260,7 +260,7 @@ def test_subject_hijack_files_in_a_new_flagged_case_and_move_puts_it_right(
     )
     assert code == 0, err
     code, out, _ = casefile(config_file, "show", "SFG 26-01")
-    assert "SFG 26-02.01" in out and "document_moved" in out
+    assert "SFG 26-02.01" in out and "handling flyttad" in out
     assert "SFG 26-02.01: från SFG 26-02 till SFG 26-01" in out
     code, out, _ = casefile(config_file, "inbox", "--json")
     assert json.loads(out) == []  # the flag is resolved by the move
