@@ -28,6 +28,7 @@ from casefile.cli_support import (
 from casefile.db.engine import read_only
 from casefile.i18n import t
 from casefile.states import (
+    AuthVerdict,
     CaseStatus,
     DocumentStatus,
     MessageState,
@@ -334,7 +335,7 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
         reason = m["reason"] or "; ".join(a["error"] for a in m["attachments"] if a["error"])
         # Sender trust: why a registered message still needs a person.
         trust = [f for f in m["flags"] if f != "avsändaren kunde inte verifieras"]
-        if m["auth_verdict"] == "failed":
+        if m["auth_verdict"] == AuthVerdict.FAILED:
             trust.append(f"avsändaren kunde inte verifieras: {m['auth_detail']}")
         reason = "; ".join([r for r in (reason, *trust) if r])
         rows.append(

@@ -16,7 +16,7 @@ from casefile.config import Settings
 from casefile.db.schema import attachments, cases, documents, events, messages
 from casefile.errors import RegisterError
 from casefile.numbering import document_number, parse_reference
-from casefile.states import INBOX_STATES, AttachmentState, DocumentStatus
+from casefile.states import INBOX_STATES, AttachmentState, AuthVerdict, DocumentStatus
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ def inbox_json(conn: Connection, include_handled: bool = False) -> list[dict[str
         stmt = stmt.where(
             messages.c.state.in_(INBOX_STATES)
             | messages.c.id.in_(quarantined)
-            | (messages.c.auth_verdict == "failed")
+            | (messages.c.auth_verdict == AuthVerdict.FAILED)
             | messages.c.id.in_(flagged)
         )
     rows = list(conn.execute(stmt).mappings())

@@ -29,7 +29,7 @@ from casefile.matching import (
     same_party,
 )
 from casefile.numbering import case_number, document_number, next_serial, parse_reference
-from casefile.states import CaseStatus, DocumentStatus
+from casefile.states import AuthVerdict, CaseStatus, DocumentStatus
 
 INCOMPLETE_CODES = frozenset({"unsigned", "missing_field"})
 __all__ = ["NewDocument", "RegisterError", "check_initials", "register_document"]
@@ -137,7 +137,7 @@ def _verdict_of(session: Session, new: NewDocument) -> str | None:
     message = session.get(SourceMessage, new.message_id)
     if message is None:
         return None
-    return message.auth_verdict or "unknown"
+    return message.auth_verdict or AuthVerdict.UNKNOWN
 
 
 def open_case(
@@ -211,7 +211,7 @@ def register_document(
         sender_verdict=_verdict_of(session, new),
     )
     flags = [match.flag] if match.flag else []
-    if document.sender_verdict == "failed":
+    if document.sender_verdict == AuthVerdict.FAILED:
         flags.append(UNVERIFIED_FLAG)
     if flags:
         document.flag = "; ".join(flags)

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-Verdict = Literal["verified", "failed", "unknown"]
+from casefile.states import AuthVerdict
+
 Policy = Literal["verified", "unless_failed", "always"]
 DETAIL_LIMIT = 500
 
@@ -43,7 +44,7 @@ class AuthHeader:
 
 @dataclass(frozen=True)
 class SenderVerdict:
-    verdict: Verdict
+    verdict: AuthVerdict
     detail: str  # one line, for staff: what the trusted server said (or why we know nothing)
 
 
@@ -179,12 +180,14 @@ def _describe(results: Sequence[MethodResult]) -> str:
 def judge(header: AuthHeader | None, from_address: str | None) -> SenderVerdict:
     """The verdict on `from_address` given our server's header (None: no trusted header)."""
     if header is None:
-        return SenderVerdict("unknown", "ingen Authentication-Results från vår egen server")
+        return SenderVerdict(
+            AuthVerdict.UNKNOWN, "ingen Authentication-Results från vår egen server"
+        )
     detail = f"{header.authserv_id}: {_describe(header.results) or 'inga resultat'}"
     detail = " ".join(detail.split())[:DETAIL_LIMIT]
     from_domain = _domain(from_address)
     if not from_domain:
-        return SenderVerdict("unknown", detail)
+        return SenderVerdict(AuthVerdict.UNKNOWN, detail)
     by_method: dict[str, list[MethodResult]] = {}
     for r in header.results:
         by_method.setdefault(r.method, []).append(r)
@@ -192,23 +195,23 @@ def judge(header: AuthHeader | None, from_address: str | None) -> SenderVerdict:
     for r in dmarc:
         checked = _domain(r.properties.get("header.from")) or from_domain
         if r.result == "fail" and checked == from_domain:
-            return SenderVerdict("failed", detail)
+            return SenderVerdict(AuthVerdict.FAILED, detail)
     for r in dmarc:
         checked = _domain(r.properties.get("header.from")) or from_domain
         if r.result == "pass" and checked == from_domain:
-            return SenderVerdict("verified", detail)
+            return SenderVerdict(AuthVerdict.VERIFIED, detail)
     for r in by_method.get("dkim", []):
         signer = _domain(r.properties.get("header.d") or r.properties.get("header.i"))
         if r.result == "pass" and aligned(signer, from_domain):
-            return SenderVerdict("verified", detail)
+            return SenderVerdict(AuthVerdict.VERIFIED, detail)
     for r in by_method.get("spf", []):
         envelope = _domain(r.properties.get("smtp.mailfrom") or r.properties.get("smtp.helo"))
         if r.result == "pass" and aligned(envelope, from_domain):
-            return SenderVerdict("verified", detail)
+            return SenderVerdict(AuthVerdict.VERIFIED, detail)
     checks = by_method.get("spf", []) + by_method.get("dkim", [])
     if not dmarc and checks and all(r.result in ("fail", "softfail") for r in checks):
-        return SenderVerdict("failed", detail)
-    return SenderVerdict("unknown", detail)
+        return SenderVerdict(AuthVerdict.FAILED, detail)
+    return SenderVerdict(AuthVerdict.UNKNOWN, detail)
 
 
 def header_values(raw: bytes, name: str = "Authentication-Results") -> list[str]:
@@ -220,10 +223,13 @@ def header_values(raw: bytes, name: str = "Authentication-Results") -> list[str]
 
 def judge_message(
     raw: bytes, from_address: str | None, trusted_authserv_id: str
-) -> tuple[Verdict, str]:
+) -> tuple[AuthVerdict, str]:
     """The pipeline's one call: (verdict, detail) for messages.auth_verdict/auth_detail."""
     if not trusted_authserv_id.strip():
-        return "unknown", "mail.trusted_authserv_id är inte satt: avsändaren kontrolleras inte"
+        return (
+            AuthVerdict.UNKNOWN,
+            "mail.trusted_authserv_id är inte satt: avsändaren kontrolleras inte",
+        )
     header = trusted_header(header_values(raw), trusted_authserv_id)
     result = judge(header, from_address)
     return result.verdict, result.detail
@@ -237,8 +243,8 @@ def acknowledge_denial(policy: Policy, verdict: str | None) -> str | None:
     """
     if verdict is None or policy == "always":
         return None
-    if verdict == "failed":
+    if verdict == AuthVerdict.FAILED:
         return "avsändaren kunde inte verifieras (autentiseringen misslyckades)"
-    if policy == "verified" and verdict != "verified":
+    if policy == "verified" and verdict != AuthVerdict.VERIFIED:
         return "avsändaren är inte verifierad (mail.acknowledge = verified)"
     return None
