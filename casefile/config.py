@@ -190,6 +190,15 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExtractionSettings:
+    # Extra form definitions (TOML files, see config/forms/) besides the shipped ones.
+    forms: list[str] = field(default_factory=list)
+    # Share of a form's labels that must be found before it counts as recognised; below it no
+    # completion request (komplettering) is sent and staff are told the form was not recognised.
+    min_confidence: float = 0.6
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
@@ -200,6 +209,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
