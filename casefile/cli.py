@@ -28,6 +28,7 @@ from casefile.cli_support import (
 from casefile.db.engine import read_only
 from casefile.i18n import t
 from casefile.states import (
+    AuthVerdict,
     CaseStatus,
     DocumentStatus,
     MessageState,
@@ -46,6 +47,8 @@ from casefile.states import (
         "outbox": "intake.outgoing.commands:outbox_command",
         "requeue": "intake.outgoing.commands:requeue_command",
         "export": "casefile.export.cli:export_group",
+        "contact": "casefile.commands.contact:contact_command",
+        "move": "casefile.commands.move:move_command",
     },
 )
 @config_option
@@ -176,6 +179,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     click.echo(safe_text(head))
     status = label_of(CaseStatus, data["status"])
     click.echo(f"{t('status')}: {status}   {t('due')}: {data['due_date'] or '–'}")
+    _show_trust(data)
     click.echo("")
     click.echo(render_table([t(h) for h in _DOC_HEADERS], _doc_rows(data["documents"])))
     for d in data["documents"]:
@@ -189,6 +193,26 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         # Staff read times in the registry's zone; JSON keeps UTC with its offset.
         at = dt.datetime.fromisoformat(e["at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
         click.echo(safe_text(f"  {at}  {e['actor']:<10} {event_label(e['action']):<24} {what}"))
+        if e["action"] == "document_moved":
+            d = e["detail"]
+            moved = f"      {d.get('diarienummer')}: från {d.get('from')} till {d.get('to')}"
+            click.echo(safe_text(moved))
+
+
+def _show_trust(data: dict[str, Any]) -> None:
+    """Sender trust in `show`: who may get mail about the case, and what staff must look at."""
+    if data["confirmed_contact_email"]:
+        by = clip(data["confirmed_contact_by"], 10)
+        click.echo(f"Kontakt: {clip(data['confirmed_contact_email'], 50)} (bekräftad av {by})")
+    elif data["contact_email"]:
+        address = clip(data["contact_email"], 40)
+        click.echo(f"Kontakt i blanketten (ej bekräftad): {address}")
+    if data["flag"]:
+        click.echo(f"Obs: {clip(data['flag'], 74)}")
+    for d in data["documents"]:
+        # A failed sender is in the document's flag too; say it once.
+        if d["flag"]:
+            click.echo(f"  {d['diarienummer']}: {clip(d['flag'], 60)}")
 
 
 def _staff_act(ctx: click.Context, act: Any) -> Any:
@@ -310,6 +334,11 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
     rows = []
     for m in items:
         reason = m["reason"] or "; ".join(a["error"] for a in m["attachments"] if a["error"])
+        # Sender trust: why a registered message still needs a person.
+        trust = [f for f in m["flags"] if f != "avsändaren kunde inte verifieras"]
+        if m["auth_verdict"] == AuthVerdict.FAILED:
+            trust.append(f"avsändaren kunde inte verifieras: {m['auth_detail']}")
+        reason = "; ".join([r for r in (reason, *trust) if r])
         rows.append(
             [
                 str(m["id"]),

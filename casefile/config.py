@@ -156,6 +156,11 @@ class MailSettings:
     send_acknowledgements: bool = True
     retry_base_seconds: int = 60
     retry_max_attempts: int = 12
+    # Sender trust (issue 12): whose Authentication-Results to believe, and whom to answer.
+    trusted_authserv_id: str = ""
+    acknowledge: Literal["verified", "unless_failed", "always"] = "unless_failed"
+    # MAIL FROM of automatic mail: empty is the null reverse-path <> (RFC 3834).
+    envelope_from: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,7 @@ from casefile.config import Settings
 from casefile.db.schema import attachments, cases, documents, events, messages
 from casefile.errors import RegisterError
 from casefile.numbering import document_number, parse_reference
-from casefile.states import INBOX_STATES, AttachmentState, DocumentStatus
+from casefile.states import INBOX_STATES, AttachmentState, AuthVerdict, DocumentStatus
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ def document_json(row: RowMapping, case_number: str) -> dict[str, Any]:
         "cancelled": row["cancelled"],
         "cancel_reason": row["cancel_reason"],
         "findings": row["findings"],
+        "sender_verdict": row["sender_verdict"],
+        "flag": row["flag"],
     }
 
 
@@ -71,6 +73,8 @@ _DOC_COLUMNS = [
     documents.c.cancelled,
     documents.c.cancel_reason,
     documents.c.findings,
+    documents.c.sender_verdict,
+    documents.c.flag,
 ]
 
 
@@ -100,6 +104,20 @@ def case_row(conn: Connection, settings: Settings, ref: str) -> RowMapping:
     if parts is None:
         example = document_number(settings.registry, 2026, 1, 2)
         raise RegisterError(f"{ref!r} är inget diarienummer (t.ex. {example})")
+    if parts.doc is not None:
+        # A document shows the case it is in now: `casefile move` may have moved it.
+        number = document_number(settings.registry, parts.year, parts.case, parts.doc)
+        found = (
+            conn.execute(
+                select(cases)
+                .join(documents, documents.c.case_id == cases.c.id)
+                .where(documents.c.diarienummer == number)
+            )
+            .mappings()
+            .first()
+        )
+        if found is not None:
+            return found
     row = (
         conn.execute(select(cases).where(cases.c.year == parts.year, cases.c.serial == parts.case))
         .mappings()
@@ -148,6 +166,9 @@ def case_json(conn: Connection, case: RowMapping) -> dict[str, Any]:
         "organisation": case["organisation"],
         "status": case["status"],
         "contact_email": case["contact_email"],
+        "confirmed_contact_email": case["confirmed_contact_email"],
+        "confirmed_contact_by": case["confirmed_contact_by"],
+        "flag": case["flag"],
         "due_date": _iso(case["due_date"]),
         "opened_at": case["opened_at"].isoformat(),
         "closed_at": _iso(case["closed_at"]),
@@ -172,7 +193,17 @@ def inbox_json(conn: Connection, include_handled: bool = False) -> list[dict[str
         quarantined = select(attachments.c.message_id).where(
             attachments.c.state == AttachmentState.QUARANTINED
         )
-        stmt = stmt.where(messages.c.state.in_(INBOX_STATES) | messages.c.id.in_(quarantined))
+        # Registered mail that staff must still look at: a sender that failed authentication,
+        # a report filed in a new case because it names another party's case.
+        flagged = select(documents.c.message_id).where(
+            documents.c.flag.is_not(None), documents.c.message_id.is_not(None)
+        )
+        stmt = stmt.where(
+            messages.c.state.in_(INBOX_STATES)
+            | messages.c.id.in_(quarantined)
+            | (messages.c.auth_verdict == AuthVerdict.FAILED)
+            | messages.c.id.in_(flagged)
+        )
     rows = list(conn.execute(stmt).mappings())
     by_message: dict[int, list[dict[str, Any]]] = {}
     if rows:
@@ -182,7 +213,22 @@ def inbox_json(conn: Connection, include_handled: bool = False) -> list[dict[str
             .order_by(attachments.c.id)
         ).mappings():
             by_message.setdefault(a["message_id"], []).append(attachment_json(a))
-    return [message_json(m, by_message.get(m["id"], [])) for m in rows]
+    flags: dict[int, list[str]] = {}
+    if rows:
+        for message_id, flag in conn.execute(
+            select(documents.c.message_id, documents.c.flag)
+            .where(
+                documents.c.message_id.in_([m["id"] for m in rows]), documents.c.flag.is_not(None)
+            )
+            .order_by(documents.c.id)
+        ):
+            flags.setdefault(message_id, []).append(flag)
+    out = []
+    for m in rows:
+        item = message_json(m, by_message.get(m["id"], []))
+        item["flags"] = flags.get(m["id"], [])
+        out.append(item)
+    return out
 
 
 def message_json(row: RowMapping, files: list[dict[str, Any]]) -> dict[str, Any]:
@@ -196,6 +242,8 @@ def message_json(row: RowMapping, files: list[dict[str, Any]]) -> dict[str, Any]
         "subject": row["subject"],
         "state": row["state"],
         "reason": row["reason"],
+        "auth_verdict": row["auth_verdict"],
+        "auth_detail": row["auth_detail"],
         "attachments": files,
     }
 

@@ -34,6 +34,7 @@ from casefile.events import log_event
 from casefile.register import NewDocument, register_document
 from intake.extract.findings import for_registration
 from intake.mail.attachments import Candidate, examine, group_reports, make_worker
+from intake.mail.authresults import judge_message
 from intake.mail.classify import automatic_reason
 from intake.mail.faults import checkpoint
 from intake.mail.mime import ParsedMessage, parse_message
@@ -217,6 +218,9 @@ class Pipeline:
             subject=parsed.subject,
             in_reply_to=parsed.in_reply_to,
             references=parsed.references,
+        )
+        msg.auth_verdict, msg.auth_detail = judge_message(
+            fetched.raw, parsed.from_address, settings.mail.trusted_authserv_id
         )
         _insert_ignore(
             session, StoredFile, sha256=digest, size=len(fetched.raw), media_type="message/rfc822"
