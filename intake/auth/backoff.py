@@ -80,9 +80,10 @@ class LoginBackoff:
         if self.clock() >= until:
             return None
         local = dt.datetime.fromtimestamp(until).strftime("%H:%M:%S")
+        # "inloggningen nekades" also tells the poller not to retry at once.
         return (
-            f"inloggningen vilar till {local} efter {entry.get('failures')} nekade försök "
-            f"(senast: {entry.get('error')})"
+            f"inloggningen nekades {entry.get('failures')} gång(er) i rad; nästa försök "
+            f"{local} (senast: {entry.get('error')})"
         )
 
     def failed(self, key: str, error: str) -> None:
