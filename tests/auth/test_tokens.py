@@ -162,7 +162,7 @@ def test_wrong_tenant_is_named(stub: TokenStub) -> None:
     section = credential(stub, "kontakt@forbund.se")
     section["tenant"] = "fel.onmicrosoft.com"
     section["token_url"] = f"{stub.base_url}/fel.onmicrosoft.com/oauth2/v2.0/token"
-    with pytest.raises(TokenError, match="tenant 'fel.onmicrosoft.com' finns inte"):
+    with pytest.raises(TokenError, match=r"tenant 'fel\.onmicrosoft\.com' finns inte"):
         fetch_token("m365", cfg(**section), "")
 
 
