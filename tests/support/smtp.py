@@ -111,7 +111,7 @@ class BigLineSMTP(SMTP):
 
     line_length_limit = 16384
     command_size_limit = 16384
-    command_size_limits: ClassVar[collections.defaultdict[str, int]] = collections.defaultdict(
+    command_size_limits: ClassVar[collections.defaultdict[str, int]] = collections.defaultdict(  # type: ignore[misc]
         lambda: 16384
     )
 
