@@ -40,6 +40,7 @@ def setup_logging(level: str = "INFO") -> None:
         "serve": "intake.service.commands:serve_command",
         "status": "intake.service.commands:status_command",
         "send": "intake.outgoing.commands:send_command",
+        "check": "intake.check_command:check_command",
     },
 )
 @config_option
