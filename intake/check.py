@@ -199,26 +199,30 @@ def _folder_check(client: Any, box: MailboxSettings) -> Check:
 
 def _processed_check(client: Any, box: MailboxSettings, folder: str) -> Check:
     name = f"brevlåda {box.name}: mapp för hanterad post"
+    key = f"mailboxes[{box.name}].processed_folder"
+    if folder == box.folder:
+        return Check(name, False, f"{folder} är samma mapp som folder; välj en annan i {key}")
     if client.folder_exists(folder):
         return Check(name, True, f"{folder} finns")
-    # Can it be created? Its parent must exist and allow sub-folders.
+    # Can it be created? (IMAP has no dry run: check the name and the parent's flags.)
     delimiter = "/"
     listed = client.list_folders(directory="", pattern="")
-    if listed:
+    if listed and listed[0][1]:
         raw = listed[0][1]
-        delimiter = raw.decode() if isinstance(raw, bytes) else (raw or "/")
-    parent = folder.rsplit(delimiter, 1)[0] if delimiter in folder else ""
-    if parent and not client.folder_exists(parent):
+        delimiter = raw.decode() if isinstance(raw, bytes) else str(raw)
+    parts = folder.split(delimiter)
+    if any(not part for part in parts):
         return Check(
             name,
             False,
-            f"{folder} finns inte och inte heller {parent}; skapa den eller ändra "
-            f"mailboxes[{box.name}].processed_folder",
+            f"{folder!r} är inget giltigt mappnamn (servern skiljer mappar med {delimiter!r}); "
+            f"ändra {key}",
         )
+    parent = delimiter.join(parts[:-1])
     if parent:
         for flags, _, _ in client.list_folders(pattern=parent):
             if b"\\Noinferiors" in flags:
-                return Check(name, False, f"{parent} kan inte ha undermappar; välj en annan mapp")
+                return Check(name, False, f"{parent} kan inte ha undermappar; ändra {key}")
     return Check(name, True, f"{folder} finns inte än; skapas när första meddelandet flyttas")
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.intake.conftest import dovecot  # noqa: F401 - the shared password Dovecot
 from tests.support.dovecot import DovecotServer, OAuth2Passdb
 from tests.support.oauth2 import ISSUER, Client, TokenStub, hs256_key_file_content
 
