@@ -225,6 +225,8 @@ class ServiceSettings:
     lock_path: str = "var/casefile.lock"
     stale_poll_seconds: int = 3600
     stop_timeout_seconds: int = 30
+    # IMAP IDLE is ended and started again this often (RFC 2177: before 29 minutes).
+    idle_renew_seconds: int = 1500
 
 
 @dataclass(frozen=True, kw_only=True)
