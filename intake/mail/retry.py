@@ -10,10 +10,9 @@ from casefile.app import App
 from casefile.db.models import SourceMessage
 from casefile.events import log_event
 from casefile.register import RegisterError
+from casefile.states import RETRYABLE_STATES
 from intake.mail.mime import parse_message
 from intake.mail.pipeline import Outcome, Pipeline
-
-RETRYABLE = ("quarantined", "failed", "no_report")
 
 
 def retry_message(app: App, message_id: int) -> Outcome:
@@ -21,7 +20,7 @@ def retry_message(app: App, message_id: int) -> Outcome:
         msg = s.get(SourceMessage, message_id)
         if msg is None:
             raise RegisterError(f"det finns ingen post {message_id}")
-        if msg.state not in RETRYABLE:
+        if msg.state not in RETRYABLE_STATES:
             raise RegisterError(f"post {message_id} är {msg.state}; inget att försöka igen")
         if not msg.raw_sha256 or msg.size == 0:
             raise RegisterError(f"post {message_id} finns inte i arkivet ({msg.reason})")
@@ -38,7 +37,7 @@ def retry_message(app: App, message_id: int) -> Outcome:
     with app.sessions() as s, s.begin():
         msg = s.get(SourceMessage, message_id, with_for_update=True)
         assert msg is not None
-        if msg.state not in RETRYABLE:  # someone else retried meanwhile
+        if msg.state not in RETRYABLE_STATES:  # someone else retried meanwhile
             return Outcome(msg.uid, msg.state, [], msg.reason, msg.id)
         outcome = pipeline.file_reports(s, msg, parsed, candidates, msg.internal_date)
         log_event(
