@@ -25,7 +25,7 @@ def stub() -> Iterator[TokenStub]:
     server.stop()
 
 
-def _dovecot(passdb: OAuth2Passdb, **kwargs: Any) -> tuple[DovecotServer, Path]:
+def start_dovecot(passdb: OAuth2Passdb, **kwargs: Any) -> tuple[DovecotServer, Path]:
     # Not under pytest's tmp: Dovecot serves mail as nobody, who cannot enter root's folders.
     root = Path(tempfile.mkdtemp(prefix="casefile-dovecot-oauth-"))
     root.chmod(0o755)
@@ -37,7 +37,7 @@ def _dovecot(passdb: OAuth2Passdb, **kwargs: Any) -> tuple[DovecotServer, Path]:
 @pytest.fixture(scope="session")
 def dovecot_jwt(stub: TokenStub) -> Iterator[DovecotServer]:
     """Tokens checked by Dovecot itself (JWT, HS256); passwords work too."""
-    server, root = _dovecot(OAuth2Passdb(ISSUER, hs256_key_file_content(stub)))
+    server, root = start_dovecot(OAuth2Passdb(ISSUER, hs256_key_file_content(stub)))
     yield server
     server.stop()
     shutil.rmtree(root, ignore_errors=True)
@@ -49,7 +49,7 @@ def dovecot_introspect(stub: TokenStub) -> Iterator[DovecotServer]:
 
     One per test: Dovecot delays logins after failures from the same address.
     """
-    server, root = _dovecot(
+    server, root = start_dovecot(
         OAuth2Passdb(ISSUER, introspection_url=stub.introspect_url),
         password_login=False,
         token_for=lambda user: stub.mint(user),

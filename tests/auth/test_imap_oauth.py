@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +18,12 @@ from casefile.app import App
 from intake.auth.tokens import CACHE
 from intake.cli import cli
 from intake.mail.poll import poll_all, poll_mailbox
-from tests.auth.conftest import credential, oauth_box
+from intake.sources.imap import ImapSource
+from tests.auth.conftest import credential, oauth_box, start_dovecot
 from tests.intake.conftest import build_app
-from tests.support.dovecot import DovecotServer
+from tests.support.dovecot import DovecotServer, OAuth2Passdb
 from tests.support.mail import REPORTS, message
-from tests.support.oauth2 import TokenStub
+from tests.support.oauth2 import ISSUER, TokenStub, hs256_key_file_content
 from tests.support.toml import write_config
 
 WHEN = dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC)
@@ -246,3 +248,26 @@ def test_token_text_never_appears_in_logs_output_state_or_database(
 
 def numbers_in(dump: str) -> bool:
     return "SFG 26-01.01" in dump
+
+
+def test_oauthbearer_when_that_is_what_the_server_offers(
+    db_url: str, tmp_path: Path, stub: TokenStub
+) -> None:
+    """Given a server offering only OAUTHBEARER (RFC 7628), then the login uses it."""
+    server, root = start_dovecot(
+        OAuth2Passdb(ISSUER, hs256_key_file_content(stub), mechanisms="oauthbearer")
+    )
+    try:
+        account = server.add_account()
+        account.append(report(), WHEN)
+        box = oauth_box(server, account.username, "kontakt", "m365")
+        app = build_app(db_url, tmp_path, box, oauth2={"m365": credential(stub, account.username)})
+        source = ImapSource.for_settings(app.settings, app.settings.mailboxes[0])
+        source.open()
+        assert source.mechanism == "OAUTHBEARER"
+        source.close()
+        assert poll_mailbox(app, app.settings.mailboxes[0]).ok
+        assert numbers(app) == ["SFG 26-01.01"]
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -92,6 +92,7 @@ class OAuth2Passdb:
     issuer: str
     hs256_key_b64: str | None = None  # local validation
     introspection_url: str | None = None
+    mechanisms: str = "xoauth2 oauthbearer"
 
     def conf(self, root: Path) -> str:
         if self.introspection_url:
@@ -118,7 +119,7 @@ class OAuth2Passdb:
         return f"""
 passdb {{
   driver = oauth2
-  mechanisms = xoauth2 oauthbearer
+  mechanisms = {self.mechanisms}
   args = {root}/dovecot-oauth2.conf.ext
 }}
 """
@@ -189,7 +190,7 @@ class DovecotServer:
         mechanisms = "plain login" if self.password_login else ""
         oauth2_passdb = ""
         if self.oauth2 is not None:
-            mechanisms += " xoauth2 oauthbearer"
+            mechanisms += " " + self.oauth2.mechanisms
             oauth2_passdb = self.oauth2.conf(self.root)
         password_passdb = (
             f"""
