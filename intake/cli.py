@@ -30,10 +30,14 @@ from casefile.states import MessageState
     },
 )
 @config_option
+@click.option(
+    "--trace", is_flag=True, help="Logga IMAP-protokollet (med loggnivå DEBUG), för felsökning."
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, trace: bool) -> None:
     """intake – posten: hämtar rapporter, registrerar dem och skickar kvittenser."""
     ctx.meta["config_path"] = config_path
+    ctx.meta["trace"] = trace
 
 
 @cli.command()

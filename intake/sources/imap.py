@@ -25,13 +25,9 @@ from intake.auth import explain
 from intake.auth.backoff import LoginBackoff, mailbox_key
 from intake.auth.sasl import oauthbearer, xoauth2
 from intake.auth.tokens import CACHE, TokenCache, TokenError
-from intake.sources.base import Envelope, FetchedMessage, SourceError
+from intake.sources.base import Envelope, FetchedMessage, LoginRefused, SourceError
 
 NETWORK_ERRORS = (OSError, socket.timeout, ssl.SSLError, IMAPClientError)
-
-
-class LoginRefused(SourceError):
-    """The server (or the token endpoint) said no: retrying at once will not help."""
 
 
 class ConfigProblem(SourceError):
@@ -109,9 +105,6 @@ class ImapSource:
                 ssl_context=context,
                 timeout=s.timeout_seconds,
             )
-            if not s.trace:
-                # imapclient logs the whole protocol at DEBUG, message bodies included.
-                client._imap.debug = 0
             client.normalise_times = False
             if s.security == "starttls":
                 client.starttls(context)

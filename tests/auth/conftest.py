@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -15,6 +16,13 @@ import pytest
 from tests.intake.conftest import dovecot  # noqa: F401 - the shared password Dovecot
 from tests.support.dovecot import DovecotServer, OAuth2Passdb
 from tests.support.oauth2 import ISSUER, Client, TokenStub, hs256_key_file_content
+
+
+@pytest.fixture(autouse=True)
+def imapclient_log_level() -> Iterator[None]:
+    """`intake --trace` sets the imapclient logger's level for the process: undo it."""
+    yield
+    logging.getLogger("imapclient").setLevel(logging.NOTSET)
 
 
 @pytest.fixture(scope="session")

@@ -221,7 +221,9 @@ def test_token_text_never_appears_in_logs_output_state_or_database(
     App(build_app(db_url, tmp_path).settings).engine.dispose()
     caplog.set_level(logging.DEBUG)
     before = len(stub.issued)
-    result = CliRunner().invoke(cli, ["--config", str(config), "poll", "--once", "--json"])
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "--trace", "poll", "--once", "--json"]
+    )
     assert result.exit_code == 1, result.output  # ekonomi was refused
     issued = stub.issued[before:]
     assert issued, "no token was fetched"
