@@ -52,6 +52,7 @@ class IdleWatcher(threading.Thread):
         self.stop = stop
         self.renew_seconds = renew_seconds
         self.connects = 0
+        self.idles = 0  # IDLE commands sent (one per renewal)
         self.offered: bool | None = None
 
     def run(self) -> None:
@@ -107,6 +108,7 @@ class IdleWatcher(threading.Thread):
     def _wait_for_mail(self, client: Any) -> None:
         while not self.stop.is_set():
             client.idle()
+            self.idles += 1
             started = time.monotonic()
             new_mail = False
             try:
