@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from casefile.app import App
+from intake.auth.health import login_report
 from intake.auth.tokens import CACHE
 from intake.outgoing import flush_outbox
 from tests.auth.conftest import credential
@@ -74,6 +75,12 @@ def test_a_refused_token_leaves_the_mail_queued_after_two_auth_exchanges(
     assert row.state == "queued"
     assert "SMTP.SendAsApp" in (row.last_error or "")
     assert not oauth_smtp.messages
+    # The refusal is remembered: status shows SMTP failing, and the next flush waits.
+    [failing] = login_report(app.settings)["failing"]
+    assert failing["login"] == "SMTP" and "SMTP.SendAsApp" in failing["error"]
+    register(app, title="Nästa", organisation="Annan")
+    flush_outbox(app.sessions, app.settings)
+    assert handler.auth_exchanges == 2
 
 
 def test_smtp_auth_disabled_names_the_admin_setting(
