@@ -13,9 +13,29 @@ from typing import Any
 
 import pytest
 
+from intake.auth.tokens import CACHE
 from tests.intake.conftest import dovecot  # noqa: F401 - the shared password Dovecot
+from tests.service.conftest import smtp  # noqa: F401 - a plain aiosmtpd per test
 from tests.support.dovecot import DovecotServer, OAuth2Passdb
 from tests.support.oauth2 import ISSUER, Client, TokenStub, hs256_key_file_content
+from tests.support.smtp import OAuthHandler, SmtpServer
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    """Each test starts without cached tokens (the cache is one per process)."""
+    CACHE.clear()
+    yield
+    CACHE.clear()
+
+
+@pytest.fixture
+def oauth_smtp(stub: TokenStub) -> Iterator[SmtpServer]:
+    """aiosmtpd taking AUTH XOAUTH2 with the stub's tokens."""
+    server = SmtpServer(handler=OAuthHandler(validate=stub.valid_email))
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)

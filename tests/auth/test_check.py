@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,30 +13,14 @@ from click.testing import CliRunner, Result
 
 from casefile.app import App
 from casefile.db.migrate import upgrade
-from intake.auth.tokens import CACHE
 from intake.cli import cli
 from tests.auth.conftest import credential, oauth_box
 from tests.support.dovecot import DovecotServer
 from tests.support.oauth2 import TokenStub
-from tests.support.smtp import CA_FILE, OAuthHandler, SmtpServer
+from tests.support.smtp import CA_FILE, SmtpServer
 from tests.support.toml import write_config
 
 MAILBOX = "kontakt@finsam.test"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    CACHE.clear()
-    yield
-    CACHE.clear()
-
-
-@pytest.fixture
-def oauth_smtp(stub: TokenStub) -> Iterator[SmtpServer]:
-    server = SmtpServer(handler=OAuthHandler(validate=stub.valid_email))
-    server.start()
-    yield server
-    server.stop()
 
 
 class Setup:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.service.support import ServiceProcess, migrated_app, write_config
 from tests.support.dovecot import DovecotServer
@@ -18,14 +15,6 @@ from tests.support.smtp import SmtpServer
 WHEN = dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC)
 DOCX = (REPORTS / "r01_cell_iso_endash.docx").read_bytes()
 PDF = (REPORTS / "r01_cell_iso_endash.pdf").read_bytes()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def wait_until(what: object, timeout: float) -> float:

@@ -7,7 +7,6 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from click.testing import CliRunner
 from sqlalchemy import inspect, text
 
 from casefile.app import App
-from intake.auth.tokens import CACHE
 from intake.cli import cli
 from intake.mail.poll import poll_all, poll_mailbox
 from intake.sources.imap import ImapSource
@@ -28,13 +26,6 @@ from tests.support.toml import write_config
 
 WHEN = dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC)
 DOCX = (REPORTS / "r01_cell_iso_endash.docx").read_bytes()
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    CACHE.clear()
-    yield
-    CACHE.clear()
 
 
 def report() -> bytes:

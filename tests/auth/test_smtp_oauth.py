@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from casefile.app import App
 from intake.auth.health import login_report
-from intake.auth.tokens import CACHE
 from intake.outgoing import flush_outbox
 from tests.auth.conftest import credential
 from tests.outgoing.conftest import build_app, outbox, register
@@ -18,21 +14,6 @@ from tests.support.oauth2 import TokenStub
 from tests.support.smtp import OAuthHandler, PasswordGoneHandler, SmtpServer
 
 MAILBOX = "kontakt@finsam.test"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    CACHE.clear()
-    yield
-    CACHE.clear()
-
-
-@pytest.fixture
-def oauth_smtp(stub: TokenStub) -> Iterator[SmtpServer]:
-    server = SmtpServer(handler=OAuthHandler(validate=stub.valid_email))
-    server.start()
-    yield server
-    server.stop()
 
 
 def smtp_app(db_url: str, tmp_path: Path, server: SmtpServer, cred: dict[str, object]) -> App:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -23,13 +22,6 @@ from tests.auth.conftest import credential, oauth_box
 from tests.support.dovecot import DovecotServer
 from tests.support.oauth2 import TokenStub
 from tests.support.toml import write_config
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    CACHE.clear()
-    yield
-    CACHE.clear()
 
 
 def configured(tmp_path: Path, data: dict[str, object]) -> tuple[Path, App]:
