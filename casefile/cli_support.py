@@ -180,10 +180,12 @@ def one_line_errors(func: F) -> F:
     Expected: every UserError, and what the database, the file system and text decoding can
     raise (a missing or locked database, a full disk, a file that is not UTF-8).
     """
-    from sqlalchemy.exc import SQLAlchemyError
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Imported on call, not at decoration: `intake extract` starts without SQLAlchemy.
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
             return func(*args, **kwargs)
         except (UserError, SQLAlchemyError, OSError, UnicodeError, RecursionError) as exc:

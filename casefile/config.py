@@ -235,6 +235,15 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExtractionSettings:
+    # Extra form definitions (TOML files, see config/forms/) besides the shipped ones.
+    forms: list[str] = field(default_factory=list)
+    # Share of a form's labels that must be found before it counts as recognised; below it no
+    # completion request (komplettering) is sent and staff are told the form was not recognised.
+    min_confidence: float = 0.6
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
@@ -246,6 +255,7 @@ class Settings:
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     oauth2: dict[str, OAuth2Settings] = field(default_factory=dict)
+    extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
