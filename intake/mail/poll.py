@@ -52,9 +52,10 @@ def make_source(app: App, box: MailboxSettings) -> MailSource:
                 )
 
         return MaildirSource(box, known)
+    from intake.auth.backoff import for_settings
     from intake.sources.imap import ImapSource
 
-    return ImapSource(box, box.password())
+    return ImapSource.for_settings(app.settings, box, for_settings(app.settings))
 
 
 def _open_with_backoff(source: MailSource, sleep: Callable[[float], None]) -> None:

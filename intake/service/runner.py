@@ -78,6 +78,9 @@ class Service:
         self._idle = threading.Condition()
         self._running = 0
         self._scheduler: BaseScheduler | None = None
+        # IMAP IDLE (idle.py): mailboxes whose poll is running, and those to poll again after.
+        self._polling: set[str] = set()
+        self._poll_again: set[str] = set()
 
     # -- stopping -------------------------------------------------------------------------
 
@@ -131,6 +134,8 @@ class Service:
             if self.stop_requested.is_set():
                 return
             self._running += 1
+            if spec.kind == "poll" and spec.mailbox is not None:
+                self._polling.add(spec.mailbox)
         error: str | None = None
         try:
             error = self._dispatch(spec)
@@ -151,6 +156,25 @@ class Service:
                 self._idle.notify_all()
         if spec.kind == "poll" and spec.mailbox is not None:
             self._count_cycle(spec.mailbox)
+            with self._idle:
+                self._polling.discard(spec.mailbox)
+                again = spec.mailbox in self._poll_again
+                self._poll_again.discard(spec.mailbox)
+            if again:
+                self.wake_poll(spec.mailbox)
+
+    def wake_poll(self, mailbox: str) -> None:
+        """IDLE saw new mail: run the mailbox's poll now (or right after the one running)."""
+        if self.stop_requested.is_set() or self._scheduler is None:
+            return
+        with self._idle:
+            if mailbox in self._polling:
+                self._poll_again.add(mailbox)
+                return
+        from intake.service.scheduler import poll_job_id
+
+        with contextlib.suppress(Exception):  # the scheduler may be shutting down
+            self._scheduler.modify_job(poll_job_id(mailbox), next_run_time=self.clock())
 
     def _count_cycle(self, mailbox: str) -> None:
         self.polls[mailbox] += 1
@@ -216,12 +240,32 @@ class Service:
             )
             or "inga",
         )
+        self._start_idle()
         if not self.stop_requested.is_set():
             scheduler.start()
         self._wait_for_jobs()
         self.state.stopped(self.clock())
         log.info("intake serve har stannat")
         return self.exit_code
+
+    def _start_idle(self) -> None:
+        from intake.auth.backoff import for_settings
+        from intake.service.idle import IdleWatcher, wants_idle
+
+        settings = self.app.settings
+        # A restart is the operator's way to say "try the logins again now".
+        logins = for_settings(settings)
+        for key in list(logins.read()):
+            logins.succeeded(key)
+        for box in settings.mailboxes:
+            if wants_idle(box):
+                IdleWatcher(
+                    self.app,
+                    box,
+                    self.wake_poll,
+                    self.stop_requested,
+                    renew_seconds=settings.service.idle_renew_seconds,
+                ).start()
 
     def _wait_for_jobs(self) -> None:
         timeout = self.app.settings.service.stop_timeout_seconds

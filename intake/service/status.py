@@ -197,9 +197,14 @@ def status_report(app: App, now: dt.datetime | None = None) -> dict[str, Any]:
     for box in boxes:
         box["next_poll_at"] = service["next_runs"].get(poll_job_id(box["name"]))
     stale = [b["name"] for b in boxes if b["stale"]]
+    from intake.auth.health import login_report
+
+    logins = login_report(settings)
     return {
         "generated_at": _iso(now),
-        "healthy": not stale,
+        # A login that keeps being refused needs a person even before the mailbox goes stale.
+        "healthy": not stale and not logins["failing"],
+        "logins": logins,
         "stale_mailboxes": stale,
         "stale_poll_seconds": settings.service.stale_poll_seconds,
         "mailboxes": boxes,
@@ -264,6 +269,10 @@ def render_text(report: dict[str, Any], settings: Settings) -> str:
             f"{job} {_local(at, settings)}" for job, at in service["next_runs"].items() if at
         )
         lines.append(f"Nästa körningar: {runs}")
+    if report.get("logins"):
+        from intake.auth.health import render_lines
+
+        lines.extend(render_lines(report["logins"]))
     if report["stale_mailboxes"]:
         lines.append(
             "FEL: ingen lyckad hämtning på mer än "
