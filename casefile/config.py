@@ -79,7 +79,7 @@ class LimitsSettings:
     parse_memory_mb: int = 256
     # Per message (intake): a header block larger than this is not parsed at all (the standard
     # parser's cost grows faster than linearly with a header's length).
-    max_header_bytes: int = 256 * 1024
+    max_header_bytes: int = 64 * 1024
     # Attachments examined per message, and the extraction time all of them may take together;
     # the rest are quarantined with the reason. Worst case per message: this plus one parse.
     max_attachments_per_message: int = 20

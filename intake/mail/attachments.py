@@ -97,7 +97,7 @@ def examine_message(
         digest = sha256_hex(file.data)
         if digest in done:
             continue  # the same bytes twice in one message: one file
-        if index >= limits.max_attachments_per_message:
+        if len(done) >= limits.max_attachments_per_message:
             cand = _refused(
                 file,
                 digest,

@@ -217,7 +217,7 @@ def _parse(raw: bytes) -> tuple[EmailMessage, list[str]]:
     return msg, notes
 
 
-def parse_message(raw: bytes, max_header_bytes: int = 256 * 1024) -> ParsedMessage:
+def parse_message(raw: bytes, max_header_bytes: int = 64 * 1024) -> ParsedMessage:
     msg, notes = _parse(raw)
     name, addr = _address(msg)
     attachments: list[AttachedFile] = []

@@ -149,7 +149,9 @@ def test_report_from_an_automatic_sender_is_registered_and_not_answered(
     )
     account.append(
         bytes(
-            message(headers={"Auto-Submitted": "auto-generated"}, attachments=[("u.docx", UNSIGNED)])
+            message(
+                headers={"Auto-Submitted": "auto-generated"}, attachments=[("u.docx", UNSIGNED)]
+            )
         ),
         WHEN,
     )
