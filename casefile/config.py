@@ -129,6 +129,9 @@ class SmtpSettings:
     password_env: str | None = None
     ca_file: str | None = None
     timeout_seconds: float = 60.0
+    # One mail's whole SMTP exchange, however slowly the server answers (timeout_seconds is
+    # per read): past it the connection is cut and the mail waits for the next flush.
+    deadline_seconds: float = 120.0
     from_address: str = "kontakt@example.se"
     from_name: str = ""
     # The folder transport writes one .eml file per mail here.

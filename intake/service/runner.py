@@ -30,6 +30,7 @@ from apscheduler.events import (
     EVENT_SCHEDULER_STARTED,
     SchedulerEvent,
 )
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
 
@@ -37,7 +38,13 @@ from casefile.app import App
 from casefile.db.models import utcnow
 from intake.service import jobs
 from intake.service.lock import InstanceLock, LockLost
-from intake.service.scheduler import JobSpec, build_scheduler, job_specs, next_runs
+from intake.service.scheduler import (
+    OUTBOX_JOB,
+    JobSpec,
+    build_scheduler,
+    job_specs,
+    next_runs,
+)
 from intake.service.state import StateFile, state_path
 
 log = logging.getLogger("intake.service")
@@ -133,6 +140,10 @@ class Service:
             self._running += 1
         error: str | None = None
         try:
+            try:
+                self.state.begun(spec.id, self.clock())
+            except OSError as exc:
+                log.warning("kunde inte skriva tillståndsfilen %s: %s", self.state.path, exc)
             error = self._dispatch(spec)
         except LockLost as exc:
             error = str(exc)
@@ -150,7 +161,17 @@ class Service:
                 self._running -= 1
                 self._idle.notify_all()
         if spec.kind == "poll" and spec.mailbox is not None:
+            self._send_soon()
             self._count_cycle(spec.mailbox)
+
+    def _send_soon(self) -> None:
+        """Run the outbox job now, in its own thread: acknowledgements leave at once, and a
+        slow SMTP server delays only the outbox, never the next poll."""
+        scheduler = self._scheduler
+        if scheduler is None or self.stop_requested.is_set():
+            return
+        with contextlib.suppress(JobLookupError, SchedulerNotRunningError):
+            scheduler.modify_job(OUTBOX_JOB, next_run_time=self.clock())
 
     def _count_cycle(self, mailbox: str) -> None:
         self.polls[mailbox] += 1
