@@ -85,6 +85,7 @@ class Service:
         self._idle = threading.Condition()
         self._running = 0
         self._scheduler: BaseScheduler | None = None
+        self._stop_after_outbox = False
 
     # -- stopping -------------------------------------------------------------------------
 
@@ -163,6 +164,8 @@ class Service:
         if spec.kind == "poll" and spec.mailbox is not None:
             self._send_soon()
             self._count_cycle(spec.mailbox)
+        elif spec.kind == "outbox" and self._stop_after_outbox:
+            self.request_stop(f"{self.cycles} hämtningsvarv klara (--cycles)")
 
     def _send_soon(self) -> None:
         """Run the outbox job now, in its own thread: acknowledgements leave at once, and a
@@ -179,7 +182,8 @@ class Service:
             return
         names = [b.name for b in self.app.settings.mailboxes if b.enabled]
         if all(self.polls[n] >= self.cycles for n in names):
-            self.request_stop(f"{self.cycles} hämtningsvarv klara (--cycles)")
+            # Stop once the outbox run started by this poll has sent what it registered.
+            self._stop_after_outbox = True
 
     def _on_job_event(self, event: SchedulerEvent) -> None:
         if self.stop_requested.is_set() or self._scheduler is None:
