@@ -86,6 +86,9 @@ class Service:
         self._running = 0
         self._scheduler: BaseScheduler | None = None
         self._stop_after_outbox = False
+        # Why the last run ended: the database lock was lost (an outage), or a signal came.
+        self.lock_lost = False
+        self.signalled = False
 
     # -- stopping -------------------------------------------------------------------------
 
@@ -99,7 +102,8 @@ class Service:
 
     def handle_signal(self, signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        if self.stop_requested.is_set():
+        self.signalled = True
+        if self.stop_requested.is_set() and not self.lock_lost:
             log.warning(
                 "%s igen: avslutar direkt (det som inte hann sparas görs om vid start)", name
             )
@@ -149,6 +153,8 @@ class Service:
         except LockLost as exc:
             error = str(exc)
             log.error("%s", exc)
+            self.lock_lost = True
+            # Exit 1 when run alone; run_reconnecting waits for the database instead.
             self.request_stop("databaslåset förlorades", exit_code=1)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -206,6 +212,15 @@ class Service:
         self._started.set()
         self._on_job_event(event)
 
+    def reset(self) -> None:
+        """Ready to run again after the database lock was lost (see run_reconnecting)."""
+        self.lock_lost = False
+        self.stop_requested.clear()
+        self._stop_at = None
+        self._started.clear()
+        self._scheduler = None
+        self.exit_code = 0
+
     # -- the whole life -------------------------------------------------------------------
 
     def start_timer(self) -> None:
@@ -259,3 +274,67 @@ class Service:
             log.error("jobb pågick fortfarande efter %d s; avslutar ändå", timeout)
             self.state.stopped(self.clock())
             raise StopTimeout
+
+
+class DatabaseWait:
+    """Backoff while the database cannot be reached: 1 s doubling to 30 s, said once a minute."""
+
+    FIRST_SECONDS = 1.0
+    MAX_SECONDS = 30.0
+    SAY_EVERY_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.delay = self.FIRST_SECONDS
+        self.down_since: float | None = None
+        self._said_at: float | None = None
+
+    def failed(self, error: str) -> float:
+        """Note a failed attempt; returns how long to wait before the next."""
+        now = self.clock()
+        if self.down_since is None:
+            self.down_since = now
+        if self._said_at is None or now - self._said_at >= self.SAY_EVERY_SECONDS:
+            self._said_at = now
+            log.error(
+                "kan inte nå databasen (%s); försöker igen, i högst %g s mellan försöken",
+                error,
+                self.MAX_SECONDS,
+            )
+        delay, self.delay = self.delay, min(self.delay * 2, self.MAX_SECONDS)
+        return delay
+
+    def recovered(self) -> None:
+        if self.down_since is not None:
+            log.warning(
+                "databasen svarar igen efter %d s; tjänsten fortsätter",
+                self.clock() - self.down_since,
+            )
+        self.delay, self.down_since, self._said_at = self.FIRST_SECONDS, None, None
+
+
+def run_reconnecting(
+    service: Service,
+    take_lock: Callable[[], contextlib.AbstractContextManager[InstanceLock]],
+) -> int:
+    """Run the service; when the database goes away (at start or later), wait and reconnect
+    with backoff instead of exiting, until a signal or --for/--cycles says stop."""
+    from sqlalchemy.exc import OperationalError
+
+    waiting = DatabaseWait()
+    while True:
+        try:
+            with take_lock() as lock:
+                waiting.recovered()
+                code = service.run(lock)
+            if not service.lock_lost or service.signalled:
+                return code
+            error = "förbindelsen som höll låset bröts"
+        except OperationalError as exc:
+            error = str(exc.orig or exc).strip().splitlines()[0][:200]
+        if service.signalled or (service.stop_requested.is_set() and not service.lock_lost):
+            return service.exit_code
+        service.reset()
+        # A signal during the wait ends it at once (stop_requested is set by the handler).
+        if service.stop_requested.wait(waiting.failed(error)):
+            return service.exit_code
