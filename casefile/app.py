@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from casefile.archive import Archive
-from casefile.config import Settings, load_settings, resolve_config_path
+from casefile.config import ConfigError, Settings, load_settings, resolve_config_path
 from casefile.db.engine import make_engine, session_factory
 
 if TYPE_CHECKING:
@@ -26,7 +26,14 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database.url)
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            return make_engine(self.settings.database.url)
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+            # SQLAlchemy's messages name the problem, not the URL (which may hold a password).
+            problem = str(exc).splitlines()[0][:200]
+            raise ConfigError(f"database.url: not a usable database URL ({problem})") from None
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

@@ -8,27 +8,26 @@ from typing import Any
 
 import click
 
-from casefile.app import App
 from casefile.cli_support import (
-    Failure,
+    DATE,
+    REF,
     LazyGroup,
+    StateType,
+    by_option,
     clip,
     config_option,
-    current_actor,
+    get_app,
     json_option,
+    limit_option,
     one_line_errors,
     print_json,
     render_table,
+    run_main,
+    safe_text,
 )
 from casefile.db.engine import read_only
 from casefile.i18n import t
-
-
-def _app(ctx: click.Context) -> App:
-    app = ctx.obj
-    if app is None:
-        app = ctx.obj = App.from_config(ctx.meta.get("config_path"))
-    return app  # type: ignore[no-any-return]
+from casefile.states import CaseStatus, DocumentStatus, MessageState, choices, event_label
 
 
 @click.group(
@@ -59,7 +58,7 @@ def init(ctx: click.Context, as_json: bool) -> None:
     """
     from casefile.db.migrate import upgrade
 
-    app = _app(ctx)
+    app = get_app(ctx)
     before, after = upgrade(app.engine)
     if as_json:
         print_json(
@@ -69,17 +68,6 @@ def init(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"Databasen är redan aktuell (version {after}).")
     else:
         click.echo(f"Databasen är uppgraderad från {before or 'tom'} till version {after}.")
-
-
-def _parse_date(value: str | None, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} är inget datum (ÅÅÅÅ-MM-DD)", param_hint=name
-        ) from None
 
 
 def _doc_rows(docs: list[dict[str, Any]]) -> list[list[str]]:
@@ -92,7 +80,7 @@ def _doc_rows(docs: list[dict[str, Any]]) -> list[list[str]]:
             clip(d["organisation"], 28),
             t("yes") if d["submitter_signed"] else t("no"),
             d["signature"] or "",
-            t(d["status"]),
+            DocumentStatus(d["status"]).label,
         ]
         for d in docs
     ]
@@ -111,26 +99,22 @@ _DOC_HEADERS = [
 
 
 @cli.command("list")
-@click.option("--case", "case_ref", metavar="REF", help="Bara detta ärendes handlingar.")
-@click.option(
-    "--status",
-    help="registered (registrerad) | incomplete (ofullständig) | completed (kompletterad) | "
-    "cancelled (makulerad)",
-)
-@click.option("--since", metavar="DATE", help="Inkomna detta datum eller senare (ÅÅÅÅ-MM-DD).")
+@click.option("--case", "case_ref", type=REF, help="Bara detta ärendes handlingar.")
+@click.option("--status", type=StateType(DocumentStatus), help=choices(DocumentStatus))
+@click.option("--since", type=DATE, help="Inkomna detta datum eller senare (ÅÅÅÅ-MM-DD).")
 @click.option("--unsigned", is_flag=True, help="Ännu inte signerade av en handläggare.")
 @click.option(
     "--problems", is_flag=True, help="Rapporter med brister (ej undertecknade, uppgifter saknas)."
 )
-@click.option("--limit", default=50, show_default=True, help="Högst så många (0: alla).")
+@limit_option()
 @json_option
 @click.pass_context
 @one_line_errors
 def list_(
     ctx: click.Context,
     case_ref: str | None,
-    status: str | None,
-    since: str | None,
+    status: DocumentStatus | None,
+    since: dt.date | None,
     unsigned: bool,
     problems: bool,
     limit: int,
@@ -142,13 +126,13 @@ def list_(
     """
     from casefile.queries import DocumentFilter, case_row, list_documents
 
-    app = _app(ctx)
+    app = get_app(ctx)
     with read_only(app.engine) as conn:
         case = case_row(conn, app.settings, case_ref) if case_ref else None
         flt = DocumentFilter(
             case_id=case["id"] if case else None,
             status=status,
-            since=_parse_date(since, "--since"),
+            since=since,
             unsigned=unsigned,
             problems=problems,
             limit=limit or None,
@@ -163,7 +147,7 @@ def list_(
 
 
 @cli.command()
-@click.argument("ref")
+@click.argument("ref", type=REF)
 @json_option
 @click.pass_context
 @one_line_errors
@@ -174,19 +158,21 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     """
     from casefile.queries import case_json, case_row
 
-    app = _app(ctx)
+    app = get_app(ctx)
     with read_only(app.engine) as conn:
         data = case_json(conn, case_row(conn, app.settings, ref))
     if as_json:
         print_json(data)
         return
-    click.echo(f"{t('case')} {data['case']}: {data['title']} – {data['organisation']}")
-    click.echo(f"{t('status')}: {t(data['status'])}   {t('due')}: {data['due_date'] or '–'}")
+    head = f"{t('case')} {data['case']}: {data['title']} – {data['organisation']}"
+    click.echo(safe_text(head))
+    status = CaseStatus(data["status"]).label
+    click.echo(f"{t('status')}: {status}   {t('due')}: {data['due_date'] or '–'}")
     click.echo("")
     click.echo(render_table([t(h) for h in _DOC_HEADERS], _doc_rows(data["documents"])))
     for d in data["documents"]:
         for f in d["findings"]:
-            click.echo(f"  {d['diarienummer']}: {f['message']}")
+            click.echo(safe_text(f"  {d['diarienummer']}: {f['message']}"))
     click.echo("")
     click.echo(f"{t('events')}:")
     zone = app.settings.registry.zone
@@ -194,22 +180,22 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         what = e["document"] or data["case"]
         # Staff read times in the registry's zone; JSON keeps UTC with its offset.
         at = dt.datetime.fromisoformat(e["at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        click.echo(f"  {at}  {e['actor']:<10} {e['action']:<22} {what}")
+        click.echo(safe_text(f"  {at}  {e['actor']:<10} {event_label(e['action']):<24} {what}"))
 
 
 def _staff_act(ctx: click.Context, act: Any) -> Any:
-    app = _app(ctx)
+    app = get_app(ctx)
     with app.sessions() as session, session.begin():
         return act(app, session)
 
 
 @cli.command()
-@click.argument("ref")
-@click.option("--by", "initials", required=True, metavar="INITIALS", help="Dina initialer.")
+@click.argument("ref", type=REF)
+@by_option(login_fallback=False)
 @json_option
 @click.pass_context
 @one_line_errors
-def sign(ctx: click.Context, ref: str, initials: str, as_json: bool) -> None:
+def sign(ctx: click.Context, ref: str, actor: str, as_json: bool) -> None:
     """Signera en registrerad handling som ansvarig handläggare.
 
     Exempel: casefile sign "SFG 26-01.02" --by AKH
@@ -219,7 +205,7 @@ def sign(ctx: click.Context, ref: str, initials: str, as_json: bool) -> None:
     number, who = _staff_act(
         ctx,
         lambda app, s: (lambda d: (d.diarienummer, d.signature))(
-            sign_document(s, app.settings, ref, initials)
+            sign_document(s, app.settings, ref, actor)
         ),
     )
     if as_json:
@@ -229,15 +215,13 @@ def sign(ctx: click.Context, ref: str, initials: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("ref")
+@click.argument("ref", type=REF)
 @click.option("--reason", required=True, help="Varför registreringen makuleras.")
-@click.option(
-    "--by", "actor", metavar="INITIALS", help="Vem som makulerar (standard: $CASEFILE_USER)."
-)
+@by_option
 @json_option
 @click.pass_context
 @one_line_errors
-def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None, as_json: bool) -> None:
+def cancel(ctx: click.Context, ref: str, reason: str, actor: str, as_json: bool) -> None:
     """Makulera en felaktig registrering. Numret behålls och återanvänds aldrig.
 
     Exempel: casefile cancel "SFG 26-01.03" --reason "Dubblett av SFG 26-01.02"
@@ -246,9 +230,7 @@ def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None, as_json
 
     number = _staff_act(
         ctx,
-        lambda app, s: (
-            cancel_document(s, app.settings, ref, reason, current_actor(actor)).diarienummer
-        ),
+        lambda app, s: cancel_document(s, app.settings, ref, reason, actor).diarienummer,
     )
     if as_json:
         print_json({"diarienummer": number, "status": "cancelled", "cancel_reason": reason})
@@ -257,54 +239,45 @@ def cancel(ctx: click.Context, ref: str, reason: str, actor: str | None, as_json
 
 
 @cli.command()
-@click.argument("ref")
+@click.argument("ref", type=REF)
 @click.argument("text")
-@click.option(
-    "--by", "actor", metavar="INITIALS", help="Vem som skriver (standard: $CASEFILE_USER)."
-)
+@by_option
 @json_option
 @click.pass_context
 @one_line_errors
-def note(ctx: click.Context, ref: str, text: str, actor: str | None, as_json: bool) -> None:
+def note(ctx: click.Context, ref: str, text: str, actor: str, as_json: bool) -> None:
     """Skriv en anteckning i ett ärendes eller en handlings historik.
 
     Exempel: casefile note "SFG 26-01" "Ringde kontaktpersonen om underskrift"
     """
     from casefile.register import add_note
 
-    who = current_actor(actor)
-    _staff_act(ctx, lambda app, s: add_note(s, app.settings, ref, text, who))
+    _staff_act(ctx, lambda app, s: add_note(s, app.settings, ref, text, actor))
     if as_json:
-        print_json({"ref": ref, "note": text.strip(), "by": who})
+        print_json({"ref": ref, "note": text.strip(), "by": actor})
     else:
         click.echo("Anteckningen är sparad.")
 
 
 @cli.command()
-@click.argument("ref")
-@click.argument("date")
-@click.option(
-    "--by", "actor", metavar="INITIALS", help="Vem som sätter det (standard: $CASEFILE_USER)."
-)
+@click.argument("ref", type=REF)
+@click.argument("date", type=DATE)
+@by_option
 @json_option
 @click.pass_context
 @one_line_errors
-def due(ctx: click.Context, ref: str, date: str, actor: str | None, as_json: bool) -> None:
+def due(ctx: click.Context, ref: str, date: dt.date, actor: str, as_json: bool) -> None:
     """Sätt bevakningsdatum: när ärendets rapport senast ska komma in.
 
     Exempel: casefile due "SFG 26-01" 2026-12-31
     """
     from casefile.register import set_due_date
 
-    when = _parse_date(date, "DATE")
-    assert when is not None
-    number = _staff_act(
-        ctx, lambda app, s: set_due_date(s, app.settings, ref, when, current_actor(actor)).number
-    )
+    number = _staff_act(ctx, lambda app, s: set_due_date(s, app.settings, ref, date, actor).number)
     if as_json:
-        print_json({"case": number, "due_date": when.isoformat()})
+        print_json({"case": number, "due_date": date.isoformat()})
     else:
-        click.echo(f"{number}: bevakningsdatum {when.isoformat()}.")
+        click.echo(f"{number}: bevakningsdatum {date.isoformat()}.")
 
 
 @cli.command()
@@ -319,7 +292,7 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
     """
     from casefile.queries import inbox_json
 
-    app = _app(ctx)
+    app = get_app(ctx)
     with read_only(app.engine) as conn:
         items = inbox_json(conn, include_handled)
     if as_json:
@@ -335,7 +308,7 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
                 m["internal_date"][:10],
                 clip(m["sender"], 30),
                 clip(m["subject"], 30),
-                t(m["state"]),
+                MessageState(m["state"]).label,
                 clip(reason, 60),
             ]
         )
@@ -346,8 +319,4 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
 
 
 def main() -> None:
-    try:
-        cli.main(prog_name="casefile", standalone_mode=True)
-    except Failure as exc:  # pragma: no cover - click handles it in standalone mode
-        exc.show()
-        raise SystemExit(1) from None
+    run_main(cli, "casefile")

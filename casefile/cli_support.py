@@ -1,20 +1,37 @@
-"""What both command-line programs share: config loading, JSON output, one-line errors, tables."""
+"""The one support layer of both command-line programs (`casefile` and `intake`).
+
+The App of an invocation, logging, one-line errors, JSON output, tables safe for a terminal,
+and the options and parameter types every command shares (--by, dates, references, limits).
+A command module needs nothing else to behave like the others.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import getpass
 import json
+import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import click
 
 from casefile.config import ConfigError
+from casefile.errors import UserError
+from casefile.initials import valid_initials
+from casefile.states import Coded, parse_state
+
+if TYPE_CHECKING:
+    from casefile.app import App
 
 F = TypeVar("F", bound=Callable[..., Any])
+E = TypeVar("E", bound=Coded)
+
+QUOTE_HINT = 'skriv numret inom citattecken: "SFG 26-01"'
 
 
 class Failure(click.ClickException):
@@ -23,7 +40,34 @@ class Failure(click.ClickException):
     exit_code = 1
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"fel: {self.message}", err=True)
+        click.echo(f"fel: {safe_text(self.message)}", err=True)
+
+
+# --- The App and logging ------------------------------------------------------------------
+
+
+def get_app(ctx: click.Context) -> App:
+    """The App of this invocation, built once from the root command's --config."""
+    from casefile.app import App
+    from casefile.i18n import set_default_language
+
+    root = ctx.find_root()
+    app = root.obj
+    if not isinstance(app, App):
+        app = root.obj = App.from_config(root.meta.get("config_path"))
+        set_default_language(app.settings.registry.language)
+    return app
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+# --- Groups and errors --------------------------------------------------------------------
 
 
 class LazyGroup(click.Group):
@@ -50,19 +94,83 @@ class LazyGroup(click.Group):
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Undecodable bytes in argv arrive as lone surrogates; they would fail later, in the
+        # database or on the terminal, with a traceback.
+        for arg in args:
+            if _SURROGATE.search(arg):
+                raise click.UsageError(
+                    f"argumentet {arg.encode('utf-8', 'replace').decode()!r} är inte UTF-8", ctx
+                )
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            # `casefile show SFG 26-01` without quotes: the shell splits the number in two.
+            command = exc.ctx.command if exc.ctx is not None else None
+            if (
+                command is not None
+                and "unexpected extra argument" in exc.message
+                and any(isinstance(p.type, RefType) for p in command.params)
+                and QUOTE_HINT not in exc.message
+            ):
+                raise click.UsageError(f"{exc.message}; {QUOTE_HINT}", exc.ctx) from None
+            raise
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0][:300] if lines else ""
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for an error that is not the user's fault, without a traceback or a secret."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, UserError):
+        return str(exc)
+    if isinstance(exc, sa_exc.DBAPIError):
+        detail = _first_line(str(exc.orig or exc))
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if code == "42P01" or "no such table" in detail:
+            return "databasen är inte förberedd: kör först casefile init"
+        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return f"databasfel: {detail}"
+        return f"databasen vägrade: {detail}"
+    if isinstance(exc, sa_exc.SQLAlchemyError):
+        return f"databasfel: {_first_line(str(exc))}"
+    if isinstance(exc, UnicodeError):
+        return f"texten är inte giltig UTF-8 ({_first_line(str(exc))})"
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or _first_line(str(exc))}{where}"
+    return _first_line(str(exc))
+
 
 def one_line_errors(func: F) -> F:
-    """Turn expected errors into one line and exit 1, never a traceback."""
-    from casefile.errors import RegisterError
+    """Turn expected errors into one `fel: …` line and exit 1, never a traceback.
+
+    Expected: every UserError, and what the database, the file system and text decoding can
+    raise (a missing or locked database, a full disk, a file that is not UTF-8).
+    """
+    from sqlalchemy.exc import SQLAlchemyError
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (ConfigError, RegisterError) as exc:
-            raise Failure(str(exc)) from None
+        except (UserError, SQLAlchemyError, OSError, UnicodeError, RecursionError) as exc:
+            raise Failure(describe_error(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+# --- Options and parameter types ----------------------------------------------------------
 
 
 def config_option(func: F) -> F:
@@ -79,32 +187,222 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Skriv ut ett JSON-dokument.")(func)
 
 
+def _resolve_actor(value: str | None, login_fallback: bool) -> str:
+    """--by, else $CASEFILE_USER, else (when allowed) the login name; always valid initials."""
+    sources: list[tuple[str, str | None]] = [
+        ("--by", value),
+        ("CASEFILE_USER", os.environ.get("CASEFILE_USER") or None),
+    ]
+    if login_fallback:
+        try:
+            login: str | None = getpass.getuser()
+        except (KeyError, OSError):
+            login = None
+        sources.append(("inloggningsnamnet", login))
+    for source, text in sources:
+        if text is None:
+            continue
+        initials = valid_initials(text)
+        if initials is None:
+            raise click.BadParameter(
+                f"{safe_text(text)!r} ({source}) är inga initialer: 1–8 bokstäver eller "
+                "siffror, t.ex. AKH",
+                param_hint="--by",
+            )
+        return initials
+    raise click.MissingParameter(
+        "ange dina initialer med --by eller i miljövariabeln CASEFILE_USER",
+        param_hint="--by",
+    )
+
+
+@overload
+def by_option(func: F) -> F: ...
+
+
+@overload
+def by_option(*, login_fallback: bool = True, help: str | None = None) -> Callable[[F], F]: ...
+
+
+def by_option(
+    func: F | None = None, *, login_fallback: bool = True, help: str | None = None
+) -> F | Callable[[F], F]:
+    """`--by INITIALS`, passed to the command as `actor` (str, capitals, already checked).
+
+    Defaults to $CASEFILE_USER, then the login name (unless login_fallback=False, as for a
+    signature, which must be given on purpose). Anything but 1-8 letters and digits is a
+    usage error (exit 2): a newline or a space must never reach the audit log.
+    """
+
+    def decorate(f: F) -> F:
+        default_help = "Dina initialer (standard: $CASEFILE_USER"
+        default_help += ", annars inloggningsnamnet)." if login_fallback else ")."
+        return click.option(
+            "--by",
+            "actor",
+            metavar="INITIALER",
+            help=help or default_help,
+            callback=lambda _ctx, _param, value: _resolve_actor(value, login_fallback),
+        )(f)
+
+    return decorate(func) if func is not None else decorate
+
+
+def _registry_zone(ctx: click.Context | None) -> dt.tzinfo:
+    """The registry's time zone when the configuration can be read, else Swedish time."""
+    from zoneinfo import ZoneInfo
+
+    from casefile.config import RegistrySettings
+
+    if ctx is not None:
+        try:
+            return get_app(ctx).settings.registry.zone
+        except UserError:
+            pass  # the command itself reports the configuration error
+    return ZoneInfo(RegistrySettings().timezone)
+
+
+class DateType(click.ParamType[dt.date]):
+    """An ISO date (ÅÅÅÅ-MM-DD), or idag/igår (today/yesterday) in the registry's zone."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip().casefold()
+        if text in ("idag", "i dag", "today", "igår", "i går", "yesterday"):
+            today = dt.datetime.now(_registry_zone(ctx)).date()
+            return today if text in ("idag", "i dag", "today") else today - dt.timedelta(days=1)
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            self.fail(
+                f"{safe_text(str(value))!r} är inget datum (ÅÅÅÅ-MM-DD, idag, igår)", param, ctx
+            )
+
+
+DATE = DateType()
+
+
+class RefType(click.ParamType[str]):
+    """A diarienummer of a case (SFG 26-01) or a document (SFG 26-01.02), checked against the
+    configured number format; passed on as the stripped text."""
+
+    name = "REF"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from casefile.numbering import parse_reference
+
+        text = str(value).strip()
+        if ctx is None:
+            return text
+        try:
+            registry = get_app(ctx).settings.registry
+        except UserError:
+            return text  # the command itself reports the configuration error
+        if parse_reference(registry, text) is None:
+            self.fail(f"{safe_text(text)!r} är inget diarienummer; {QUOTE_HINT}", param, ctx)
+        return text
+
+
+REF = RefType()
+
+
+def parse_ref(ctx: click.Context, text: str) -> str:
+    """REF's check for a reference that arrives as an option or in a list."""
+    result: str = REF.convert(text, None, ctx)
+    return result
+
+
+class StateType(click.ParamType[Coded]):
+    """A state or status of one of the enums in casefile.states, by code or by label."""
+
+    def __init__(self, enum: type[Coded]) -> None:
+        self.enum = enum
+        self.name = enum.__name__
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, self.enum):
+            return value
+        return parse_state(self.enum, str(value))
+
+
+# A row number (messages.id, outbox.id): PostgreSQL's integer keys stop at 2**31 - 1.
+ROW_ID = click.IntRange(1, 2**31 - 1)
+
+# A limit beyond any register's size; larger numbers are usage errors, not database overflows.
+MAX_LIMIT = 1_000_000
+
+
+def limit_option(default: int = 50) -> Callable[[F], F]:
+    return click.option(
+        "--limit",
+        default=default,
+        show_default=True,
+        type=click.IntRange(0, MAX_LIMIT),
+        help="Högst så många (0: alla).",
+    )
+
+
+# --- Output -------------------------------------------------------------------------------
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     sys.stdout.write("\n")
 
 
 def current_actor(explicit: str | None) -> str:
-    """Who a staff act is logged as: --by, else $CASEFILE_USER, else the login name."""
-    if explicit:
-        return explicit.strip()
-    return os.environ.get("CASEFILE_USER") or getpass.getuser()
+    """Who a staff act is logged as: --by, else $CASEFILE_USER, else the login name.
+
+    Prefer `by_option`, which checks the initials while parsing; this is for callers that get
+    the name elsewhere. Raises click.BadParameter (exit 2) for anything but initials.
+    """
+    return _resolve_actor(explicit, login_fallback=True)
+
+
+# ESC sequences (CSI, OSC and two-character ones), then any remaining C0/C1 control character.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])?")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(text: str | None) -> str:
+    """Text a sender wrote, made harmless for a terminal: no escape sequences that move the
+    cursor, rewrite the title or hide a line, no control characters, no bidi overrides.
+    A line break or a tab becomes a space; anything else becomes U+FFFD."""
+    if not text:
+        return ""
+    text = _ESCAPES.sub("\ufffd", text)
+    return _CONTROLS.sub(lambda m: " " if m.group() in "\t\n\r" else "\ufffd", text)
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [len(h) for h in headers]
-    for row in rows:
+    """A plain text table; every cell goes through safe_text."""
+    safe_headers = [safe_text(h) for h in headers]
+    safe_rows = [[safe_text(c) for c in row] for row in rows]
+    widths = [len(h) for h in safe_headers]
+    for row in safe_rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], len(cell))
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
-    out = [line(headers), line(["-" * w for w in widths])]
-    out.extend(line(row) for row in rows)
+    out = [line(safe_headers), line(["-" * w for w in widths])]
+    out.extend(line(row) for row in safe_rows)
     return "\n".join(out)
 
 
 def clip(text: str | None, width: int) -> str:
-    text = (text or "").replace("\n", " ")
+    text = safe_text(text)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def run_main(group: click.Group, prog_name: str) -> None:
+    """The console script's entry point: click's standalone mode, with UserError as one line."""
+    try:
+        group.main(prog_name=prog_name, standalone_mode=True)
+    except (Failure, ConfigError) as exc:  # pragma: no cover - raised outside a command
+        click.echo(f"fel: {safe_text(str(exc))}", err=True)
+        raise SystemExit(1) from None

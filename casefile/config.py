@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from casefile.errors import UserError
+
 DEFAULT_CONFIG_PATH = Path("config/casefile.toml")
 CONFIG_ENV = "CASEFILE_CONFIG"
 
 Security = Literal["ssl", "starttls", "none"]
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """A configuration problem, already phrased as one line for the operator."""
 
 
@@ -330,6 +332,12 @@ def load_settings(path: str | Path) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a configuration file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     try:

@@ -1,4 +1,7 @@
-"""User-facing words of the staff CLI, in Swedish with English available (CASEFILE_LANG=en)."""
+"""User-facing words of the staff CLI, in Swedish with English available (CASEFILE_LANG=en).
+
+The names of states and statuses live with their types in casefile/states.py.
+"""
 
 from __future__ import annotations
 
@@ -21,19 +24,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "yes": "ja",
         "no": "nej",
         "none": "inga dokument",
-        "registered": "registrerad",
-        "incomplete": "ofullständig",
-        "completed": "kompletterad",
-        "cancelled": "makulerad",
-        "open": "öppet",
-        "closed": "avslutat",
         "events": "Händelser",
         "mail": "Post som behöver handläggas",
         "state": "Läge",
         "reason": "Orsak",
-        "no_report": "ingen rapport",
-        "quarantined": "i karantän",
-        "failed": "misslyckad",
     },
     "en": {
         "diarienummer": "Number",
@@ -51,26 +45,26 @@ _TEXT: dict[str, dict[str, str]] = {
         "yes": "yes",
         "no": "no",
         "none": "no documents",
-        "registered": "registered",
-        "incomplete": "incomplete",
-        "completed": "completed",
-        "cancelled": "cancelled",
-        "open": "open",
-        "closed": "closed",
         "events": "Events",
         "mail": "Mail that needs a person",
         "state": "State",
         "reason": "Reason",
-        "no_report": "no report",
-        "quarantined": "quarantined",
-        "failed": "failed",
     },
 }
 
 
+_default = "sv"
+
+
+def set_default_language(lang: str) -> None:
+    """The configured language (registry.language), used when CASEFILE_LANG is not set."""
+    global _default
+    _default = lang if lang in _TEXT else "sv"
+
+
 def language() -> str:
-    lang = os.environ.get("CASEFILE_LANG", "sv")[:2].lower()
-    return lang if lang in _TEXT else "sv"
+    lang = os.environ.get("CASEFILE_LANG", "")[:2].lower()
+    return lang if lang in _TEXT else _default
 
 
 def t(key: str) -> str:

@@ -16,14 +16,13 @@ from casefile.config import Settings
 from casefile.db.schema import attachments, cases, documents, events, messages
 from casefile.errors import RegisterError
 from casefile.numbering import document_number, parse_reference
-
-PROBLEM_STATES = ("no_report", "quarantined", "failed")
+from casefile.states import INBOX_STATES, AttachmentState, DocumentStatus
 
 
 @dataclass(frozen=True)
 class DocumentFilter:
     case_id: int | None = None
-    status: str | None = None
+    status: DocumentStatus | None = None
     since: dt.date | None = None
     unsigned: bool = False
     problems: bool = False
@@ -88,7 +87,7 @@ def list_documents(conn: Connection, flt: DocumentFilter) -> list[dict[str, Any]
     if flt.unsigned:
         stmt = stmt.where(documents.c.signature.is_(None), documents.c.cancelled.is_(False))
     if flt.problems:
-        stmt = stmt.where(documents.c.status == "incomplete")
+        stmt = stmt.where(documents.c.status == DocumentStatus.INCOMPLETE)
     stmt = stmt.order_by(documents.c.received_at.desc(), documents.c.id.desc())
     if flt.limit:
         stmt = stmt.limit(flt.limit)
@@ -170,8 +169,10 @@ def inbox_json(conn: Connection, include_handled: bool = False) -> list[dict[str
     """Mail that needs a person: no report in it, or an attachment that could not be read."""
     stmt = select(messages).order_by(messages.c.internal_date.desc(), messages.c.id.desc())
     if not include_handled:
-        quarantined = select(attachments.c.message_id).where(attachments.c.state == "quarantined")
-        stmt = stmt.where(messages.c.state.in_(PROBLEM_STATES) | messages.c.id.in_(quarantined))
+        quarantined = select(attachments.c.message_id).where(
+            attachments.c.state == AttachmentState.QUARANTINED
+        )
+        stmt = stmt.where(messages.c.state.in_(INBOX_STATES) | messages.c.id.in_(quarantined))
     rows = list(conn.execute(stmt).mappings())
     by_message: dict[int, list[dict[str, Any]]] = {}
     if rows:

@@ -7,7 +7,6 @@ so a registration and its log entry (and its queued acknowledgement) commit toge
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,13 +17,13 @@ from casefile.config import Settings
 from casefile.db.models import Case, Document, utcnow
 from casefile.errors import RegisterError
 from casefile.events import log_event
+from casefile.initials import check_initials
 from casefile.matching import CaseMatch, Incoming, OpenCase, match_case
 from casefile.numbering import case_number, document_number, next_serial, parse_reference
+from casefile.states import CaseStatus, DocumentStatus
 
 INCOMPLETE_CODES = frozenset({"unsigned", "missing_field"})
-__all__ = ["NewDocument", "RegisterError", "register_document"]
-
-INITIALS_RE = re.compile(r"^[A-ZÅÄÖ]{2,5}$")
+__all__ = ["NewDocument", "RegisterError", "check_initials", "register_document"]
 
 
 @dataclass
@@ -66,7 +65,7 @@ def arrival_date(settings: Settings, received_at: dt.datetime) -> dt.date:
 def open_cases(session: Session) -> list[OpenCase]:
     rows = session.execute(
         select(Case.number, Case.year, Case.serial, Case.title, Case.organisation).where(
-            Case.status == "open"
+            Case.status == CaseStatus.OPEN
         )
     )
     return [OpenCase(*row) for row in rows]
@@ -95,7 +94,7 @@ def open_case(
         organisation=new.organisation,
         contact_name=new.contact_name,
         contact_email=new.contact_email,
-        status="open",
+        status=CaseStatus.OPEN,
         period_end=new.period_end,
     )
     session.add(case)
@@ -147,7 +146,9 @@ def register_document(
         sections=new.sections,
         findings=new.findings,
         submitter_signed=new.submitter_signed,
-        status="incomplete" if codes & INCOMPLETE_CODES else "registered",
+        status=(
+            DocumentStatus.INCOMPLETE if codes & INCOMPLETE_CODES else DocumentStatus.REGISTERED
+        ),
         message_id=new.message_id,
     )
     session.add(document)
@@ -173,11 +174,11 @@ def register_document(
                 Document.case_id == case.id,
                 Document.id != document.id,
                 Document.kind == "slutrapport",
-                Document.status == "incomplete",
+                Document.status == DocumentStatus.INCOMPLETE,
             )
         )
         for old in earlier:
-            old.status = "completed"
+            old.status = DocumentStatus.COMPLETED
             log_event(
                 session,
                 actor,
@@ -222,13 +223,6 @@ def _canonical(settings: Settings, ref: str) -> str:
     return document_number(settings.registry, parts.year, parts.case, parts.doc)
 
 
-def check_initials(initials: str) -> str:
-    initials = initials.strip().upper()
-    if not INITIALS_RE.match(initials):
-        raise RegisterError(f"ogiltig signatur {initials!r}: 2–5 bokstäver, t.ex. AKH")
-    return initials
-
-
 def sign_document(session: Session, settings: Settings, ref: str, initials: str) -> Document:
     initials = check_initials(initials)
     doc = find_document(session, settings, ref)
@@ -253,7 +247,7 @@ def cancel_document(
         raise RegisterError(f"{doc.diarienummer} är redan makulerat")
     doc.cancelled = True
     doc.cancel_reason = reason
-    doc.status = "cancelled"
+    doc.status = DocumentStatus.CANCELLED
     log_event(session, actor, "document_cancelled", document=doc, reason=reason)
     return doc
 

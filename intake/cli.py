@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import logging
-import sys
-
 import click
 
 from casefile.app import App
 from casefile.cli_support import (
-    Failure,
+    ROW_ID,
     LazyGroup,
     config_option,
+    get_app,
     json_option,
     one_line_errors,
     print_json,
+    run_main,
+    setup_logging,
 )
-
-
-def _app(ctx: click.Context) -> App:
-    root = ctx.find_root()
-    if root.obj is None:
-        root.obj = App.from_config(root.meta.get("config_path"))
-    return root.obj  # type: ignore[no-any-return]
-
-
-def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+from casefile.states import MessageState
 
 
 @click.group(
@@ -60,17 +46,14 @@ def poll(ctx: click.Context, once: bool, as_json: bool) -> None:
     Exempel: intake poll --once
     """
     from intake.mail.poll import poll_all
-    from intake.service.lock import LockBusy, instance_lock
+    from intake.service.lock import instance_lock
 
-    app = _app(ctx)
+    app = get_app(ctx)
     setup_logging(app.settings.service.log_level)
-    try:
-        # Never beside a running service on the same mailboxes: exactly once needs one poller.
-        with instance_lock(app, wait=app.settings.service.on_lock_busy == "wait"):
-            results = poll_all(app)
-            sent = _flush(app)
-    except LockBusy as exc:
-        raise Failure(str(exc)) from None
+    # Never beside a running service on the same mailboxes: exactly once needs one poller.
+    with instance_lock(app, wait=app.settings.service.on_lock_busy == "wait"):
+        results = poll_all(app)
+        sent = _flush(app)
     failed = [r for r in results if not r.ok]
     summary = [
         {
@@ -89,7 +72,9 @@ def poll(ctx: click.Context, once: bool, as_json: bool) -> None:
     else:
         for r in results:
             if r.ok:
-                registered = [n for o in r.outcomes for n in o.numbers if o.state == "registered"]
+                registered = [
+                    n for o in r.outcomes for n in o.numbers if o.state == MessageState.REGISTERED
+                ]
                 click.echo(
                     f"{r.mailbox}: {len(r.outcomes)} nya meddelanden, "
                     f"{len(registered)} registrerade {' '.join(registered)}".rstrip()
@@ -131,7 +116,7 @@ def extract(file: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("message_id", type=int)
+@click.argument("message_id", type=ROW_ID)
 @json_option
 @click.pass_context
 @one_line_errors
@@ -142,7 +127,7 @@ def retry(ctx: click.Context, message_id: int, as_json: bool) -> None:
     """
     from intake.mail.retry import retry_message
 
-    app = _app(ctx)
+    app = get_app(ctx)
     setup_logging(app.settings.service.log_level)
     outcome = retry_message(app, message_id)
     if as_json:
@@ -156,13 +141,9 @@ def retry(ctx: click.Context, message_id: int, as_json: bool) -> None:
         )
     else:
         click.echo(f"post {message_id}: {outcome.state} {' '.join(outcome.numbers)}".rstrip())
-    if outcome.state in ("failed", "quarantined"):
+    if outcome.state in (MessageState.FAILED, MessageState.QUARANTINED):
         raise SystemExit(1)
 
 
 def main() -> None:
-    try:
-        cli.main(prog_name="intake", standalone_mode=True)
-    except Failure as exc:  # pragma: no cover
-        exc.show()
-        raise SystemExit(1) from None
+    run_main(cli, "intake")

@@ -1,87 +1,179 @@
-"""Is a message automatic? Rules as data, in the manner of Mailman's chains.
+"""Is a message automatic? ONE rule table, as data, in the manner of Mailman's chains.
 
-Each rule is a named predicate over the parsed message; the first that matches says why the
-message is automatic. Automatic mail is stored and logged but gets no case and no reply.
+Each rule is a named predicate over the headers of a message; the first that matches says why
+the message is automatic. The same table decides for incoming mail (intake/mail/pipeline.py)
+and for our answers to it (intake/outgoing: nothing automatic is ever answered, and no
+automatic mail goes to a robot address). The signs are those RT, Znuny/OTRS, Zammad,
+django-helpdesk and Mailman use.
+
+RFC 3834: `Auto-Submitted: no` (with or without a comment or parameters) means a person sent it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.message import Message
+from email.utils import parseaddr
 
 from intake.mail.mime import ParsedMessage
 
-_AUTOMATIC_LOCALPART = re.compile(
-    r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|noreply-.*|bounces?(\+.*)?|"
-    r"auto-?reply|autosvar)$",
+# Local parts that belong to machines or to role accounts that must never get automatic mail.
+_ROBOT_LOCAL = re.compile(
+    r"^(?:mailer-?daemon|postmaster|abuse|root|daemon|nobody|bounces?|listserv|majordomo"
+    r"|auto-?reply|autosvar"
+    r"|(?:.*[._+-])?(?:no-?reply|do-?not-?reply|donotreply|noreply|bounce|bounces))"
+    r"(?:[+._-].*)?$",
     re.IGNORECASE,
 )
+
+# Every header a rule reads; a parser that keeps only some headers must keep these.
+HEADERS: tuple[str, ...] = (
+    "Auto-Submitted",
+    "Precedence",
+    "List-Id",
+    "List-Unsubscribe",
+    "List-Post",
+    "Mailing-List",
+    "X-Loop",
+    "X-OTRS-Loop",
+    "X-Autoreply",
+    "X-Autorespond",
+    "X-Auto-Reply",
+    "X-Auto-Response-Suppress",
+    "Return-Path",
+)
+
+_LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post", "mailing-list")
+_LOOP_HEADERS = ("x-loop", "x-otrs-loop")
+_AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-reply")
+_BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
+_SUPPRESS_TOKENS = frozenset({"all", "autoreply", "oof", "dr"})
+_COMMENT = re.compile(r"\([^()]*\)")
+
+
+@dataclass(frozen=True)
+class MailView:
+    """What the rules look at: headers by lower-case name, the top content type, the sender,
+    and our own loop header and address."""
+
+    headers: Mapping[str, str]
+    content_type: str
+    sender: str | None
+    loop_header: str
+    own_address: str | None = None
+
+    def header(self, name: str) -> str:
+        return " ".join(self.headers.get(name.lower(), "").split()).lower()
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self.headers
+
+    @classmethod
+    def of_parsed(
+        cls, msg: ParsedMessage, loop_header: str, own_address: str | None = None
+    ) -> MailView:
+        return cls(msg.headers, msg.content_type, msg.from_address, loop_header, own_address)
+
+    @classmethod
+    def of_message(cls, msg: Message, loop_header: str, own_address: str | None = None) -> MailView:
+        headers = {}
+        for name in (*HEADERS, loop_header):
+            value = msg.get(name)
+            if value is not None:
+                headers[name.lower()] = str(value)
+        address = parseaddr(str(msg.get("From", "")))[1].strip() or None
+        return cls(headers, msg.get_content_type(), address, loop_header, own_address)
 
 
 @dataclass(frozen=True)
 class Rule:
     name: str
     description: str
-    check: Callable[[ParsedMessage, str], bool]
+    check: Callable[[MailView], bool]
 
 
-def _h(msg: ParsedMessage, name: str) -> str:
-    return msg.headers.get(name.lower(), "").strip().lower()
-
-
-def is_automatic_address(address: str | None) -> bool:
+def is_robot_address(address: str | None) -> bool:
+    """A machine's or a role account's address (mailer-daemon, no-reply, bounces+…)."""
     if not address or "@" not in address:
-        return True
-    return bool(_AUTOMATIC_LOCALPART.match(address.rsplit("@", 1)[0]))
+        return False
+    return bool(_ROBOT_LOCAL.match(address.rpartition("@")[0]))
+
+
+def _auto_submitted(view: MailView) -> bool:
+    value = _COMMENT.sub(" ", view.header("Auto-Submitted"))
+    keyword = value.split(";")[0].strip()
+    return bool(keyword) and keyword != "no"
+
+
+def _suppress(view: MailView) -> bool:
+    tokens = {t.strip() for t in view.header("X-Auto-Response-Suppress").split(",")}
+    return bool(tokens & _SUPPRESS_TOKENS)
+
+
+def _no_sender(view: MailView) -> bool:
+    return not view.sender or "@" not in view.sender
+
+
+def _own_address(view: MailView) -> bool:
+    return bool(
+        view.own_address and view.sender and view.sender.lower() == view.own_address.lower()
+    )
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("own_loop", "our own loop header", lambda m, loop: bool(m.headers.get(loop.lower()))),
-    Rule(
-        "auto_submitted",
-        "Auto-Submitted other than no (RFC 3834)",
-        lambda m, _: _h(m, "Auto-Submitted") not in ("", "no"),
-    ),
+    Rule("own_loop", "our own loop header", lambda v: v.has(v.loop_header)),
+    Rule("auto_submitted", "Auto-Submitted other than no (RFC 3834)", _auto_submitted),
     Rule(
         "precedence",
-        "Precedence bulk, junk or list",
-        lambda m, _: _h(m, "Precedence") in ("bulk", "junk", "list", "auto_reply"),
+        "Precedence bulk, junk, list or auto-reply",
+        lambda v: v.header("Precedence") in _BULK_PRECEDENCE,
     ),
     Rule(
         "mailing_list",
-        "List-Id or List-Unsubscribe",
-        lambda m, _: bool(_h(m, "List-Id") or _h(m, "List-Unsubscribe")),
+        "List-Id, List-Unsubscribe, List-Post or Mailing-List",
+        lambda v: any(v.has(h) for h in _LIST_HEADERS),
     ),
-    Rule("null_sender", "empty Return-Path", lambda m, _: _h(m, "Return-Path") in ("<>",)),
+    Rule("loop", "X-Loop or X-OTRS-Loop", lambda v: any(v.has(h) for h in _LOOP_HEADERS)),
+    Rule(
+        "x_autoreply",
+        "X-Autoreply, X-Autorespond or X-Auto-Reply",
+        lambda v: any(v.has(h) for h in _AUTOREPLY_HEADERS),
+    ),
+    Rule("suppress", "X-Auto-Response-Suppress asks for no answer", _suppress),
+    Rule("null_sender", "empty Return-Path", lambda v: v.header("Return-Path") == "<>"),
     Rule(
         "delivery_report",
         "delivery status report",
-        lambda m, _: m.content_type in ("multipart/report", "message/delivery-status"),
+        lambda v: v.content_type in ("multipart/report", "message/delivery-status"),
     ),
-    Rule(
-        "suppress",
-        "X-Auto-Response-Suppress asks for no answer",
-        lambda m, _: any(
-            tok in _h(m, "X-Auto-Response-Suppress") for tok in ("all", "autoreply", "oof", "dr")
-        ),
-    ),
-    Rule(
-        "x_autoreply",
-        "X-Autoreply / X-Autorespond",
-        lambda m, _: bool(_h(m, "X-Autoreply") or _h(m, "X-Autorespond")),
-    ),
+    Rule("no_sender", "no usable From address", _no_sender),
     Rule(
         "automatic_sender",
-        "mailer-daemon, postmaster or no-reply sender",
-        lambda m, _: is_automatic_address(m.from_address),
+        "mailer-daemon, postmaster, no-reply or another robot address",
+        lambda v: is_robot_address(v.sender),
     ),
+    Rule("own_address", "sent from our own address", _own_address),
 )
 
 
-def automatic_reason(msg: ParsedMessage, loop_header: str) -> str | None:
-    """The name of the first rule that marks the message automatic, or None."""
+def matching_rule(view: MailView) -> Rule | None:
+    """The first rule that marks the message automatic, or None for a person's mail."""
     for rule in RULES:
-        if rule.check(msg, loop_header):
-            return rule.name
+        if rule.check(view):
+            return rule
     return None
+
+
+def automatic_reason(
+    msg: ParsedMessage, loop_header: str, own_address: str | None = None
+) -> str | None:
+    """The name of the first rule that marks an incoming message automatic, or None."""
+    rule = matching_rule(MailView.of_parsed(msg, loop_header, own_address))
+    return rule.name if rule is not None else None
+
+
+def is_automatic_address(address: str | None) -> bool:
+    """No usable address at all, or a robot's: never answer it."""
+    return not address or "@" not in address or is_robot_address(address)

@@ -242,18 +242,10 @@ def parse_message(raw: bytes, max_header_bytes: int = 64 * 1024) -> ParsedMessag
             attachments, notes = _walk(msg, max_header_bytes)
         except RecursionError:
             notes = ["meddelandet är nästlat i för många MIME-nivåer; bilagorna lästes inte"]
-    interesting = (
-        "Auto-Submitted",
-        "Precedence",
-        "List-Id",
-        "List-Unsubscribe",
-        "Return-Path",
-        "X-Auto-Response-Suppress",
-        "X-Loop",
-        "X-Autoreply",
-        "X-Autorespond",
-        "Sender",
-    )
+    # Imported here: classify imports this module for ParsedMessage.
+    from intake.mail.classify import HEADERS
+
+    interesting = (*HEADERS, "Sender")
     headers = {h.lower(): v for h in interesting if (v := _header(msg, h)) is not None}
     for key in msg:
         if key.lower().startswith("x-casefile") or (

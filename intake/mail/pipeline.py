@@ -38,6 +38,7 @@ from casefile.db.models import (
 from casefile.db.models import utcnow as _utcnow
 from casefile.events import log_event
 from casefile.register import NewDocument, register_document
+from casefile.states import RETRYABLE_STATES
 from intake.mail.attachments import (
     LISTED_PER_MESSAGE,
     Candidate,
@@ -58,10 +59,9 @@ log = logging.getLogger("intake")
 # The one way through, for poll and retry alike (README, "How it works").
 DISPOSITION = ("identity", "duplicate", "automatic", "file")
 # Automatic mail that is never filed, even with a report attached: our own mail coming back.
-NEVER_FILED = frozenset({"own_loop", "delivery_report"})
+NEVER_FILED = frozenset({"own_loop", "own_address", "delivery_report"})
 # A message that killed the process this many times is recorded as failed, not handled again.
 POISON_ATTEMPTS = 2
-RETRYABLE = ("quarantined", "failed", "no_report")
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,9 @@ class Pipeline:
     def _prepare(self, raw: bytes) -> tuple[ParsedMessage, str | None, list[Candidate]]:
         """Parse, classify and examine (outside any transaction); store what is worth a file."""
         parsed = parse_message(raw, self.settings.limits.max_header_bytes)
-        auto = automatic_reason(parsed, self.settings.mail.loop_header)
+        auto = automatic_reason(
+            parsed, self.settings.mail.loop_header, self.settings.smtp.from_address
+        )
         candidates: list[Candidate] = []
         if auto not in NEVER_FILED:
             candidates = examine_message(parsed.attachments, self.settings.limits, self.worker)
@@ -489,7 +491,7 @@ class Pipeline:
         with self.app.sessions() as session, session.begin():
             msg = session.get(SourceMessage, row_id, with_for_update=True)
             assert msg is not None
-            if msg.state not in RETRYABLE:  # someone else retried meanwhile
+            if msg.state not in RETRYABLE_STATES:  # someone else retried meanwhile
                 return Outcome(msg.uid, msg.state, [], msg.reason, msg.id)
             if parsed is None:
                 msg.state, msg.reason = "failed", too_big

@@ -12,9 +12,8 @@ from casefile.app import App
 from casefile.archive import ArchiveError
 from casefile.db.models import SourceMessage
 from casefile.register import RegisterError
-from intake.mail.pipeline import RETRYABLE, Outcome, Pipeline
-
-__all__ = ["RETRYABLE", "retry_message"]
+from casefile.states import RETRYABLE_STATES
+from intake.mail.pipeline import Outcome, Pipeline
 
 
 def retry_message(app: App, message_id: int) -> Outcome:
@@ -22,7 +21,7 @@ def retry_message(app: App, message_id: int) -> Outcome:
         msg = s.get(SourceMessage, message_id)
         if msg is None:
             raise RegisterError(f"det finns ingen post {message_id}")
-        if msg.state not in RETRYABLE:
+        if msg.state not in RETRYABLE_STATES:
             raise RegisterError(f"post {message_id} är {msg.state}; inget att försöka igen")
         if not msg.raw_sha256 or msg.size == 0:
             raise RegisterError(f"post {message_id} finns inte i arkivet ({msg.reason})")

@@ -14,45 +14,35 @@ from sqlalchemy import select
 
 from casefile.app import App
 from casefile.cli_support import (
-    Failure,
+    DATE,
+    ROW_ID,
+    StateType,
+    by_option,
     clip,
-    current_actor,
+    get_app,
     json_option,
+    limit_option,
     one_line_errors,
     print_json,
     render_table,
 )
 from casefile.db.models import OutboxMail, utcnow
-
-STATES = ("queued", "sending", "sent", "failed", "uncertain", "suppressed")
-STATE_LABELS = {
-    "queued": "i kö",
-    "sending": "skickas",
-    "sent": "skickat",
-    "failed": "misslyckat",
-    "uncertain": "osäkert",
-    "suppressed": "stoppat",
-}
+from casefile.states import OutboxState, choices
 
 
-def _app(ctx: click.Context) -> App:
-    """The App for this invocation, built like casefile.cli does it, from the root's --config."""
-    app = ctx.obj
-    if not isinstance(app, App):
-        app = App.from_config(ctx.find_root().meta.get("config_path"))
-        ctx.obj = app
-    return app
+def _state_label(code: str | None) -> str:
+    if not code:
+        return "–"
+    try:
+        return OutboxState(code).label
+    except ValueError:
+        return code
 
 
-def _today(app: App, value: str | None) -> dt.date:
+def _today(app: App, value: dt.date | None) -> dt.date:
     if value is None:
         return utcnow().astimezone(app.settings.registry.zone).date()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} är inget datum (ÅÅÅÅ-MM-DD)", param_hint="--date"
-        ) from None
+    return value
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -80,13 +70,13 @@ def outbox_json(row: OutboxMail) -> dict[str, Any]:
 
 @click.command("remind")
 @click.option("--dry-run", is_flag=True, help="Visa vad som skulle köas, utan att köa något.")
-@click.option("--date", "date_", metavar="ÅÅÅÅ-MM-DD", help="Räkna som om det vore detta datum.")
+@click.option("--date", "date_", type=DATE, help="Räkna som om det vore detta datum.")
 @click.option("--digest", is_flag=True, help="Köa också dagens sammanställning till handläggarna.")
 @json_option
 @click.pass_context
 @one_line_errors
 def remind_command(
-    ctx: click.Context, dry_run: bool, date_: str | None, digest: bool, as_json: bool
+    ctx: click.Context, dry_run: bool, date_: dt.date | None, digest: bool, as_json: bool
 ) -> None:
     """Köa påminnelser om slutrapporter och kompletteringar (bevakning).
 
@@ -95,7 +85,7 @@ def remind_command(
     from intake.outgoing.digest import queue_digest
     from intake.outgoing.reminders import plan_reminders, queue_planned
 
-    app = _app(ctx)
+    app = get_app(ctx)
     today = _today(app, date_)
     with app.sessions() as session, session.begin():
         plans = plan_reminders(session, app.settings, today)
@@ -127,7 +117,7 @@ def remind_command(
                 m["kind"],
                 m["document_number"] or m["case_number"],
                 m["recipient"] or "(ingen adress)",
-                STATE_LABELS.get(m["state"] or "", "–"),
+                _state_label(m["state"]),
                 clip(m["why"], 90),
             ]
             for m in items
@@ -138,17 +128,21 @@ def remind_command(
 
 
 @click.command("outbox")
-@click.option("--state", type=click.Choice(STATES), help="Bara brev i detta läge.")
-@click.option("--limit", default=50, show_default=True, help="Högst så många (0: alla).")
+@click.option(
+    "--state", type=StateType(OutboxState), help=f"Bara brev i detta läge: {choices(OutboxState)}."
+)
+@limit_option()
 @json_option
 @click.pass_context
 @one_line_errors
-def outbox_command(ctx: click.Context, state: str | None, limit: int, as_json: bool) -> None:
+def outbox_command(
+    ctx: click.Context, state: OutboxState | None, limit: int, as_json: bool
+) -> None:
     """Automatiska brev: i kö, skickade, misslyckade, osäkra och stoppade.
 
     Exempel: casefile outbox --state uncertain
     """
-    app = _app(ctx)
+    app = get_app(ctx)
     stmt = select(OutboxMail).order_by(OutboxMail.id.desc())
     if state:
         stmt = stmt.where(OutboxMail.state == state)
@@ -165,7 +159,7 @@ def outbox_command(ctx: click.Context, state: str | None, limit: int, as_json: b
     table = [
         [
             str(r["id"]),
-            STATE_LABELS.get(r["state"], r["state"]),
+            _state_label(r["state"]),
             r["kind"],
             clip(r["recipient"] or "(ingen adress)", 30),
             clip(r["subject"], 44),
@@ -180,27 +174,22 @@ def outbox_command(ctx: click.Context, state: str | None, limit: int, as_json: b
 
 
 @click.command("requeue")
-@click.argument("mail_id", metavar="NR", type=int)
-@click.option("--by", "initials", required=True, metavar="INITIALER", help="Dina initialer.")
+@click.argument("mail_id", metavar="NR", type=ROW_ID)
+@by_option(login_fallback=False)
 @json_option
 @click.pass_context
 @one_line_errors
-def requeue_command(ctx: click.Context, mail_id: int, initials: str, as_json: bool) -> None:
+def requeue_command(ctx: click.Context, mail_id: int, actor: str, as_json: bool) -> None:
     """Skicka ett osäkert, misslyckat eller stoppat brev igen (ett beslut av en person).
 
     Exempel: casefile requeue 12 --by AKH
     """
-    from casefile.register import check_initials
-    from intake.outgoing.sender import RequeueError, requeue_mail
+    from intake.outgoing.sender import requeue_mail
 
-    app = _app(ctx)
-    actor = check_initials(current_actor(initials))
-    try:
-        with app.sessions() as session, session.begin():
-            row = requeue_mail(session, mail_id, actor)
-            data = outbox_json(row)
-    except RequeueError as exc:
-        raise Failure(str(exc)) from None
+    app = get_app(ctx)
+    with app.sessions() as session, session.begin():
+        row = requeue_mail(session, mail_id, actor)
+        data = outbox_json(row)
     if as_json:
         print_json(data)
     else:
@@ -208,7 +197,7 @@ def requeue_command(ctx: click.Context, mail_id: int, initials: str, as_json: bo
 
 
 @click.command("send")
-@click.option("--limit", default=100, show_default=True, help="Högst så många brev.")
+@limit_option(100)
 @click.option(
     "--recover",
     is_flag=True,
@@ -224,7 +213,7 @@ def send_command(ctx: click.Context, limit: int, recover: bool, as_json: bool) -
     """
     from intake.outgoing.sender import flush_outbox, recover_interrupted
 
-    app = _app(ctx)
+    app = get_app(ctx)
     recovered = 0
     if recover:
         with app.sessions() as session, session.begin():

@@ -14,20 +14,28 @@ from sqlalchemy.orm import Session
 
 from casefile.config import Settings
 from casefile.db.models import Document, OutboxMail, SourceMessage, utcnow
-from casefile.queries import PROBLEM_STATES
+from casefile.states import (
+    INBOX_STATES,
+    OUTBOX_PROBLEM_STATES,
+    Coded,
+    DocumentStatus,
+    MailKind,
+    OutboxState,
+)
 from intake.outgoing.content import common
 from intake.outgoing.outbox import AUTO_REPLIED, MailRequest, enqueue, find_by_key
 from intake.outgoing.reminders import due_date_of, final_reports, open_cases_with_documents
 from intake.outgoing.safety import one_line
 
 LIST_LIMIT = 100
-STATE_LABELS = {"failed": "misslyckat", "uncertain": "osäkert", "suppressed": "stoppat"}
-KIND_LABELS = {
-    "kvittens": "kvittens",
-    "komplettering": "komplettering",
-    "paminnelse": "påminnelse",
-    "digest": "sammanställning",
-}
+
+
+def _label(enum: type[Coded], code: str) -> str:
+    # The digest goes to Swedish staff by mail: Swedish whatever the terminal's language.
+    try:
+        return enum(code).sv
+    except ValueError:
+        return code
 
 
 def digest_key(today: dt.date) -> str:
@@ -47,7 +55,7 @@ def _unsigned(session: Session) -> list[dict[str, Any]]:
             "received_date": d.received_date,
             "title": one_line(d.title, 60) or "–",
             "organisation": one_line(d.organisation, 60) or "–",
-            "incomplete": d.status == "incomplete",
+            "incomplete": d.status == DocumentStatus.INCOMPLETE,
         }
         for d in docs
     ]
@@ -57,7 +65,7 @@ def _quarantined(session: Session, settings: Settings) -> list[dict[str, Any]]:
     zone = settings.registry.zone
     messages = session.execute(
         select(SourceMessage)
-        .where(SourceMessage.state.in_(PROBLEM_STATES))
+        .where(SourceMessage.state.in_(INBOX_STATES))
         .order_by(SourceMessage.internal_date, SourceMessage.id)
         .limit(LIST_LIMIT)
     ).scalars()
@@ -97,10 +105,10 @@ def _mail_problems(session: Session, now: dt.datetime) -> list[dict[str, Any]]:
     rows = session.execute(
         select(OutboxMail)
         .where(
-            OutboxMail.kind != "digest",
+            OutboxMail.kind != MailKind.DIGEST,
             or_(
-                OutboxMail.state.in_(("failed", "uncertain")),
-                (OutboxMail.state == "suppressed") & (OutboxMail.created_at > since),
+                OutboxMail.state.in_(OUTBOX_PROBLEM_STATES),
+                (OutboxMail.state == OutboxState.SUPPRESSED) & (OutboxMail.created_at > since),
             ),
         )
         .order_by(OutboxMail.id)
@@ -109,8 +117,8 @@ def _mail_problems(session: Session, now: dt.datetime) -> list[dict[str, Any]]:
     return [
         {
             "id": o.id,
-            "state_label": STATE_LABELS.get(o.state, o.state),
-            "kind": KIND_LABELS.get(o.kind, o.kind),
+            "state_label": _label(OutboxState, o.state),
+            "kind": _label(MailKind, o.kind),
             "recipient": o.recipient or "(ingen adress)",
             "reason": one_line(o.last_error, 120) or "–",
         }
@@ -150,7 +158,7 @@ def queue_digest(session: Session, settings: Settings, today: dt.date) -> Outbox
     if not context["total"]:
         return None
     request = MailRequest(
-        kind="digest",
+        kind=MailKind.DIGEST,
         dedupe_key=digest_key(today),
         recipient=staff,
         reference=settings.registry.prefix,

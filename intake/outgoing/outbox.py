@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from casefile.config import Settings
 from casefile.db.models import Case, Document, OutboxMail, utcnow
 from casefile.events import log_event
+from casefile.states import MailKind, OutboxState
 from intake.outgoing.compose import Threading, compose, thread_of
 from intake.outgoing.content import komplettering_context, kvittens_context
 from intake.outgoing.render import render
@@ -110,7 +111,7 @@ def enqueue(
         message_id=composed.message_id,
         in_reply_to=composed.in_reply_to,
         raw=composed.raw,
-        state="queued" if verdict.allowed else "suppressed",
+        state=OutboxState.QUEUED if verdict.allowed else OutboxState.SUPPRESSED,
         attempts=0,
         next_attempt_at=now,
         last_error=verdict.reason,
@@ -153,7 +154,7 @@ def queue_for_document(
     case = document.case
     rows: list[OutboxMail] = []
     kvittens = MailRequest(
-        kind="kvittens",
+        kind=MailKind.KVITTENS,
         dedupe_key=f"kvittens:doc:{document.id}",
         recipient=reply.recipient,
         reference=document.diarienummer,
@@ -170,7 +171,7 @@ def queue_for_document(
     rows.append(enqueue(session, settings, kvittens)[0])
     if document.status == "incomplete":
         completion = MailRequest(
-            kind="komplettering",
+            kind=MailKind.KOMPLETTERING,
             dedupe_key=completion_key(document.id, 1),
             recipient=reply.recipient,
             reference=document.diarienummer,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from casefile.config import Settings
 from casefile.db.models import Case, Document, OutboxMail, utcnow
+from casefile.states import CaseStatus, DocumentStatus, MailKind, OutboxState
 from intake.outgoing.business_days import next_business_day
 from intake.outgoing.compose import Threading
 from intake.outgoing.content import komplettering_context, paminnelse_context
@@ -72,7 +73,7 @@ def open_cases_with_documents(session: Session) -> list[Case]:
     return list(
         session.execute(
             select(Case)
-            .where(Case.status == "open")
+            .where(Case.status == CaseStatus.OPEN)
             .options(selectinload(Case.documents))
             .order_by(Case.year, Case.serial)
         ).scalars()
@@ -121,7 +122,7 @@ def _plan_reminder(
     if skipped:
         why += f" (tidigare steg {', '.join(map(str, skipped))} hoppas över)"
     return PlannedMail(
-        kind="paminnelse",
+        kind=MailKind.PAMINNELSE,
         dedupe_key=key,
         case_id=case.id,
         case_number=case.number,
@@ -139,7 +140,7 @@ def _completion_rows(session: Session, document_id: int) -> list[OutboxMail]:
     return list(
         session.execute(
             select(OutboxMail)
-            .where(OutboxMail.kind == "komplettering", OutboxMail.document_id == document_id)
+            .where(OutboxMail.kind == MailKind.KOMPLETTERING, OutboxMail.document_id == document_id)
             .order_by(OutboxMail.created_at, OutboxMail.id)
         ).scalars()
     )
@@ -152,7 +153,7 @@ def _plan_completion(
     if not reports:
         return None
     newest = max(reports, key=lambda d: d.serial)
-    if newest.status != "incomplete":
+    if newest.status != DocumentStatus.INCOMPLETE:
         return None
     rules = settings.reminders
     earlier = _completion_rows(session, newest.id)
@@ -164,7 +165,7 @@ def _plan_completion(
         if today < last + dt.timedelta(days=rules.completion_repeat_days):
             return None
         first = earlier[0]
-        recipient = first.recipient if first.state != "suppressed" else case.contact_email
+        recipient = first.recipient if first.state != OutboxState.SUPPRESSED else case.contact_email
         why = (
             f"{newest.diarienummer} är fortfarande ofullständig; begäran {number} av "
             f"högst {rules.completion_max_requests}, {rules.completion_repeat_days} dagar "
@@ -174,7 +175,7 @@ def _plan_completion(
         recipient = case.contact_email
         why = f"{newest.diarienummer} är ofullständig och ingen begäran om komplettering finns"
     return PlannedMail(
-        kind="komplettering",
+        kind=MailKind.KOMPLETTERING,
         dedupe_key=completion_key(newest.id, number),
         case_id=case.id,
         case_number=case.number,
@@ -209,7 +210,7 @@ def _request_for(
     if plan.kind == "paminnelse":
         assert plan.due_date is not None
         return MailRequest(
-            kind="paminnelse",
+            kind=MailKind.PAMINNELSE,
             dedupe_key=plan.dedupe_key,
             recipient=plan.recipient,
             reference=case.number,
@@ -228,7 +229,7 @@ def _request_for(
     )
     first_date = first.created_at.astimezone(settings.registry.zone).date() if first else None
     return MailRequest(
-        kind="komplettering",
+        kind=MailKind.KOMPLETTERING,
         dedupe_key=plan.dedupe_key,
         recipient=plan.recipient,
         reference=document.diarienummer,

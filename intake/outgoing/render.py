@@ -20,11 +20,11 @@ from typing import Any
 import jinja2
 
 from casefile.config import Settings
+from casefile.states import MailKind
 
 log = logging.getLogger(__name__)
 
 TEMPLATE_PACKAGE = "casefile.templates"
-KINDS = ("kvittens", "komplettering", "paminnelse", "digest")
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def _render_with(env: jinja2.Environment, kind: str, context: Mapping[str, Any])
 
 
 def render(settings: Settings, kind: str, context: Mapping[str, Any]) -> Rendered:
-    if kind not in KINDS:
+    if kind not in set(MailKind):
         raise ValueError(f"unknown mail kind {kind!r}")
     chosen, defaults = environments(settings.mail.templates_dir)
     try:

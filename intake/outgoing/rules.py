@@ -8,7 +8,6 @@ in a day, so that two robots cannot keep each other busy.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -16,15 +15,8 @@ from sqlalchemy.orm import Session
 
 from casefile.config import Settings
 from casefile.db.models import OutboxMail
-
-# Local parts that belong to machines or to role accounts that must never get automatic mail.
-_ROBOT_LOCAL = re.compile(
-    r"^(?:mailer-?daemon|postmaster|abuse|root|daemon|nobody|bounces?|listserv|majordomo"
-    r"|(?:.*[._+-])?(?:no-?reply|do-?not-?reply|donotreply|noreply|bounce|bounces))(?:[+._-].*)?$",
-    re.IGNORECASE,
-)
-# Mail that counts against the daily cap: everything we did or may still send.
-COUNTED_STATES = ("queued", "sending", "sent", "uncertain")
+from casefile.states import COUNTED_OUTBOX_STATES
+from intake.mail.classify import is_robot_address
 
 
 @dataclass(frozen=True)
@@ -41,11 +33,6 @@ class Verdict:
         return cls(False, reason)
 
 
-def is_robot_address(address: str) -> bool:
-    local = address.rpartition("@")[0]
-    return bool(_ROBOT_LOCAL.match(local))
-
-
 def sent_recently(session: Session, recipient: str, now: dt.datetime) -> int:
     """Automatic mails to `recipient` queued in the last 24 hours (a rolling day)."""
     since = now - dt.timedelta(days=1)
@@ -55,7 +42,7 @@ def sent_recently(session: Session, recipient: str, now: dt.datetime) -> int:
         .where(
             func.lower(OutboxMail.recipient) == recipient.lower(),
             OutboxMail.created_at > since,
-            OutboxMail.state.in_(COUNTED_STATES),
+            OutboxMail.state.in_(COUNTED_OUTBOX_STATES),
         )
     ).scalar_one()
     return int(count)

@@ -33,6 +33,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casefile.config import Settings
 from casefile.db.models import Event, OutboxMail, utcnow
+from casefile.errors import UserError
+from casefile.states import REQUEUEABLE_STATES, OutboxState
 from intake.outgoing.transport import (
     PermanentFailure,
     TemporaryFailure,
@@ -43,7 +45,6 @@ from intake.outgoing.transport import (
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = dt.timedelta(hours=6)
-REQUEUEABLE = ("uncertain", "failed", "suppressed")
 
 
 @dataclass
@@ -93,11 +94,13 @@ def _claim(sessions: sessionmaker[Session], row_id: int, now: dt.datetime) -> Cl
             update(OutboxMail)
             .where(
                 OutboxMail.id == row_id,
-                OutboxMail.state == "queued",
+                OutboxMail.state == OutboxState.QUEUED,
                 OutboxMail.next_attempt_at <= now,
             )
             # next_attempt_at doubles as "sending since" while the row is claimed.
-            .values(state="sending", attempts=OutboxMail.attempts + 1, next_attempt_at=now)
+            .values(
+                state=OutboxState.SENDING, attempts=OutboxMail.attempts + 1, next_attempt_at=now
+            )
             .execution_options(synchronize_session=False)
         )
         if _rowcount(result) != 1:
@@ -125,7 +128,10 @@ def _finish(
         session.execute(
             update(OutboxMail)
             # "uncertain" too: a recovery run may have marked a row that was still in flight.
-            .where(OutboxMail.id == row.id, OutboxMail.state.in_(("sending", "uncertain")))
+            .where(
+                OutboxMail.id == row.id,
+                OutboxMail.state.in_((OutboxState.SENDING, OutboxState.UNCERTAIN)),
+            )
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -152,7 +158,7 @@ def flush_outbox(
         due = list(
             session.execute(
                 select(OutboxMail.id)
-                .where(OutboxMail.state == "queued", OutboxMail.next_attempt_at <= now)
+                .where(OutboxMail.state == OutboxState.QUEUED, OutboxMail.next_attempt_at <= now)
                 .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
                 .limit(limit)
             ).scalars()
@@ -176,7 +182,7 @@ def flush_outbox(
                         settings,
                         row,
                         "mail_failed",
-                        state="failed",
+                        state=OutboxState.FAILED,
                         last_error=f"gav upp efter {row.attempts} försök: {exc}",
                     )
                     result.failed += 1
@@ -186,7 +192,7 @@ def flush_outbox(
                         settings,
                         row,
                         None,
-                        state="queued",
+                        state=OutboxState.QUEUED,
                         next_attempt_at=now + backoff(settings, row.attempts),
                         last_error=str(exc),
                     )
@@ -195,7 +201,14 @@ def flush_outbox(
                 if exc.connection:
                     break  # the server is unreachable: leave the rest for the next flush
             except PermanentFailure as exc:
-                _finish(sessions, settings, row, "mail_failed", state="failed", last_error=str(exc))
+                _finish(
+                    sessions,
+                    settings,
+                    row,
+                    "mail_failed",
+                    state=OutboxState.FAILED,
+                    last_error=str(exc),
+                )
                 result.failed += 1
                 log.error("outbox %s: refused: %s", row.id, exc)
             except UncertainDelivery as exc:
@@ -204,7 +217,7 @@ def flush_outbox(
                     settings,
                     row,
                     "mail_uncertain",
-                    state="uncertain",
+                    state=OutboxState.UNCERTAIN,
                     last_error=str(exc),
                 )
                 result.uncertain += 1
@@ -216,7 +229,7 @@ def flush_outbox(
                     settings,
                     row,
                     "mail_uncertain",
-                    state="uncertain",
+                    state=OutboxState.UNCERTAIN,
                     last_error=f"oväntat fel: {type(exc).__name__}: {exc}",
                 )
                 raise
@@ -226,7 +239,7 @@ def flush_outbox(
                     settings,
                     row,
                     "mail_sent",
-                    state="sent",
+                    state=OutboxState.SENT,
                     sent_at=utcnow(),
                     last_error=None,
                 )
@@ -240,12 +253,12 @@ def recover_interrupted(session: Session, older_than: dt.datetime | None = None)
     Call it at service start, under the service's single-instance lock, inside a transaction.
     `older_than` limits it to rows claimed before that moment, for use while flushers run.
     """
-    condition = [OutboxMail.state == "sending"]
+    condition = [OutboxMail.state == OutboxState.SENDING]
     if older_than is not None:
         condition.append(OutboxMail.next_attempt_at < older_than)
     rows = list(session.execute(select(OutboxMail).where(*condition)).scalars())
     for row in rows:
-        row.state = "uncertain"
+        row.state = OutboxState.UNCERTAIN
         row.last_error = (
             "avbröts under sändning: servern kan ha tagit emot brevet; "
             "kontrollera och skicka igen med casefile requeue"
@@ -263,7 +276,7 @@ def recover_interrupted(session: Session, older_than: dt.datetime | None = None)
     return len(rows)
 
 
-class RequeueError(Exception):
+class RequeueError(UserError):
     """A requeue that cannot be done; the message is one line for staff."""
 
 
@@ -274,7 +287,7 @@ def requeue_mail(
     row = session.get(OutboxMail, row_id)
     if row is None:
         raise RequeueError(f"det finns inget utgående brev nr {row_id}")
-    if row.state not in REQUEUEABLE:
+    if row.state not in REQUEUEABLE_STATES:
         raise RequeueError(
             f"brev nr {row_id} är {row.state}; bara osäkra, misslyckade och stoppade brev "
             "kan skickas igen"
@@ -282,7 +295,7 @@ def requeue_mail(
     if not row.recipient:
         raise RequeueError(f"brev nr {row_id} har ingen mottagaradress")
     previous = row.state
-    row.state = "queued"
+    row.state = OutboxState.QUEUED
     row.attempts = 0
     row.next_attempt_at = now or utcnow()
     row.last_error = None

@@ -9,15 +9,14 @@ import sys
 import click
 from sqlalchemy.exc import OperationalError
 
-from casefile.app import App
-from casefile.cli_support import Failure, json_option, one_line_errors, print_json
-
-
-def _app(ctx: click.Context) -> App:
-    # Imported here: intake.cli imports this module to attach the commands.
-    from intake.cli import _app as cli_app
-
-    return cli_app(ctx)
+from casefile.cli_support import (
+    Failure,
+    get_app,
+    json_option,
+    one_line_errors,
+    print_json,
+    setup_logging,
+)
 
 
 def _first_line(exc: OperationalError) -> str:
@@ -25,8 +24,6 @@ def _first_line(exc: OperationalError) -> str:
 
 
 def _setup_logging(level: str) -> None:
-    from intake.cli import setup_logging
-
     setup_logging(level)
     if level != "DEBUG":
         # APScheduler logs two INFO lines per job run and English warnings for skipped runs;
@@ -60,7 +57,7 @@ def serve_command(ctx: click.Context, cycles: int | None, duration: float | None
     from intake.service.lock import LockBusy, instance_lock
     from intake.service.runner import Service, StopTimeout, run_reconnecting
 
-    app = _app(ctx)
+    app = get_app(ctx)
     settings = app.settings.service
     _setup_logging(settings.log_level)
     service = Service(app, cycles=cycles, duration=duration)
@@ -104,11 +101,9 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     """
     from intake.service.status import render_text, status_report
 
-    app = _app(ctx)
+    app = get_app(ctx)
     try:
         report = status_report(app)
-    except OperationalError as exc:
-        raise Failure(f"kan inte nå databasen: {_first_line(exc)}") from None
     finally:
         app.engine.dispose()
     if as_json:

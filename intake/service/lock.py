@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from casefile.app import App
+from casefile.errors import UserError
 
 log = logging.getLogger("intake.service")
 
@@ -40,7 +41,7 @@ ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"casefile:intake").digest()[:8], "
 APPLICATION_PREFIX = "casefile-intake"
 
 
-class LockBusy(Exception):
+class LockBusy(UserError):
     """Another intake process holds the lock; the message is one Swedish line."""
 
 

@@ -25,13 +25,17 @@ from casefile.app import App
 from casefile.config import MailboxSettings, Settings
 from casefile.db.engine import read_only
 from casefile.db.models import Attachment, MailboxState, OutboxMail, SourceMessage, utcnow
+from casefile.states import (
+    OUTBOX_PROBLEM_STATES,
+    AttachmentState,
+    MessageState,
+    OutboxState,
+)
 from intake.service.lock import advisory_held
 from intake.service.scheduler import OUTBOX_JOB, poll_job_id
 from intake.service.state import read_state, state_path
 
-OUTBOX_STATES = ("queued", "sending", "sent", "failed", "uncertain", "suppressed")
 # Mail a person has to look at (casefile outbox / casefile requeue).
-NEEDS_STAFF = ("failed", "uncertain")
 PROBLEM_LIST_LIMIT = 20
 
 
@@ -82,7 +86,7 @@ def _mailbox_report(
         .where(
             SourceMessage.mailbox == box.name,
             SourceMessage.folder == folder,
-            Attachment.state == "quarantined",
+            Attachment.state == AttachmentState.QUARANTINED,
         )
     ).scalar_one()
     stale = box.enabled and is_stale(last_success, now, settings.service.stale_poll_seconds)
@@ -97,8 +101,8 @@ def _mailbox_report(
         "failing": current_error,
         "waiting": state.waiting if state else 0,
         "messages": sum(by_state.values()),
-        "failed": by_state.get("failed", 0),
-        "quarantined": by_state.get("quarantined", 0),
+        "failed": by_state.get(MessageState.FAILED, 0),
+        "quarantined": by_state.get(MessageState.QUARANTINED, 0),
         "quarantined_attachments": int(attachments_quarantined),
         "stale": stale,
     }
@@ -107,16 +111,16 @@ def _mailbox_report(
 def _outbox_report(session: Session) -> dict[str, Any]:
     counts = _count_by(session, OutboxMail.state)
     oldest = session.execute(
-        select(func.min(OutboxMail.created_at)).where(OutboxMail.state == "queued")
+        select(func.min(OutboxMail.created_at)).where(OutboxMail.state == OutboxState.QUEUED)
     ).scalar_one()
     problems = session.execute(
         select(OutboxMail)
-        .where(OutboxMail.state.in_(NEEDS_STAFF))
+        .where(OutboxMail.state.in_(OUTBOX_PROBLEM_STATES))
         .order_by(OutboxMail.id.desc())
         .limit(PROBLEM_LIST_LIMIT)
     ).scalars()
     return {
-        "counts": {state: counts.get(state, 0) for state in OUTBOX_STATES},
+        "counts": {str(state): counts.get(state, 0) for state in OutboxState},
         "oldest_queued_at": _iso(oldest),
         "problems": [
             {
@@ -182,10 +186,12 @@ def status_report(app: App, now: dt.datetime | None = None) -> dict[str, Any]:
         quarantined_messages = session.execute(
             select(func.count())
             .select_from(SourceMessage)
-            .where(SourceMessage.state == "quarantined")
+            .where(SourceMessage.state == MessageState.QUARANTINED)
         ).scalar_one()
         failed_messages = session.execute(
-            select(func.count()).select_from(SourceMessage).where(SourceMessage.state == "failed")
+            select(func.count())
+            .select_from(SourceMessage)
+            .where(SourceMessage.state == MessageState.FAILED)
         ).scalar_one()
     service = _service_report(app)
     for box in boxes:

@@ -7,9 +7,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from casefile.errors import UserError
 
-class SourceError(Exception):
+
+class SourceError(UserError):
     """The mailbox cannot be reached or read; the message is one line naming the mailbox."""
+
+
+class LoginRefused(SourceError):
+    """The server refused the credentials: retrying will not help until someone fixes them."""
 
 
 @dataclass(frozen=True)

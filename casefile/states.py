@@ -1,0 +1,254 @@
+"""Every state, status and kind the register stores, as types, with their Swedish and English
+labels and the named groups the code asks about ("belongs in the staff inbox", "needs staff").
+
+The database keeps the English codes (the StrEnum values); people read the labels. One table
+per type, so a new state cannot be added without a label (tests/cli/test_states.py checks it).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+import click
+
+from casefile.i18n import language
+
+
+class Coded(StrEnum):
+    """A stored code with a label for people; the base of every enum here."""
+
+    @property
+    def sv(self) -> str:
+        return _LABELS[type(self), self.value][0]
+
+    @property
+    def en(self) -> str:
+        return _LABELS[type(self), self.value][1]
+
+    @property
+    def label(self) -> str:
+        """The label in the language of the output (CASEFILE_LANG, else registry.language)."""
+        return self.en if language() == "en" else self.sv
+
+
+class MessageState(Coded):
+    """An incoming message (messages.state)."""
+
+    RECEIVED = "received"
+    REGISTERED = "registered"
+    AUTOMATIC = "automatic"
+    NO_REPORT = "no_report"
+    QUARANTINED = "quarantined"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+
+class AttachmentState(Coded):
+    """One attachment of an incoming message (attachments.state)."""
+
+    REPORT = "report"
+    OTHER = "other"
+    QUARANTINED = "quarantined"
+    DUPLICATE = "duplicate"
+
+
+class DocumentStatus(Coded):
+    """A registered document (documents.status)."""
+
+    REGISTERED = "registered"
+    INCOMPLETE = "incomplete"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class CaseStatus(Coded):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class OutboxState(Coded):
+    """An automatic mail in the outbox (outbox.state)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    SUPPRESSED = "suppressed"
+
+
+class MailKind(Coded):
+    """What an automatic mail is for (outbox.kind)."""
+
+    KVITTENS = "kvittens"
+    KOMPLETTERING = "komplettering"
+    PAMINNELSE = "paminnelse"
+    DIGEST = "digest"
+
+
+class Direction(Coded):
+    """Which way a document went (documents.direction)."""
+
+    IN = "in"
+    OUT = "out"
+    INTERNAL = "internal"
+
+
+class Channel(Coded):
+    """How an incoming document reached the office (documents.channel)."""
+
+    EMAIL = "email"
+    POST = "post"
+    HAND = "hand"
+    OTHER = "other"
+
+
+class AuthVerdict(Coded):
+    """The receiving server's verdict on the sender (messages.auth_verdict)."""
+
+    VERIFIED = "verified"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+_LABEL_TABLE: list[tuple[Coded, str, str]] = [
+    (MessageState.RECEIVED, "mottagen", "received"),
+    (MessageState.REGISTERED, "registrerad", "registered"),
+    (MessageState.AUTOMATIC, "automatiskt brev", "automatic"),
+    (MessageState.NO_REPORT, "ingen rapport", "no report"),
+    (MessageState.QUARANTINED, "i karantän", "quarantined"),
+    (MessageState.DUPLICATE, "dubblett", "duplicate"),
+    (MessageState.FAILED, "misslyckad", "failed"),
+    (AttachmentState.REPORT, "rapport", "report"),
+    (AttachmentState.OTHER, "annan bilaga", "other"),
+    (AttachmentState.QUARANTINED, "i karantän", "quarantined"),
+    (AttachmentState.DUPLICATE, "dubblett", "duplicate"),
+    (DocumentStatus.REGISTERED, "registrerad", "registered"),
+    (DocumentStatus.INCOMPLETE, "ofullständig", "incomplete"),
+    (DocumentStatus.COMPLETED, "kompletterad", "completed"),
+    (DocumentStatus.CANCELLED, "makulerad", "cancelled"),
+    (CaseStatus.OPEN, "öppet", "open"),
+    (CaseStatus.CLOSED, "avslutat", "closed"),
+    (OutboxState.QUEUED, "i kö", "queued"),
+    (OutboxState.SENDING, "skickas", "sending"),
+    (OutboxState.SENT, "skickat", "sent"),
+    (OutboxState.FAILED, "misslyckat", "failed"),
+    (OutboxState.UNCERTAIN, "osäkert", "uncertain"),
+    (OutboxState.SUPPRESSED, "stoppat", "suppressed"),
+    (MailKind.KVITTENS, "kvittens", "acknowledgement"),
+    (MailKind.KOMPLETTERING, "komplettering", "completion request"),
+    (MailKind.PAMINNELSE, "påminnelse", "reminder"),
+    (MailKind.DIGEST, "sammanställning", "digest"),
+    (Direction.IN, "inkommande", "incoming"),
+    (Direction.OUT, "utgående", "outgoing"),
+    (Direction.INTERNAL, "upprättad", "internal"),
+    (Channel.EMAIL, "e-post", "e-mail"),
+    (Channel.POST, "post", "post"),
+    (Channel.HAND, "personligen", "by hand"),
+    (Channel.OTHER, "annat", "other"),
+    (AuthVerdict.VERIFIED, "verifierad", "verified"),
+    (AuthVerdict.FAILED, "underkänd", "failed"),
+    (AuthVerdict.UNKNOWN, "okänd", "unknown"),
+]
+# Keyed by type and code: members of different enums with the same code ("failed") are equal
+# as strings, so a dict keyed by the members themselves would mix their labels up.
+# The same goes for sets: never mix members of two enums in one set.
+_LABELS: dict[tuple[type[Coded], str], tuple[str, str]] = {
+    (type(member), member.value): (sv, en) for member, sv, en in _LABEL_TABLE
+}
+
+ENUMS: tuple[type[Coded], ...] = (
+    MessageState,
+    AttachmentState,
+    DocumentStatus,
+    CaseStatus,
+    OutboxState,
+    MailKind,
+    Direction,
+    Channel,
+    AuthVerdict,
+)
+
+# --- Named groups -------------------------------------------------------------------------
+
+# Messages that need a person: listed by `casefile inbox` and the staff digest.
+INBOX_STATES = frozenset({MessageState.NO_REPORT, MessageState.QUARANTINED, MessageState.FAILED})
+# Messages `intake retry` may run through intake again.
+RETRYABLE_STATES = frozenset(
+    {MessageState.QUARANTINED, MessageState.FAILED, MessageState.NO_REPORT}
+)
+# Outbox rows a person must look at (status, digest).
+OUTBOX_PROBLEM_STATES = frozenset({OutboxState.FAILED, OutboxState.UNCERTAIN})
+# Outbox rows a person may send again (`casefile requeue`).
+REQUEUEABLE_STATES = frozenset({OutboxState.UNCERTAIN, OutboxState.FAILED, OutboxState.SUPPRESSED})
+# Mail that counts against the daily cap per recipient: everything we did or may still send.
+COUNTED_OUTBOX_STATES = frozenset(
+    {OutboxState.QUEUED, OutboxState.SENDING, OutboxState.SENT, OutboxState.UNCERTAIN}
+)
+
+# --- Event actions ------------------------------------------------------------------------
+
+# The audit log's action codes (events.action) and how `casefile show` names them. Actions
+# not listed here are shown by their code; tests/cli/test_states.py checks that every action
+# the code writes is listed.
+EVENT_LABELS: dict[str, tuple[str, str]] = {
+    "case_opened": ("ärende upprättat", "case opened"),
+    "case_closed": ("ärende avslutat", "case closed"),
+    "case_reopened": ("ärende återöppnat", "case reopened"),
+    "contact_confirmed": ("kontaktadress bekräftad", "contact confirmed"),
+    "due_date_set": ("bevakningsdatum satt", "due date set"),
+    "note": ("anteckning", "note"),
+    "document_registered": ("handling registrerad", "document registered"),
+    "completed_by": ("kompletterad av", "completed by"),
+    "document_signed": ("handling signerad", "document signed"),
+    "document_unsigned": ("signatur återtagen", "signature withdrawn"),
+    "document_cancelled": ("handling makulerad", "document cancelled"),
+    "document_moved": ("handling flyttad", "document moved"),
+    "field_corrected": ("uppgift rättad", "field corrected"),
+    "secrecy_marked": ("sekretessmarkerad", "marked secret"),
+    "report_resent": ("rapport skickad igen", "report sent again"),
+    "message_duplicate": ("brev: dubblett", "message: duplicate"),
+    "message_automatic": ("brev: automatiskt", "message: automatic"),
+    "message_without_report": ("brev utan rapport", "message without report"),
+    "message_failed": ("brev misslyckades", "message failed"),
+    "message_retried": ("brev kört igen", "message retried"),
+    "message_dismissed": ("brev avfört", "message dismissed"),
+    "attachment_quarantined": ("bilaga i karantän", "attachment quarantined"),
+    "uidvalidity_changed": ("brevlåda omnumrerad", "mailbox renumbered"),
+    "mail_queued": ("brev köat", "mail queued"),
+    "mail_sent": ("brev skickat", "mail sent"),
+    "mail_failed": ("brev misslyckades", "mail failed"),
+    "mail_uncertain": ("brev osäkert", "mail uncertain"),
+    "mail_requeued": ("brev köat igen", "mail requeued"),
+}
+
+
+def event_label(action: str) -> str:
+    labels = EVENT_LABELS.get(action)
+    if labels is None:
+        return action
+    return labels[1] if language() == "en" else labels[0]
+
+
+# --- Parsing ------------------------------------------------------------------------------
+
+E = TypeVar("E", bound=Coded)
+
+
+class InvalidState(click.BadParameter, ValueError):
+    """A state word that is neither a code nor a label; a usage error (exit 2) in the CLI."""
+
+
+def choices(enum: type[Coded]) -> str:
+    """'registered (registrerad) | …': the valid values, for help texts and errors."""
+    return " | ".join(f"{m.value} ({m.sv})" if m.sv != m.value else m.value for m in enum)
+
+
+def parse_state(enum: type[E], text: str) -> E:
+    """The member named by its code or its Swedish or English label, in any letter case."""
+    wanted = " ".join(text.split()).casefold()
+    for member in enum:
+        if wanted in (member.value.casefold(), member.sv.casefold(), member.en.casefold()):
+            return member
+    raise InvalidState(f"{text!r} är inget giltigt värde; välj bland: {choices(enum)}")

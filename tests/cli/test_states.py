@@ -1,0 +1,102 @@
+"""The one module of states: every code has its labels, parsing takes codes and Swedish words,
+and every event action the code writes has a Swedish name."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from casefile.states import (
+    ENUMS,
+    EVENT_LABELS,
+    AuthVerdict,
+    DocumentStatus,
+    InvalidState,
+    MessageState,
+    OutboxState,
+    event_label,
+    parse_state,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_state_has_a_swedish_and_an_english_label() -> None:
+    for enum in ENUMS:
+        for member in enum:
+            assert member.sv and member.en, f"{enum.__name__}.{member.name}"
+
+
+def test_labels_follow_the_output_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEFILE_LANG", "en")
+    assert DocumentStatus.CANCELLED.label == "cancelled"
+    assert event_label("mail_queued") == "mail queued"
+    monkeypatch.setenv("CASEFILE_LANG", "sv")
+    assert DocumentStatus.CANCELLED.label == "makulerad"
+    assert event_label("case_opened") == "ärende upprättat"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cancelled", DocumentStatus.CANCELLED),
+        ("makulerad", DocumentStatus.CANCELLED),
+        ("  Makulerad ", DocumentStatus.CANCELLED),
+        ("ofullständig", DocumentStatus.INCOMPLETE),
+        ("completed", DocumentStatus.COMPLETED),
+    ],
+)
+def test_parse_state_takes_code_or_label(text: str, expected: DocumentStatus) -> None:
+    assert parse_state(DocumentStatus, text) is expected
+
+
+def test_parse_state_refuses_with_the_valid_values() -> None:
+    with pytest.raises(InvalidState) as caught:
+        parse_state(OutboxState, "borta")
+    message = caught.value.format_message()
+    assert "'borta'" in message
+    assert "queued (i kö)" in message and "suppressed (stoppat)" in message
+    assert caught.value.exit_code == 2
+
+
+def test_states_compare_equal_to_the_stored_codes() -> None:
+    # Rows read back from the database hold plain strings.
+    assert MessageState.NO_REPORT == "no_report"
+    assert "failed" in {MessageState.FAILED}
+
+
+_WRITES = [
+    re.compile(r"log_event\(\s*[^,()]+,\s*[^,()]+(?:\([^()]*\))?,\s*\"(\w+)\"", re.S),
+    re.compile(r"Event\([^()]*?action=\"(\w+)\"", re.S),
+    re.compile(r"_event\(\s*[^,()]+,\s*[^,()]+,\s*\"(\w+)\"", re.S),
+    re.compile(r"_finish\([^()]*?\"(mail_\w+)\"", re.S),
+    re.compile(r"^\s+\"(mail_\w+)\",$", re.M),
+]
+
+
+def _actions_written() -> set[str]:
+    found: set[str] = set()
+    for folder in ("casefile", "intake"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if "log_event" not in text and "action" not in text:
+                continue
+            for pattern in _WRITES:
+                found.update(pattern.findall(text))
+    return found
+
+
+def test_every_event_action_written_has_a_label() -> None:
+    actions = _actions_written()
+    # The scan itself must work: these are written today.
+    assert {"case_opened", "document_signed", "mail_queued", "mail_sent"} <= actions
+    assert sorted(actions - set(EVENT_LABELS)) == []
+
+
+def test_equal_codes_of_different_types_keep_their_own_labels() -> None:
+    # "failed" is a message state, an outbox state and a sender verdict: three words.
+    assert MessageState.FAILED.sv == "misslyckad"
+    assert OutboxState.FAILED.sv == "misslyckat"
+    assert AuthVerdict.FAILED.sv == "underkänd"
