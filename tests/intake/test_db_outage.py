@@ -168,3 +168,23 @@ def test_serve_waits_out_a_database_outage_and_goes_on(
     assert code == 0, text
     assert text.count("kan inte nå databasen") == 1
     assert "databasen svarar igen" in text
+
+
+def test_database_wait_backs_off_and_speaks_once_a_minute(caplog: pytest.LogCaptureFixture) -> None:
+    """Given a database down for five minutes, then the waits double up to 30 s and the log
+    says so once a minute, and once more when it answers again."""
+    from intake.service.runner import DatabaseWait
+
+    now = [0.0]
+    waiting = DatabaseWait(clock=lambda: now[0])
+    delays = []
+    with caplog.at_level("WARNING", logger="intake.service"):
+        while now[0] < 300:
+            delay = waiting.failed("Connection refused")
+            delays.append(delay)
+            now[0] += delay
+        waiting.recovered()
+    assert delays[:6] == [1, 2, 4, 8, 16, 30] and max(delays) == 30
+    said = [r.getMessage() for r in caplog.records if "kan inte nå databasen" in r.getMessage()]
+    assert 5 <= len(said) <= 6
+    assert any("svarar igen efter 3" in r.getMessage() for r in caplog.records)
