@@ -27,7 +27,14 @@ from casefile.cli_support import (
 )
 from casefile.db.engine import read_only
 from casefile.i18n import t
-from casefile.states import CaseStatus, DocumentStatus, MessageState, choices, event_label
+from casefile.states import (
+    CaseStatus,
+    DocumentStatus,
+    MessageState,
+    choices,
+    event_label,
+    label_of,
+)
 
 
 @click.group(
@@ -80,7 +87,7 @@ def _doc_rows(docs: list[dict[str, Any]]) -> list[list[str]]:
             clip(d["organisation"], 28),
             t("yes") if d["submitter_signed"] else t("no"),
             d["signature"] or "",
-            DocumentStatus(d["status"]).label,
+            label_of(DocumentStatus, d["status"]),
         ]
         for d in docs
     ]
@@ -166,7 +173,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         return
     head = f"{t('case')} {data['case']}: {data['title']} – {data['organisation']}"
     click.echo(safe_text(head))
-    status = CaseStatus(data["status"]).label
+    status = label_of(CaseStatus, data["status"])
     click.echo(f"{t('status')}: {status}   {t('due')}: {data['due_date'] or '–'}")
     click.echo("")
     click.echo(render_table([t(h) for h in _DOC_HEADERS], _doc_rows(data["documents"])))
@@ -308,7 +315,7 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
                 m["internal_date"][:10],
                 clip(m["sender"], 30),
                 clip(m["subject"], 30),
-                MessageState(m["state"]).label,
+                label_of(MessageState, m["state"]),
                 clip(reason, 60),
             ]
         )

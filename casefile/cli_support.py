@@ -59,12 +59,30 @@ def get_app(ctx: click.Context) -> App:
     return app
 
 
-def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+class _ZonedFormatter(logging.Formatter):
+    """Timestamps with their UTC offset (2026-02-03T10:00:00+01:00): a log read later, or on
+    another machine, must not leave the hour in doubt."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        when = dt.datetime.fromtimestamp(record.created).astimezone()
+        return when.isoformat(timespec="seconds")
+
+
+TRACE_ENV = "CASEFILE_TRACE"
+
+
+def setup_logging(level: str = "INFO", trace: bool | None = None) -> None:
+    """Log lines to stderr with zoned timestamps. IMAP protocol dumps (imapclient's DEBUG
+    lines) only with `trace` (default: `intake --trace`, or $CASEFILE_TRACE=1), even at log
+    level DEBUG: they are long and name every message."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_ZonedFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level, logging.INFO), handlers=[handler])
+    if trace is None:
+        ctx = click.get_current_context(silent=True)
+        flag = bool(ctx and ctx.find_root().meta.get("trace"))
+        trace = flag or os.environ.get(TRACE_ENV, "") == "1"
+    logging.getLogger("imapclient").setLevel(logging.DEBUG if trace else logging.INFO)
 
 
 # --- Groups and errors --------------------------------------------------------------------
@@ -140,6 +158,10 @@ def describe_error(exc: BaseException) -> str:
         if code == "42P01" or "no such table" in detail:
             return "databasen är inte förberedd: kör först casefile init"
         if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            # No SQLSTATE from PostgreSQL, or SQLite's CANTOPEN: no connection was made.
+            sqlite_name = getattr(exc.orig, "sqlite_errorname", None)
+            if sqlite_name == "SQLITE_CANTOPEN" or (sqlite_name is None and code is None):
+                return f"kan inte nå databasen: {detail}"
             return f"databasfel: {detail}"
         return f"databasen vägrade: {detail}"
     if isinstance(exc, sa_exc.SQLAlchemyError):
@@ -158,10 +180,12 @@ def one_line_errors(func: F) -> F:
     Expected: every UserError, and what the database, the file system and text decoding can
     raise (a missing or locked database, a full disk, a file that is not UTF-8).
     """
-    from sqlalchemy.exc import SQLAlchemyError
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Imported on call, not at decoration: `intake extract` starts without SQLAlchemy.
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
             return func(*args, **kwargs)
         except (UserError, SQLAlchemyError, OSError, UnicodeError, RecursionError) as exc:

@@ -37,7 +37,10 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, kw_only=True)
 class DatabaseSettings:
+    # A relative SQLite path is relative to the configuration file's folder.
     url: str = "sqlite:///var/casefile.db"
+    # PostgreSQL: the environment variable holding the password, put into the URL at load.
+    password_env: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +60,8 @@ class RegistrySettings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise _Invalid("timezone", f"unknown time zone {self.timezone!r}") from None
+        _check_number_format("case_format", self.case_format, {"case"}, {"doc"})
+        _check_number_format("number_format", self.number_format, {"case", "doc"}, set())
 
     @property
     def zone(self) -> ZoneInfo:
@@ -190,6 +195,15 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExtractionSettings:
+    # Extra form definitions (TOML files, see config/forms/) besides the shipped ones.
+    forms: list[str] = field(default_factory=list)
+    # Share of a form's labels that must be found before it counts as recognised; below it no
+    # completion request (komplettering) is sent and staff are told the form was not recognised.
+    min_confidence: float = 0.6
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
@@ -200,6 +214,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
@@ -226,17 +241,62 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
-    # Names kept for callers written against the earlier pydantic settings.
-    @classmethod
-    def model_validate(cls, data: dict[str, Any]) -> Settings:
-        return cls.from_dict(data)
 
-    @classmethod
-    def model_validate_json(cls, text: str) -> Settings:
-        return cls.from_json(text)
+_NUMBER_FIELDS = frozenset({"prefix", "yy", "yyyy", "case", "doc"})
 
-    def model_dump_json(self) -> str:
-        return self.to_json()
+
+def _check_number_format(key: str, fmt: str, required: set[str], forbidden: set[str]) -> None:
+    """A number must be unique for ever: the year is part of it, since serials restart with
+    every year. Checked at load, so a bad format never reaches the first registration."""
+    import string
+
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(fmt) if name is not None}
+    except ValueError as exc:
+        raise _Invalid(key, f"not a valid format ({exc})") from None
+    unknown = fields - _NUMBER_FIELDS
+    if unknown:
+        names = ", ".join(f"{{{n}}}" for n in sorted(unknown))
+        raise _Invalid(
+            key, f"unknown field {names}; use {{prefix}} {{yy}} {{yyyy}} {{case}} {{doc}}"
+        )
+    if not fields & {"yy", "yyyy"}:
+        raise _Invalid(key, "must contain {yy} or {yyyy}: serials restart every year")
+    for name in sorted(required - fields):
+        raise _Invalid(key, f"must contain {{{name}}}")
+    for name in sorted(forbidden & fields):
+        raise _Invalid(key, f"must not contain {{{name}}}")
+
+
+def _database_url(database: DatabaseSettings, folder: Path) -> str:
+    """The URL to connect with: a relative SQLite path anchored at the configuration file's
+    folder (not the working folder), and the password from the environment when asked."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database.url)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(f"database.url: not a usable database URL ({exc})") from None
+    if url.get_backend_name() == "sqlite":
+        if database.password_env:
+            raise ConfigError("database.password_env: only for PostgreSQL, not SQLite")
+        path = url.database or ""
+        relative = path and path != ":memory:" and not path.startswith("file:")
+        if relative and not Path(path).is_absolute():
+            url = url.set(database=os.path.normpath(folder / path))
+    elif database.password_env:
+        if url.password:
+            raise ConfigError(
+                "database.password_env: the URL has a password already; keep only one"
+            )
+        password = os.environ.get(database.password_env)
+        if password is None:
+            raise ConfigError(
+                f"database.password_env: environment variable {database.password_env} is not set"
+            )
+        url = url.set(password=password)
+    return url.render_as_string(hide_password=False)
 
 
 def resolve_config_path(explicit: str | None) -> Path:
@@ -341,6 +401,10 @@ def load_settings(path: str | Path) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     try:
-        return Settings.from_dict(raw)
+        settings = Settings.from_dict(raw)
+        url = _database_url(settings.database, path.absolute().parent)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    if url == settings.database.url:
+        return settings
+    return settings.replace(database=dataclasses.replace(settings.database, url=url))

@@ -170,6 +170,19 @@ ENUMS: tuple[type[Coded], ...] = (
     AuthVerdict,
 )
 
+
+def label_of(enum: type[Coded], code: str | None, *, swedish: bool = False) -> str:
+    """The label of a stored code for people; an unknown code (a newer version wrote it) is
+    shown as it is rather than failing the listing."""
+    if not code:
+        return "–"
+    try:
+        member = enum(code)
+    except ValueError:
+        return code
+    return member.sv if swedish else member.label
+
+
 # --- Named groups -------------------------------------------------------------------------
 
 # Messages that need a person: listed by `casefile inbox` and the staff digest.

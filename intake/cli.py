@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from casefile.app import App
 from casefile.cli_support import (
     ROW_ID,
     LazyGroup,
@@ -16,7 +17,10 @@ from casefile.cli_support import (
     run_main,
     setup_logging,
 )
-from casefile.states import MessageState
+from casefile.states import MessageState, label_of
+
+if TYPE_CHECKING:  # imported when needed: `intake extract` starts without the database layer
+    from casefile.app import App
 
 
 @click.group(
@@ -29,10 +33,14 @@ from casefile.states import MessageState
     },
 )
 @config_option
+@click.option(
+    "--trace", is_flag=True, help="Logga IMAP-protokollet (med loggnivå DEBUG), för felsökning."
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, trace: bool) -> None:
     """intake – posten: hämtar rapporter, registrerar dem och skickar kvittenser."""
     ctx.meta["config_path"] = config_path
+    ctx.meta["trace"] = trace
 
 
 @cli.command()
@@ -110,7 +118,7 @@ def extract(file: str, as_json: bool) -> None:
     """
     from intake.extract.command import run_extract
 
-    code = run_extract(file, as_json)
+    code = run_extract(file, as_json, click.get_current_context().meta.get("config_path"))
     if code:
         raise SystemExit(code)
 
@@ -140,7 +148,8 @@ def retry(ctx: click.Context, message_id: int, as_json: bool) -> None:
             }
         )
     else:
-        click.echo(f"post {message_id}: {outcome.state} {' '.join(outcome.numbers)}".rstrip())
+        state = label_of(MessageState, outcome.state)
+        click.echo(f"post {message_id}: {state} {' '.join(outcome.numbers)}".rstrip())
     if outcome.state in (MessageState.FAILED, MessageState.QUARANTINED):
         raise SystemExit(1)
 

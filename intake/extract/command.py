@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
 from intake.extract.api import extract_path
-from intake.extract.form import FIELD_KEYS, FIELD_LABELS, HEADINGS, SECTION_KEYS
-from intake.extract.model import Extraction, ExtractionError
+from intake.extract.form import FIELD_KEYS, FIELD_LABELS
+from intake.extract.model import Extraction, ExtractionError, ExtractLimits
 
 _TYPE_NAMES = {
     "slutrapport": "Slutrapport",
@@ -29,17 +30,28 @@ def _show(value: Any) -> str:
 
 
 def summary(result: Extraction) -> str:
-    """A readable Swedish summary: type, 'Etikett: värde' lines, sections, findings."""
-    lines = [f"Dokumenttyp: {_TYPE_NAMES.get(result.document_type, result.document_type)}", ""]
+    """A readable Swedish summary: type, form, 'Etikett: värde' lines, sections, findings."""
+    from intake.extract.forms import FormError, builtin
+
+    try:
+        form = builtin(result.form)
+        titles = {s.number: s.title for s in form.sections}
+    except (FormError, FileNotFoundError):
+        titles = {}
+    lines = [
+        f"Dokumenttyp: {_TYPE_NAMES.get(result.document_type, result.document_type)}",
+        f"Formulär: {result.form} ({round(result.form_confidence * 100)} % av etiketterna "
+        "hittades)",
+        "",
+    ]
     for key in FIELD_KEYS:
         lines.append(f"{FIELD_LABELS[key]}: {_show(result.fields.get(key))}")
-    titles = {h.key: h.title for h in HEADINGS}
     lines.append("")
-    for key in SECTION_KEYS:
-        text = result.sections.get(key, "")
+    for key, text in result.sections.items():
         first = text.split("\n", 1)[0]
-        short = first if len(first) <= 70 else first[:69] + "…"
-        lines.append(f"{key} {titles[key]}: {short or '(tomt)'}")
+        head = f"{key} {titles.get(key, '')}".strip()
+        line = f"{head}: {first or '(tomt)'}"
+        lines.append(line if len(line) <= 80 else line[:79] + "…")  # an 80-column terminal
     lines.append("")
     if result.findings:
         lines.append("Att kontrollera:")
@@ -49,10 +61,41 @@ def summary(result: Extraction) -> str:
     return "\n".join(lines)
 
 
-def run_extract(path: str, as_json: bool) -> int:
+def limits_for(config_path: str | None) -> ExtractLimits:
+    """The service's limits and forms when a configuration is given (--config or
+    CASEFILE_CONFIG), else the same defaults as the service. Raises ValueError (one line per
+    problem) for a bad configuration or form definition."""
+    from casefile.config import CONFIG_ENV, ConfigError, load_settings
+    from intake.extract.forms import FormError, load_forms
+
+    if not config_path and not os.environ.get(CONFIG_ENV):
+        return ExtractLimits()
+    path = config_path or os.environ[CONFIG_ENV]
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from exc
+    ext = settings.extraction
+    limits = ExtractLimits.from_settings(
+        settings.limits, forms=tuple(ext.forms), min_confidence=ext.min_confidence
+    )
+    try:
+        load_forms(limits.forms)
+    except FormError as exc:
+        raise ValueError(str(exc)) from exc
+    return limits
+
+
+def run_extract(path: str, as_json: bool, config_path: str | None = None) -> int:
     """Print the extraction of `path`; 0 on success, 1 (with `fel: …` on stderr) on failure."""
     try:
-        result = extract_path(path)
+        limits = limits_for(config_path)
+    except ValueError as exc:
+        for line in str(exc).splitlines():
+            print(f"fel: {line}", file=sys.stderr)
+        return 1
+    try:
+        result = extract_path(path, limits)
     except ExtractionError as exc:
         print(f"fel: {exc}", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ body paragraphs, so "the cell to the right" and "the cell below" mean the same a
 from __future__ import annotations
 
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +104,134 @@ class _Numbering:
         return False
 
 
+@dataclass
+class _Look:
+    size: float = 0.0
+    bold: bool = False
+    italic: bool = False
+    grey: bool = False
+
+
+def _on(el: Any) -> bool | None:
+    """A toggle property (w:b, w:i): None when not set."""
+    if el is None:
+        return None
+    return el.get(VAL) not in ("0", "false", "off")
+
+
+def _rpr_look(rpr: Any, base: _Look) -> _Look:
+    if rpr is None:
+        return base
+    look = _Look(base.size, base.bold, base.italic, base.grey)
+    sz = rpr.find(_q("sz"))
+    if sz is not None and (sz.get(VAL) or "").isdigit():
+        look.size = int(sz.get(VAL)) / 2
+    b, i = _on(rpr.find(_q("b"))), _on(rpr.find(_q("i")))
+    look.bold = look.bold if b is None else b
+    look.italic = look.italic if i is None else i
+    color = rpr.find(_q("color"))
+    if color is not None:
+        look.grey = _is_grey(color.get(VAL, ""))
+    return look
+
+
+def _is_grey(hex_color: str) -> bool:
+    if len(hex_color) != 6:
+        return False
+    try:
+        r, g, b = (int(hex_color[k : k + 2], 16) for k in (0, 2, 4))
+    except ValueError:
+        return False
+    return max(r, g, b) - min(r, g, b) < 24 and 0x40 <= r <= 0xD0
+
+
+_HEADING_STYLES = ("heading", "rubrik", "title", "rubrik", "överskrift")
+_HELPER_STYLES = ("help", "hjälp", "instruktion", "instruction", "subtle", "placeholder", "ledtext")
+
+
+class _Styles:
+    """Paragraph and run looks from styles.xml (basedOn chains resolved), for headings and
+    helper texts: size, bold, italic, grey, and the style's name."""
+
+    def __init__(self, document: Any) -> None:
+        self.raw: dict[str, Any] = {}
+        self.default = _Look(size=11.0)
+        self.default_para = ""
+        part = document.part
+        styles = part.styles.element if part._styles_part is not None else None
+        if styles is None:
+            return
+        defaults = styles.find(f"{_q('docDefaults')}/{_q('rPrDefault')}/{_q('rPr')}")
+        self.default = _rpr_look(defaults, self.default)
+        for st in styles.iter(_q("style")):
+            sid = st.get(_q("styleId"), "")
+            self.raw[sid] = st
+            if st.get(_q("type")) == "paragraph" and st.get(_q("default")) in ("1", "true"):
+                self.default_para = sid
+        self._cache: dict[str, tuple[_Look, str]] = {}
+
+    def look(self, sid: str, depth: int = 0) -> tuple[_Look, str]:
+        """The style's run look and its name (lowercased), following basedOn."""
+        if sid in self._cache:
+            return self._cache[sid]
+        st = self.raw.get(sid)
+        if st is None or depth > 10:
+            return self.default, ""
+        based = st.find(_q("basedOn"))
+        base, _ = (
+            self.look(based.get(VAL, ""), depth + 1)
+            if based is not None
+            else (
+                self.default,
+                "",
+            )
+        )
+        look = _rpr_look(st.find(_q("rPr")), base)
+        name_el = st.find(_q("name"))
+        name = (name_el.get(VAL, "") if name_el is not None else sid).casefold()
+        self._cache[sid] = (look, name)
+        return look, name
+
+
+def _paragraph_look(p: Any, styles: _Styles, para: Para) -> None:
+    """Set the paragraph's size, bold, italic, heading and helper marks from its runs."""
+    ppr = p.find(_q("pPr"))
+    sid = styles.default_para
+    if ppr is not None:
+        ps = ppr.find(_q("pStyle"))
+        if ps is not None:
+            sid = ps.get(VAL, sid)
+    base, name = styles.look(sid)
+    if ppr is not None:
+        base = _rpr_look(ppr.find(_q("rPr")), base)
+    weights: Counter[tuple[float, bool, bool, bool]] = Counter()
+    for r in p.iter(_q("r")):
+        text = "".join(t.text or "" for t in r.iter(T))
+        if not text.strip():
+            continue
+        rpr = r.find(_q("rPr"))
+        look = base
+        if rpr is not None:
+            rs = rpr.find(_q("rStyle"))
+            if rs is not None:
+                rlook, _ = styles.look(rs.get(VAL, ""))
+                look = _Look(
+                    rlook.size if rlook.size != styles.default.size else base.size,
+                    base.bold or rlook.bold,
+                    base.italic or rlook.italic,
+                    base.grey or rlook.grey,
+                )
+            look = _rpr_look(rpr, look)
+        weights[(look.size, look.bold, look.italic, look.grey)] += len(text)
+    if not weights:
+        return
+    (size, bold, italic, grey), _n = weights.most_common(1)[0]
+    para.size, para.bold, para.italic = size, bold, italic
+    para.heading = name.startswith(_HEADING_STYLES)
+    placeholder = p.find(f".//{_q('showingPlcHdr')}") is not None
+    para.helper = grey or placeholder or any(h in name for h in _HELPER_STYLES)
+
+
 def _paragraph_texts(p: Any) -> list[str]:
     """The paragraph's text, split at manual line breaks (which render as new lines)."""
     parts: list[str] = []
@@ -123,8 +252,9 @@ def _paragraph_texts(p: Any) -> list[str]:
 
 
 class _Walker:
-    def __init__(self, numbering: _Numbering) -> None:
+    def __init__(self, numbering: _Numbering, styles: _Styles) -> None:
         self.numbering = numbering
+        self.styles = styles
         self.y = 0.0
         self.paras: list[Para] = []
         self.cells: list[Cell] = []
@@ -157,7 +287,9 @@ class _Walker:
             texts[0] = BULLET + texts[0]
         for text in texts:
             if sink is None:
-                self.paras.append(Para(text, self.y))
+                para = Para(text, self.y)
+                _paragraph_look(p, self.styles, para)
+                self.paras.append(para)
                 self.y += 1
             else:
                 sink.append(text)
@@ -231,7 +363,7 @@ def read_docx(data: bytes) -> Layout:
         parent = fb.getparent()
         if parent is not None:
             parent.remove(fb)
-    walker = _Walker(_Numbering.load(document))
+    walker = _Walker(_Numbering.load(document), _Styles(document))
     walker.block(body)
     walker.paras.sort(key=lambda p: p.y)
     return Layout(walker.paras, walker.cells, tol=0.01)

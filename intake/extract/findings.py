@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from intake.extract.form import FIELD_LABELS, REQUIRED_KEYS
+from intake.extract.form import FIELD_LABELS
+from intake.extract.forms import FormDef
 from intake.extract.model import Finding
 from intake.extract.normalize import format_amount, looks_like_personnummer
+
+# Findings that make a report "incomplete" and so ask the sender for a completion.
+COMPLETION_CODES = frozenset({"missing_field", "unsigned"})
+NOT_RECOGNISED = "form_not_recognised"
+
+
+def required_keys(form: FormDef) -> list[str]:
+    out: list[str] = []
+    for f in form.fields:
+        if f.required:
+            out.extend(("period_start", "period_end") if f.key == "period" else (f.key,))
+    return out
+
+
+def _signature_section(form: FormDef) -> str:
+    for f in form.fields:
+        if f.key in ("submitter_date", "submitter_name") and f.section:
+            return f.section
+    return ""
 
 
 def findings(
@@ -14,7 +35,8 @@ def findings(
     fields: dict[str, Any],
     sections: dict[str, str],
     unparsed: dict[str, str],
-    section8_present: bool,
+    form: FormDef,
+    found_sections: set[str],
 ) -> list[Finding]:
     out: list[Finding] = []
     if document_type == "unknown":
@@ -27,7 +49,7 @@ def findings(
     elif document_type == "ansokan":
         out.append(Finding("not_final_report", "Dokumentet är en ansökan, inte en slutrapport."))
     else:
-        out.extend(_report_checks(document_type, fields, sections, unparsed, section8_present))
+        out.extend(_report_checks(document_type, fields, sections, unparsed, form, found_sections))
     if _personnummer_anywhere(fields, sections):
         out.append(
             Finding(
@@ -43,7 +65,8 @@ def _report_checks(
     fields: dict[str, Any],
     sections: dict[str, str],
     unparsed: dict[str, str],
-    section8_present: bool,
+    form: FormDef,
+    found_sections: set[str],
 ) -> list[Finding]:
     out: list[Finding] = []
     for key, raw in unparsed.items():
@@ -54,7 +77,7 @@ def _report_checks(
                 key,
             )
         )
-    for key in REQUIRED_KEYS:
+    for key in required_keys(form):
         if fields.get(key) in (None, "", []) and key not in unparsed:
             if key == "period_end" and "period_start" in unparsed:
                 continue  # already reported as unreadable
@@ -71,7 +94,12 @@ def _report_checks(
                     f"({format_amount(granted)}).",
                 )
             )
-        elif spent < granted and document_type == "slutrapport" and not sections.get("7.2.1"):
+        elif (
+            spent < granted
+            and document_type == "slutrapport"
+            and "7.2.1" in form.answer_keys
+            and not sections.get("7.2.1")
+        ):
             out.append(
                 Finding(
                     "underspent_unexplained",
@@ -87,15 +115,19 @@ def _report_checks(
                 f"Insatstidens slutdatum ({end}) ligger före startdatumet ({start}).",
             )
         )
-    date, name = fields.get("submitter_date"), fields.get("submitter_name")
-    if not section8_present:
-        out.append(Finding("unsigned", "Avsnitt 8, Uppgiftslämnare, saknas i rapporten."))
-    elif not date and not name:
-        out.append(Finding("unsigned", "Avsnitt 8, Uppgiftslämnare, saknar datum och namn."))
-    elif not date:
-        out.append(Finding("unsigned", "Avsnitt 8, Uppgiftslämnare, saknar datum."))
-    elif not name:
-        out.append(Finding("unsigned", "Avsnitt 8, Uppgiftslämnare, saknar namn."))
+    sign = _signature_section(form)
+    if sign:
+        s = form.section(sign)
+        name = f"Avsnitt {sign}, {s.title}" if s is not None else f"Avsnitt {sign}"
+        date, who = fields.get("submitter_date"), fields.get("submitter_name")
+        if sign not in found_sections:
+            out.append(Finding("unsigned", f"{name}, saknas i rapporten."))
+        elif not date and not who:
+            out.append(Finding("unsigned", f"{name}, saknar datum och namn."))
+        elif not date:
+            out.append(Finding("unsigned", f"{name}, saknar datum."))
+        elif not who:
+            out.append(Finding("unsigned", f"{name}, saknar namn."))
     return out
 
 
@@ -103,3 +135,23 @@ def _personnummer_anywhere(fields: dict[str, Any], sections: dict[str, str]) -> 
     texts = [v for v in fields.values() if isinstance(v, str)]
     texts.extend(sections.values())
     return any(looks_like_personnummer(t) for t in texts)
+
+
+def not_recognised(form_name: str, confidence: float) -> Finding:
+    return Finding(
+        NOT_RECOGNISED,
+        # The share of the form's labels that were found, in the staff's 80 columns.
+        f"Formuläret kändes inte igen ({form_name}, {round(confidence * 100)} %); "
+        "ingen komplettering begärs.",
+    )
+
+
+def for_registration(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The findings a document is registered with. Only a recognised form may ask the sender
+    for a completion (a report is "incomplete" on missing_field or unsigned): when the form was
+    not recognised, what looks missing may be there under words we do not know, so those
+    findings give way to the one that sends the report to staff."""
+    items = [dict(f) for f in findings]
+    if not any(f.get("code") == NOT_RECOGNISED for f in items):
+        return items
+    return [f for f in items if f.get("code") not in COMPLETION_CODES]

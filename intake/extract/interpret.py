@@ -1,19 +1,30 @@
-"""From a Layout to fields, sections and document type, using the form template (form.py)."""
+"""From a Layout to fields, sections and document type, as a person reads a form.
+
+Nothing here depends on the exact wording of our own form. Headings are found by structure (a
+section marker such as 4, 4.1, 7.1.1, A., B.2, 1) or by how they look) and mapped to the form
+definition's sections by number first, then by similarity of their titles. Fields are found by a
+label vocabulary (labels and synonyms, compared word by word after folding case, diacritics and
+punctuation) in every layout forms use. Which form it is comes from the data (forms.py).
+"""
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from intake.extract import form
-from intake.extract.form import FIELDS, HEADINGS, FieldSpec
+from intake.extract.form import FIELD_KEYS
+from intake.extract.forms import FieldDef, FormDef, SectionDef
 from intake.extract.layout import BULLET, Cell, Layout, Para
 from intake.extract.normalize import (
+    DATE_TOKEN_RE,
     clean_text,
     find_email,
-    fold,
     normalize_phone,
     normalize_postal_code,
     parse_amount,
@@ -21,183 +32,614 @@ from intake.extract.normalize import (
     parse_period,
 )
 
+# --- words and similarity -------------------------------------------------------------
 
-def _label_regex(alias: str) -> re.Pattern[str]:
-    # Word by word, any punctuation or spacing between: survives wrapping and dash variants.
-    words = re.findall(r"\w+", alias)
-    body = r"[\W_]*".join(re.escape(w) for w in words)
-    return re.compile(r"^[\W_]*" + body + r"(?!\w)[\s:.]*", re.IGNORECASE)
+_WORD_RE = re.compile(r"[^\W_]+")
 
 
-@dataclass(frozen=True)
-class _Alias:
-    spec: FieldSpec
-    words: int
-    regex: re.Pattern[str]
+# Words that carry no meaning in a heading or a helper question.
+def _strip_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-_ALIASES: list[_Alias] = sorted(
-    (
-        _Alias(spec, len(re.findall(r"\w+", alias)), _label_regex(alias))
-        for spec in FIELDS
-        for alias in spec.aliases
-    ),
-    key=lambda a: -a.words,
+_STOP = frozenset(
+    _strip_marks(
+        "och i av för till på som den det de en ett att har hur vad vilka vilket vilken är om "
+        "med inom under från eller ni er vi kan ska skulle kort kortfattat beskriv ange "
+        "redovisa insatsen insatsens"
+    ).split()
+)
+
+
+def words(text: str) -> list[str]:
+    """Casefolded words with diacritics and punctuation folded away."""
+    return _WORD_RE.findall(_strip_marks(text).casefold())
+
+
+def _edit1(a: str, b: str) -> bool:
+    """At most one substitution, insertion or deletion apart."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :]
+    return a[i:] == b[i + 1 :]
+
+
+# Swedish inflection endings: insats/insatsen/insatsens, organisation/organisations.
+_ENDINGS = frozenset(
+    [
+        "s",
+        "e",
+        "es",
+        "n",
+        "ns",
+        "en",
+        "ens",
+        "et",
+        "ets",
+        "t",
+        "ts",
+        "er",
+        "ers",
+        "ar",
+        "ars",
+        "or",
+        "ors",
+        "na",
+        "nas",
+        "erna",
+        "ernas",
+        "arna",
+        "arnas",
+    ]
+)
+
+
+@lru_cache(maxsize=1 << 16)
+def same_word(a: str, b: str) -> bool:
+    """Equal, or an inflection (insats/insatsen), or a one-letter slip in a long word."""
+    if a == b:
+        return True
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) >= 4 and long_.startswith(short) and long_[len(short) :] in _ENDINGS:
+        return True
+    return len(short) >= 7 and _edit1(a, b)
+
+
+@lru_cache(maxsize=4096)
+def _content_words(text: str) -> tuple[str, ...]:
+    ws = words(text)
+    return tuple(w for w in ws if w not in _STOP) or tuple(ws)
+
+
+def similarity(a: str, b: str) -> float:
+    """Token overlap (Dice) of two texts, stop words left out; 0..1."""
+    wa, wb = _content_words(a), _content_words(b)
+    if not wa or not wb:
+        return 0.0
+    return _dice(wa, wb)
+
+
+@lru_cache(maxsize=1 << 14)
+def _dice(wa: tuple[str, ...], wb: tuple[str, ...]) -> float:
+    hits = sum(1 for w in wa if any(same_word(w, v) for v in wb))
+    hits_b = sum(1 for v in wb if any(same_word(w, v) for w in wa))
+    return (hits + hits_b) / (len(wa) + len(wb))
+
+
+def _best_similarity(text: str, section: SectionDef) -> float:
+    return max(similarity(text, t) for t in (section.title, *section.synonyms))
+
+
+# --- document type ----------------------------------------------------------------------
+
+
+def document_type(paras: list[Para], type_words: dict[str, tuple[str, ...]]) -> str:
+    """From title words in the first lines, in compounds and after other words
+    ("PROJEKTSTÖD – Slutrapport", "Slutredovisning"); short lines (titles) first."""
+    folded = {t: [w for x in ws for w in words(x)] for t, ws in type_words.items()}
+    head = [p for p in paras[:25] if not p.text.startswith(BULLET)]
+    for short in (True, False):
+        for para in head:
+            ws = words(para.text)
+            if short != (len(ws) <= 8):
+                continue
+            for kind, needles in folded.items():
+                if any(n in w for w in ws for n in needles):
+                    return kind
+    return "unknown"
+
+
+# --- headings ---------------------------------------------------------------------------
+
+_MARKER_RE = re.compile(
+    r"^\s*(?:"
+    r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})(?:\.|\))?"
+    r"|(?P<let>[A-ZÅÄÖ](?:\.\d{1,2}){1,3})\.?"
+    r"|(?P<let1>[A-ZÅÄÖ])[.)]"
+    r")(?:\s+|(?=[A-ZÅÄÖ]))(?P<title>[^\W\d_].*)$"
 )
 
 
 @dataclass
-class _LabelCell:
-    cell: Cell
-    spec: FieldSpec
-    rest: str  # text after the label in the same cell
+class HeadingAt:
+    """A heading found in the document: where, its marker (may be empty) and title."""
+
+    index: int  # into layout.paras
+    marker: str
+    title: str
+    end: int  # first paragraph index after the heading block
+    rest: str = ""  # answer text on the heading's own line (after its colon or question mark)
+    key: str = ""  # the definition's section number, or "" when unmapped
 
 
-def _classify(cell: Cell) -> _LabelCell | None:
-    """The field whose label starts this cell (longest alias wins), if any."""
-    text = cell.text
-    for alias in _ALIASES:
-        m = alias.regex.match(text)
-        if m:
-            return _LabelCell(cell, alias.spec, text[m.end() :].strip())
+def _body_size(paras: list[Para]) -> float:
+    sizes: Counter[float] = Counter()
+    for p in paras:
+        if p.size and not p.in_cell:
+            sizes[round(p.size * 2) / 2] += len(p.text)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+
+def _looks_like_heading(p: Para, body: float) -> bool:
+    return p.heading or (body > 0 and p.size >= body + 0.9)
+
+
+def _split_heading(text: str) -> tuple[str, str]:
+    """Heading text through its colon or question mark (a parenthesis included), and the rest."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif ch in ":?" and depth == 0:
+            rest = text[i + 1 :].strip()
+            if rest:
+                return text[: i + 1], rest
+    return text, ""
+
+
+def _candidate(p: Para, body: float) -> tuple[str, str] | None:
+    """(marker, title) when the paragraph can be a heading."""
+    text = p.text
+    if p.in_cell or text.startswith(BULLET) or len(text) > 200:
+        return None
+    m = _MARKER_RE.match(text)
+    if m:
+        marker = m.group("num") or m.group("let") or m.group("let1") or ""
+        title = m.group("title").strip()
+        head, _rest = _split_heading(title)
+        n = len(words(head))
+        if n > 22 or (head.endswith(".") and n > 10 and not _looks_like_heading(p, body)):
+            return None
+        return marker, title
+    if len(text) <= 120 and not text.endswith((".", ",", ";")):
+        return "", text
     return None
+
+
+def _marker_key(marker: str, form: FormDef) -> str:
+    """The definition's number for a marker: 4.1 as is; D.1 read as 4.1 on a numbered form
+    (and 4.1 as D.1 on a lettered one)."""
+    if not marker:
+        return ""
+    if form.section(marker) is not None:
+        return marker
+    first, _, rest = marker.partition(".")
+    if first.isalpha() and not form.lettered:
+        alt = str(ord(first.upper()) - ord("A") + 1)
+    elif first.isdigit() and form.lettered and 1 <= int(first) <= 26:
+        alt = chr(ord("A") + int(first) - 1)
+    else:
+        return ""
+    alt = alt + ("." + rest if rest else "")
+    return alt if form.section(alt) is not None else ""
+
+
+def find_headings(layout: Layout, form: FormDef) -> list[HeadingAt]:
+    """Headings in document order, each mapped to a section of `form` where one fits."""
+    paras = layout.paras
+    body = _body_size(paras)
+    order = {s.number: i for i, s in enumerate(form.sections)}
+    # Numbers written in the document belong to their headings: a heading without a number
+    # (or the title line) never takes them by similarity.
+    reserved = set()
+    for p in paras:
+        cand = _candidate(p, body)
+        if cand is not None and cand[0]:
+            reserved.add(_marker_key(cand[0], form))
+    out: list[HeadingAt] = []
+    used: set[str] = set()
+    last = -1
+    i = 0
+    while i < len(paras):
+        p = paras[i]
+        cand = _candidate(p, body)
+        if cand is None:
+            i += 1
+            continue
+        marker, title = cand
+        num_key = _marker_key(marker, form)
+        key = ""
+        num_section = form.section(num_key) if num_key and num_key not in used else None
+        if num_section is not None and _best_similarity(title, num_section) >= 0.15:
+            key = num_key  # the number decides; the title only has to be not unlike
+        scores = {} if key else {s.number: _best_similarity(title, s) for s in form.sections}
+        if num_section is not None and not key:
+            best_other = max((v for k, v in scores.items() if k != num_key), default=0.0)
+            if best_other < 0.6:
+                key = num_key
+        if not key and not num_key and form.sections:
+            ranked = sorted(
+                ((v + (0.1 if order[k] > last else 0.0), k) for k, v in scores.items()),
+                reverse=True,
+            )
+            for v, k in ranked:
+                need = 0.45 if (marker or _looks_like_heading(p, body)) else 0.6
+                if v >= need and k not in used and k not in reserved:
+                    key = k
+                    break
+        styled = _looks_like_heading(p, body) or p.bold
+        if not key and not marker and not _looks_like_heading(p, body):
+            i += 1
+            continue  # a short plain or bold line inside an answer, not a heading
+        if (
+            not key
+            and marker
+            and not (styled or form.generic or not form.sections)
+            and form.section(marker) is None
+        ):
+            # A numbered paragraph that matches nothing and does not look like a heading:
+            # a numbered list in an answer.
+            i += 1
+            continue
+        head_text, rest = _split_heading(title)
+        end = i + 1
+        # A heading that goes on in the next paragraph: "(tidsplan, …):" or a lone colon.
+        if not rest and not head_text.endswith(("?", ":")):
+            while end < len(paras) and end < i + 3:
+                nxt = paras[end].text
+                if paras[end].in_cell or not (nxt.startswith("(") or nxt in (":", "?")):
+                    break
+                more, rest = _split_heading(nxt)
+                end += 1
+                if rest or more.endswith((":", "?")):
+                    break
+        if key:
+            used.add(key)
+            last = order[key]
+        out.append(HeadingAt(i, marker, title, end, rest, key))
+        i = end
+    return out
+
+
+def _top(number: str) -> str:
+    return number.split(".", 1)[0]
+
+
+# --- sections ---------------------------------------------------------------------------
+
+
+_IMPERATIVES = frozenset(
+    _strip_marks("beskriv ange redovisa berätta förklara kommentera redogör motivera").split()
+)
+
+
+def _instruction(text: str) -> bool:
+    """A question or an imperative sentence (Beskriv…, Ange…), as helper texts are written."""
+    ws = words(text)
+    return len(ws) <= 30 and (text.endswith("?") or (bool(ws) and ws[0] in _IMPERATIVES))
+
+
+def _is_helper(p: Para, section: SectionDef | None, generic_help: list[str]) -> bool:
+    """The form's helper question: by similarity to the definition's helper text, or by how it
+    looks (italic, smaller, grey) together with how it is written (a question, an instruction).
+    An answer typed over the helper text keeps the helper's look but reads as an answer."""
+    text = p.text
+    looks = p.helper or p.italic
+    if section is not None and section.helper:
+        sim = similarity(text, section.helper)
+        if sim >= 0.5 or (looks and sim >= 0.25):
+            return True
+    if text.startswith("(") and text.endswith(")"):
+        return True
+    if not looks:
+        return False
+    return _instruction(text) or any(similarity(text, h) >= 0.5 for h in generic_help)
+
+
+def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str, str]:
+    """Answer text per section key (the definition's, or an unmapped heading's own marker)."""
+    out: dict[str, str] = dict.fromkeys(form.answer_keys, "")
+    by_number = {s.number: s for s in form.sections}
+    helpers = [s.helper for s in form.sections if s.helper]
+    aliases = _aliases(form)
+    mapped_any = any(h.key for h in heads)
+    first_real = next((h.index for h in heads if h.key or h.marker), len(layout.paras))
+    for pos, h in enumerate(heads):
+        key = h.key or h.marker
+        if not key and h.index < min(first_real, 3):
+            continue  # the title block (form name, funder), not a question
+        if not key:
+            if not form.sections or (not mapped_any and form.generic):
+                key = clean_text(h.title)[:60]
+            else:
+                continue
+        section = by_number.get(h.key) if h.key else None
+        if section is not None and not section.answer:
+            continue
+        if not h.key and key in out and out[key]:
+            continue
+        stop = heads[pos + 1].index if pos + 1 < len(heads) else len(layout.paras)
+        body = layout.paras[h.end : stop]
+        texts: list[str] = [h.rest] if h.rest else []
+        leading = True
+        for p in body:
+            if leading and _is_helper(p, section, helpers):
+                continue
+            if section is None and _line_site(p.text, aliases, p.y, p.x) is not None:
+                continue  # an "Etikett: värde" line under a heading of no section is a field
+            leading = False
+            texts.append(p.text)
+        text = "\n".join(t for t in (clean_text(x) for x in texts) if t)
+        if h.key or text:
+            out[key] = text
+    return out
+
+
+# --- fields -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Alias:
+    field: FieldDef
+    words: tuple[str, ...]
+    specific: bool  # long enough to trust outside its section
+
+
+def _aliases(form: FormDef) -> list[_Alias]:
+    out = []
+    for f in form.fields:
+        for label in f.labels:
+            ws = tuple(words(label))
+            if ws:
+                out.append(_Alias(f, ws, len("".join(ws)) >= 9))
+    return sorted(out, key=lambda a: -len(a.words))
 
 
 @dataclass
-class _Heading:
-    key: str
-    index: int  # index into layout.paras
+class _Match:
+    aliases: list[_Alias]
+    rest: str  # the text after the label
+
+
+def _match_label(text: str, aliases: list[_Alias]) -> _Match | None:
+    """Aliases that the text starts with (longest first), and the text after them."""
+    spans = words(text[:200])[:12]
+    if not spans:
+        return None
+    found: list[_Alias] = []
+    size = 0
+    first = spans[0]
+    for a in aliases:
+        if a.words[0][:3] != first[:3]:
+            continue
+        n = len(a.words)
+        if n < size or n > len(spans):
+            continue
+        if all(same_word(spans[k], a.words[k]) for k in range(n)):
+            found.append(a)
+            size = n
+    if not found:
+        return None
+    return _Match(found, _after_words(text, size))
+
+
+def _after_words(text: str, n: int) -> str:
+    """`text` after its first `n` words (counted as words() counts them)."""
+    count = 0
+    for m in re.finditer(r"[^\W_]+", text):
+        # One original word can fold to several (rare ligatures); count folded words.
+        count += max(1, len(words(m.group(0))))
+        if count >= n:
+            return text[m.end() :]
+    return ""
+
+
+_HINT_RE = re.compile(r"^[\s\-–—(:]*(?:åååå|yyyy)[\s\-–—]*mm[\s\-–—]*dd\)?", re.IGNORECASE)
+_COLON_RE = re.compile(r"^\s*[:：]\s*")
+
+
+def _label_rest(rest: str) -> tuple[bool, str, bool]:
+    """(is a label, value on the same line, had a colon) from the text after a label."""
+    rest = _HINT_RE.sub("", rest)
+    m = _COLON_RE.match(rest)
+    if m:
+        return True, rest[m.end() :].strip(), True
+    stripped = rest.strip(" \t.–-")
+    return (not stripped), "", False
+
+
+@dataclass
+class _Site:
     y: float
-
-
-def _heading_regexes() -> list[tuple[form.Heading, re.Pattern[str], re.Pattern[str]]]:
-    out = []
-    for h in HEADINGS:
-        words = re.findall(r"\w+", h.title)
-        # The number plus the first words of the title (titles wrap; the rest may follow).
-        head = r"[\W_]*".join(re.escape(w) for w in words[: min(3, len(words))])
-        num = re.escape(h.key) + r"\.?"
-        with_num = re.compile(r"^" + num + r"\s+" + head + r"(?!\w)", re.IGNORECASE)
-        exact = re.compile(
-            r"^" + r"[\W_]*".join(re.escape(w) for w in words) + r"[\W_]*$", re.IGNORECASE
-        )
-        out.append((h, with_num, exact))
-    return out
-
-
-_HEADING_RES = _heading_regexes()
-
-
-def find_headings(paras: list[Para]) -> dict[str, _Heading]:
-    """Numbered headings in form order; a heading missing from the document is skipped."""
-    found: dict[str, _Heading] = {}
-    start = 0
-    for h, with_num, exact in _HEADING_RES:
-        for i in range(start, len(paras)):
-            text = paras[i].text
-            if with_num.match(text) or (not paras[i].in_cell and exact.match(text)):
-                found[h.key] = _Heading(h.key, i, paras[i].y)
-                start = i + 1
-                break
-    return found
-
-
-def document_type(paras: list[Para], headings: dict[str, _Heading]) -> str:
-    """From the form's title: one of the first paragraphs before section 1."""
-    limit = headings["1"].index if "1" in headings else min(len(paras), 12)
-    for para in paras[:limit]:
-        first = fold(para.text).split(" ", 1)[0].strip(".:,;–-")
-        for word, kind in form.DOCUMENT_TITLES:
-            if first == word:
-                return kind
-    return "unknown"
-
-
-def _strip_fuzzy_prefix(text: str, prefix: str) -> str | None:
-    """`text` without `prefix`, comparing casefolded and ignoring whitespace; None if absent."""
-    want = [c for c in fold(prefix) if not c.isspace()]
-    if not want:
-        return text
-    j = 0
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            continue
-        c = fold(ch)
-        if not c:
-            continue
-        if c[0] != want[j]:
-            return None
-        j += 1
-        if j == len(want):
-            return text[i + 1 :]
-    return None
-
-
-def sections(layout: Layout, headings: dict[str, _Heading]) -> dict[str, str]:
-    """Text of every numbered answer; paragraphs joined by newlines, helper questions removed."""
-    order = sorted(headings.values(), key=lambda h: h.index)
-    out: dict[str, str] = dict.fromkeys(form.SECTION_KEYS, "")
-    by_key = {h.key: h for h in HEADINGS}
-    for pos, h in enumerate(order):
-        if h.key not in out:
-            continue
-        end = order[pos + 1].index if pos + 1 < len(order) else len(layout.paras)
-        text = "\n".join(p.text for p in layout.paras[h.index : end])
-        spec = by_key[h.key]
-        rest = _strip_fuzzy_prefix(text, f"{spec.key} {spec.title}")
-        if rest is None:
-            rest = text.split("\n", 1)[1] if "\n" in text else ""
-        rest = rest.lstrip()
-        if spec.helper:
-            stripped = _strip_fuzzy_prefix(rest, spec.helper)
-            rest = (rest if stripped is None else stripped).lstrip()
-        out[h.key] = "\n".join(clean_text(x) for x in rest.split("\n") if clean_text(x))
-    return out
-
-
-def _regions(headings: dict[str, _Heading]) -> dict[str, tuple[float, float]]:
-    """y ranges of the form's regions (registration box, 1, 2, 3, 8)."""
-    ys = sorted((h.y, h.key) for h in headings.values())
-    out: dict[str, tuple[float, float]] = {}
-    for i, (y, key) in enumerate(ys):
-        end = ys[i + 1][0] if i + 1 < len(ys) else float("inf")
-        out[key] = (y, end)
-    if "1" in headings:
-        out["reg"] = (float("-inf"), headings["1"].y)
-    return out
+    x: float
+    aliases: list[_Alias]
+    value: str
+    strict: bool  # a "Label: value" line in running text: the value must parse
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
     return min(a1, b1) - max(a0, b0)
 
 
-def _neighbour(cell: Cell, cells: list[Cell], tol: float, direction: str) -> Cell | None:
-    best: Cell | None = None
-    best_score = 0.0
-    for c in cells:
-        if c is cell:
+class _Index:
+    """Cells bucketed by one edge (rounded to the tolerance) and sorted along the other axis,
+    so a neighbour look-up touches only the cells near it: O(log n) rather than O(n)."""
+
+    def __init__(self, cells: list[Cell], tol: float, edge: str, along: str, end: str) -> None:
+        self.tol = max(tol, 1e-6)
+        self.edge, self.along, self.end = edge, along, end
+        buckets: dict[int, list[Cell]] = {}
+        for c in cells:
+            buckets.setdefault(self._key(getattr(c, edge)), []).append(c)
+        self.buckets = {k: sorted(v, key=lambda c: getattr(c, along)) for k, v in buckets.items()}
+        self.starts = {k: [getattr(c, along) for c in v] for k, v in self.buckets.items()}
+        self.span = {
+            k: max(getattr(c, end) - getattr(c, along) for c in v) for k, v in self.buckets.items()
+        }
+
+    def _key(self, value: float) -> int:
+        return int(value // self.tol)
+
+    def near(self, edge_value: float, lo: float, hi: float) -> Iterable[Cell]:
+        """Cells whose edge is within tol of edge_value and that may overlap [lo, hi]."""
+        k = self._key(edge_value)
+        for key in (k - 1, k, k + 1):
+            cells = self.buckets.get(key)
+            if not cells:
+                continue
+            starts = self.starts[key]
+            i = bisect.bisect_left(starts, lo - self.span[key])
+            j = bisect.bisect_right(starts, hi)
+            for c in cells[i:j]:
+                if abs(getattr(c, self.edge) - edge_value) <= self.tol:
+                    yield c
+
+
+class _Grid:
+    """Neighbour look-ups ("the cell to the right", "the cell below") for label cells."""
+
+    def __init__(self, cells: list[Cell], tol: float) -> None:
+        self.by_left = _Index(cells, tol, "x0", "y0", "y1")
+        self.by_top = _Index(cells, tol, "y0", "x0", "x1")
+
+    def right(self, cell: Cell) -> Cell | None:
+        return self._best(
+            cell,
+            self.by_left.near(cell.x1, cell.y0, cell.y1),
+            lambda c: _overlap(cell.y0, cell.y1, c.y0, c.y1),
+            lambda c: 0.5 * min(cell.y1 - cell.y0, c.y1 - c.y0),
+        )
+
+    def below(self, cell: Cell) -> Cell | None:
+        return self._best(
+            cell,
+            self.by_top.near(cell.y1, cell.x0, cell.x1),
+            lambda c: _overlap(cell.x0, cell.x1, c.x0, c.x1),
+            lambda c: 0.5 * min(cell.x1 - cell.x0, c.x1 - c.x0),
+        )
+
+    @staticmethod
+    def _best(
+        cell: Cell,
+        near: Iterable[Cell],
+        score: Callable[[Cell], float],
+        need: Callable[[Cell], float],
+    ) -> Cell | None:
+        best: Cell | None = None
+        best_score = 0.0
+        for c in near:
+            if c is cell:
+                continue
+            s = score(c)
+            if s > need(c) and s > best_score:
+                best, best_score = c, s
+        return best
+
+
+def _cell_text(cell: Cell, start: int = 0) -> str:
+    return " ".join(p.removeprefix(BULLET) for p in cell.paras[start:] if p)
+
+
+def _sites(layout: Layout, aliases: list[_Alias]) -> list[_Site]:
+    sites: list[_Site] = []
+    label_cells: dict[int, _Match] = {}
+    line_cells: set[int] = set()
+    for cell in layout.cells:
+        if not cell.paras:
             continue
-        if direction == "right":
-            if abs(c.x0 - cell.x1) > tol:
-                continue
-            score = _overlap(cell.y0, cell.y1, c.y0, c.y1)
-            need = 0.5 * min(cell.y1 - cell.y0, c.y1 - c.y0)
-        else:
-            if abs(c.y0 - cell.y1) > tol:
-                continue
-            score = _overlap(cell.x0, cell.x1, c.x0, c.x1)
-            need = 0.5 * min(cell.x1 - cell.x0, c.x1 - c.x0)
-        if score > need and score > best_score:
-            best, best_score = c, score
-    return best
+        m = _match_label(cell.paras[0], aliases)
+        if m is None:
+            continue
+        is_label, same, colon = _label_rest(m.rest)
+        if is_label and not (colon and same and len(cell.paras) > 1):
+            m.rest = same
+            label_cells[id(cell)] = m
+        elif colon:
+            line_cells.add(id(cell))
+    grid = _Grid(layout.cells, layout.tol)
+    for cell in layout.cells:
+        m = label_cells.get(id(cell))
+        if m is None:
+            if id(cell) in line_cells:
+                for k, text in enumerate(cell.paras):
+                    site = _line_site(text, aliases, cell.y0 + k * 0.001, cell.x0)
+                    if site is not None:
+                        sites.append(site)
+            continue
+        value = " ".join(x for x in (m.rest, _cell_text(cell, 1)) if x)
+        if not value:
+            value = _neighbour_value(cell, grid, label_cells, layout)
+        sites.append(_Site(cell.y0, cell.x0, m.aliases, value, False))
+    paras = layout.paras
+    for i, p in enumerate(paras):
+        if p.in_cell:
+            continue
+        site = _line_site(p.text, aliases, p.y, p.x)
+        if site is None:
+            continue
+        if not site.value and i + 1 < len(paras) and not paras[i + 1].in_cell:
+            # "Etikett:" alone, the value on the next line (not a heading, not a label).
+            nxt = paras[i + 1]
+            if (
+                len(nxt.text) <= 120
+                and not (nxt.bold or nxt.heading or _MARKER_RE.match(nxt.text))
+                and _match_label(nxt.text, aliases) is None
+            ):
+                site.value = nxt.text
+        sites.append(site)
+    sites.sort(key=lambda s: (s.y, s.x))
+    return sites
+
+
+def _line_site(text: str, aliases: list[_Alias], y: float, x: float) -> _Site | None:
+    """A "Label: value" line (the colon is required: prose may start with a label word)."""
+    m = _match_label(text, aliases)
+    if m is None:
+        return None
+    _is_label, value, colon = _label_rest(m.rest)
+    if not colon:
+        return None
+    return _Site(y, x, m.aliases, value, True)
+
+
+def _neighbour_value(cell: Cell, grid: _Grid, labels: dict[int, _Match], layout: Layout) -> str:
+    """The value slot of a label cell: the cell to the right, else the cell below (across a
+    page break too). A neighbour that is itself a label is never a value: an empty labelled
+    cell stays empty rather than borrowing the next label's text."""
+    for direction in ("right", "below"):
+        n = grid.right(cell) if direction == "right" else grid.below(cell)
+        if n is None and direction == "below" and layout.page_stride is not None:
+            n = _below_across_page(cell, layout.cells, layout.page_stride)
+        if n is None or id(n) in labels:
+            continue
+        text = _cell_text(n)
+        if text:
+            return text
+    return ""
 
 
 def _below_across_page(cell: Cell, cells: list[Cell], stride: float) -> Cell | None:
-    """A table split by a page break: the label row ends one page, the value row opens the next.
-
-    Only when nothing in the label's column follows it on its own page, and we take the first
-    cell in that column on the next page.
-    """
+    """A table split by a page break: the label row ends one page, the value row opens the
+    next. Only when nothing in the label's column follows it on its own page."""
     page = int(cell.y0 // stride)
     same_col = [
         c
@@ -210,67 +652,92 @@ def _below_across_page(cell: Cell, cells: list[Cell], stride: float) -> Cell | N
     return min(nxt, key=lambda c: c.y0) if nxt else None
 
 
-def _value(
-    lc: _LabelCell,
-    cells: list[Cell],
-    labels: dict[int, _LabelCell],
-    tol: float,
-    stride: float | None = None,
-) -> str:
-    """The label's value: in its own cell, else the cell to the right, else the cell below."""
-    if lc.rest:
-        return lc.rest
-    for direction in ("right", "below"):
-        n = _neighbour(lc.cell, cells, tol, direction)
-        if n is None and direction == "below" and stride is not None:
-            n = _below_across_page(lc.cell, cells, stride)
-        if n is None or id(n) in labels:
-            continue
-        if n.text.strip():
-            return n.text
-    return ""
-
-
 @dataclass
 class RawFields:
-    """Field values as text (before parsing), with what could not be parsed."""
+    """Field values (parsed), what could not be parsed, and which fields had a label."""
 
     values: dict[str, Any]
     unparsed: dict[str, str]
+    labelled: set[str] = field(default_factory=set)  # definition field keys with a label
 
 
-def fields(layout: Layout, headings: dict[str, _Heading]) -> RawFields:
-    regions = _regions(headings)
-    labels: dict[int, _LabelCell] = {}
-    for cell in layout.cells:
-        lc = _classify(cell)
-        if lc is not None:
-            labels[id(cell)] = lc
-    values: dict[str, Any] = {k: None for k in form.FIELD_KEYS}
+def _region_of(y: float, starts: list[tuple[float, str]], ys: list[float]) -> str:
+    i = bisect.bisect_right(ys, y) - 1
+    return starts[i][1] if i >= 0 else "reg"
+
+
+def fields(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> RawFields:
+    """Every field of `form` found by its labels; regions only break ties between fields."""
+    aliases = _aliases(form)
+    values: dict[str, Any] = {k: None for k in FIELD_KEYS}
     values["partners"] = []
     unparsed: dict[str, str] = {}
-    ordered = sorted(labels.values(), key=lambda lc: (lc.cell.y0, lc.cell.x0))
-    for lc in ordered:
-        spec = lc.spec
-        region = regions.get(spec.region)
-        if region is None or not (region[0] <= lc.cell.y0 < region[1]):
-            continue
-        raw = clean_text(
-            _value(lc, layout.cells, labels, layout.tol, layout.page_stride).replace(BULLET, " ")
-        )
-        if spec.key == "partners":
-            if raw:
-                values["partners"].append(raw)
-            continue
-        if spec.key == "period":
-            if values["period_start"] is not None or values["period_end"] is not None:
+    labelled: set[str] = set()
+    starts = sorted(
+        (layout.paras[h.index].y, _top(h.key))
+        for h in heads
+        if h.key and h.index < len(layout.paras)
+    )
+    start_ys = [y for y, _ in starts]
+    chosen: dict[str, tuple[_Site, str]] = {}
+    multiples: dict[str, list[str]] = {}
+    for site in _sites(layout, aliases):
+        region = _region_of(site.y, starts, start_ys) if starts else ""
+        inside = [a for a in site.aliases if a.field.section and _top(a.field.section) == region]
+        if inside:
+            pick = inside[0]
+        else:
+            # Outside its section only a specific label counts (or any, when the document
+            # has no recognisable sections at all).
+            outside = [
+                a
+                for a in site.aliases
+                if not a.field.section or not starts or (a.specific and a.field.section != "reg")
+            ]
+            if not outside:
                 continue
-        elif values.get(spec.key) is not None or spec.key in unparsed:
-            continue  # the first label in the region wins
-        if not raw:
+            pick = outside[0]
+        f = pick.field
+        raw = clean_text(site.value.replace(BULLET, " "))
+        if site.strict and raw and not _parses(f, raw):
+            continue  # prose that begins with a label word
+        if f.multiple:
+            labelled.add(f.key)
+            if raw:
+                multiples.setdefault(f.key, []).append(raw)
             continue
-        _store(spec, raw, values, unparsed)
-    return RawFields(values, unparsed)
+        earlier = chosen.get(f.key)
+        # The first label wins; a later one may only fill an empty value when its label is
+        # specific (a generic "Telefon" further down is often someone else's number).
+        if earlier is not None and not f.last and (earlier[1] or not (raw and pick.specific)):
+            continue
+        labelled.add(f.key)
+        chosen[f.key] = (site, raw)
+    for f in form.fields:
+        if f.multiple:
+            values[f.key] = multiples.get(f.key, [])
+            continue
+        got = chosen.get(f.key)
+        if got is not None and got[1]:
+            _store(f, got[1], values, unparsed)
+    return RawFields(values, unparsed, labelled)
+
+
+def _parses(f: FieldDef, raw: str) -> bool:
+    """A value on a "Label: value" line: short, and of the field's kind."""
+    if f.kind == "text":
+        return len(raw) <= 150
+    if (
+        f.kind in ("date", "period", "amount")
+        and len(_WORD_RE.findall(DATE_TOKEN_RE.sub(" ", raw))) > 4
+    ):
+        return False  # a sentence that mentions a date or an amount, not a value
+    if f.kind == "period":
+        p = parse_period(raw)
+        return p is not None and p[0] is not None
+    if f.kind == "postal_code":
+        return normalize_postal_code(raw) is not None
+    return _PARSERS[f.kind](raw) is not None
 
 
 def _iso_date(raw: str) -> str | None:
@@ -287,7 +754,7 @@ _PARSERS: dict[str, Callable[[str], object | None]] = {
 }
 
 
-def _store(spec: FieldSpec, raw: str, values: dict[str, Any], unparsed: dict[str, str]) -> None:
+def _store(spec: FieldDef, raw: str, values: dict[str, Any], unparsed: dict[str, str]) -> None:
     kind = spec.kind
     if kind == "text":
         values[spec.key] = raw
@@ -307,3 +774,52 @@ def _store(spec: FieldSpec, raw: str, values: dict[str, Any], unparsed: dict[str
     elif kind == "postal_code":
         code = normalize_postal_code(raw)
         values[spec.key] = code if code is not None else raw
+
+
+# --- one form, read -----------------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    """A document read through one definition."""
+
+    form: FormDef
+    heads: list[HeadingAt]
+    raw: RawFields
+    confidence: float  # share of the definition's fields whose label was found
+
+    @property
+    def found_numbers(self) -> set[str]:
+        return {h.key for h in self.heads if h.key}
+
+
+def read_with(layout: Layout, form: FormDef) -> Reading:
+    heads = find_headings(layout, form)
+    raw = fields(layout, form, heads)
+    total = len(form.fields)
+    confidence = len(raw.labelled) / total if total else 0.0
+    return Reading(form, heads, raw, round(confidence, 2))
+
+
+def choose(layout: Layout, forms: tuple[FormDef, ...], kind: str, threshold: float) -> Reading:
+    """The best-fitting definition: most labels found, title words as a bonus; the generic
+    definition when no specific one reaches `threshold`."""
+    best: Reading | None = None
+    best_score = -1.0
+    generic: FormDef | None = None
+    # Forms of the title's type first; a clear fit among them ends the search.
+    for form in sorted(forms, key=lambda f: f.document_type != kind):
+        if form.generic:
+            generic = generic or form
+            continue
+        reading = read_with(layout, form)
+        titled = form.document_type == kind
+        score = reading.confidence + (0.15 if titled else 0.0)
+        if score > best_score:
+            best, best_score = reading, score
+        if titled and reading.confidence >= max(threshold, 0.8):
+            break
+    if best is not None and (best.confidence >= threshold or generic is None):
+        return best
+    assert generic is not None
+    return read_with(layout, generic)

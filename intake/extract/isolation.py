@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,23 +62,98 @@ def _wait(pid: int, timeout: float) -> tuple[int, resource.struct_rusage] | None
 
 
 def run_isolated(data: bytes, filename: str, limits: ExtractLimits) -> IsolatedRun:
-    """Extract `data` in a child process; never raises for a bad file, returns the error."""
+    """Extract `data` in a child process; never raises for a bad file, returns the error.
+
+    In a single-threaded process (the CLI) the child is forked after the parsers are imported,
+    which saves a second interpreter start; with threads running, forking is unsafe (a lock
+    held by another thread stays locked in the child), so a fresh interpreter is started."""
     start = time.monotonic()
     try:
         check_size(len(data), filename, limits)
     except ExtractionError as exc:
         return IsolatedRun(None, exc, time.monotonic() - start, 0)
+    if hasattr(os, "fork") and threading.active_count() == 1:
+        status, usage, raw, timed_out = _run_forked(data, filename, limits)
+    else:
+        status, usage, raw, timed_out = _run_subprocess(data, filename, limits)
+    elapsed = time.monotonic() - start
+    peak = int(usage.ru_maxrss) * 1024  # Linux reports kilobytes
+    return _outcome(filename, limits, status, raw, timed_out, elapsed, peak)
 
+
+def _run_forked(
+    data: bytes, filename: str, limits: ExtractLimits
+) -> tuple[int, resource.struct_rusage, bytes, bool]:
+    import intake.extract.parse
+    from intake.extract.forms import FormError, load_forms
+    from intake.extract.worker import _job, _set_limits
+
+    with contextlib.suppress(FormError):  # the child reports a bad definition itself
+        load_forms(limits.forms)  # parsed here once, inherited by the child
+    # Import the one reader this file needs before forking: the child starts ready to parse.
+    if data.lstrip()[:5] == b"%PDF-":
+        import intake.extract.pdf_reader
+    else:
+        import intake.extract.docx_reader  # noqa: F401
+    limits_json = dataclasses.asdict(limits)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: limits first, then parse, answer in JSON, never return
+        code = 0
+        try:
+            os.close(read_fd)
+            os.setsid()
+            _set_limits(limits.memory_bytes, limits.timeout_seconds)
+            out = _job(data, filename, limits_json)
+            payload = json.dumps(out, ensure_ascii=False).encode()
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(write_fd, view) :]
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    deadline = time.monotonic() + limits.timeout_seconds
+    chunks: list[bytes] = []
+    timed_out = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([read_fd], [], [], left)
+            if not ready:
+                timed_out = True
+                break
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+    if timed_out:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    _pid, status, usage = os.wait4(pid, 0)
+    return status, usage, b"".join(chunks), timed_out
+
+
+def _run_subprocess(
+    data: bytes, filename: str, limits: ExtractLimits
+) -> tuple[int, resource.struct_rusage, bytes, bool]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
     cmd = [
         sys.executable,
         "-m",
         "intake.extract.worker",
-        "--filename",
-        filename,
-        "--limits",
-        json.dumps(dataclasses.asdict(limits)),
+        # One argument: a file name starting with "-" must not read as an option.
+        f"--filename={filename}",
+        f"--limits={json.dumps(dataclasses.asdict(limits))}",
     ]
     with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as stdout:
         stdin.write(data)
@@ -99,11 +175,20 @@ def run_isolated(data: bytes, filename: str, limits: ExtractLimits) -> IsolatedR
         else:
             status, usage = waited
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by us, tell Popen
-        elapsed = time.monotonic() - start
-        peak = int(usage.ru_maxrss) * 1024  # Linux reports kilobytes
         stdout.seek(0)
         raw = stdout.read()
+    return status, usage, raw, timed_out
 
+
+def _outcome(
+    filename: str,
+    limits: ExtractLimits,
+    status: int,
+    raw: bytes,
+    timed_out: bool,
+    elapsed: float,
+    peak: int,
+) -> IsolatedRun:
     if timed_out:
         err = ExtractionError(
             "timeout",

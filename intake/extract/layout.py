@@ -20,6 +20,14 @@ class Para:
     y: float
     x: float = 0.0
     in_cell: bool = False
+    # How it looks (for headings and helper texts): font size in points (0 = unknown),
+    # mostly bold / italic, a heading style, a helper look (grey, placeholder, helper style).
+    size: float = 0.0
+    bold: bool = False
+    italic: bool = False
+    heading: bool = False
+    helper: bool = False
+    bullet: bool = False
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from casefile.config import LimitsSettings
 from intake.extract.form import FIELD_KEYS, SECTION_KEYS
 
 DOCUMENT_TYPES = ("slutrapport", "delrapport", "ansokan", "unknown")
@@ -33,13 +34,20 @@ class Extraction:
     fields: dict[str, Any]
     sections: dict[str, str]
     findings: list[Finding] = field(default_factory=list)
+    # The form definition it was read with, and the share of that form's labels found.
+    form: str = "slutrapport"
+    form_confidence: float = 1.0
 
     def to_json(self) -> dict[str, Any]:
+        sections = {k: self.sections.get(k, "") for k in SECTION_KEYS}
+        sections.update((k, v) for k, v in self.sections.items() if k not in sections)
         return {
             "document_type": self.document_type,
             "fields": {k: self.fields.get(k) for k in FIELD_KEYS},
-            "sections": {k: self.sections.get(k, "") for k in SECTION_KEYS},
+            "sections": sections,
             "findings": [f.to_json() for f in self.findings],
+            "form": self.form,
+            "form_confidence": self.form_confidence,
         }
 
     @classmethod
@@ -53,6 +61,8 @@ class Extraction:
             fields=dict(data["fields"]),
             sections={str(k): str(v) for k, v in data["sections"].items()},
             findings=findings,
+            form=str(data.get("form", "slutrapport")),
+            form_confidence=float(data.get("form_confidence", 1.0)),
         )
 
     @property
@@ -88,14 +98,41 @@ class ExtractionError(Exception):
         return (ExtractionError, (self.code, self.message))
 
 
+_DEFAULTS = LimitsSettings()
+
+
 @dataclass(frozen=True)
 class ExtractLimits:
-    """Resource limits for one attachment."""
+    """Resource limits for one attachment. The defaults are the service's `[limits]` defaults
+    (casefile.config.LimitsSettings): one definition, whichever way extraction is started."""
 
-    max_bytes: int = 25 * 1024 * 1024
-    max_zip_entries: int = 2000
-    max_uncompressed_bytes: int = 200 * 1024 * 1024
-    max_compression_ratio: float = 200.0
-    max_pdf_pages: int = 200
-    timeout_seconds: float = 30.0
-    memory_bytes: int = 512 * 1024 * 1024
+    max_bytes: int = _DEFAULTS.max_attachment_bytes
+    max_zip_entries: int = _DEFAULTS.max_zip_entries
+    max_uncompressed_bytes: int = _DEFAULTS.max_uncompressed_bytes
+    max_compression_ratio: float = _DEFAULTS.max_compression_ratio
+    max_pdf_pages: int = _DEFAULTS.max_pdf_pages
+    timeout_seconds: float = _DEFAULTS.parse_timeout_seconds
+    memory_bytes: int = _DEFAULTS.parse_memory_mb * 1024 * 1024
+    # Not a limit, but it travels the same way to the parsing child: extra form definitions
+    # (`[extraction] forms`) and the confidence below which a form counts as not recognised.
+    forms: tuple[str, ...] = ()
+    min_confidence: float = 0.6
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExtractLimits:
+        data = dict(data)
+        data["forms"] = tuple(data.get("forms", ()))
+        return cls(**data)
+
+    @classmethod
+    def from_settings(cls, limits: LimitsSettings, **extra: Any) -> ExtractLimits:
+        return cls(
+            max_bytes=limits.max_attachment_bytes,
+            max_zip_entries=limits.max_zip_entries,
+            max_uncompressed_bytes=limits.max_uncompressed_bytes,
+            max_compression_ratio=limits.max_compression_ratio,
+            max_pdf_pages=limits.max_pdf_pages,
+            timeout_seconds=limits.parse_timeout_seconds,
+            memory_bytes=limits.parse_memory_mb * 1024 * 1024,
+            **extra,
+        )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 import zipfile
 
-from intake.extract import form, interpret
-from intake.extract.findings import findings
+from intake.extract import interpret
+from intake.extract.findings import findings, not_recognised
+from intake.extract.form import SECTION_KEYS
+from intake.extract.forms import FormError, load_forms
 from intake.extract.layout import Layout
 from intake.extract.model import Extraction, ExtractionError, ExtractLimits
 
@@ -54,23 +56,33 @@ def _read_pdf(data: bytes, limits: ExtractLimits) -> Layout:
         ) from exc
 
 
-def extraction_from_layout(layout: Layout) -> Extraction:
-    headings = interpret.find_headings(layout.paras)
-    kind = interpret.document_type(layout.paras, headings)
-    if kind == "unknown":
-        raw = interpret.RawFields(
-            {k: ([] if k == "partners" else None) for k in form.FIELD_KEYS}, {}
-        )
-        secs = dict.fromkeys(form.SECTION_KEYS, "")
-    else:
-        raw = interpret.fields(layout, headings)
-        secs = interpret.sections(layout, headings)
-    found = findings(kind, raw.values, secs, raw.unparsed, "8" in headings)
-    return Extraction(kind, raw.values, secs, found)
+def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) -> Extraction:
+    limits = limits or ExtractLimits()
+    try:
+        forms = load_forms(limits.forms)
+    except FormError as exc:
+        raise ExtractionError(
+            "unsupported", f"Felaktig formulärdefinition: {exc.lines[0]}"
+        ) from exc
+    type_words: dict[str, tuple[str, ...]] = {}
+    for f in forms:
+        for t, ws in f.document_types.items():
+            type_words[t] = type_words.get(t, ()) + ws
+        if f.title_words and f.document_type != "unknown":
+            type_words[f.document_type] = type_words.get(f.document_type, ()) + f.title_words
+    kind = interpret.document_type(layout.paras, type_words)
+    reading = interpret.choose(layout, forms, kind, limits.min_confidence)
+    secs = dict.fromkeys(SECTION_KEYS, "")
+    secs.update(interpret.sections(layout, reading.form, reading.heads))
+    raw = reading.raw
+    found = findings(kind, raw.values, secs, raw.unparsed, reading.form, reading.found_numbers)
+    if kind != "unknown" and (reading.form.generic or reading.confidence < limits.min_confidence):
+        found.append(not_recognised(reading.form.name, reading.confidence))
+    return Extraction(kind, raw.values, secs, found, reading.form.name, reading.confidence)
 
 
 def parse(data: bytes, media_type: str, limits: ExtractLimits) -> Extraction:
-    return extraction_from_layout(read_layout(data, media_type, limits))
+    return extraction_from_layout(read_layout(data, media_type, limits), limits)
 
 
 def timed_parse(data: bytes, media_type: str, limits: ExtractLimits) -> tuple[Extraction, float]:

@@ -37,6 +37,7 @@ class Glyph:
     top: float
     bottom: float
     size: float
+    font: str = ""
 
     @property
     def is_space(self) -> bool:
@@ -59,6 +60,8 @@ class Line:
     trailing_space: bool = False
     first_word: float = 0.0  # width of the first word, for the wrap test
     bullet: bool = False
+    bold: bool = False  # most glyphs in a bold / italic font (by the font's name)
+    italic: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -73,7 +76,13 @@ def _walk(
         if isinstance(item, LTChar):
             chars.append(
                 Glyph(
-                    item.get_text(), item.x0, item.x1, height - item.y1, height - item.y0, item.size
+                    item.get_text(),
+                    item.x0,
+                    item.x1,
+                    height - item.y1,
+                    height - item.y0,
+                    item.size,
+                    item.fontname,
                 )
             )
         elif isinstance(item, LTCurve):  # LTLine and LTRect are curves too
@@ -190,6 +199,9 @@ def _make_line(
     line.bottom = max(g.bottom for g in visible)
     line.size = Counter(round(g.size, 1) for g in visible).most_common(1)[0][0]
     line.trailing_space = glyphs[-1].is_space
+    fonts = [g.font.casefold() for g in visible]
+    line.bold = sum("bold" in f or "black" in f for f in fonts) * 2 > len(fonts)
+    line.italic = sum("italic" in f or "oblique" in f for f in fonts) * 2 > len(fonts)
     line.first_word = (first_word_end if first_word_end is not None else line.x1) - line.x0
     if text[0] in BULLET_GLYPHS and (len(text) == 1 or text[1] == " "):
         line.bullet = True
@@ -265,10 +277,12 @@ def _join(prev: Line, cur: Line, right_edge: float, wrap_spaces: bool) -> str:
     """
     if cur.bullet:
         return "\n"
-    if abs(cur.size - prev.size) > 0.6:
+    if abs(cur.size - prev.size) > 0.6 or cur.italic != prev.italic:
         return "\n"
     if prev.page == cur.page and cur.top - prev.bottom > 0.45 * max(prev.size, cur.size):
         return "\n"
+    if wrap_spaces and prev.trailing_space:
+        return " "  # the producer marks wrapped lines with their trailing space
     # Greedy wrapping: had the next line's first word fitted here, the author broke the line.
     room = right_edge - prev.x1
     if cur.first_word + 0.3 * cur.size < room:
@@ -299,6 +313,44 @@ def _assemble(lines: list[Line], right_edge: float, wrap_spaces: bool) -> list[t
     return [(clean_text(t), first) for t, first in paras if clean_text(t)]
 
 
+CellKey = tuple[int, tuple[float, float, float, float]]
+
+
+def _join_split_cells(by_cell: dict[CellKey, list[Line]], pages: list[list[Line]]) -> None:
+    """A table cell that a page break splits is one cell: the last cell in its column at the
+    foot of one page and the first at the head of the next, same left and right borders, with
+    nothing after or before them, are joined (the second's lines follow the first's), so a
+    value or answer that runs over the break is read whole."""
+    bottoms = [max((ln.bottom for ln in lines), default=0.0) for lines in pages]
+    tops = [min((ln.top for ln in lines), default=0.0) for lines in pages]
+    for key in sorted(by_cell, key=lambda k: (k[0], k[1][1])):
+        page, box = key
+        if key not in by_cell or page + 1 >= len(pages):
+            continue
+        lines = by_cell[key]
+        if max(ln.bottom for ln in lines) < bottoms[page] - 0.5:
+            continue  # something follows it on its page
+        for nkey in sorted(by_cell, key=lambda k: k[1][1]):
+            npage, nbox = nkey
+            if npage != page + 1 or nkey == key:
+                continue
+            if abs(nbox[0] - box[0]) > 2 or abs(nbox[2] - box[2]) > 2:
+                continue
+            nlines = by_cell[nkey]
+            if min(ln.top for ln in nlines) > tops[npage] + 0.5:
+                break  # something comes before it on its page
+            last = max(lines, key=lambda ln: (ln.top, ln.x0))
+            first = min(nlines, key=lambda ln: (ln.top, ln.x0))
+            pad = max(0.0, min(ln.x0 for ln in lines) - box[0])
+            room = box[2] - pad - last.x1
+            # Greedy wrapping: had the next page's first word fitted, the cell ended there
+            # (a new table row that starts the page, not the rest of this cell).
+            if first.first_word + 0.3 * first.size < room and not last.trailing_space:
+                break
+            lines.extend(by_cell.pop(nkey))
+            break
+
+
 def read_pdf_document(doc: PDFDocument, max_pages: int) -> Layout:
     """Layout of an opened PDF document (the caller opens it, to check encryption first)."""
     rsrc = PDFResourceManager(caching=True)
@@ -327,9 +379,10 @@ def read_pdf_document(doc: PDFDocument, max_pages: int) -> Layout:
             else:
                 by_cell[(line.page, line.cell)].append(line)
 
+    _join_split_cells(by_cell, pages)
     cells: list[Cell] = []
     for (page_no, box), lines in by_cell.items():
-        lines.sort(key=lambda ln: (ln.top, ln.x0))
+        lines.sort(key=lambda ln: (ln.page, ln.top, ln.x0))
         pad = max(0.0, min(ln.x0 for ln in lines) - box[0])
         paras = [t for t, _ in _assemble(lines, box[2] - pad, wrap_spaces)]
         off = page_no * PAGE_STRIDE
@@ -345,7 +398,8 @@ def read_pdf_document(doc: PDFDocument, max_pages: int) -> Layout:
     def flush() -> None:
         for text, first in _assemble(run, body_right, wrap_spaces):
             y = first.page * PAGE_STRIDE + first.top
-            units.append((y, first.x0, Para(text, y, first.x0)))
+            para = Para(text, y, first.x0, size=first.size, bold=first.bold, italic=first.italic)
+            units.append((y, first.x0, para))
         run.clear()
 
     for line in body:

@@ -6,6 +6,7 @@ wrong kind is refused with a clear message before it can cost memory or time.
 
 from __future__ import annotations
 
+import codecs
 import io
 import zipfile
 from typing import Any
@@ -133,9 +134,35 @@ def check_docx_zip(data: bytes, limits: ExtractLimits) -> None:
             budget = _scan_part(zf, info, budget)
 
 
+def _xml_codec(head: bytes) -> str | None:
+    """The part's encoding when it is not ASCII-compatible (UTF-16/32, by BOM or by the
+    zero bytes around its first '<'), else None: libxml2 reads those too, so must we."""
+    boms = (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    )
+    for bom, name in boms:
+        if head.startswith(bom):
+            return name
+    if head.startswith(b"<\x00\x00\x00"):
+        return "utf-32-le"
+    if head.startswith(b"\x00\x00\x00<"):
+        return "utf-32-be"
+    if head.startswith(b"<\x00"):
+        return "utf-16-le"
+    if head.startswith(b"\x00<"):
+        return "utf-16-be"
+    return None
+
+
 def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> int:
-    """Stream one XML part: count real bytes (headers may lie) and look for a DTD."""
-    tail = b""
+    """Stream one XML part: count real bytes (headers may lie) and look for a DTD, in the
+    part's own encoding (a UTF-16 part hides "<!DOCTYPE" from a byte search)."""
+    tail = ""
+    decoder: codecs.IncrementalDecoder | None = None
+    first = True
     try:
         with zf.open(info) as fh:
             while chunk := fh.read(_CHUNK):
@@ -145,13 +172,19 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> int:
                         "zip_bomb",
                         "DOCX-filen packas upp till mer än tillåtet (misstänkt zip-bomb).",
                     )
-                window = (tail + chunk).upper()
-                if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                if first:
+                    codec = _xml_codec(chunk[:4])
+                    if codec is not None:
+                        decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+                    first = False
+                text = decoder.decode(chunk) if decoder else chunk.decode("latin-1")
+                window = (tail + text).upper()
+                if "<!DOCTYPE" in window or "<!ENTITY" in window:
                     raise ExtractionError(
                         "unsupported",
                         f"DOCX-filen innehåller en DTD i {info.filename}, vilket inte tillåts.",
                     )
-                tail = chunk[-16:]
+                tail = text[-16:]
     except ExtractionError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:

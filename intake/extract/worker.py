@@ -28,7 +28,7 @@ def _job(data: bytes, filename: str, limits_json: dict[str, Any]) -> dict[str, A
         from intake.extract.api import extract_bytes
         from intake.extract.model import ExtractionError, ExtractLimits
 
-        limits = ExtractLimits(**limits_json)
+        limits = ExtractLimits.from_json(limits_json)
         try:
             result = extract_bytes(data, filename, limits)
             return {"ok": True, "extraction": result.to_json()}
@@ -62,6 +62,11 @@ def _serve(limits_json: dict[str, Any]) -> int:
     import intake.extract.docx_reader
     import intake.extract.parse
     import intake.extract.pdf_reader  # noqa: F401
+    from intake.extract.layout import Layout, Para
+    from intake.extract.parse import extraction_from_layout
+
+    # Parse the shipped form definitions and warm the interpreter once, before the first file.
+    extraction_from_layout(Layout([Para("Slutrapport", 0.0)], [], tol=1.0))
 
     stdout.write(b"ready\n")
     stdout.flush()

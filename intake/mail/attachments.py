@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from casefile.archive import sha256_hex
-from casefile.config import LimitsSettings
+from casefile.config import ExtractionSettings, LimitsSettings
 from intake.mail.mime import AttachedFile
 
 if TYPE_CHECKING:
@@ -158,8 +158,17 @@ def group_reports(candidates: list[Candidate]) -> list[list[Candidate]]:
     return [sorted(g, key=lambda c: not c.is_docx) for g in groups.values()]
 
 
-def make_worker(limits: LimitsSettings) -> ExtractionWorker:
+def make_worker(
+    limits: LimitsSettings, extraction: ExtractionSettings | None = None
+) -> ExtractionWorker:
     """The isolated extraction worker that one poll (or retry) shares across its attachments."""
+    import dataclasses
+
     from intake.extract.pool import ExtractionWorker
 
-    return ExtractionWorker(extract_limits(limits))
+    chosen = extract_limits(limits)
+    if extraction is not None:  # the configured form definitions and recognition threshold
+        chosen = dataclasses.replace(
+            chosen, forms=tuple(extraction.forms), min_confidence=extraction.min_confidence
+        )
+    return ExtractionWorker(chosen)

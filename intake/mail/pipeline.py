@@ -39,6 +39,7 @@ from casefile.db.models import utcnow as _utcnow
 from casefile.events import log_event
 from casefile.register import NewDocument, register_document
 from casefile.states import RETRYABLE_STATES
+from intake.extract.findings import for_registration
 from intake.mail.attachments import (
     LISTED_PER_MESSAGE,
     Candidate,
@@ -173,7 +174,8 @@ def _new_document(
         organisation=str(fields.get("organisation") or ""),
         fields=dict(fields),
         sections=dict(extraction.sections),
-        findings=[f for f in extraction.to_json()["findings"]],
+        # An unrecognised form never asks the sender for a completion (see for_registration).
+        findings=for_registration(extraction.to_json()["findings"]),
         submitter_signed=extraction.submitter_signed,
         form_reference=fields.get("reference"),
         replied_cases=replied,
@@ -229,7 +231,7 @@ class Pipeline:
     @property
     def worker(self) -> ExtractionWorker:
         if self._worker is None:
-            self._worker = make_worker(self.settings.limits)
+            self._worker = make_worker(self.settings.limits, self.settings.extraction)
         return self._worker
 
     def close(self) -> None:

@@ -27,16 +27,11 @@ from casefile.cli_support import (
     render_table,
 )
 from casefile.db.models import OutboxMail, utcnow
-from casefile.states import OutboxState, choices
+from casefile.states import OutboxState, choices, label_of
 
 
 def _state_label(code: str | None) -> str:
-    if not code:
-        return "–"
-    try:
-        return OutboxState(code).label
-    except ValueError:
-        return code
+    return label_of(OutboxState, code)
 
 
 def _today(app: App, value: dt.date | None) -> dt.date:

@@ -21,6 +21,7 @@ from casefile.states import (
     DocumentStatus,
     MailKind,
     OutboxState,
+    label_of,
 )
 from intake.outgoing.content import common
 from intake.outgoing.outbox import AUTO_REPLIED, MailRequest, enqueue, find_by_key
@@ -32,10 +33,7 @@ LIST_LIMIT = 100
 
 def _label(enum: type[Coded], code: str) -> str:
     # The digest goes to Swedish staff by mail: Swedish whatever the terminal's language.
-    try:
-        return enum(code).sv
-    except ValueError:
-        return code
+    return label_of(enum, code, swedish=True)
 
 
 def digest_key(today: dt.date) -> str:

@@ -17,15 +17,15 @@ from casefile.cli_support import QUOTE_HINT, render_table, safe_text
 from casefile.db.models import SourceMessage
 from casefile.register import register_document
 from tests.register.factories import new_report
+from tests.support.toml import write_config
 
 
 @pytest.fixture
 def config(app: App, tmp_path: Path) -> str:
-    path = tmp_path / "casefile.toml"
-    path.write_text(
-        f'[database]\nurl = "{app.settings.database.url}"\n'
-        f'[storage]\npath = "{app.settings.storage.path}"\n',
-        encoding="utf-8",
+    s = app.settings
+    path = write_config(
+        tmp_path / "casefile.toml",
+        {"database": {"url": s.database.url}, "storage": {"path": s.storage.path}},
     )
     with app.sessions() as s, s.begin():
         register_document(s, app.settings, new_report(signed=False))
@@ -173,3 +173,18 @@ def test_inbox_shows_a_hostile_subject_harmlessly(app: App, config: str) -> None
     # Then no escape or carriage return reaches the terminal
     assert code == 0 and "\x1b" not in out and "\r" not in out
     assert "ingen rapport" in out
+
+
+def test_inbox_shows_an_unknown_state_by_its_code(app: App, config: str) -> None:
+    # Given a message in a state a newer version wrote
+    with app.sessions() as s, s.begin():
+        s.add(
+            SourceMessage(
+                mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=2, raw_sha256="1" * 64,
+                internal_date=dt.datetime(2026, 2, 4, tzinfo=dt.UTC), sender="a@b.test",
+                subject="Hej", state="framtida",
+            )
+        )  # fmt: skip
+    code, out, err = run(config, "inbox", "--all")
+    assert code == 0, err
+    assert "framtida" in out

@@ -17,6 +17,7 @@ from casefile.states import (
     MessageState,
     OutboxState,
     event_label,
+    label_of,
     parse_state,
 )
 
@@ -100,3 +101,10 @@ def test_equal_codes_of_different_types_keep_their_own_labels() -> None:
     assert MessageState.FAILED.sv == "misslyckad"
     assert OutboxState.FAILED.sv == "misslyckat"
     assert AuthVerdict.FAILED.sv == "underkänd"
+
+
+def test_an_unknown_stored_code_is_shown_as_it_is() -> None:
+    # A newer version may write a state this one does not know: show it, do not fail.
+    assert label_of(MessageState, "dismissed") == "dismissed"
+    assert label_of(OutboxState, None) == "–"
+    assert label_of(OutboxState, "failed", swedish=True) == "misslyckat"

@@ -209,3 +209,21 @@ PNG = (
     b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
     b"\x00\x00\x00\x00IEND\xaeB`\x82"
 )
+
+
+def docx_with_utf16_doctype(docx: bytes) -> bytes:
+    """word/document.xml re-encoded as UTF-16 (libxml2 reads it) with a DTD in front: a byte
+    search for "<!DOCTYPE" does not see it."""
+    src = zipfile.ZipFile(io.BytesIO(docx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "word/document.xml":
+                text = data.decode("utf-8")
+                head, rest = text.split("?>", 1)
+                head = head.replace('encoding="UTF-8"', 'encoding="UTF-16"')
+                text = head + '?><!DOCTYPE lolz [<!ENTITY lol "lol">]>' + rest
+                data = text.encode("utf-16")
+            dst.writestr(info, data)
+    return out.getvalue()

@@ -6,6 +6,7 @@ from typing import Any
 
 from intake.extract.findings import findings
 from intake.extract.form import FIELD_KEYS, SECTION_KEYS
+from intake.extract.forms import default_form
 from intake.extract.model import Finding
 
 
@@ -43,7 +44,8 @@ def _run(
         fields,
         sections if sections is not None else _sections(),
         kw.get("unparsed", {}),
-        kw.get("section8", True),
+        default_form(),
+        {"8"} if kw.get("section8", True) else set(),
     )
 
 

@@ -67,9 +67,15 @@ def test_finding_codes(name: str, ext: str) -> None:
 def test_json_shape(name: str, ext: str) -> None:
     """The JSON has exactly the interface's keys, and findings carry Swedish sentences."""
     doc: dict[str, Any] = extracted(name, ext).to_json()
-    assert list(doc) == ["document_type", "fields", "sections", "findings"]
+    # The interface's keys first and unchanged; the form definition and its confidence added.
+    assert list(doc)[:4] == ["document_type", "fields", "sections", "findings"]
+    assert set(doc) - {"document_type", "fields", "sections", "findings"} == {
+        "form",
+        "form_confidence",
+    }
+    assert 0.0 <= doc["form_confidence"] <= 1.0
     assert list(doc["fields"]) == list(FIELD_KEYS)
-    assert list(doc["sections"]) == list(SECTION_KEYS)
+    assert list(doc["sections"])[: len(SECTION_KEYS)] == list(SECTION_KEYS)
     for f in doc["findings"]:
         assert set(f) <= {"code", "message", "field"}
         assert f["message"].endswith(".") and "\n" not in f["message"]

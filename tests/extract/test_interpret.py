@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from intake.extract.interpret import fields, find_headings, sections
+from intake.extract.forms import default_form
+from intake.extract.interpret import RawFields, find_headings, sections
+from intake.extract.interpret import fields as read_fields
 from intake.extract.layout import Cell, Layout, Para
+
+FORM = default_form()
+
+
+def fields(layout: Layout) -> RawFields:
+    return read_fields(layout, FORM, find_headings(layout, FORM))
+
 
 STRIDE = 100_000.0
 
@@ -26,7 +35,7 @@ def test_value_row_on_the_next_page() -> None:
         Cell(80, STRIDE + 72, 300, STRIDE + 90, ["Lotsen"]),
     ]
     layout = _layout(cells)
-    assert fields(layout, find_headings(layout.paras)).values["title"] == "Lotsen"
+    assert fields(layout).values["title"] == "Lotsen"
 
 
 def test_no_cross_page_value_when_the_column_continues() -> None:
@@ -37,19 +46,19 @@ def test_no_cross_page_value_when_the_column_continues() -> None:
         Cell(80, STRIDE + 72, 300, STRIDE + 90, ["Fel"]),
     ]
     layout = _layout(cells)
-    assert fields(layout, find_headings(layout.paras)).values["title"] is None
+    assert fields(layout).values["title"] is None
 
 
 def test_label_with_colon_and_value_in_same_cell() -> None:
     cells = [Cell(80, 100, 300, 120, ["Utnyttjade medel: 2 913 559 kr"])]
     layout = _layout(cells)
-    assert fields(layout, find_headings(layout.paras)).values["spent_sek"] == 2913559
+    assert fields(layout).values["spent_sek"] == 2913559
 
 
 def test_unparsed_amount_is_kept_aside() -> None:
     cells = [Cell(80, 100, 300, 120, ["Beviljade medel för insatsen", "ca 2 miljoner"])]
     layout = _layout(cells)
-    raw = fields(layout, find_headings(layout.paras))
+    raw = fields(layout)
     assert raw.values["granted_sek"] is None
     assert raw.unparsed == {"granted_sek": "ca 2 miljoner"}
 
@@ -65,7 +74,7 @@ def test_sections_cut_at_headings_and_helpers_removed() -> None:
         Para("Unga vuxna.", 5),
     ]
     layout = Layout(paras, [], tol=0.01)
-    out = sections(layout, find_headings(paras))
+    out = sections(layout, FORM, find_headings(layout, FORM))
     assert out["4.1"] == "Svar ett."
     assert out["4.2"] == "Unga vuxna."
     assert out["5.1"] == ""

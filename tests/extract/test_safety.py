@@ -127,3 +127,11 @@ def test_minimal_hand_made_pdf_is_read() -> None:
     """The hand-made PDF shell used above is valid without its /Encrypt entry."""
     result = extract_bytes(badfiles.simple_pdf("Slutrapport"), "r.pdf")
     assert result.document_type == "slutrapport"
+
+
+def test_pdf_bomb_with_the_default_limits_stays_under_300_mb() -> None:
+    """With the defaults `intake extract` uses (the service's [limits]), a PDF bomb is stopped
+    and the parsing child (forked after the imports) never reaches 300 MB."""
+    run = run_isolated(badfiles.pdf_bomb(), "bomb.pdf", ExtractLimits())
+    assert run.error is not None and run.error.code == "memory", run.error
+    assert 0 < run.peak_rss_bytes < 300 * 1024 * 1024

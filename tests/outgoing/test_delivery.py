@@ -120,7 +120,7 @@ def test_temporary_failures_give_up_after_the_last_attempt(
 
 def _flush_in_child(settings_json: str, go: Any) -> None:
     go.wait(30)
-    settings = Settings.model_validate_json(settings_json)
+    settings = Settings.from_json(settings_json)
     app = App(settings)
     flush_outbox(app.sessions, settings)
 
@@ -134,9 +134,7 @@ def test_crash_between_server_accept_and_commit_sends_nothing_twice(
     register(smtp_app)
     ctx = multiprocessing.get_context("spawn")
     go = ctx.Event()
-    child = ctx.Process(
-        target=_flush_in_child, args=(smtp_app.settings.model_dump_json(), go), daemon=True
-    )
+    child = ctx.Process(target=_flush_in_child, args=(smtp_app.settings.to_json(), go), daemon=True)
     child.start()
     assert child.pid is not None
     pid = child.pid

@@ -139,7 +139,7 @@ def test_long_reference_chain_is_capped() -> None:
     assert ids[0] == "<m0@b.test>" and ids[-1] == "<last@b.test>"
 
 
-_SETTINGS = Settings.model_validate(
+_SETTINGS = Settings.from_dict(
     {"smtp": {"from_address": "kontakt@finsam.test", "from_name": "Förbundet"}}
 )
 
