@@ -388,7 +388,7 @@ def test_deep_mime_says_what_was_found(
         timeout=120,
     )
     assert "Traceback" not in done.stderr and done.returncode == 0, done.stderr
-    assert "no_report" in done.stdout
+    assert "ingen rapport" in done.stdout
 
 
 def test_winmail_dat_is_named(intake_app: App, account: Account) -> None:
