@@ -86,6 +86,13 @@ class LimitsSettings:
     parse_timeout_seconds: float = 30.0
     # Normal reports need about 50 MB; a PDF bomb is stopped well before the service suffers.
     parse_memory_mb: int = 256
+    # Per message (intake): a header block larger than this is not parsed at all (the standard
+    # parser's cost grows faster than linearly with a header's length).
+    max_header_bytes: int = 64 * 1024
+    # Attachments examined per message, and the extraction time all of them may take together;
+    # the rest are quarantined with the reason. Worst case per message: this plus one parse.
+    max_attachments_per_message: int = 20
+    max_extraction_seconds_per_message: float = 30.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +143,9 @@ class SmtpSettings:
     password_env: str | None = None
     ca_file: str | None = None
     timeout_seconds: float = 60.0
+    # One mail's whole SMTP exchange, however slowly the server answers (timeout_seconds is
+    # per read): past it the connection is cut and the mail waits for the next flush.
+    deadline_seconds: float = 120.0
     from_address: str = "kontakt@example.se"
     from_name: str = ""
     # The folder transport writes one .eml file per mail here.

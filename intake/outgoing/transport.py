@@ -13,8 +13,11 @@ import contextlib
 import os
 import re
 import smtplib
+import socket
 import ssl
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
@@ -216,6 +219,10 @@ class SmtpTransport:
         return smtp
 
     def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
+        with _session_deadline(self, self.settings.deadline_seconds):
+            self._send(raw, sender, recipient, key)
+
+    def _send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
         if self._smtp is None:
             self._smtp = self._connect()
         smtp = self._smtp
@@ -270,6 +277,27 @@ class SmtpTransport:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
+
+
+@contextlib.contextmanager
+def _session_deadline(transport: SmtpTransport, seconds: float) -> Iterator[None]:
+    """An overall deadline for one mail's SMTP exchange. A server that drips one byte at a time
+    never trips the per-read timeout; past the deadline the socket is shut down, so the read in
+    progress fails and the usual paths apply (before DATA: try later; during DATA: uncertain)."""
+
+    def cut() -> None:
+        sock = getattr(transport._smtp, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def eml_name(key: str) -> str:
