@@ -29,6 +29,7 @@ from casefile.db.engine import read_only
 from casefile.history import kind_label
 from casefile.i18n import t
 from casefile.states import (
+    AuthVerdict,
     CaseStatus,
     DocumentStatus,
     MessageState,
@@ -56,6 +57,9 @@ from casefile.states import (
         "dismiss": "casefile.commands.mailbox:dismiss",
         "search": "casefile.commands.search:search",
         "overdue": "casefile.commands.overdue:overdue",
+        "export": "casefile.export.cli:export_group",
+        "contact": "casefile.commands.contact:contact_command",
+        "move": "casefile.commands.move:move_command",
     },
 )
 @config_option
@@ -299,8 +303,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     say(f"{t('due')}: {due} ({due_source_text(app.settings, data['due_source'])})", 2)
     if any(d["kind"] == "slutrapport" and not d["cancelled"] for d in data["documents"]):
         say("  Slutrapporten har kommit in: inga påminnelser.", 4)
-    if data["contact_email"]:
-        say(f"Kontakt: {data['contact_email']}")
+    _show_trust(data)
     click.echo("")
     click.echo(_doc_table(data["documents"]))
     for d in data["documents"]:
@@ -321,6 +324,22 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     click.echo(f"{t('events')}:")
     for line in _event_lines(data, app.settings.registry.zone, width):
         click.echo(line)
+
+
+def _show_trust(data: dict[str, Any]) -> None:
+    """Sender trust in `show`: who may get mail about the case, and what staff must look at."""
+    if data["confirmed_contact_email"]:
+        by = clip(data["confirmed_contact_by"], 10)
+        click.echo(f"Kontakt: {clip(data['confirmed_contact_email'], 50)} (bekräftad av {by})")
+    elif data["contact_email"]:
+        address = clip(data["contact_email"], 40)
+        click.echo(f"Kontakt i blanketten (ej bekräftad): {address}")
+    if data["flag"]:
+        click.echo(f"Obs: {clip(data['flag'], 74)}")
+    for d in data["documents"]:
+        # A failed sender is in the document's flag too; say it once.
+        if d["flag"]:
+            click.echo(f"  {d['diarienummer']}: {clip(d['flag'], 60)}")
 
 
 def _staff_act(ctx: click.Context, act: Any) -> Any:
@@ -456,6 +475,11 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
     rows = []
     for m in items:
         reason = m["reason"] or "; ".join(a["error"] for a in m["attachments"] if a["error"])
+        # Sender trust: why a registered message still needs a person.
+        trust = [f for f in m["flags"] if f != "avsändaren kunde inte verifieras"]
+        if m["auth_verdict"] == AuthVerdict.FAILED:
+            trust.append(f"avsändaren kunde inte verifieras: {m['auth_detail']}")
+        reason = "; ".join([r for r in (reason, *trust) if r])
         if m["dismissed_at"]:
             reason = f"avförd: {m['dismiss_reason']}"
         # Ankomstdatum is the arrival day in the registry's zone, as in the register.

@@ -70,6 +70,8 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         return f"av {_show(d.get('by'))}"
     if action == "case_reopened":
         return f"tidigare skäl: {_show(d.get('previous_reason'))}"
+    if action == "document_moved":
+        return f"{d.get('diarienummer')}: från {_show(d.get('from'))} till {_show(d.get('to'))}"
     if action == "registered_by_hand":
         f = d.get("file") or {}
         channel = _coded(Channel, d.get("channel"))

@@ -17,7 +17,7 @@ from casefile.config import Settings
 from casefile.db.schema import attachments, cases, documents, events, messages
 from casefile.errors import RegisterError
 from casefile.numbering import document_number, parse_reference
-from casefile.states import INBOX_STATES, AttachmentState, DocumentStatus
+from casefile.states import INBOX_STATES, AttachmentState, AuthVerdict, DocumentStatus
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ def document_json(row: RowMapping, case_number: str) -> dict[str, Any]:
             if row["secrecy_provision"]
             else None
         ),
+        "sender_verdict": row["sender_verdict"],
+        "flag": row["flag"],
     }
 
 
@@ -95,6 +97,8 @@ _DOC_COLUMNS = [
     documents.c.secrecy_public_title,
     documents.c.secrecy_at,
     documents.c.secrecy_by,
+    documents.c.sender_verdict,
+    documents.c.flag,
 ]
 
 
@@ -222,6 +226,20 @@ def case_row(conn: Connection, settings: Settings, ref: str) -> RowMapping:
     if parts is None:
         example = document_number(settings.registry, 2026, 1, 2)
         raise RegisterError(f"{ref!r} är inget diarienummer (t.ex. {example})")
+    if parts.doc is not None:
+        # A document shows the case it is in now: `casefile move` may have moved it.
+        number = document_number(settings.registry, parts.year, parts.case, parts.doc)
+        found = (
+            conn.execute(
+                select(cases)
+                .join(documents, documents.c.case_id == cases.c.id)
+                .where(documents.c.diarienummer == number)
+            )
+            .mappings()
+            .first()
+        )
+        if found is not None:
+            return found
     row = (
         conn.execute(select(cases).where(cases.c.year == parts.year, cases.c.serial == parts.case))
         .mappings()
@@ -230,14 +248,9 @@ def case_row(conn: Connection, settings: Settings, ref: str) -> RowMapping:
     if row is None:
         raise RegisterError(f"det finns inget ärende {ref}")
     if parts.doc is not None:
+        # The document was not found above (in any case): a number that does not exist.
         number = document_number(settings.registry, parts.year, parts.case, parts.doc)
-        found = conn.execute(
-            select(documents.c.id).where(documents.c.diarienummer == number)
-        ).first()
-        if found is None:
-            raise RegisterError(
-                f"det finns ingen handling {number} (ärendet {row['number']} finns)"
-            )
+        raise RegisterError(f"det finns ingen handling {number} (ärendet {row['number']} finns)")
     return row
 
 
@@ -281,6 +294,9 @@ def case_json(
         "organisation": case["organisation"],
         "status": case["status"],
         "contact_email": case["contact_email"],
+        "confirmed_contact_email": case["confirmed_contact_email"],
+        "confirmed_contact_by": case["confirmed_contact_by"],
+        "flag": case["flag"],
         "due_date": _iso(case["due_date"]),
         "period_end": _iso(case["period_end"]),
         "opened_at": case["opened_at"].isoformat(),
@@ -316,7 +332,17 @@ def inbox_json(conn: Connection, include_handled: bool = False) -> list[dict[str
         quarantined = select(attachments.c.message_id).where(
             attachments.c.state == AttachmentState.QUARANTINED
         )
-        stmt = stmt.where(messages.c.state.in_(INBOX_STATES) | messages.c.id.in_(quarantined))
+        # Registered mail that staff must still look at: a sender that failed authentication,
+        # a report filed in a new case because it names another party's case.
+        flagged = select(documents.c.message_id).where(
+            documents.c.flag.is_not(None), documents.c.message_id.is_not(None)
+        )
+        stmt = stmt.where(
+            messages.c.state.in_(INBOX_STATES)
+            | messages.c.id.in_(quarantined)
+            | (messages.c.auth_verdict == AuthVerdict.FAILED)
+            | messages.c.id.in_(flagged)
+        )
         stmt = stmt.where(messages.c.dismissed_at.is_(None))
     rows = list(conn.execute(stmt).mappings())
     by_message: dict[int, list[dict[str, Any]]] = {}
@@ -327,7 +353,22 @@ def inbox_json(conn: Connection, include_handled: bool = False) -> list[dict[str
             .order_by(attachments.c.id)
         ).mappings():
             by_message.setdefault(a["message_id"], []).append(attachment_json(a))
-    return [message_json(m, by_message.get(m["id"], [])) for m in rows]
+    flags: dict[int, list[str]] = {}
+    if rows:
+        for message_id, flag in conn.execute(
+            select(documents.c.message_id, documents.c.flag)
+            .where(
+                documents.c.message_id.in_([m["id"] for m in rows]), documents.c.flag.is_not(None)
+            )
+            .order_by(documents.c.id)
+        ):
+            flags.setdefault(message_id, []).append(flag)
+    out = []
+    for m in rows:
+        item = message_json(m, by_message.get(m["id"], []))
+        item["flags"] = flags.get(m["id"], [])
+        out.append(item)
+    return out
 
 
 def message_json(row: RowMapping, files: list[dict[str, Any]]) -> dict[str, Any]:
@@ -344,6 +385,8 @@ def message_json(row: RowMapping, files: list[dict[str, Any]]) -> dict[str, Any]
         "dismissed_at": _iso(row["dismissed_at"]),
         "dismissed_by": row["dismissed_by"],
         "dismiss_reason": row["dismiss_reason"],
+        "auth_verdict": row["auth_verdict"],
+        "auth_detail": row["auth_detail"],
         "attachments": files,
     }
 

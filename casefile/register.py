@@ -6,6 +6,7 @@ so a registration and its log entry (and its queued acknowledgement) commit toge
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -15,16 +16,25 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from casefile.config import Settings
-from casefile.db.models import Case, Document, utcnow
+from casefile.db.models import Case, Document, SourceMessage, utcnow
 from casefile.errors import RegisterError
 from casefile.events import log_event
 from casefile.initials import check_initials
-from casefile.matching import CaseMatch, Incoming, OpenCase, match_case
+from casefile.matching import (
+    CaseMatch,
+    Incoming,
+    OpenCase,
+    candidate_numbers,
+    match_case,
+    same_party,
+)
 from casefile.numbering import case_number, document_number, next_serial, parse_reference
-from casefile.states import CaseStatus, DocumentStatus
+from casefile.states import AuthVerdict, CaseStatus, DocumentStatus
 
 INCOMPLETE_CODES = frozenset({"unsigned", "missing_field"})
 __all__ = ["NewDocument", "RegisterError", "check_initials", "register_document"]
+
+UNVERIFIED_FLAG = "avsändaren kunde inte verifieras"
 
 
 @dataclass
@@ -45,6 +55,8 @@ class NewDocument:
     contact_email: str | None = None
     period_end: dt.date | None = None
     message_id: int | None = None
+    # verified | failed | unknown; None: taken from the message, or not judged (staff's own).
+    sender_verdict: str | None = None
 
 
 def _clean(value: Any) -> Any:
@@ -72,6 +84,34 @@ def open_cases(session: Session) -> list[OpenCase]:
     return [OpenCase(*row) for row in rows]
 
 
+def case_parties(session: Session, numbers: set[str]) -> dict[str, tuple[str, ...]]:
+    """Per case: the addresses that speak for it (senders of its documents, confirmed contact)."""
+    if not numbers:
+        return {}
+    found: dict[str, set[str]] = {number: set() for number in numbers}
+    for number, sender in session.execute(
+        select(Case.number, Document.sender)
+        .join(Document, Document.case_id == Case.id)
+        .where(
+            Case.number.in_(numbers),
+            Document.cancelled.is_(False),
+            Document.direction == "in",
+            Document.sender.is_not(None),
+        )
+        .distinct()
+    ):
+        if sender:
+            found[number].add(sender)
+    for number, contact in session.execute(
+        select(Case.number, Case.confirmed_contact_email).where(
+            Case.number.in_(numbers), Case.confirmed_contact_email.is_not(None)
+        )
+    ):
+        if contact:
+            found[number].add(contact)
+    return {number: tuple(sorted(parties)) for number, parties in found.items()}
+
+
 def choose_case(session: Session, settings: Settings, new: NewDocument) -> CaseMatch:
     incoming = Incoming(
         subject=new.subject or "",
@@ -79,8 +119,25 @@ def choose_case(session: Session, settings: Settings, new: NewDocument) -> CaseM
         form_reference=new.form_reference,
         title=new.title,
         organisation=new.organisation,
+        sender=new.sender,
     )
-    return match_case(settings.registry, incoming, open_cases(session))
+    cases = open_cases(session)
+    # Parties are loaded only for the few cases the message could join, not for every case.
+    parties = case_parties(session, candidate_numbers(settings.registry, incoming, cases))
+    cases = [
+        dataclasses.replace(case, parties=parties[case.number]) if case.number in parties else case
+        for case in cases
+    ]
+    return match_case(settings.registry, incoming, cases)
+
+
+def _verdict_of(session: Session, new: NewDocument) -> str | None:
+    if new.sender_verdict is not None or new.message_id is None:
+        return new.sender_verdict
+    message = session.get(SourceMessage, new.message_id)
+    if message is None:
+        return None
+    return message.auth_verdict or AuthVerdict.UNKNOWN
 
 
 def open_case(
@@ -159,7 +216,15 @@ def register_document(
             DocumentStatus.INCOMPLETE if codes & INCOMPLETE_CODES else DocumentStatus.REGISTERED
         ),
         message_id=new.message_id,
+        sender_verdict=_verdict_of(session, new),
     )
+    flags = [match.flag] if match.flag else []
+    if document.sender_verdict == AuthVerdict.FAILED:
+        flags.append(UNVERIFIED_FLAG)
+    if flags:
+        document.flag = "; ".join(flags)
+    if match.flag:
+        case.flag = match.flag
     session.add(document)
     session.flush()
     if case.contact_email is None and new.contact_email:
@@ -176,6 +241,8 @@ def register_document(
         rule=match.rule,
         received_date=received_date.isoformat(),
     )
+    if document.flag:
+        log_event(session, actor, "document_flagged", document=document, flag=document.flag)
     if new.submitter_signed and new.kind == "slutrapport":
         # A query, not case.documents: a long-lived case must not load all its documents.
         earlier = session.scalars(
@@ -187,6 +254,11 @@ def register_document(
             )
         )
         for old in earlier:
+            # Only the same party completes a report: a stranger's signed report must not stop
+            # the reminders of someone else's incomplete one.
+            parties = tuple(p for p in (old.sender, case.confirmed_contact_email) if p)
+            if not same_party(new.sender, parties):
+                continue
             old.status = DocumentStatus.COMPLETED
             log_event(
                 session,
@@ -302,6 +374,68 @@ def set_due_date(session: Session, settings: Settings, ref: str, due: dt.date, a
         previous=previous.isoformat() if previous else None,
     )
     return case
+
+
+# A plain addr-spec, as staff type it: no display name, no spaces, one @, a dotted domain.
+ADDRESS_RE = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+
+
+def confirm_contact(
+    session: Session, settings: Settings, ref: str, address: str, actor: str
+) -> Case:
+    """Staff confirm the address that reminders and completion requests of a case go to."""
+    address = address.strip()
+    if not ADDRESS_RE.match(address) or len(address) > 254:
+        raise RegisterError(f"{address!r} är ingen e-postadress (t.ex. anna.berg@kommun.se)")
+    case = find_case(session, settings, ref)
+    previous = case.confirmed_contact_email
+    case.confirmed_contact_email = address
+    case.confirmed_contact_by = actor
+    log_event(
+        session,
+        actor,
+        "contact_confirmed",
+        case=case,
+        address=address,
+        previous=previous,
+        candidate=case.contact_email,
+    )
+    return case
+
+
+@dataclass(frozen=True)
+class Moved:
+    diarienummer: str
+    from_case: str
+    to_case: str
+
+
+def move_document(
+    session: Session, settings: Settings, ref: str, target_ref: str, actor: str
+) -> Moved:
+    """File a document in another case. It keeps its diarienummer: numbers are never changed."""
+    document = find_document(session, settings, ref)
+    target = find_case(session, settings, target_ref)
+    source = document.case
+    if target.id == source.id:
+        raise RegisterError(f"{document.diarienummer} ligger redan i {target.number}")
+    if target.status != CaseStatus.OPEN:
+        raise RegisterError(f"ärendet {target.number} är avslutat; öppna det igen först")
+    moved = Moved(document.diarienummer, source.number, target.number)
+    detail: dict[str, Any] = {
+        "diarienummer": moved.diarienummer,
+        "from": moved.from_case,
+        "to": moved.to_case,
+    }
+    # Both histories tell the move: the old case where the document went, the new where from.
+    log_event(session, actor, "document_moved", case=source, document=document, **detail)
+    document.case = target
+    session.flush()
+    log_event(session, actor, "document_moved", case=target, document=document, **detail)
+    if document.flag and source.flag == document.flag:
+        source.flag = None
+    document.flag = None  # staff have decided where it belongs
+    return moved
 
 
 # --- The registrar's acts on cases and documents (close, correct, unsign, secrecy, dismiss). ---

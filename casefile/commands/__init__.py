@@ -1,1 +1,1 @@
-"""Staff commands of `casefile`, one module per topic, loaded lazily by casefile.cli."""
+"""Staff commands of `casefile` that live in their own modules (registered lazily in cli.py)."""

@@ -182,7 +182,8 @@ documents = Table(
     Column("secrecy_public_title", Text),
     Column("secrecy_at", UTCDateTime(timezone=True)),
     Column("secrecy_by", String(64)),
-    UniqueConstraint("case_id", "serial", name="uq_documents_case_serial"),
+    # Not unique: a moved document keeps the serial of its number (casefile move).
+    Index("ix_documents_case_serial", "case_id", "serial"),
     Index("ix_documents_received", "received_at", "id"),
     Index("ix_documents_status", "status"),
 )

@@ -1,7 +1,7 @@
 """search index: search_entries, with SQLite FTS5 or a PostgreSQL GIN (swedish) index
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0005 (re-chained after 0005 on main; first written on 0002)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
