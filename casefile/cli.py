@@ -23,6 +23,7 @@ from casefile.cli_support import (
     one_line_errors,
     print_json,
     run_main,
+    safe_text,
 )
 from casefile.commands.table import Column, table, terminal_width
 from casefile.db.engine import read_only
@@ -234,6 +235,7 @@ def _warnings(data: dict[str, Any]) -> list[str]:
 def _wrapped(text: str, width: int | None, indent: int) -> list[str]:
     import textwrap
 
+    text = safe_text(text)  # titles, notes and reasons come from senders and staff
     if width is None or len(text) <= width:
         return [text]
     lead = len(text) - len(text.lstrip(" "))
@@ -258,6 +260,7 @@ def _event_lines(data: dict[str, Any], zone: Any, width: int | None) -> list[str
         at = dt.datetime.fromisoformat(e["at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
         head = f"  {at}  {clip(e['actor'], 8):<8}  {event_label(e['action']):<21} {what}"
         detail = describe(e["action"], e["detail"])
+        head, detail = safe_text(head), safe_text(detail)
         if not detail:
             lines.append(head)
         elif width is None or len(head) + 2 + len(detail) <= width:
