@@ -236,7 +236,6 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "mail_uncertain": ("brev osäkert", "mail uncertain"),
     "mail_requeued": ("brev köat igen", "mail requeued"),
     "registered_by_hand": ("registrerad för hand", "registered by hand"),
-    "document_flagged": ("handling flaggad", "document flagged"),
     "forwarded_by_staff": ("vidarebefordrad av personal", "forwarded by staff"),
 }
 
