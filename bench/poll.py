@@ -9,17 +9,29 @@ printed as ok or MISSED; the exit status is 1 when one is missed. Baselines run 
 fetch once untimed first (Dovecot reads its files cold the first time), then timed before and
 after the ingest; the round trips take turns with the unchanged polls after a warm-up round.
 
-Usage: python bench/poll.py [--messages 2000] [--db sqlite|postgresql]
+With --worst: the worst messages of the attack set (issue 9), each alone in a mailbox and taken
+by a real `intake poll --once`: the largest header (just under and far over max_header_bytes),
+the most attachments (60,000 tiny parts), the slowest PDF (ten distinct copies of one that parses
+until the time limit), 1000 MIME levels, 80,000 References. Per message: wall time and peak RSS
+of the poll process (sampled from /proc every 10 ms; the isolated extraction child has its own
+limit). Target: every message <= 60 s and <= 300 MB.
+
+Usage: python bench/poll.py [--messages 2000] [--db sqlite|postgresql] [--worst]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,6 +48,169 @@ from intake.mail.poll import poll_all
 from tests.support.dovecot import DovecotServer
 from tests.support.mail import REPORTS, message
 from tests.support.postgres import create_database, drop_database
+from tests.support.toml import write_config
+
+INTAKE = str(Path(sys.executable).parent / "intake")
+TARGET_SECONDS, TARGET_MB = 60.0, 300
+
+
+def _raw(headers: list[tuple[str, str]], body: bytes = b"Hej.\r\n") -> bytes:
+    return b"".join(f"{k}: {v}\r\n".encode() for k, v in headers) + b"\r\n" + body
+
+
+def _head(subject: str, **extra: str) -> list[tuple[str, str]]:
+    return [
+        ("From", "Anna Berg <anna.berg@bollnas.test>"),
+        ("To", "kontakt@finsam.test"),
+        ("Subject", subject),
+        ("Message-ID", f"<{abs(hash(subject)) % 10**9}@bollnas.test>"),
+        *extra.items(),
+    ]
+
+
+def header_bomb(words: int) -> bytes:
+    return _raw(_head("\r\n ".join(["=?utf-8?q?r=C3=A4tt?="] * words)))
+
+
+def slow_pdf(tag: int, ops: int = 2_000_000) -> bytes:
+    """A small PDF whose one page holds millions of drawing operations (deflated)."""
+    content = zlib.compress(b"BT /F1 1 Tf (x) Tj ET " * ops, 9)
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content)
+        + content
+        + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n%" + str(tag).encode() + b"\n"
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objs) + 1,
+        xref,
+    )
+    return out
+
+
+def many_parts(count: int) -> bytes:
+    parts = b"".join(
+        b"--B\r\nContent-Type: text/plain\r\n"
+        b'Content-Disposition: attachment; filename="f%d.txt"\r\n\r\n%d\r\n' % (i, i)
+        for i in range(count)
+    )
+    head = _head("Många bilagor", **{"MIME-Version": "1.0"})
+    head.append(("Content-Type", 'multipart/mixed; boundary="B"'))
+    return _raw(head, parts + b"--B--\r\n")
+
+
+def deep_mime(levels: int) -> bytes:
+    head = _head("Djup", **{"MIME-Version": "1.0"})
+    body = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+        for i in range(levels)
+    )
+    body += b"Content-Type: text/plain\r\n\r\nHej\r\n"
+    body += b"".join(b"--b%d--\r\n" % i for i in reversed(range(levels)))
+    # The first Content-Type line belongs to the top-level header block.
+    return b"".join(f"{k}: {v}\r\n".encode() for k, v in head) + body
+
+
+def attack_set() -> list[tuple[str, Callable[[], bytes]]]:
+    pdfs = [(f"langsam{i}.pdf", slow_pdf(i)) for i in range(10)]
+    refs = " ".join(f"<r{i}@x.test>" for i in range(80_000))
+    return [
+        ("header 62 KB of RFC 2047 words", lambda: header_bomb(2600)),
+        ("header 5 MB Subject", lambda: _raw(_head("x " * 2_500_000))),
+        ("80,000 References", lambda: _raw(_head("Svar", References=refs))),
+        ("60,000 tiny attachments", lambda: many_parts(60_000)),
+        ("10 slow PDFs", lambda: bytes(message(attachments=pdfs))),
+        ("1000 MIME levels", lambda: deep_mime(1000)),
+    ]
+
+
+def _peak_rss(proc: subprocess.Popen[bytes]) -> int:
+    peak = 0
+    while proc.poll() is None:
+        try:
+            for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    peak = max(peak, int(line.split()[1]) // 1024)
+        except OSError:
+            break
+        time.sleep(0.01)
+    return peak
+
+
+def _watch(proc: subprocess.Popen[bytes], peak: list[int]) -> None:
+    peak[0] = _peak_rss(proc)
+
+
+def worst(server: DovecotServer, root: Path, db: str) -> None:
+    print(
+        f"worst messages (one poll process each; target <= {TARGET_SECONDS:g} s, "
+        f"<= {TARGET_MB} MB):"
+    )
+    for name, build in attack_set():
+        raw = build()
+        account = server.add_account()
+        with account.client() as c:
+            c.append("INBOX", raw, msg_time=dt.datetime(2026, 2, 3, 9, tzinfo=dt.UTC))
+        folder = root / f"w{account.username}"
+        folder.mkdir()
+        pg_name = None
+        if db == "sqlite":
+            url = f"sqlite:///{folder / 'casefile.db'}"
+        else:
+            pg_name, url = create_database("casefile_bench")
+        config = write_config(
+            folder / "casefile.toml",
+            {
+                "database": {"url": url},
+                "storage": {"path": str(folder / "archive")},
+                "mailboxes": [account.mailbox_settings()],
+                "smtp": {"transport": "folder", "folder": str(folder / "outbox")},
+                "service": {"lock_path": str(folder / "casefile.lock")},
+            },
+        )
+        app = App(Settings.from_dict({"database": {"url": url}}))
+        upgrade(app.engine)
+        app.engine.dispose()
+        try:
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                [INTAKE, "--config", str(config), "poll", "--once"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=dict(os.environ),
+            )
+            peak = [0]
+            watcher = threading.Thread(target=_watch, args=(proc, peak))
+            watcher.start()
+            _, err = proc.communicate()
+            watcher.join()
+            seconds = time.perf_counter() - start
+            outcome = next(
+                (w.split("=", 1)[1] for w in err.decode().split() if w.startswith("utfall=")),
+                f"exit {proc.returncode}",
+            )
+            ok = seconds <= TARGET_SECONDS and peak[0] <= TARGET_MB and proc.returncode == 0
+            print(
+                f"  {name:32} {len(raw) / 1e6:6.2f} MB  {seconds:6.1f} s  {peak[0]:5d} MB  "
+                f"{outcome:11} {'ok' if ok else 'MISSED'}",
+                flush=True,
+            )
+        finally:
+            if pg_name:
+                drop_database(pg_name)
 
 
 def fill(account_client: IMAPClient, n: int) -> None:
@@ -79,6 +254,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--worst", action="store_true", help="only the attack set's worst mail")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="casefile-bench-"))
     root.chmod(0o755)
@@ -89,6 +265,9 @@ def main() -> int:
     pg_name = None
     targets = Targets()
     try:
+        if args.worst:
+            worst(server, root, args.db)
+            return
         account = server.add_account()
         print(f"filling Dovecot with {args.messages} messages with DOCX reports…", flush=True)
         with account.client() as c:

@@ -4,8 +4,12 @@ Prints, measured in this run:
 - registrations/s, single process, SQLite and PostgreSQL (one transaction each, as intake does);
 - wall time of `casefile list --json` (newest 50) and `casefile show` on a register of 100,000
   documents, next to the wall time of `python -c pass` (the interpreter's own start-up).
-Target: list and show each under 0.4 s wall, printed as ok or MISSED; the exit status is 1
-when one is missed. The three commands take turns in every round, after a warm-up round.
+- wall time of `casefile search` on the same register (full-text index: SQLite FTS5,
+  PostgreSQL to_tsvector('swedish') with a GIN index): a word in 5 % of the documents, and a
+  rare one.
+Target: list and show each under 0.4 s wall; search under 0.5 s; each printed as ok or
+MISSED, the exit status 1 when one is missed. The commands take turns in every round, after a
+warm-up round.
 
 Usage: python bench/register.py [--docs 100000] [--registrations 300] [--no-postgres]
 """
@@ -29,6 +33,7 @@ from casefile.app import App
 from casefile.config import Settings
 from casefile.db.migrate import upgrade
 from casefile.db.models import Case, Counter, Document
+from casefile.db.schema import search_entries
 from casefile.register import NewDocument, register_document
 from tests.support.postgres import create_database, drop_database
 
@@ -53,6 +58,43 @@ def registrations_per_second(app: App, n: int) -> float:
         with app.sessions() as s, s.begin():
             register_document(s, app.settings, new)
     return n / (time.perf_counter() - start)
+
+
+ORGS = [
+    f"{town} kommun"
+    for town in (
+        "Bollnäs",
+        "Gävle",
+        "Hofors",
+        "Hudiksvall",
+        "Ljusdal",
+        "Nordanstig",
+        "Ockelbo",
+        "Ovanåker",
+        "Sandviken",
+        "Söderhamn",
+        "Älvkarleby",
+        "Tierp",
+        "Heby",
+        "Sala",
+        "Avesta",
+        "Ludvika",
+        "Falun",
+        "Borlänge",
+        "Mora",
+        "Rättvik",
+    )
+]
+TOPICS = ("arbetsträning", "språkstöd", "hälsa", "samverkan", "praktik", "coachning", "studier")
+
+
+def _search_text(d: int, case: int, org: str) -> str:
+    topic = TOPICS[d % len(TOPICS)]
+    return (
+        f"Insats {case}\n{org}\na@b.test\nSlutrapport\n"
+        f"Deltagarna fick {topic} och stöd mot arbete. Insatsen nådde {d % 97} deltagare "
+        f"i {org}; rapport nummer {d}."
+    )
 
 
 def fill(app: App, docs: int, per_case: int = 10) -> None:
@@ -93,7 +135,7 @@ def fill(app: App, docs: int, per_case: int = 10) -> None:
                     "sender": "a@b.test",
                     "subject": "Slutrapport",
                     "title": f"Insats {case}",
-                    "organisation": "Exempelby kommun",
+                    "organisation": ORGS[case % len(ORGS)],
                     "fields": {"title": f"Insats {case}"},
                     "sections": {},
                     "findings": [],
@@ -107,6 +149,19 @@ def fill(app: App, docs: int, per_case: int = 10) -> None:
                 batch = []
         if batch:
             conn.execute(sa.insert(Document), batch)
+        # The search index, as registering would have written it (one row per document).
+        ids = conn.execute(sa.select(Document.id, Document.case_id).order_by(Document.id)).all()
+        rows = [
+            {
+                "ref": f"doc:{doc_id}",
+                "case_id": case_id,
+                "document_id": doc_id,
+                "content": _search_text(n, case_id, ORGS[case_id % len(ORGS)]),
+            }
+            for n, (doc_id, case_id) in enumerate(ids)
+        ]
+        for start in range(0, len(rows), 5000):
+            conn.execute(sa.insert(search_entries), rows[start : start + 5000])
 
 
 def run_quietly(cmd: list[str]) -> None:
@@ -117,16 +172,19 @@ def cli_figures(url: str, root: Path, label: str, docs: int, verdicts: Targets) 
     config = root / f"{label}.toml"
     config.write_text(f'[database]\nurl = "{url}"\n[storage]\npath = "{root / "archive"}"\n')
     exe = Path(sys.executable).parent
+    casefile = [str(exe / "casefile"), "--config", str(config)]
     commands = [
         [sys.executable, "-c", "pass"],
-        [str(exe / "casefile"), "--config", str(config), "list", "--json"],
-        [str(exe / "casefile"), "--config", str(config), "show", "SFG 25-42", "--json"],
+        [*casefile, "list", "--json"],
+        [*casefile, "show", "SFG 25-42", "--json"],
+        [*casefile, "search", "--json", "Ovanåker"],
+        [*casefile, "search", "--json", "rapport", "4242"],
     ]
-    base, listing, show = (
+    base, listing, show, common, rare = (
         median(times)
         for times in interleaved([lambda c=cmd: run_quietly(c) for cmd in commands], rounds=5)
     )
-    print(f"{label}: register of {docs:,} documents")
+    print(f"{label}: register of {docs:,} documents (load average {load()})")
     print(f"  python -c pass            {base * 1000:7.0f} ms")
     print(
         f"  casefile list --json (50) {listing * 1000:7.0f} ms  "
@@ -137,6 +195,33 @@ def cli_figures(url: str, root: Path, label: str, docs: int, verdicts: Targets) 
     )
     verdicts.check(f"{label}: casefile list --json", listing * 1000, 400, unit=" ms")
     verdicts.check(f"{label}: casefile show --json", show * 1000, 400, unit=" ms")
+    # The query alone, in this process: what the index costs without the interpreter's start-up
+    # (which on a loaded machine swings far more than the query).
+    from casefile.search import search
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        query = {}
+        for words in ("Ovanåker", "rapport 4242"):
+            runs = []
+            for _ in range(5):
+                start = time.perf_counter()
+                search(conn, words, 20)
+                runs.append(time.perf_counter() - start)
+            query[words] = median(runs)
+    engine.dispose()
+    for words, took in query.items():
+        print(f"  search query alone {words!r:<16}{took * 1000:7.1f} ms (in process)")
+    for name, took in (("search (5 % match)", common), ("search (rare word)", rare)):
+        print(f"  casefile {name:<17}{took * 1000:7.0f} ms  ({took / base:.1f}x python start-up)")
+        verdicts.check(f"{label}: casefile {name}", took * 1000, 500, unit=" ms")
+
+
+def load() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
 
 
 def main() -> int:

@@ -7,6 +7,7 @@ A wrong or missing key is reported as one line naming the key and the file.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import tomllib
@@ -23,6 +24,7 @@ DEFAULT_CONFIG_PATH = Path("config/casefile.toml")
 CONFIG_ENV = "CASEFILE_CONFIG"
 
 Security = Literal["ssl", "starttls", "none"]
+AuthMode = Literal["password", "oauth2"]
 
 
 class ConfigError(UserError):
@@ -54,6 +56,9 @@ class RegistrySettings:
     # Initials the bot registers under, so the audit log tells machine from person.
     bot_actor: str = "casefile"
     language: Literal["sv", "en"] = "sv"
+    # The office's own addresses ("handlaggare@forbund.se") or domains ("forbund.se"): a report
+    # forwarded from one of them is registered for its original sender (intake/mail/forward.py).
+    staff_addresses: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         try:
@@ -84,6 +89,13 @@ class LimitsSettings:
     parse_timeout_seconds: float = 30.0
     # Normal reports need about 50 MB; a PDF bomb is stopped well before the service suffers.
     parse_memory_mb: int = 256
+    # Per message (intake): a header block larger than this is not parsed at all (the standard
+    # parser's cost grows faster than linearly with a header's length).
+    max_header_bytes: int = 64 * 1024
+    # Attachments examined per message, and the extraction time all of them may take together;
+    # the rest are quarantined with the reason. Worst case per message: this plus one parse.
+    max_attachments_per_message: int = 20
+    max_extraction_seconds_per_message: float = 30.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +118,11 @@ class MailboxSettings:
     batch_size: int = 50
     poll_interval_seconds: int = 120
     enabled: bool = True
+    # "oauth2": log in with a token from the [oauth2.NAME] credential named by `oauth2`.
+    auth: AuthMode = "password"
+    oauth2: str = ""
+    # Wait in IMAP IDLE between polls when the server offers it (intake serve).
+    idle: bool = True
 
     def password(self) -> str:
         if not self.password_env:
@@ -129,10 +146,15 @@ class SmtpSettings:
     password_env: str | None = None
     ca_file: str | None = None
     timeout_seconds: float = 60.0
+    # One mail's whole SMTP exchange, however slowly the server answers (timeout_seconds is
+    # per read): past it the connection is cut and the mail waits for the next flush.
+    deadline_seconds: float = 120.0
     from_address: str = "kontakt@example.se"
     from_name: str = ""
     # The folder transport writes one .eml file per mail here.
     folder: str = "var/outbox"
+    auth: AuthMode = "password"
+    oauth2: str = ""
 
     def password(self) -> str | None:
         if not self.password_env:
@@ -146,6 +168,45 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OAuth2Settings:
+    """A named OAuth2 credential ([oauth2.NAME]) that mailboxes and [smtp] refer to."""
+
+    provider: Literal["microsoft", "google", "generic"]
+    tenant: str = ""
+    token_url: str = ""
+    client_id: str = ""
+    client_secret_env: str = ""
+    # Microsoft: a certificate instead of a secret (PEM certificate and its private key).
+    certificate_file: str = ""
+    private_key_file: str = ""
+    # Google: the service account's JSON key file.
+    key_file: str = ""
+    scope: str = ""
+    secret_expires: dt.date | None = None
+    # Alternative: a command that prints an access token.
+    token_command: str = ""
+    timeout_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.token_command:
+            return
+        if self.provider == "microsoft" and not (self.tenant or self.token_url):
+            raise _Invalid("tenant", 'required for provider "microsoft"')
+        if self.provider == "generic" and not self.token_url:
+            raise _Invalid("token_url", 'required for provider "generic" (or token_command)')
+        if self.provider == "google" and not self.key_file:
+            raise _Invalid("key_file", 'required for provider "google"')
+        if self.provider != "google" and not self.client_id:
+            raise _Invalid("client_id", "required key is missing")
+        if self.provider == "microsoft" and bool(self.certificate_file) != bool(
+            self.private_key_file
+        ):
+            raise _Invalid("certificate_file", "give both certificate_file and private_key_file")
+        if self.provider != "google" and not (self.client_secret_env or self.private_key_file):
+            raise _Invalid("client_secret_env", "required (or a certificate)")
+
+
+@dataclass(frozen=True, kw_only=True)
 class MailSettings:
     """Rules for automatic mail."""
 
@@ -156,6 +217,11 @@ class MailSettings:
     send_acknowledgements: bool = True
     retry_base_seconds: int = 60
     retry_max_attempts: int = 12
+    # Sender trust (issue 12): whose Authentication-Results to believe, and whom to answer.
+    trusted_authserv_id: str = ""
+    acknowledge: Literal["verified", "unless_failed", "always"] = "unless_failed"
+    # MAIL FROM of automatic mail: empty is the null reverse-path <> (RFC 3834).
+    envelope_from: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,6 +248,8 @@ class ServiceSettings:
     lock_path: str = "var/casefile.lock"
     stale_poll_seconds: int = 3600
     stop_timeout_seconds: int = 30
+    # IMAP IDLE is ended and started again this often (RFC 2177: before 29 minutes).
+    idle_renew_seconds: int = 1500
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -191,6 +259,13 @@ class ExtractionSettings:
     # Share of a form's labels that must be found before it counts as recognised; below it no
     # completion request (komplettering) is sent and staff are told the form was not recognised.
     min_confidence: float = 0.6
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportSettings:
+    """casefile export archive: the METS csip:CONTENTINFORMATIONTYPE (CSIP vocabulary)."""
+
+    content_information_type: Literal["citserms_v2_1", "citserms_v3_0", "ERMS"] = "citserms_v2_1"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,7 +279,9 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    oauth2: dict[str, OAuth2Settings] = field(default_factory=dict)
     extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
@@ -216,6 +293,7 @@ class Settings:
         names = [box.name for box in settings.mailboxes]
         if len(names) != len(set(names)):
             raise ConfigError("mailboxes.name: every mailbox needs a unique name")
+        _check_oauth2_refs(settings)
         return settings
 
     @classmethod
@@ -226,7 +304,7 @@ class Settings:
         return dataclasses.asdict(self)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
+        return json.dumps(self.to_dict(), ensure_ascii=False, default=str)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -289,6 +367,23 @@ def _database_url(database: DatabaseSettings, folder: Path) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _check_oauth2_refs(settings: Settings) -> None:
+    """auth = "oauth2" needs `oauth2` naming an [oauth2.NAME] section."""
+    users: list[tuple[str, AuthMode, str]] = [
+        (f"mailboxes[{b.name}]", b.auth, b.oauth2) for b in settings.mailboxes
+    ]
+    if settings.smtp.transport == "smtp":
+        users.append(("smtp", settings.smtp.auth, settings.smtp.oauth2))
+    for where, auth, name in users:
+        if auth != "oauth2":
+            continue
+        if not name:
+            raise ConfigError(f'{where}.oauth2: required when auth = "oauth2"')
+        if name not in settings.oauth2:
+            known = ", ".join(sorted(settings.oauth2)) or "none"
+            raise ConfigError(f"{where}.oauth2: no section [oauth2.{name}] (defined: {known})")
+
+
 def resolve_config_path(explicit: str | None) -> Path:
     if explicit:
         return Path(explicit)
@@ -328,6 +423,20 @@ def _coerce(kind: Any, value: Any, key: str) -> Any:
         if value not in allowed:
             choices = ", ".join(repr(a) for a in allowed)
             raise _Invalid(key, f"must be one of {choices}, not {value!r}")
+        return value
+    if origin is dict:
+        _, item = typing.get_args(kind)
+        if not isinstance(value, dict):
+            raise _Invalid(key, "must be a table")
+        return {str(k): _coerce(item, v, f"{key}.{k}") for k, v in value.items()}
+    if kind is dt.date:
+        if isinstance(value, str):  # from to_json()
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise _Invalid(key, f"must be a date (YYYY-MM-DD), not {value!r}") from None
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise _Invalid(key, f"must be a date (YYYY-MM-DD), not {value!r}")
         return value
     if origin is list:
         (item,) = typing.get_args(kind)

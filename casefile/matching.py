@@ -6,6 +6,11 @@ Rules in order (the first that names an open case wins):
 3. the form's Diarienummer box names a case;
 4. the report's title (Insatsens namn) and organisation equal an open case's.
 Otherwise a new case is opened.
+
+A reference is not proof of who writes: anyone can put "Re: SFG 26-01" in a subject. Every rule
+files only when the sender is the same party as the case (the same address, or the same domain
+unless it is a public mail service, as an earlier sender or the confirmed contact). A message
+that names a case but comes from another party opens a new case with a flag for staff.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ class OpenCase:
     serial: int
     title: str
     organisation: str
+    # Addresses that speak for the case: earlier senders and the confirmed contact. Empty for a
+    # case with no e-mail party (paper post): nothing to compare with.
+    parties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,12 +44,68 @@ class Incoming:
     form_reference: str | None = None
     title: str = ""
     organisation: str = ""
+    sender: str | None = None  # the From address
 
 
 @dataclass(frozen=True)
 class CaseMatch:
     number: str | None
     rule: str  # reply | subject | form_reference | title_organisation | new
+    flag: str | None = None  # why staff should look at the new case
+
+
+# Domains shared by unrelated people: there only the exact address makes the same party.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "hotmail.com",
+        "hotmail.se",
+        "outlook.com",
+        "outlook.se",
+        "live.com",
+        "live.se",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.se",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "telia.com",
+        "spray.se",
+        "bredband.net",
+        "comhem.se",
+        "gmx.com",
+        "gmx.net",
+    }
+)
+
+
+def _address_key(address: str) -> tuple[str, str]:
+    address = address.strip().strip("<>").casefold()
+    return address, address.rpartition("@")[2] if "@" in address else ""
+
+
+def same_party(sender: str | None, parties: Sequence[str]) -> bool:
+    """Does `sender` speak for a case whose parties are `parties`?"""
+    if not parties:
+        return True
+    if not sender:
+        return False
+    address, domain = _address_key(sender)
+    for party in parties:
+        other, other_domain = _address_key(party)
+        if other == address:
+            return True
+        if domain and domain == other_domain and domain not in PUBLIC_MAIL_DOMAINS:
+            return True
+    return False
+
+
+def other_party_flag(number: str) -> str:
+    return f"hänvisar till {number} men kommer från en annan avsändare"
 
 
 def normalise_key(text: str) -> str:
@@ -58,28 +122,59 @@ def _by_parts(cases: Sequence[OpenCase], parts: NumberParts) -> OpenCase | None:
     return None
 
 
-def match_case(
+def _referenced(
     settings: RegistrySettings, incoming: Incoming, open_cases: Sequence[OpenCase]
-) -> CaseMatch:
-    numbers = {case.number for case in open_cases}
+) -> list[tuple[OpenCase, str]]:
+    """The open cases the message names, in rule order, each with the rule that found it."""
+    by_number = {case.number: case for case in open_cases}
+    found: list[tuple[OpenCase, str]] = []
     for number in incoming.replied_cases:
-        if number in numbers:
-            return CaseMatch(number, "reply")
+        if number in by_number:
+            found.append((by_number[number], "reply"))
     for parts in find_references(settings, incoming.subject):
-        if found := _by_parts(open_cases, parts):
-            return CaseMatch(found.number, "subject")
+        if case := _by_parts(open_cases, parts):
+            found.append((case, "subject"))
     if incoming.form_reference:
         parts_or_none = parse_reference(settings, incoming.form_reference)
         candidates = (
             [parts_or_none] if parts_or_none else find_references(settings, incoming.form_reference)
         )
         for parts in candidates:
-            if found := _by_parts(open_cases, parts):
-                return CaseMatch(found.number, "form_reference")
+            if case := _by_parts(open_cases, parts):
+                found.append((case, "form_reference"))
+    return found
+
+
+def _same_insats(incoming: Incoming, open_cases: Sequence[OpenCase]) -> list[OpenCase]:
     title, org = normalise_key(incoming.title), normalise_key(incoming.organisation)
-    if title and org:
-        # Newest case first: the most recent matter for the same insats is the live one.
-        for case in sorted(open_cases, key=lambda c: (c.year, c.serial), reverse=True):
-            if normalise_key(case.title) == title and normalise_key(case.organisation) == org:
-                return CaseMatch(case.number, "title_organisation")
+    if not (title and org):
+        return []
+    # Newest case first: the most recent matter for the same insats is the live one.
+    return [
+        case
+        for case in sorted(open_cases, key=lambda c: (c.year, c.serial), reverse=True)
+        if normalise_key(case.title) == title and normalise_key(case.organisation) == org
+    ]
+
+
+def candidate_numbers(
+    settings: RegistrySettings, incoming: Incoming, open_cases: Sequence[OpenCase]
+) -> set[str]:
+    """The cases match_case may choose from: whose parties the caller must load."""
+    named = {case.number for case, _rule in _referenced(settings, incoming, open_cases)}
+    return named | {case.number for case in _same_insats(incoming, open_cases)}
+
+
+def match_case(
+    settings: RegistrySettings, incoming: Incoming, open_cases: Sequence[OpenCase]
+) -> CaseMatch:
+    referenced = _referenced(settings, incoming, open_cases)
+    for case, rule in referenced:
+        if same_party(incoming.sender, case.parties):
+            return CaseMatch(case.number, rule)
+    if referenced:
+        return CaseMatch(None, "new", other_party_flag(referenced[0][0].number))
+    for case in _same_insats(incoming, open_cases):
+        if same_party(incoming.sender, case.parties):
+            return CaseMatch(case.number, "title_organisation")
     return CaseMatch(None, "new")

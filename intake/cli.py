@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # imported when needed: `intake extract` starts without the d
         "serve": "intake.service.commands:serve_command",
         "status": "intake.service.commands:status_command",
         "send": "intake.outgoing.commands:send_command",
+        "check": "intake.check_command:check_command",
     },
 )
 @config_option

@@ -158,7 +158,11 @@ def phone_digits(text: str) -> str | None:
     return digits
 
 
-_EMAIL_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# The lookbehind lets a match start only where a run of address characters starts: without
+# it the search retries inside every long run, quadratic on a large cell.
+_EMAIL_RE = re.compile(
+    r"(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE
+)
 
 
 def find_email(text: str) -> str | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -66,6 +69,76 @@ def examine(file: AttachedFile, limits: LimitsSettings, worker: ExtractionWorker
     if extraction.document_type == "unknown":
         return Candidate(file, digest, media, "other", extraction=extraction)
     return Candidate(file, digest, media, "report", extraction=extraction)
+
+
+# Attachments recorded one by one per message at most; beyond it they are only counted.
+LISTED_PER_MESSAGE = 200
+
+
+def examine_message(
+    files: list[AttachedFile],
+    limits: LimitsSettings,
+    worker: ExtractionWorker,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[Candidate]:
+    """Every attachment of one message, within the message's budget.
+
+    Each distinct file (sha256) is extracted once; files over the count cap, and those left when
+    the time budget is spent, are quarantined with the reason, so one message cannot hold the
+    mailbox (and the mail behind it) for longer than the budget plus one parse.
+    """
+    budget = limits.max_extraction_seconds_per_message
+    started = clock()
+    done: dict[str, Candidate] = {}
+    out: list[Candidate] = []
+    for index, file in enumerate(files):
+        if index >= LISTED_PER_MESSAGE:
+            break  # still in the raw message in the archive; the pipeline notes how many
+        digest = sha256_hex(file.data)
+        if digest in done:
+            continue  # the same bytes twice in one message: one file
+        if len(done) >= limits.max_attachments_per_message:
+            cand = _refused(
+                file,
+                digest,
+                f"fler än {limits.max_attachments_per_message} bilagor i meddelandet; "
+                "den här lästes inte",
+            )
+        else:
+            left = budget - (clock() - started)
+            if left <= 0:
+                cand = _refused(
+                    file,
+                    digest,
+                    f"tidsgränsen för meddelandet ({budget:g} s) tog slut före den här bilagan",
+                )
+            else:
+                cand = _examine_within(file, limits, worker, left)
+        done[digest] = cand
+        out.append(cand)
+    return out
+
+
+def _refused(file: AttachedFile, digest: str, why: str) -> Candidate:
+    from intake.extract import media_type_for
+
+    media = media_type_for(file.data, file.filename or "")
+    if media is None:
+        return Candidate(file, digest, file.content_type, "other")
+    return Candidate(file, digest, media, "quarantined", error=why)
+
+
+def _examine_within(
+    file: AttachedFile, limits: LimitsSettings, worker: ExtractionWorker, left: float
+) -> Candidate:
+    # The worker reads its deadline from its limits; shorten it to what the message has left.
+    full = worker.limits
+    if left < full.timeout_seconds:
+        worker.limits = dataclasses.replace(full, timeout_seconds=max(left, 1.0))
+    try:
+        return examine(file, limits, worker)
+    finally:
+        worker.limits = full
 
 
 def group_reports(candidates: list[Candidate]) -> list[list[Candidate]]:

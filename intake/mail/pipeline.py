@@ -1,11 +1,15 @@
 """One fetched message, handled exactly once.
 
-Order: store the raw bytes in the archive; parse; classify; extract the attachments (in a child
-process, outside any transaction); then one database transaction records the message, its files,
-the registered documents, the queued acknowledgements and the UID watermark. Marking the message
-on the server comes after the commit (see poll.py). A crash before the commit leaves nothing in
-the register, and the message is fetched again; after it, the identity row stops a second
-registration.
+Order: bound the header block; store the raw bytes in the archive; parse; classify; extract the
+attachments (in a child process, outside any transaction, within the message's budget); then one
+database transaction records the message, its files, the registered documents, the queued
+acknowledgements and the UID watermark. Marking the message on the server comes after the commit
+(see poll.py). A crash before the commit leaves nothing in the register, and the message is
+fetched again; after it, the identity row stops a second registration.
+
+Inside the transaction every message, polled or retried, goes through one disposition sequence,
+`DISPOSITION`: identity -> duplicate -> automatic -> file. The final state is decided by the pure
+function `final_state`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,23 +30,75 @@ from casefile.db.models import (
     Case,
     Document,
     MailboxState,
+    MessageAttempt,
     OutboxMail,
     SourceMessage,
     StoredFile,
 )
+from casefile.db.models import utcnow as _utcnow
 from casefile.events import log_event
 from casefile.register import NewDocument, register_document
+from casefile.states import RETRYABLE_STATES
 from intake.extract.findings import for_registration
-from intake.mail.attachments import Candidate, examine, group_reports, make_worker
+from intake.mail.attachments import (
+    LISTED_PER_MESSAGE,
+    Candidate,
+    examine_message,
+    group_reports,
+    make_worker,
+)
+from intake.mail.authresults import judge_message
 from intake.mail.classify import automatic_reason
 from intake.mail.faults import checkpoint
-from intake.mail.mime import ParsedMessage, parse_message
+from intake.mail.mime import ParsedMessage, clean, header_block_size, parse_message
 from intake.sources.base import FetchedMessage
 
 if TYPE_CHECKING:
     from intake.extract.pool import ExtractionWorker
 
 log = logging.getLogger("intake")
+
+# The one way through, for poll and retry alike (README, "How it works").
+DISPOSITION = ("identity", "duplicate", "automatic", "file")
+# Automatic mail that is never filed, even with a report attached: our own mail coming back.
+NEVER_FILED = frozenset({"own_loop", "own_address", "delivery_report"})
+# A message that killed the process this many times is recorded as failed, not handled again.
+POISON_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class Filing:
+    """What filing the attachments found: the input of `final_state`."""
+
+    registered: tuple[str, ...] = ()
+    already_registered: bool = False
+    resent: tuple[str, ...] = ()
+    quarantined: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def final_state(
+    *, duplicate_of: int | None, automatic: str | None, filing: Filing | None
+) -> tuple[str, str | None]:
+    """The message's state and reason (pure). A registered report wins over everything but a
+    duplicate message; automatic mail only loses its reply; a problem is said in the reason."""
+    if duplicate_of is not None:
+        return "duplicate", f"samma meddelande som post {duplicate_of}"
+    found = filing or Filing()
+    if found.registered or found.already_registered:
+        return "registered", (
+            f"automatiskt brev ({automatic}): ingen kvittens" if automatic else None
+        )
+    if found.resent:
+        return "duplicate", f"redan registrerad som {', '.join(found.resent)}"
+    if found.quarantined:
+        return "quarantined", "bilagan kunde inte läsas: " + "; ".join(found.quarantined)
+    if automatic is not None:
+        return "automatic", automatic
+    reason = "ingen rapport bifogad"
+    if found.notes:
+        reason += ": " + "; ".join(found.notes)
+    return "no_report", reason
 
 
 @dataclass(frozen=True)
@@ -130,6 +186,26 @@ def _new_document(
     )
 
 
+def _first_copy(session: Session, msg: SourceMessage) -> SourceMessage | None:
+    """An earlier row of the very same message: same Message-ID (or none) and same bytes."""
+    same_id = (
+        SourceMessage.message_id == msg.message_id
+        if msg.message_id
+        else SourceMessage.message_id.is_(None)
+    )
+    return session.execute(
+        select(SourceMessage)
+        .where(
+            same_id,
+            SourceMessage.raw_sha256 == msg.raw_sha256,
+            SourceMessage.id < msg.id,
+            SourceMessage.size > 0,
+        )
+        .order_by(SourceMessage.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def _earlier_copy(session: Session, group: list[Candidate], sender: str | None) -> Document | None:
     """The same file bytes, already registered from the same sender: a resend, not a new report."""
     if not sender:
@@ -164,27 +240,84 @@ class Pipeline:
             self._worker.close()
             self._worker = None
 
-    def examine_all(self, parsed: ParsedMessage) -> list[Candidate]:
-        return [examine(f, self.settings.limits, self.worker) for f in parsed.attachments]
+    # -- before the transaction -----------------------------------------------------------
+
+    def _oversized_header(self, raw: bytes) -> str | None:
+        limit = self.settings.limits.max_header_bytes
+        size = header_block_size(raw)
+        if size <= limit:
+            return None
+        return f"meddelandets huvud är för stort ({size} byte, gräns {limit}); det lästes inte"
+
+    def _prepare(self, raw: bytes) -> tuple[ParsedMessage, str | None, list[Candidate]]:
+        """Parse, classify and examine (outside any transaction); store what is worth a file."""
+        parsed = parse_message(raw, self.settings.limits.max_header_bytes)
+        auto = automatic_reason(
+            parsed, self.settings.mail.loop_header, self.settings.smtp.from_address
+        )
+        candidates: list[Candidate] = []
+        if auto not in NEVER_FILED:
+            candidates = examine_message(parsed.attachments, self.settings.limits, self.worker)
+            if len(parsed.attachments) > LISTED_PER_MESSAGE:
+                parsed.notes.append(
+                    f"{len(parsed.attachments) - LISTED_PER_MESSAGE} bilagor till finns bara "
+                    "i originalmeddelandet"
+                )
+        for cand in candidates:
+            # Reports and unreadable files get their own blob; other parts stay inside the raw
+            # message, already archived whole (no amplification by many small parts).
+            if cand.state in ("report", "quarantined"):
+                self.app.archive.put(cand.file.data)
+        return parsed, auto, candidates
+
+    # -- polling --------------------------------------------------------------------------
+
+    def begin_attempt(self, ident: Identity, uid: int) -> int:
+        """Count a start on this message, committed before it is handled (the poison marker).
+        Returns how many earlier starts never finished."""
+        with self.app.sessions() as session, session.begin():
+            key = (ident.mailbox, ident.folder, ident.uidvalidity, uid)
+            row = session.get(MessageAttempt, key, with_for_update=True)
+            if row is None:
+                row = MessageAttempt(
+                    mailbox=ident.mailbox,
+                    folder=ident.folder,
+                    uidvalidity=ident.uidvalidity,
+                    uid=uid,
+                    attempts=0,
+                )
+                session.add(row)
+            earlier = row.attempts
+            row.attempts, row.last_started_at = earlier + 1, _utcnow()
+            return earlier
+
+    def forget_attempt(self, ident: Identity, uid: int) -> None:
+        """Undo the marker of a start that ended without the process dying (e.g. disk full)."""
+        with self.app.sessions() as session, session.begin():
+            self._clear_attempts(session, ident, uid)
 
     def handle(self, ident: Identity, fetched: FetchedMessage) -> Outcome:
+        too_big = self._oversized_header(fetched.raw)
+        if too_big is not None:
+            return self.record_failure(ident, fetched, too_big)
         digest = self.app.archive.put(fetched.raw)
         checkpoint("after_archive")
-        parsed = parse_message(fetched.raw)
-        auto = automatic_reason(parsed, self.settings.mail.loop_header)
-        # Automatic mail is kept whole in the archive; its files are not examined.
-        candidates = self.examine_all(parsed) if auto is None else []
-        for cand in candidates:
-            self.app.archive.put(cand.file.data)
+        parsed, auto, candidates = self._prepare(fetched.raw)
         try:
             with self.app.sessions() as session, session.begin():
                 outcome = self._record(session, ident, fetched, digest, parsed, auto, candidates)
                 checkpoint("before_commit")
             checkpoint("after_commit")
             return outcome
-        except IntegrityError:
-            # Another poller recorded this identity first: it is theirs, not ours to redo.
-            return Outcome(fetched.uid, "seen")
+        except IntegrityError as exc:
+            # Seen only when another poller really recorded this identity; any other conflict
+            # (a number taken, a missing row) is a failure that staff must see.
+            with self.app.sessions() as session:
+                existing = _recorded(session, ident, fetched.uid)
+            if existing is not None:
+                return Outcome(fetched.uid, "seen", message_row=existing)
+            detail = " ".join(str(exc.orig).split())[:300]
+            return self.record_failure(ident, fetched, f"kunde inte registreras: {detail}")
 
     def _record(
         self,
@@ -196,70 +329,84 @@ class Pipeline:
         auto: str | None,
         candidates: list[Candidate],
     ) -> Outcome:
-        settings = self.settings
-        actor = settings.registry.bot_actor
+        # Step "identity": this (mailbox, folder, UIDVALIDITY, UID) is recorded once.
         existing = _recorded(session, ident, fetched.uid)
         if existing is not None:
             self._advance(session, ident, fetched.uid)
+            self._clear_attempts(session, ident, fetched.uid)
             return Outcome(fetched.uid, "seen", message_row=existing)
-
         msg = SourceMessage(
             mailbox=ident.mailbox,
             folder=ident.folder,
             uidvalidity=ident.uidvalidity,
             uid=fetched.uid,
-            message_id=parsed.message_id,
             raw_sha256=digest,
             size=len(fetched.raw),
             internal_date=fetched.internal_date,
-            date_header=parsed.date_header,
-            sender=parsed.from_address,
-            subject=parsed.subject,
-            in_reply_to=parsed.in_reply_to,
-            references=parsed.references,
+        )
+        msg.auth_verdict, msg.auth_detail = judge_message(
+            fetched.raw, parsed.from_address, self.settings.mail.trusted_authserv_id
         )
         _insert_ignore(
             session, StoredFile, sha256=digest, size=len(fetched.raw), media_type="message/rfc822"
         )
         session.add(msg)
-        session.flush()
         self._advance(session, ident, fetched.uid)
+        self._clear_attempts(session, ident, fetched.uid)
+        return self._dispose(session, msg, parsed, auto, candidates)
 
-        # The same message again (a UIDVALIDITY reset, a copy in another folder): the same
-        # Message-ID and the same bytes; without a Message-ID, the same bytes alone.
-        same_id = (
-            SourceMessage.message_id == parsed.message_id
-            if parsed.message_id
-            else SourceMessage.message_id.is_(None)
+    # -- the disposition sequence, shared with retry --------------------------------------
+
+    def _dispose(
+        self,
+        session: Session,
+        msg: SourceMessage,
+        parsed: ParsedMessage,
+        auto: str | None,
+        candidates: list[Candidate],
+    ) -> Outcome:
+        actor = self.settings.registry.bot_actor
+        # What the message says about itself (refreshed on retry: a failed row had none).
+        msg.message_id, msg.sender, msg.subject = (
+            parsed.message_id,
+            parsed.from_address,
+            parsed.subject,
         )
-        first = session.execute(
-            select(SourceMessage)
-            .where(same_id, SourceMessage.raw_sha256 == digest, SourceMessage.id != msg.id)
-            .order_by(SourceMessage.id)
-            .limit(1)
-        ).scalar_one_or_none()
-        if first is not None:
-            msg.state, msg.duplicate_of_id = "duplicate", first.id
-            msg.reason = f"samma meddelande som post {first.id}"
+        msg.date_header, msg.in_reply_to = parsed.date_header, parsed.in_reply_to
+        msg.references = parsed.references
+        session.flush()
+
+        # Step "duplicate": the same message again (a UIDVALIDITY reset, a copy in another
+        # folder): the same Message-ID and the same bytes; without a Message-ID, the bytes alone.
+        first = _first_copy(session, msg)
+        filing: Filing | None = None
+        # Step "automatic" only decides the reply; step "file" registers what is a report.
+        if first is None and auto not in NEVER_FILED:
+            filing = self._file(session, msg, parsed, candidates, automatic=auto is not None)
+        state, reason = final_state(
+            duplicate_of=first.id if first is not None else None, automatic=auto, filing=filing
+        )
+        msg.state, msg.reason = state, reason
+        msg.duplicate_of_id = first.id if first is not None else None
+        if state == "duplicate" and first is not None:
             log_event(session, actor, "message_duplicate", message=msg, of=first.id)
-            return Outcome(fetched.uid, "duplicate", reason=msg.reason, message_row=msg.id)
-
-        if auto is not None:
-            msg.state, msg.reason = "automatic", auto
+        elif state == "automatic":
             log_event(session, actor, "message_automatic", message=msg, rule=auto)
-            return Outcome(fetched.uid, "automatic", reason=auto, message_row=msg.id)
+        elif state == "no_report":
+            log_event(session, actor, "message_without_report", message=msg)
+        numbers = list((filing or Filing()).registered) + list((filing or Filing()).resent)
+        return Outcome(msg.uid, state, numbers, reason, msg.id)
 
-        return self.file_reports(session, msg, parsed, candidates, fetched.internal_date)
-
-    def file_reports(
+    def _file(
         self,
         session: Session,
         msg: SourceMessage,
         parsed: ParsedMessage,
         candidates: list[Candidate],
-        received_at: dt.datetime,
-    ) -> Outcome:
-        """Record the attachments and register the reports among them (also used by retry)."""
+        *,
+        automatic: bool,
+    ) -> Filing:
+        """Record the attachments and register the reports among them."""
         settings = self.settings
         actor = settings.registry.bot_actor
         rows = {a.sha256: a for a in msg.attachments}
@@ -269,7 +416,7 @@ class Pipeline:
                 StoredFile,
                 sha256=cand.sha256,
                 size=len(cand.file.data),
-                media_type=cand.media_type,
+                media_type=clean(cand.media_type, 255),
             )
             row = rows.get(cand.sha256)
             if row is None:
@@ -278,8 +425,8 @@ class Pipeline:
                 rows[cand.sha256] = row
             elif row.document_id is not None:
                 continue  # already registered on an earlier try
-            row.filename, row.media_type = cand.file.filename, cand.media_type
-            row.state, row.error = cand.state, cand.error
+            row.filename, row.media_type = cand.file.filename, clean(cand.media_type, 255)
+            row.state, row.error = cand.state, clean(cand.error)
             if cand.state == "quarantined":
                 log_event(
                     session,
@@ -287,12 +434,20 @@ class Pipeline:
                     "attachment_quarantined",
                     message=msg,
                     filename=cand.file.filename,
-                    error=cand.error,
+                    error=row.error,
                 )
         session.flush()
 
         numbers: list[str] = []
-        duplicates: list[str] = []
+        resent: list[str] = []
+        # A report an officer forwarded from an office address: its original sender and arrival.
+        from intake.mail.forward import staff_forward
+
+        raw = msg.raw_sha256
+        received_at = msg.internal_date
+        fwd = staff_forward(settings, lambda: self.app.archive.get(raw), parsed, received_at)
+        if fwd is not None:
+            parsed, received_at = fwd.parsed, fwd.received_at
         replied = _replied_cases(session, parsed)
         for group in group_reports(candidates):
             if any(rows[c.sha256].document_id is not None for c in group):
@@ -302,39 +457,87 @@ class Pipeline:
                 for cand in group:
                     rows[cand.sha256].state = "duplicate"
                     rows[cand.sha256].document_id = earlier.id
-                duplicates.append(earlier.diarienummer)
+                resent.append(earlier.diarienummer)
                 log_event(session, actor, "report_resent", document=earlier, message=msg)
                 continue
             new = _new_document(group, parsed, received_at, replied)
             new.message_id = msg.id
             document = register_document(session, settings, new, actor)
+            if fwd is not None:
+                fwd.record(session, document, msg)
             for cand in group:
                 rows[cand.sha256].document_id = document.id
             numbers.append(document.diarienummer)
-            self._queue_replies(session, document, parsed)
+            self._queue_replies(session, document, parsed, automatic)
 
-        already = any(r.document_id is not None and r.state == "report" for r in rows.values())
-        if numbers or already:
-            msg.state, msg.reason = "registered", None
-        elif duplicates:
-            msg.state, msg.reason = "duplicate", f"redan registrerad som {', '.join(duplicates)}"
-        elif any(r.state == "quarantined" for r in rows.values()):
-            msg.state, msg.reason = "quarantined", "bilagan kunde inte läsas"
-        else:
-            msg.state, msg.reason = "no_report", "ingen rapport bifogad"
-            log_event(session, actor, "message_without_report", message=msg)
-        return Outcome(msg.uid, msg.state, numbers + duplicates, msg.reason, msg.id)
+        return Filing(
+            registered=tuple(numbers),
+            already_registered=any(
+                r.document_id is not None and r.state == "report" for r in rows.values()
+            ),
+            resent=tuple(resent),
+            quarantined=tuple(
+                dict.fromkeys(
+                    r.error or "okänt fel" for r in rows.values() if r.state == "quarantined"
+                )
+            ),
+            notes=tuple(parsed.notes),
+        )
 
-    def _queue_replies(self, session: Session, document: Document, parsed: ParsedMessage) -> None:
+    def _queue_replies(
+        self, session: Session, document: Document, parsed: ParsedMessage, automatic: bool
+    ) -> None:
         from intake.outgoing import ReplyContext, queue_for_document
 
         reply = ReplyContext(
             recipient=parsed.from_address,
             message_id=parsed.message_id,
             references=parsed.references,
-            automatic=False,
+            # Automatic mail with a report: registered, but never answered.
+            automatic=automatic,
         )
         queue_for_document(session, self.settings, document, reply)
+
+    # -- retry ----------------------------------------------------------------------------
+
+    def retry(self, row_id: int, raw: bytes) -> Outcome:
+        """Run a recorded message through the same sequence again, from the top."""
+        too_big = self._oversized_header(raw)
+        parsed, auto, candidates = (None, None, []) if too_big else self._prepare(raw)
+        with self.app.sessions() as session, session.begin():
+            msg = session.get(SourceMessage, row_id, with_for_update=True)
+            assert msg is not None
+            if msg.state not in RETRYABLE_STATES:  # someone else retried meanwhile
+                return Outcome(msg.uid, msg.state, [], msg.reason, msg.id)
+            if parsed is None:
+                msg.state, msg.reason = "failed", too_big
+                outcome = Outcome(msg.uid, "failed", [], too_big, msg.id)
+            else:
+                # The sender's verdict is judged again too: a failed row may have none.
+                msg.auth_verdict, msg.auth_detail = judge_message(
+                    raw, parsed.from_address, self.settings.mail.trusted_authserv_id
+                )
+                outcome = self._dispose(session, msg, parsed, auto, candidates)
+            log_event(
+                session,
+                self.settings.registry.bot_actor,
+                "message_retried",
+                message=msg,
+                state=outcome.state,
+            )
+            return outcome
+
+    # -- bookkeeping ----------------------------------------------------------------------
+
+    def _clear_attempts(self, session: Session, ident: Identity, uid: int) -> None:
+        session.execute(
+            delete(MessageAttempt).where(
+                MessageAttempt.mailbox == ident.mailbox,
+                MessageAttempt.folder == ident.folder,
+                MessageAttempt.uidvalidity == ident.uidvalidity,
+                MessageAttempt.uid == uid,
+            )
+        )
 
     def _advance(self, session: Session, ident: Identity, uid: int) -> None:
         if not ident.watermark:
@@ -354,6 +557,7 @@ class Pipeline:
     def record_failure(self, ident: Identity, fetched: FetchedMessage, error: str) -> Outcome:
         """A message that broke the pipeline: kept (raw in the archive), shunted for staff."""
         digest = self.app.archive.put(fetched.raw)
+        error = clean(error, 500) or "okänt fel"
         with self.app.sessions() as session, session.begin():
             existing = _recorded(session, ident, fetched.uid)
             if existing is not None:
@@ -374,16 +578,17 @@ class Pipeline:
                 size=len(fetched.raw),
                 internal_date=fetched.internal_date,
                 state="failed",
-                reason=error[:500],
+                reason=error,
             )
             session.add(msg)
             session.flush()
             self._advance(session, ident, fetched.uid)
+            self._clear_attempts(session, ident, fetched.uid)
             log_event(
                 session,
                 self.settings.registry.bot_actor,
                 "message_failed",
                 message=msg,
-                error=error[:500],
+                error=error,
             )
             return Outcome(fetched.uid, "failed", reason=error, message_row=msg.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 import traceback
@@ -9,13 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from casefile.app import App
 from casefile.config import MailboxSettings
 from casefile.db.models import MailboxState, SourceMessage, utcnow
 from casefile.events import log_event
 from intake.mail.faults import checkpoint
-from intake.mail.pipeline import Identity, Outcome, Pipeline
+from intake.mail.pipeline import POISON_ATTEMPTS, Identity, Outcome, Pipeline
 from intake.sources.base import FetchedMessage, MailSource, SourceError
 
 log = logging.getLogger("intake")
@@ -37,6 +39,14 @@ class PollResult:
         return sum(1 for o in self.outcomes if o.state == state)
 
 
+class StorageFull(Exception):
+    """The archive's file system is full: this mailbox's pass stops on purpose."""
+
+
+def _storage_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def make_source(app: App, box: MailboxSettings) -> MailSource:
     if box.type == "maildir":
         from intake.sources.maildir import MaildirSource
@@ -52,9 +62,10 @@ def make_source(app: App, box: MailboxSettings) -> MailSource:
                 )
 
         return MaildirSource(box, known)
+    from intake.auth.backoff import for_settings
     from intake.sources.imap import ImapSource
 
-    return ImapSource(box, box.password())
+    return ImapSource.for_settings(app.settings, box, for_settings(app.settings))
 
 
 def _open_with_backoff(source: MailSource, sleep: Callable[[float], None]) -> None:
@@ -139,12 +150,15 @@ def poll_mailbox(
         return result
     try:
         _poll_open(app, box, source, folder, result, should_stop)
-    except SourceError as exc:
+    except (SourceError, StorageFull) as exc:
         result.ok, result.error = False, str(exc)
         log.error("%s", exc)
     finally:
         source.close()
-    _note_health(app, box, folder, result.error, waiting=result.waiting)
+    try:
+        _note_health(app, box, folder, result.error, waiting=result.waiting)
+    except SQLAlchemyError as exc:
+        log.error("brevlåda %s: kunde inte spara hämtningens utfall: %s", box.name, exc)
     return result
 
 
@@ -178,7 +192,13 @@ def _poll_open(
         if env.size > limit:
             error = f"meddelandet är för stort ({env.size} byte, gräns {limit})"
             placeholder = FetchedMessage(env.uid, b"", env.internal_date)
-            result.outcomes.append(pipeline.record_failure(ident, placeholder, error))
+            try:
+                result.outcomes.append(pipeline.record_failure(ident, placeholder, error))
+            except OSError as exc:
+                if not _storage_full(exc):
+                    raise
+                pipeline.close()
+                raise _full(box, env.uid, exc) from None
         else:
             wanted.append(env.uid)
     try:
@@ -201,14 +221,36 @@ def _handle_all(
     wanted_set = set(wanted)
     for fetched in source.fetch(wanted):
         try:
-            outcome = pipeline.handle(ident, fetched)
+            if pipeline.begin_attempt(ident, fetched.uid) >= POISON_ATTEMPTS:
+                # It killed the process (memory, a parser) every time: put it aside, go on.
+                outcome = pipeline.record_failure(
+                    ident,
+                    fetched,
+                    f"meddelandet stoppade intaget {POISON_ATTEMPTS} gånger (processen dog); "
+                    "det lades åt sidan",
+                )
+            else:
+                outcome = pipeline.handle(ident, fetched)
         except Exception as exc:
+            if _storage_full(exc):
+                # Nothing after it fits either: stop this mailbox's pass and say so once. The
+                # process did not die on this message: it is no poison.
+                pipeline.forget_attempt(ident, fetched.uid)
+                _mark(app, box, source, ident, pending)
+                raise _full(box, fetched.uid, exc) from None
             # Shunt: the message is kept and listed for staff; the next one goes on.
             error = f"{type(exc).__name__}: {exc}"
             log.error(
                 "brevlåda %s uid %s: %s\n%s", box.name, fetched.uid, error, traceback.format_exc()
             )
-            outcome = pipeline.record_failure(ident, fetched, error)
+            try:
+                outcome = pipeline.record_failure(ident, fetched, error)
+            except OSError as again:
+                if not _storage_full(again):
+                    raise
+                pipeline.forget_attempt(ident, fetched.uid)
+                _mark(app, box, source, ident, pending)
+                raise _full(box, fetched.uid, again) from None
         result.outcomes.append(outcome)
         log.info(
             "brevlåda=%s uid=%s utfall=%s diarienummer=%s",
@@ -226,6 +268,13 @@ def _handle_all(
             result.waiting = len(wanted) - sum(1 for o in result.outcomes if o.uid in wanted_set)
             break
     _mark(app, box, source, ident, pending)
+
+
+def _full(box: MailboxSettings, uid: int, exc: BaseException) -> StorageFull:
+    return StorageFull(
+        f"brevlåda {box.name}: arkivet är fullt ({getattr(exc, 'strerror', exc)}) vid uid {uid}; "
+        "hämtningen stoppades, inget gick förlorat: frigör utrymme så fortsätter nästa hämtning"
+    )
 
 
 def _mark(

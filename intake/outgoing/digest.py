@@ -64,6 +64,7 @@ def _quarantined(session: Session, settings: Settings) -> list[dict[str, Any]]:
     messages = session.execute(
         select(SourceMessage)
         .where(SourceMessage.state.in_(INBOX_STATES))
+        .where(SourceMessage.dismissed_at.is_(None))  # casefile dismiss
         .order_by(SourceMessage.internal_date, SourceMessage.id)
         .limit(LIST_LIMIT)
     ).scalars()
@@ -129,6 +130,10 @@ def digest_context(session: Session, settings: Settings, today: dt.date) -> dict
     quarantined = _quarantined(session, settings)
     overdue = _overdue(session, settings, today)
     problems = _mail_problems(session, utcnow())
+    from intake.check import expiry_warnings
+
+    # OAuth2 secrets that expire within 30 days: the office must renew them in time.
+    auth_warnings = expiry_warnings(settings, today)
     return {
         **common(settings),
         "html_title": f"Sammanställning {today.isoformat()}",
@@ -137,7 +142,12 @@ def digest_context(session: Session, settings: Settings, today: dt.date) -> dict
         "quarantined": quarantined,
         "overdue": overdue,
         "mail_problems": problems,
-        "total": len(unsigned) + len(quarantined) + len(overdue) + len(problems),
+        "auth_warnings": auth_warnings,
+        "total": len(unsigned)
+        + len(quarantined)
+        + len(overdue)
+        + len(problems)
+        + len(auth_warnings),
     }
 
 

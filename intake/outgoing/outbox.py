@@ -20,6 +20,7 @@ from casefile.config import Settings
 from casefile.db.models import Case, Document, OutboxMail, utcnow
 from casefile.events import log_event
 from casefile.states import MailKind, OutboxState
+from intake.mail.authresults import acknowledge_denial
 from intake.outgoing.compose import Threading, compose, thread_of
 from intake.outgoing.content import komplettering_context, kvittens_context
 from intake.outgoing.render import render
@@ -153,6 +154,8 @@ def queue_for_document(
     threading = thread_of(reply.message_id, reply.references)
     case = document.case
     rows: list[OutboxMail] = []
+    # Sender trust (mail.acknowledge): no automatic mail to a sender whose mail failed it.
+    untrusted = acknowledge_denial(settings.mail.acknowledge, document.sender_verdict)
     kvittens = MailRequest(
         kind=MailKind.KVITTENS,
         dedupe_key=f"kvittens:doc:{document.id}",
@@ -164,7 +167,7 @@ def queue_for_document(
         answers_automatic=reply.automatic,
         case=case,
         document=document,
-        deny_reason=None
+        deny_reason=untrusted
         if settings.mail.send_acknowledgements
         else "kvittenser är avstängda (mail.send_acknowledgements)",
     )
@@ -181,6 +184,7 @@ def queue_for_document(
             answers_automatic=reply.automatic,
             case=case,
             document=document,
+            deny_reason=untrusted,
         )
         rows.append(enqueue(session, settings, completion)[0])
     return rows

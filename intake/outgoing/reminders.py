@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from casefile.config import Settings
 from casefile.db.models import Case, Document, OutboxMail, utcnow
-from casefile.states import CaseStatus, DocumentStatus, MailKind, OutboxState
+from casefile.states import CaseStatus, DocumentStatus, MailKind
+from intake.mail.authresults import acknowledge_denial
 from intake.outgoing.business_days import next_business_day
 from intake.outgoing.compose import Threading
 from intake.outgoing.content import komplettering_context, paminnelse_context
@@ -63,6 +64,21 @@ def due_date_of(settings: Settings, case: Case) -> dt.date | None:
     else:
         return None
     return next_business_day(due) if rules.business_days else due
+
+
+def recipient_of(settings: Settings, case: Case) -> tuple[str | None, str | None]:
+    """Whom a reminder or a repeated completion request of `case` goes to, and why not if not.
+
+    The confirmed contact (casefile contact), else the address the latest report came from. An
+    address read from a form (Case.contact_email) is only a candidate and never gets mail.
+    """
+    if case.confirmed_contact_email:
+        return case.confirmed_contact_email, None
+    incoming = [d for d in case.documents if not d.cancelled and d.direction == "in" and d.sender]
+    if not incoming:
+        return None, "ingen bekräftad kontakt (casefile contact) och ingen avsändare"
+    latest = max(incoming, key=lambda d: (d.received_at, d.id))
+    return latest.sender, acknowledge_denial(settings.mail.acknowledge, latest.sender_verdict)
 
 
 def final_reports(case: Case) -> list[Document]:
@@ -128,7 +144,7 @@ def _plan_reminder(
         case_number=case.number,
         document_id=None,
         document_number=None,
-        recipient=case.contact_email,
+        recipient=recipient_of(settings, case)[0],
         due_date=due,
         step_days=step,
         request_number=None,
@@ -152,7 +168,8 @@ def _plan_completion(
     reports = final_reports(case)
     if not reports:
         return None
-    newest = max(reports, key=lambda d: d.serial)
+    # Arrival order, not serial: a moved document keeps the serial of its own number.
+    newest = max(reports, key=lambda d: (d.received_at, d.id))
     if newest.status != DocumentStatus.INCOMPLETE:
         return None
     rules = settings.reminders
@@ -164,15 +181,12 @@ def _plan_completion(
         last = earlier[-1].created_at.astimezone(settings.registry.zone).date()
         if today < last + dt.timedelta(days=rules.completion_repeat_days):
             return None
-        first = earlier[0]
-        recipient = first.recipient if first.state != OutboxState.SUPPRESSED else case.contact_email
         why = (
             f"{newest.diarienummer} är fortfarande ofullständig; begäran {number} av "
             f"högst {rules.completion_max_requests}, {rules.completion_repeat_days} dagar "
             f"efter förra ({last.isoformat()})"
         )
     else:
-        recipient = case.contact_email
         why = f"{newest.diarienummer} är ofullständig och ingen begäran om komplettering finns"
     return PlannedMail(
         kind=MailKind.KOMPLETTERING,
@@ -181,7 +195,7 @@ def _plan_completion(
         case_number=case.number,
         document_id=newest.id,
         document_number=newest.diarienummer,
-        recipient=recipient or None,
+        recipient=recipient_of(settings, case)[0],
         due_date=None,
         step_days=None,
         request_number=number,
@@ -217,6 +231,7 @@ def _request_for(
             context=paminnelse_context(settings, case, plan.due_date, today),
             auto_submitted=AUTO_REPLIED,
             case=case,
+            deny_reason=recipient_of(settings, case)[1],
         )
     assert plan.document_id is not None and plan.request_number is not None
     document = session.get_one(Document, plan.document_id)
@@ -238,6 +253,7 @@ def _request_for(
         auto_submitted=AUTO_REPLIED,
         case=case,
         document=document,
+        deny_reason=recipient_of(settings, case)[1],
     )
 
 

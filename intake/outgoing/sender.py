@@ -165,7 +165,8 @@ def flush_outbox(
         )
     if not due:
         return result
-    sender = settings.smtp.from_address
+    # RFC 3834: automatic mail has the null reverse-path <>, unless a bounce address is set.
+    sender = settings.mail.envelope_from
     with open_transport(settings) as transport:
         for row_id in due:
             row = _claim(sessions, row_id, now)

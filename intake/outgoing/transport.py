@@ -13,13 +13,21 @@ import contextlib
 import os
 import re
 import smtplib
+import socket
 import ssl
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from casefile.config import Settings, SmtpSettings
+from casefile.config import OAuth2Settings, Settings, SmtpSettings
+from intake.auth import explain
+from intake.auth.backoff import SMTP_KEY, LoginBackoff
+from intake.auth.backoff import for_settings as login_backoff
+from intake.auth.sasl import xoauth2_base64
+from intake.auth.tokens import CACHE, TokenCache, TokenError
 
 
 class DeliveryError(Exception):
@@ -92,11 +100,55 @@ def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
         raise smtplib.SMTPAuthenticationError(code, resp)
 
 
+class LoginFailure(ConnectionFailure):
+    """SMTP AUTH refused (or no token): the operator must act; the mail waits in the queue."""
+
+
+def _oauth2_login(
+    smtp: smtplib.SMTP, settings: SmtpSettings, cfg: OAuth2Settings, tokens: TokenCache
+) -> None:
+    """AUTH XOAUTH2; a refused token is fetched anew once, so at most two AUTH exchanges."""
+    user = settings.username or ""
+    if "xoauth2" not in smtp.esmtp_features.get("auth", "").lower().split():
+        raise LoginFailure(f"SMTP-servern {settings.host} erbjuder inte AUTH XOAUTH2")
+    code, resp = 0, b""
+    for attempt in range(2):
+        try:
+            token = tokens.token(settings.oauth2, cfg, user, renew=attempt > 0)
+        except TokenError as exc:
+            if exc.kind == "network":
+                raise ConnectionFailure(str(exc)) from None
+            raise LoginFailure(str(exc)) from None
+        code, resp = smtp.docmd("AUTH", "XOAUTH2 " + xoauth2_base64(user, token))
+        del token
+        if code == 334:
+            # The error comes as a challenge (base64 JSON); an empty line gets the final reply.
+            code, resp = smtp.docmd("")
+        if code == 235:
+            return
+    raise LoginFailure(explain.smtp_refused(code, _reply_text(resp), cfg, user, settings.host))
+
+
+def _quietly_close(smtp: smtplib.SMTP) -> None:
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        smtp.quit()
+    smtp.close()
+
+
 class SmtpTransport:
     """One SMTP connection, opened on first use and reused for the mails of one flush."""
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        oauth2: OAuth2Settings | None = None,
+        backoff: LoginBackoff | None = None,
+        tokens: TokenCache = CACHE,
+    ) -> None:
         self.settings = settings
+        self._oauth2 = oauth2
+        self._backoff = backoff
+        self._tokens = tokens
         self._smtp: smtplib.SMTP | None = None
 
     def __enter__(self) -> SmtpTransport:
@@ -111,6 +163,18 @@ class SmtpTransport:
         self.close()
 
     def _connect(self) -> smtplib.SMTP:
+        if self._backoff is not None:
+            waiting = self._backoff.waiting(SMTP_KEY)
+            if waiting:
+                raise LoginFailure(f"SMTP: {waiting}")
+        try:
+            return self._open()
+        except LoginFailure as exc:
+            if self._backoff is not None:
+                self._backoff.failed(SMTP_KEY, str(exc))
+            raise
+
+    def _open(self) -> smtplib.SMTP:
         s = self.settings
         try:
             smtp: smtplib.SMTP
@@ -124,12 +188,22 @@ class SmtpTransport:
             if s.security == "starttls":
                 smtp.starttls(context=tls_context(s))
                 smtp.ehlo()
-            if s.username:
+            if self._oauth2 is not None:
+                _oauth2_login(smtp, s, self._oauth2, self._tokens)
+            elif s.username:
                 _login(smtp, s.username, s.password() or "")
+            if self._backoff is not None:
+                self._backoff.succeeded(SMTP_KEY)
+        except LoginFailure:
+            _quietly_close(smtp)
+            raise
         except smtplib.SMTPAuthenticationError as exc:
+            _quietly_close(smtp)
             # A wrong password is the operator's to fix; the mail itself is fine: retry later.
-            raise ConnectionFailure(
-                f"inloggningen till SMTP-servern misslyckades: {exc.smtp_code}"
+            raise LoginFailure(
+                explain.smtp_refused(
+                    exc.smtp_code, _reply_text(exc.smtp_error), None, s.username or "", s.host
+                )
             ) from None
         except smtplib.SMTPResponseException as exc:
             raise ConnectionFailure(
@@ -145,6 +219,10 @@ class SmtpTransport:
         return smtp
 
     def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
+        with _session_deadline(self, self.settings.deadline_seconds):
+            self._send(raw, sender, recipient, key)
+
+    def _send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
         if self._smtp is None:
             self._smtp = self._connect()
         smtp = self._smtp
@@ -201,6 +279,27 @@ class SmtpTransport:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
 
 
+@contextlib.contextmanager
+def _session_deadline(transport: SmtpTransport, seconds: float) -> Iterator[None]:
+    """An overall deadline for one mail's SMTP exchange. A server that drips one byte at a time
+    never trips the per-read timeout; past the deadline the socket is shut down, so the read in
+    progress fails and the usual paths apply (before DATA: try later; during DATA: uncertain)."""
+
+    def cut() -> None:
+        sock = getattr(transport._smtp, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 def eml_name(key: str) -> str:
     """A file name from the outbox id and Message-ID: the same mail always gets the same name."""
     return _UNSAFE.sub("_", key).strip("._")[:200] + ".eml"
@@ -252,4 +351,6 @@ class FolderTransport:
 def open_transport(settings: Settings) -> SmtpTransport | FolderTransport:
     if settings.smtp.transport == "folder":
         return FolderTransport(settings.smtp.folder)
-    return SmtpTransport(settings.smtp)
+    smtp = settings.smtp
+    oauth2 = settings.oauth2.get(smtp.oauth2) if smtp.auth == "oauth2" else None
+    return SmtpTransport(smtp, oauth2, login_backoff(settings))

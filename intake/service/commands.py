@@ -55,7 +55,7 @@ def serve_command(ctx: click.Context, cycles: int | None, duration: float | None
     (service.on_lock_busy). Exempel: intake serve
     """
     from intake.service.lock import LockBusy, instance_lock
-    from intake.service.runner import Service, StopTimeout
+    from intake.service.runner import Service, StopTimeout, run_reconnecting
 
     app = get_app(ctx)
     settings = app.settings.service
@@ -66,10 +66,12 @@ def serve_command(ctx: click.Context, cycles: int | None, duration: float | None
     service.start_timer()
     code = 0
     try:
-        with instance_lock(
-            app, settings.on_lock_busy == "wait", should_stop=service.stop_requested.is_set
-        ) as lock:
-            code = service.run(lock)
+        code = run_reconnecting(
+            service,
+            lambda: instance_lock(
+                app, settings.on_lock_busy == "wait", should_stop=service.stop_requested.is_set
+            ),
+        )
     except LockBusy as exc:
         if not service.stop_requested.is_set():
             raise Failure(str(exc)) from None

@@ -45,19 +45,12 @@ def flush(app: App) -> str | None:
 
 
 def poll(app: App, mailbox: str, should_stop: Callable[[], bool]) -> str | None:
-    """One poll of one mailbox, then the outbox, so an acknowledgement leaves at once."""
+    """One poll of one mailbox. Sending is the outbox job's (the runner starts it right after a
+    poll that registered something), so a slow SMTP server never holds up intake."""
     from intake.mail.poll import poll_mailbox
 
     result = poll_mailbox(app, _mailbox(app, mailbox), should_stop=should_stop)
-    if should_stop():
-        # Sending can wait for the next start; a slow SMTP server must not hold up the stop.
-        return result.error
-    try:
-        flushed = flush(app)
-    except Exception as exc:
-        log.exception("utkorgen efter hämtningen av %s misslyckades", mailbox)
-        flushed = f"utkorgen: {type(exc).__name__}: {exc}"
-    return result.error or flushed
+    return result.error
 
 
 def reminders(app: App) -> str | None:

@@ -30,6 +30,7 @@ from apscheduler.events import (
     EVENT_SCHEDULER_STARTED,
     SchedulerEvent,
 )
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
 
@@ -37,7 +38,13 @@ from casefile.app import App
 from casefile.db.models import utcnow
 from intake.service import jobs
 from intake.service.lock import InstanceLock, LockLost
-from intake.service.scheduler import JobSpec, build_scheduler, job_specs, next_runs
+from intake.service.scheduler import (
+    OUTBOX_JOB,
+    JobSpec,
+    build_scheduler,
+    job_specs,
+    next_runs,
+)
 from intake.service.state import StateFile, state_path
 
 log = logging.getLogger("intake.service")
@@ -78,6 +85,13 @@ class Service:
         self._idle = threading.Condition()
         self._running = 0
         self._scheduler: BaseScheduler | None = None
+        # IMAP IDLE (idle.py): mailboxes whose poll is running, and those to poll again after.
+        self._polling: set[str] = set()
+        self._poll_again: set[str] = set()
+        self._stop_after_outbox = False
+        # Why the last run ended: the database lock was lost (an outage), or a signal came.
+        self.lock_lost = False
+        self.signalled = False
 
     # -- stopping -------------------------------------------------------------------------
 
@@ -91,7 +105,8 @@ class Service:
 
     def handle_signal(self, signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        if self.stop_requested.is_set():
+        self.signalled = True
+        if self.stop_requested.is_set() and not self.lock_lost:
             log.warning(
                 "%s igen: avslutar direkt (det som inte hann sparas görs om vid start)", name
             )
@@ -131,12 +146,20 @@ class Service:
             if self.stop_requested.is_set():
                 return
             self._running += 1
+            if spec.kind == "poll" and spec.mailbox is not None:
+                self._polling.add(spec.mailbox)
         error: str | None = None
         try:
+            try:
+                self.state.begun(spec.id, self.clock())
+            except OSError as exc:
+                log.warning("kunde inte skriva tillståndsfilen %s: %s", self.state.path, exc)
             error = self._dispatch(spec)
         except LockLost as exc:
             error = str(exc)
             log.error("%s", exc)
+            self.lock_lost = True
+            # Exit 1 when run alone; run_reconnecting waits for the database instead.
             self.request_stop("databaslåset förlorades", exit_code=1)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -150,7 +173,38 @@ class Service:
                 self._running -= 1
                 self._idle.notify_all()
         if spec.kind == "poll" and spec.mailbox is not None:
+            self._send_soon()
             self._count_cycle(spec.mailbox)
+            with self._idle:
+                self._polling.discard(spec.mailbox)
+                again = spec.mailbox in self._poll_again
+                self._poll_again.discard(spec.mailbox)
+            if again:
+                self.wake_poll(spec.mailbox)
+        elif spec.kind == "outbox" and self._stop_after_outbox:
+            self.request_stop(f"{self.cycles} hämtningsvarv klara (--cycles)")
+
+    def wake_poll(self, mailbox: str) -> None:
+        """IDLE saw new mail: run the mailbox's poll now (or right after the one running)."""
+        if self.stop_requested.is_set() or self._scheduler is None:
+            return
+        with self._idle:
+            if mailbox in self._polling:
+                self._poll_again.add(mailbox)
+                return
+        from intake.service.scheduler import poll_job_id
+
+        with contextlib.suppress(Exception):  # the scheduler may be shutting down
+            self._scheduler.modify_job(poll_job_id(mailbox), next_run_time=self.clock())
+
+    def _send_soon(self) -> None:
+        """Run the outbox job now, in its own thread: acknowledgements leave at once, and a
+        slow SMTP server delays only the outbox, never the next poll."""
+        scheduler = self._scheduler
+        if scheduler is None or self.stop_requested.is_set():
+            return
+        with contextlib.suppress(JobLookupError, SchedulerNotRunningError):
+            scheduler.modify_job(OUTBOX_JOB, next_run_time=self.clock())
 
     def _count_cycle(self, mailbox: str) -> None:
         self.polls[mailbox] += 1
@@ -158,7 +212,8 @@ class Service:
             return
         names = [b.name for b in self.app.settings.mailboxes if b.enabled]
         if all(self.polls[n] >= self.cycles for n in names):
-            self.request_stop(f"{self.cycles} hämtningsvarv klara (--cycles)")
+            # Stop once the outbox run started by this poll has sent what it registered.
+            self._stop_after_outbox = True
 
     def _on_job_event(self, event: SchedulerEvent) -> None:
         if self.stop_requested.is_set() or self._scheduler is None:
@@ -180,6 +235,15 @@ class Service:
     def _on_started(self, event: SchedulerEvent) -> None:
         self._started.set()
         self._on_job_event(event)
+
+    def reset(self) -> None:
+        """Ready to run again after the database lock was lost (see run_reconnecting)."""
+        self.lock_lost = False
+        self.stop_requested.clear()
+        self._stop_at = None
+        self._started.clear()
+        self._scheduler = None
+        self.exit_code = 0
 
     # -- the whole life -------------------------------------------------------------------
 
@@ -216,12 +280,32 @@ class Service:
             )
             or "inga",
         )
+        self._start_idle()
         if not self.stop_requested.is_set():
             scheduler.start()
         self._wait_for_jobs()
         self.state.stopped(self.clock())
         log.info("intake serve har stannat")
         return self.exit_code
+
+    def _start_idle(self) -> None:
+        from intake.auth.backoff import for_settings
+        from intake.service.idle import IdleWatcher, wants_idle
+
+        settings = self.app.settings
+        # A restart is the operator's way to say "try the logins again now".
+        logins = for_settings(settings)
+        for key in list(logins.read()):
+            logins.succeeded(key)
+        for box in settings.mailboxes:
+            if wants_idle(box):
+                IdleWatcher(
+                    self.app,
+                    box,
+                    self.wake_poll,
+                    self.stop_requested,
+                    renew_seconds=settings.service.idle_renew_seconds,
+                ).start()
 
     def _wait_for_jobs(self) -> None:
         timeout = self.app.settings.service.stop_timeout_seconds
@@ -234,3 +318,67 @@ class Service:
             log.error("jobb pågick fortfarande efter %d s; avslutar ändå", timeout)
             self.state.stopped(self.clock())
             raise StopTimeout
+
+
+class DatabaseWait:
+    """Backoff while the database cannot be reached: 1 s doubling to 30 s, said once a minute."""
+
+    FIRST_SECONDS = 1.0
+    MAX_SECONDS = 30.0
+    SAY_EVERY_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.delay = self.FIRST_SECONDS
+        self.down_since: float | None = None
+        self._said_at: float | None = None
+
+    def failed(self, error: str) -> float:
+        """Note a failed attempt; returns how long to wait before the next."""
+        now = self.clock()
+        if self.down_since is None:
+            self.down_since = now
+        if self._said_at is None or now - self._said_at >= self.SAY_EVERY_SECONDS:
+            self._said_at = now
+            log.error(
+                "kan inte nå databasen (%s); försöker igen, i högst %g s mellan försöken",
+                error,
+                self.MAX_SECONDS,
+            )
+        delay, self.delay = self.delay, min(self.delay * 2, self.MAX_SECONDS)
+        return delay
+
+    def recovered(self) -> None:
+        if self.down_since is not None:
+            log.warning(
+                "databasen svarar igen efter %d s; tjänsten fortsätter",
+                self.clock() - self.down_since,
+            )
+        self.delay, self.down_since, self._said_at = self.FIRST_SECONDS, None, None
+
+
+def run_reconnecting(
+    service: Service,
+    take_lock: Callable[[], contextlib.AbstractContextManager[InstanceLock]],
+) -> int:
+    """Run the service; when the database goes away (at start or later), wait and reconnect
+    with backoff instead of exiting, until a signal or --for/--cycles says stop."""
+    from sqlalchemy.exc import OperationalError
+
+    waiting = DatabaseWait()
+    while True:
+        try:
+            with take_lock() as lock:
+                waiting.recovered()
+                code = service.run(lock)
+            if not service.lock_lost or service.signalled:
+                return code
+            error = "förbindelsen som höll låset bröts"
+        except OperationalError as exc:
+            error = str(exc.orig or exc).strip().splitlines()[0][:200]
+        if service.signalled or (service.stop_requested.is_set() and not service.lock_lost):
+            return service.exit_code
+        service.reset()
+        # A signal during the wait ends it at once (stop_requested is set by the handler).
+        if service.stop_requested.wait(waiting.failed(error)):
+            return service.exit_code

@@ -40,6 +40,9 @@ class JobState:
     last_run_at: str | None = None
     last_ok: bool | None = None
     last_error: str | None = None
+    # When the run in progress began (None when the job is not running): status flags a job
+    # that has run far longer than its interval.
+    running_since: str | None = None
 
 
 @dataclass
@@ -81,9 +84,15 @@ class StateFile:
                 self.state.jobs.setdefault(job_id, JobState()).next_run_at = _iso(when)
             self._write(now)
 
+    def begun(self, job_id: str, now: dt.datetime) -> None:
+        with self._lock:
+            self.state.jobs.setdefault(job_id, JobState()).running_since = _iso(now)
+            self._write(now)
+
     def ran(self, job_id: str, error: str | None, now: dt.datetime) -> None:
         with self._lock:
             job = self.state.jobs.setdefault(job_id, JobState())
+            job.running_since = None
             job.last_run_at = _iso(now)
             job.last_ok = error is None
             job.last_error = error

@@ -32,7 +32,7 @@ from casefile.states import (
     OutboxState,
 )
 from intake.service.lock import advisory_held
-from intake.service.scheduler import poll_job_id
+from intake.service.scheduler import OUTBOX_JOB, poll_job_id
 from intake.service.state import read_state, state_path
 
 # Mail a person has to look at (casefile outbox / casefile requeue).
@@ -197,9 +197,22 @@ def status_report(app: App, now: dt.datetime | None = None) -> dict[str, Any]:
     for box in boxes:
         box["next_poll_at"] = service["next_runs"].get(poll_job_id(box["name"]))
     stale = [b["name"] for b in boxes if b["stale"]]
+    overdue = (
+        overdue_jobs(
+            service["jobs"], job_intervals(settings), now, settings.service.misfire_grace_seconds
+        )
+        if service["running"]
+        else {}
+    )
+    from intake.auth.health import login_report
+
+    logins = login_report(settings)
     return {
         "generated_at": _iso(now),
-        "healthy": not stale,
+        # A login that keeps being refused needs a person even before the mailbox goes stale.
+        "healthy": not stale and not overdue and not logins["failing"],
+        "logins": logins,
+        "overdue_jobs": overdue,
         "stale_mailboxes": stale,
         "stale_poll_seconds": settings.service.stale_poll_seconds,
         "mailboxes": boxes,
@@ -208,6 +221,33 @@ def status_report(app: App, now: dt.datetime | None = None) -> dict[str, Any]:
         "failed_messages": int(failed_messages),
         "service": service,
     }
+
+
+def job_intervals(settings: Settings) -> dict[str, int]:
+    """How often each job is meant to run, in seconds (the cron jobs: treated as hourly)."""
+    intervals = {
+        poll_job_id(box.name): box.poll_interval_seconds
+        for box in settings.mailboxes
+        if box.enabled
+    }
+    intervals[OUTBOX_JOB] = settings.service.outbox_interval_seconds
+    return intervals
+
+
+def overdue_jobs(
+    jobs: dict[str, Any], intervals: dict[str, int], now: dt.datetime, grace: int
+) -> dict[str, int]:
+    """Jobs whose current run has lasted far past their interval (pure): id -> seconds running.
+    Far past: more than three intervals, and more than the misfire grace time."""
+    late: dict[str, int] = {}
+    for job_id, job in jobs.items():
+        since = (job or {}).get("running_since")
+        if not since:
+            continue
+        running = int((now - dt.datetime.fromisoformat(since)).total_seconds())
+        if running > max(3 * intervals.get(job_id, 3600), grace):
+            late[job_id] = running
+    return late
 
 
 def _local(value: str | None, settings: Settings) -> str:
@@ -264,6 +304,12 @@ def render_text(report: dict[str, Any], settings: Settings) -> str:
             f"{job} {_local(at, settings)}" for job, at in service["next_runs"].items() if at
         )
         lines.append(f"Nästa körningar: {runs}")
+    for job, seconds in report.get("overdue_jobs", {}).items():
+        lines.append(f"FEL: jobbet {job} har pågått i {seconds} s, långt över sitt intervall")
+    if report.get("logins"):
+        from intake.auth.health import render_lines
+
+        lines.extend(render_lines(report["logins"]))
     if report["stale_mailboxes"]:
         lines.append(
             "FEL: ingen lyckad hämtning på mer än "

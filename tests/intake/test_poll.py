@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casefile.app import App
-from casefile.db.models import Attachment, Document, MailboxState, SourceMessage
+from casefile.db.models import Attachment, Document, MailboxState, OutboxMail, SourceMessage
 from casefile.queries import inbox_json
 from intake.mail.poll import poll_all, poll_mailbox
 from tests.intake.conftest import build_app
@@ -124,9 +124,9 @@ def test_same_message_id_different_messages_both_handled(intake_app: App, accoun
     assert len(documents(intake_app)) == 2
 
 
-def test_automatic_mail_gets_no_case(intake_app: App, account: Account) -> None:
+def test_automatic_mail_without_a_report_gets_no_case(intake_app: App, account: Account) -> None:
     variants = [
-        message(headers={"Auto-Submitted": "auto-replied"}, attachments=[("r.docx", DOCX)]),
+        message(headers={"Auto-Submitted": "auto-replied"}),
         message(sender="MAILER-DAEMON@bollnas.test", subject="Undelivered"),
         message(headers={"List-Id": "<nyhetsbrev.finsam.test>"}),
         message(sender="no-reply@kommun.test"),
@@ -137,6 +137,31 @@ def test_automatic_mail_gets_no_case(intake_app: App, account: Account) -> None:
     poll(intake_app)
     assert documents(intake_app) == []
     assert [m.state for m in messages(intake_app)] == ["automatic"] * len(variants)
+
+
+def test_report_from_an_automatic_sender_is_registered_and_not_answered(
+    intake_app: App, account: Account
+) -> None:
+    """Given reports sent by an e-service (no-reply sender, Auto-Submitted), when polled, then
+    each is registered and its acknowledgement is suppressed, not sent."""
+    account.append(
+        bytes(message(sender="no-reply@kommun.test", attachments=[("r.docx", DOCX)])), WHEN
+    )
+    account.append(
+        bytes(
+            message(
+                headers={"Auto-Submitted": "auto-generated"}, attachments=[("u.docx", UNSIGNED)]
+            )
+        ),
+        WHEN,
+    )
+    poll(intake_app)
+    assert [d.diarienummer for d in documents(intake_app)] == ["SFG 26-01.01", "SFG 26-02.01"]
+    assert [m.state for m in messages(intake_app)] == ["registered", "registered"]
+    assert all("ingen kvittens" in (m.reason or "") for m in messages(intake_app))
+    with intake_app.sessions() as s:
+        states = set(s.scalars(select(OutboxMail.state)))
+    assert states == {"suppressed"}
 
 
 def test_message_without_report_is_kept_for_staff(intake_app: App, account: Account) -> None:

@@ -51,7 +51,8 @@ def run(config: str, *args: str) -> tuple[int, str, str]:
 def test_remind_dry_run_then_for_real(app: App, config_file: str) -> None:
     with app.sessions() as s, s.begin():
         s.add(Case(number="SFG 25-07", year=2025, serial=7, title="SAFE", organisation="X",
-                   contact_email="k@bollnas.test", due_date=dt.date(2026, 3, 16)))  # fmt: skip
+                   confirmed_contact_email="k@bollnas.test",
+                   due_date=dt.date(2026, 3, 16)))  # fmt: skip
     code, out, _ = run(config_file, "remind", "--dry-run", "--json", "--date", "2026-03-16")
     assert code == 0
     data = json.loads(out)

@@ -31,7 +31,7 @@ def make_case(
 ) -> int:
     with app.sessions() as s, s.begin():
         case = Case(number=f"SFG 25-{serial:02d}", year=2025, serial=serial, title="Steg för steg",
-                    organisation="Ljusdals kommun", contact_email=contact, due_date=due,
+                    organisation="Ljusdals kommun", confirmed_contact_email=contact, due_date=due,
                     period_end=period_end)  # fmt: skip
         s.add(case)
         s.flush()
@@ -86,7 +86,7 @@ def test_each_reminder_step_is_sent_once(app: App) -> None:
     assert [r.recipient for r in rows] == [CONTACT] * 3
     assert all(r.state == "queued" for r in rows)
     late = parse(rows[-1].raw)
-    assert late["Subject"].startswith("[SFG 25-07] Försenad slutrapport:")
+    assert late["Subject"].startswith("[SFG 25-07] Försenad slutrapport (senast")
     assert late["Auto-Submitted"] == "auto-replied"
     assert late["In-Reply-To"] is None
     assert "14 dagar försenad" in " ".join(text_of(late).split())
@@ -125,7 +125,10 @@ def test_reminder_without_contact_address_is_kept_for_staff(app: App) -> None:
     make_case(app, due=dt.date(2026, 3, 16), contact=None)
     assert len(remind(app, dt.date(2026, 3, 16))) == 1
     [row] = outbox(app)
-    assert row.state == "suppressed" and row.last_error == "ingen användbar mottagaradress"
+    assert (
+        row.state == "suppressed"
+        and row.last_error == "ingen bekräftad kontakt (casefile contact) och ingen avsändare"
+    )
 
 
 def today_here(app: App) -> dt.date:

@@ -186,13 +186,13 @@ def test_a_password_with_swedish_letters_goes_as_auth_plain_in_utf8(
 
 
 @pytest.mark.parametrize(
-    ("ehlo", "answers", "text"),
+    ("ehlo", "answers", "code"),
     [
-        ((b"AUTH LOGIN",), {}, "inloggningen till SMTP-servern misslyckades: 504"),
+        ((b"AUTH LOGIN",), {}, "504"),
         (
             (b"AUTH PLAIN",),
             {b"AUTH": b"535 nope"},
-            "inloggningen till SMTP-servern misslyckades: 535",
+            "535",
         ),
     ],
 )
@@ -201,14 +201,16 @@ def test_a_swedish_password_refused_or_without_plain_is_retried_later(
     monkeypatch: pytest.MonkeyPatch,
     ehlo: tuple[bytes, ...],
     answers: dict[bytes, bytes],
-    text: str,
+    code: str,
 ) -> None:
     monkeypatch.setenv("TEST_SMTP_PW_H8", "hemlig-åäö")
     error = _send(
         scripted, answers, ehlo_extra=ehlo, username="kontakt", password_env="TEST_SMTP_PW_H8"
     )
-    assert type(error) is ConnectionFailure
-    assert str(error) == text
+    # Not delivered and kept for later (the operator must fix the login): a connection-level
+    # temporary failure, naming the server's code.
+    assert isinstance(error, ConnectionFailure)
+    assert code in str(error)
 
 
 def test_eml_names_are_safe_stable_and_short(tmp_path: Path) -> None:

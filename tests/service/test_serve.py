@@ -309,12 +309,16 @@ def test_serve_for_a_bounded_time(
     assert state["jobs"]["poll:kontakt"]["last_ok"] is True
 
 
-def test_unreachable_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
+def test_unreachable_database_status_is_one_line_and_exit_1_serve_waits(tmp_path: Path) -> None:
     config = write_config(
         tmp_path, f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/casefile", [], {}
     )
-    for command in ("serve", "status"):
-        done = run_intake(config, command)
-        assert done.returncode == 1, done.stderr
-        assert done.stderr.startswith("fel: kan inte nå databasen: ")
-        assert done.stderr.count("\n") == 1
+    done = run_intake(config, "status")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("fel: ") and "databas" in done.stderr
+    assert done.stderr.count("\n") == 1
+    # The service does not give up: it waits, says so once, and stops cleanly when told.
+    waited = run_intake(config, "serve", "--for", "4")
+    assert waited.returncode == 0, waited.stderr
+    assert waited.stderr.count("kan inte nå databasen") == 1
+    assert "Traceback" not in waited.stderr

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,10 @@ class Account:
 
     def client(self) -> IMAPClient:
         c = IMAPClient("127.0.0.1", port=self.server.port, ssl=False, timeout=30)
-        c.plain_login(self.username, self.password)
+        if self.server.token_for is not None and not self.server.password_login:
+            c.oauth2_login(self.username, self.server.token_for(self.username))
+        else:
+            c.plain_login(self.username, self.password)
         return c
 
     def append(
@@ -81,9 +85,60 @@ class Account:
         return box
 
 
+@dataclass
+class OAuth2Passdb:
+    """Dovecot's oauth2 passdb: tokens checked locally (JWT, HS256 key) or by introspection."""
+
+    issuer: str
+    hs256_key_b64: str | None = None  # local validation
+    introspection_url: str | None = None
+    mechanisms: str = "xoauth2 oauthbearer"
+
+    def conf(self, root: Path) -> str:
+        if self.introspection_url:
+            body = (
+                "introspection_mode = post\n"
+                f"introspection_url = {self.introspection_url}\n"
+                "force_introspection = yes\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+            )
+        else:
+            keys = root / "keys" / "default" / "HS256"
+            keys.mkdir(parents=True, exist_ok=True)
+            (keys / "default").write_text(self.hs256_key_b64 or "", encoding="ascii")
+            body = (
+                "introspection_mode = local\n"
+                f"local_validation_key_dict = fs:posix:prefix={root}/keys/\n"
+                "username_attribute = email\n"
+            )
+        (root / "dovecot-oauth2.conf.ext").write_text(
+            body + f"issuers = {self.issuer}\n", encoding="utf-8"
+        )
+        return f"""
+passdb {{
+  driver = oauth2
+  mechanisms = {self.mechanisms}
+  args = {root}/dovecot-oauth2.conf.ext
+}}
+"""
+
+
 class DovecotServer:
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        oauth2: OAuth2Passdb | None = None,
+        password_login: bool = True,
+        token_for: Callable[[str], str] | None = None,
+    ) -> None:
+        """`oauth2` adds XOAUTH2/OAUTHBEARER; without `password_login` only those are offered
+        (the test accounts then append with a token from `token_for`)."""
         self.root = root
+        self.oauth2 = oauth2
+        self.password_login = password_login
+        self.token_for = token_for
         self.port = free_port()
         self.tls_port = free_port()
         self.passwd = root / "passwd"
@@ -132,6 +187,23 @@ class DovecotServer:
         for sub in ("mail", "home"):
             shutil.chown(self.root / sub, "nobody", "nogroup")
         conf = self.root / "dovecot.conf"
+        mechanisms = "plain login" if self.password_login else ""
+        oauth2_passdb = ""
+        if self.oauth2 is not None:
+            mechanisms += " " + self.oauth2.mechanisms
+            oauth2_passdb = self.oauth2.conf(self.root)
+        password_passdb = (
+            f"""
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {self.passwd}
+}}
+"""
+            if self.password_login
+            else ""
+        )
+        # Loopback trusted: refused-token tests get no growing login penalty.
+        trusted = "login_trusted_networks = 127.0.0.0/8\n" if self.oauth2 else ""
         conf.write_text(f"""
 protocols = imap
 listen = 127.0.0.1
@@ -142,15 +214,12 @@ ssl = yes
 ssl_cert = <{self.cert}
 ssl_key = <{self.key}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
-first_valid_uid = 1
+auth_mechanisms = {mechanisms.strip()}
+{trusted}first_valid_uid = 1
 mail_location = maildir:{self.root}/mail/%u
 mail_uid = nobody
 mail_gid = nogroup
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {self.passwd}
-}}
+{password_passdb}{oauth2_passdb}
 userdb {{
   driver = static
   args = uid=nobody gid=nogroup home={self.root}/home/%u
@@ -195,6 +264,14 @@ service auth {{
             return Account(self, self._special[password], password)
         name, secret = self._pool.pop()
         return Account(self, name, secret)
+
+    def kick(self, username: str) -> None:
+        """Drop every IMAP connection of `username` (as a server restart or timeout would)."""
+        subprocess.run(
+            ["doveadm", "-c", str(self.root / "dovecot.conf"), "kick", username],
+            check=True,
+            capture_output=True,
+        )
 
     def stop(self) -> None:
         if self.process is None:

@@ -7,8 +7,11 @@ stopped and started again on the same port to play "the mail server is down".
 
 from __future__ import annotations
 
+import base64
+import collections
 import email
 import email.policy
+import json
 import socket
 import ssl
 import threading
@@ -16,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 CERTS = Path(__file__).resolve().parent.parent / "outgoing" / "certs"
 CA_FILE = CERTS / "ca.pem"
@@ -100,6 +103,74 @@ class RecordingHandler:
         return "250 Message accepted for delivery"
 
 
+class BigLineSMTP(SMTP):
+    """aiosmtpd with room for realistic OAuth2 tokens (2-4 KB on the AUTH line).
+
+    The per-command limits dict reads the base class's value, so all three are set here.
+    """
+
+    line_length_limit = 16384
+    command_size_limit = 16384
+    command_size_limits: ClassVar[collections.defaultdict[str, int]] = collections.defaultdict(  # type: ignore[misc]
+        lambda: 16384
+    )
+
+
+class BigLineController(Controller):
+    def factory(self) -> SMTP:
+        return BigLineSMTP(self.handler, **self.SMTP_kwargs)
+
+
+# Microsoft's answers, word for word.
+SMTP_AUTH_DISABLED = (
+    "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
+    "Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information."
+)
+BASIC_AUTH_GONE = "535 5.7.30 Basic authentication is not supported for Client Submission."
+
+
+@dataclass
+class OAuthHandler(RecordingHandler):
+    """Takes AUTH XOAUTH2: `validate(token)` returns the mailbox the token is good for."""
+
+    validate: Callable[[str], str | None] = lambda token: None
+    auth_disabled_for: set[str] = field(default_factory=set)
+    auth_exchanges: int = 0
+    token_lengths: list[int] = field(default_factory=list)
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:
+        with self.lock:
+            self.auth_exchanges += 1
+        blob = args[1] if len(args) > 1 else ""
+        try:
+            fields = base64.b64decode(blob).decode().split("\x01")
+            user = fields[0].removeprefix("user=")
+            token = fields[1].removeprefix("auth=Bearer ")
+        except (ValueError, IndexError):
+            return AuthResult(success=False, handled=False, message="501 5.5.2 bad XOAUTH2")
+        self.token_lengths.append(len(token))
+        if user in self.auth_disabled_for:
+            return AuthResult(success=False, handled=False, message=SMTP_AUTH_DISABLED)
+        if self.validate(token) == user:
+            return AuthResult(success=True, auth_data=user)
+        error = json.dumps({"status": "401", "schemes": "bearer", "scope": "https://x/"})
+        await server.challenge_auth(error)
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.3 Authentication unsuccessful"
+        )
+
+
+@dataclass
+class PasswordGoneHandler(RecordingHandler):
+    """Refuses every password login as Microsoft 365 does once basic auth is off."""
+
+    async def auth_PLAIN(self, server: Any, args: list[str]) -> AuthResult:
+        return AuthResult(success=False, handled=False, message=BASIC_AUTH_GONE)
+
+    async def auth_LOGIN(self, server: Any, args: list[str]) -> AuthResult:
+        return AuthResult(success=False, handled=False, message=BASIC_AUTH_GONE)
+
+
 class SmtpServer:
     """One test server; `start()`/`stop()` may be called repeatedly, the port stays the same."""
 
@@ -108,9 +179,11 @@ class SmtpServer:
         *,
         auth: tuple[str, str] | None = None,
         tls: str = "none",  # "none" | "starttls" | "ssl"
+        handler: RecordingHandler | None = None,
     ) -> None:
+        """`handler` may be an OAuthHandler (AUTH XOAUTH2, then AUTH is required)."""
         self.port = free_port()
-        self.handler = RecordingHandler()
+        self.handler = handler or RecordingHandler()
         self.auth = auth
         self.tls = tls
         self.logins: list[str] = []
@@ -129,6 +202,10 @@ class SmtpServer:
 
     def start(self) -> None:
         kwargs: dict[str, Any] = {}
+        controller: type[Controller] = Controller
+        if isinstance(self.handler, OAuthHandler | PasswordGoneHandler):
+            controller = BigLineController
+            kwargs.update(auth_required=True, auth_require_tls=self.tls != "none")
         if self.auth is not None:
             kwargs.update(
                 authenticator=self._authenticate,
@@ -139,7 +216,7 @@ class SmtpServer:
             kwargs.update(tls_context=server_tls_context(), require_starttls=True)
         elif self.tls == "ssl":
             kwargs.update(ssl_context=server_tls_context())
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
+        self._controller = controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
         self._controller.start()
 
     def stop(self) -> None:

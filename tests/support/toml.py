@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 
 def _value(v: Any) -> str:
+    if isinstance(v, dt.date):
+        return v.isoformat()
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int | float):
@@ -25,6 +28,12 @@ def dumps(data: dict[str, Any]) -> str:
         if isinstance(body, list) and body and isinstance(body[0], dict):
             for table in body:
                 lines.append(f"[[{section}]]")
+                lines += [f"{k} = {_value(v)}" for k, v in table.items() if v is not None]
+                lines.append("")
+        elif isinstance(body, dict) and body and all(isinstance(b, dict) for b in body.values()):
+            # Named sub-tables, e.g. [oauth2.m365].
+            for name, table in body.items():
+                lines.append(f"[{section}.{name}]")
                 lines += [f"{k} = {_value(v)}" for k, v in table.items() if v is not None]
                 lines.append("")
         elif isinstance(body, dict):

@@ -1,0 +1,112 @@
+"""Refused logins back off: after a refusal the next try waits, and the wait doubles.
+
+A wrong password or a missing permission does not fix itself, and a server that sees the same
+refused login every two minutes may lock the account. The state lives in a small JSON file next
+to the service's lock file (`casefile.lock` -> `casefile.logins.json`), so `intake poll --once`
+from a timer backs off too, and `intake status` can say which login keeps failing. It holds the
+one-line error and times only, never a secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from casefile.config import Settings
+
+BASE_SECONDS = 60.0
+MAX_SECONDS = 3600.0
+_LOCK = threading.Lock()
+
+
+def logins_path(settings: Settings) -> Path:
+    lock = Path(settings.service.lock_path)
+    return lock.with_name(f"{lock.stem}.logins.json")
+
+
+def mailbox_key(name: str) -> str:
+    return f"mailbox:{name}"
+
+
+SMTP_KEY = "smtp"
+
+
+def delay_after(failures: int) -> float:
+    return float(min(BASE_SECONDS * 2 ** max(failures - 1, 0), MAX_SECONDS))
+
+
+def _iso(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="seconds")
+
+
+class LoginBackoff:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.clock = clock
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write(self, data: dict[str, dict[str, Any]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(data, out, ensure_ascii=False, indent=1)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def waiting(self, key: str) -> str | None:
+        """None when a login may be tried now; else one line saying until when and why."""
+        entry = self.read().get(key)
+        if not entry:
+            return None
+        until = float(entry.get("next_try", 0))
+        if self.clock() >= until:
+            return None
+        local = dt.datetime.fromtimestamp(until).strftime("%H:%M:%S")
+        # "inloggningen nekades" also tells the poller not to retry at once.
+        return (
+            f"inloggningen nekades {entry.get('failures')} gång(er) i rad; nästa försök "
+            f"{local} (senast: {entry.get('error')})"
+        )
+
+    def failed(self, key: str, error: str) -> None:
+        with _LOCK:
+            data = self.read()
+            entry = data.get(key) or {"failures": 0, "since": _iso(self.clock())}
+            entry["failures"] = int(entry.get("failures", 0)) + 1
+            entry["error"] = error
+            entry["last"] = _iso(self.clock())
+            entry["next_try"] = self.clock() + delay_after(entry["failures"])
+            entry["next_try_at"] = _iso(entry["next_try"])
+            data[key] = entry
+            with contextlib.suppress(OSError):
+                self._write(data)
+
+    def succeeded(self, key: str) -> None:
+        with _LOCK:
+            data = self.read()
+            if key in data:
+                del data[key]
+                with contextlib.suppress(OSError):
+                    self._write(data)
+
+
+def for_settings(settings: Settings) -> LoginBackoff:
+    return LoginBackoff(logins_path(settings))

@@ -1,0 +1,41 @@
+"""`intake check [--json]`, attached by intake/cli.py."""
+
+from __future__ import annotations
+
+import click
+
+from casefile.app import App
+from casefile.cli_support import print_json
+from casefile.config import ConfigError, load_settings, resolve_config_path
+
+
+@click.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Skriv ut ett JSON-dokument.")
+@click.pass_context
+def check_command(ctx: click.Context, as_json: bool) -> None:
+    """Pröva allt tjänsten behöver utan att ändra något: konfiguration, databas, lagring,
+    brevlådor (token, inloggning, mappar), SMTP (anslutning, TLS, inloggning; inget brev
+    skickas) och mallar. En rad per kontroll; slutstatus 1 om någon misslyckas.
+
+    Exempel: intake check
+    """
+    from intake.check import Check, run_checks
+    from intake.check import as_json as to_json
+
+    path = resolve_config_path(ctx.find_root().meta.get("config_path"))
+    try:
+        app = App(load_settings(path))
+    except ConfigError as exc:
+        checks = [Check("konfiguration", False, str(exc))]
+    else:
+        try:
+            checks = run_checks(app, str(path))
+        finally:
+            app.engine.dispose()
+    if as_json:
+        print_json(to_json(checks))
+    else:
+        for check in checks:
+            click.echo(check.line())
+    if not all(c.ok for c in checks):
+        raise SystemExit(1)
