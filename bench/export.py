@@ -131,13 +131,13 @@ def fill(app: App, docs: int, per_case: int) -> list[str]:
                     "submitter_signed": True,
                     "status": "registered",
                     "cancelled": False,
-                    "message_id": msg_id,
+                    "source_message_id": msg_id,
                 },
             ).scalar_one()
             conn.execute(
                 sa.insert(attachments),
                 {
-                    "message_id": msg_id,
+                    "source_message_id": msg_id,
                     "sha256": att_sha,
                     "filename": "slutrapport.docx",
                     "media_type": MIME,
@@ -154,7 +154,7 @@ def fill(app: App, docs: int, per_case: int) -> list[str]:
                     "action": "document_registered",
                     "case_id": case,
                     "document_id": doc_id,
-                    "message_id": msg_id,
+                    "source_message_id": msg_id,
                     "detail": {"diarienummer": f"SFG 26-{case:02d}.{serial:02d}"},
                 },
             )

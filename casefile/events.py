@@ -26,7 +26,7 @@ def log_event(
         action=action,
         case_id=case.id if case is not None else None,
         document_id=document.id if document is not None else None,
-        message_id=message.id if message is not None else None,
+        source_message_id=message.id if message is not None else None,
         detail=detail,
     )
     session.add(event)

@@ -329,13 +329,13 @@ def inbox_json(conn: Connection, include_handled: bool = False) -> list[dict[str
     not what staff dismissed."""
     stmt = select(messages).order_by(messages.c.internal_date.desc(), messages.c.id.desc())
     if not include_handled:
-        quarantined = select(attachments.c.message_id).where(
+        quarantined = select(attachments.c.source_message_id).where(
             attachments.c.state == AttachmentState.QUARANTINED
         )
         # Registered mail that staff must still look at: a sender that failed authentication,
         # a report filed in a new case because it names another party's case.
-        flagged = select(documents.c.message_id).where(
-            documents.c.flag.is_not(None), documents.c.message_id.is_not(None)
+        flagged = select(documents.c.source_message_id).where(
+            documents.c.flag.is_not(None), documents.c.source_message_id.is_not(None)
         )
         stmt = stmt.where(
             messages.c.state.in_(INBOX_STATES)
@@ -349,20 +349,21 @@ def inbox_json(conn: Connection, include_handled: bool = False) -> list[dict[str
     if rows:
         for a in conn.execute(
             select(attachments)
-            .where(attachments.c.message_id.in_([m["id"] for m in rows]))
+            .where(attachments.c.source_message_id.in_([m["id"] for m in rows]))
             .order_by(attachments.c.id)
         ).mappings():
-            by_message.setdefault(a["message_id"], []).append(attachment_json(a))
+            by_message.setdefault(a["source_message_id"], []).append(attachment_json(a))
     flags: dict[int, list[str]] = {}
     if rows:
-        for message_id, flag in conn.execute(
-            select(documents.c.message_id, documents.c.flag)
+        for source_message_id, flag in conn.execute(
+            select(documents.c.source_message_id, documents.c.flag)
             .where(
-                documents.c.message_id.in_([m["id"] for m in rows]), documents.c.flag.is_not(None)
+                documents.c.source_message_id.in_([m["id"] for m in rows]),
+                documents.c.flag.is_not(None),
             )
             .order_by(documents.c.id)
         ):
-            flags.setdefault(message_id, []).append(flag)
+            flags.setdefault(source_message_id, []).append(flag)
     out = []
     for m in rows:
         item = message_json(m, by_message.get(m["id"], []))
@@ -391,19 +392,21 @@ def message_json(row: RowMapping, files: list[dict[str, Any]]) -> dict[str, Any]
     }
 
 
-def message_row(conn: Connection, message_id: int) -> RowMapping:
-    row = conn.execute(select(messages).where(messages.c.id == message_id)).mappings().first()
+def message_row(conn: Connection, source_message_id: int) -> RowMapping:
+    row = (
+        conn.execute(select(messages).where(messages.c.id == source_message_id)).mappings().first()
+    )
     if row is None:
-        raise RegisterError(f"det finns ingen post med id {message_id}")
+        raise RegisterError(f"det finns ingen post med id {source_message_id}")
     return row
 
 
-def message_files(conn: Connection, message_id: int) -> list[dict[str, Any]]:
+def message_files(conn: Connection, source_message_id: int) -> list[dict[str, Any]]:
     return [
         attachment_json(a)
         for a in conn.execute(
             select(attachments)
-            .where(attachments.c.message_id == message_id)
+            .where(attachments.c.source_message_id == source_message_id)
             .order_by(attachments.c.id)
         ).mappings()
     ]

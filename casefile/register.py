@@ -54,7 +54,7 @@ class NewDocument:
     contact_name: str | None = None
     contact_email: str | None = None
     period_end: dt.date | None = None
-    message_id: int | None = None
+    source_message_id: int | None = None
     # verified | failed | unknown; None: taken from the message, or not judged (staff's own).
     sender_verdict: str | None = None
 
@@ -132,9 +132,9 @@ def choose_case(session: Session, settings: Settings, new: NewDocument) -> CaseM
 
 
 def _verdict_of(session: Session, new: NewDocument) -> str | None:
-    if new.sender_verdict is not None or new.message_id is None:
+    if new.sender_verdict is not None or new.source_message_id is None:
         return new.sender_verdict
-    message = session.get(SourceMessage, new.message_id)
+    message = session.get(SourceMessage, new.source_message_id)
     if message is None:
         return None
     return message.auth_verdict or AuthVerdict.UNKNOWN
@@ -215,7 +215,7 @@ def register_document(
         status=(
             DocumentStatus.INCOMPLETE if codes & INCOMPLETE_CODES else DocumentStatus.REGISTERED
         ),
-        message_id=new.message_id,
+        source_message_id=new.source_message_id,
         sender_verdict=_verdict_of(session, new),
     )
     flags = [match.flag] if match.flag else []
@@ -674,18 +674,18 @@ def mark_secrecy(
     return doc
 
 
-def dismiss_message(session: Session, message_id: int, reason: str, actor: str) -> Any:
+def dismiss_message(session: Session, source_message_id: int, reason: str, actor: str) -> Any:
     """A message needs no registration: it leaves the inbox and the digest, the reason is kept."""
     from casefile.db.models import SourceMessage
 
     reason = reason.strip()
     if not reason:
         raise RegisterError("ange ett skäl (--reason)")
-    msg = session.get(SourceMessage, message_id)
+    msg = session.get(SourceMessage, source_message_id)
     if msg is None:
-        raise RegisterError(f"det finns ingen post med id {message_id}")
+        raise RegisterError(f"det finns ingen post med id {source_message_id}")
     if msg.dismissed_at is not None:
-        raise RegisterError(f"post {message_id} är redan avförd ({msg.dismiss_reason})")
+        raise RegisterError(f"post {source_message_id} är redan avförd ({msg.dismiss_reason})")
     msg.dismissed_at = utcnow()
     msg.dismissed_by = actor
     msg.dismiss_reason = reason

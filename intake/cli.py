@@ -125,11 +125,11 @@ def extract(file: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("message_id", type=ROW_ID)
+@click.argument("source_message_id", metavar="ID", type=ROW_ID)
 @json_option
 @click.pass_context
 @one_line_errors
-def retry(ctx: click.Context, message_id: int, as_json: bool) -> None:
+def retry(ctx: click.Context, source_message_id: int, as_json: bool) -> None:
     """Kör ett meddelande i karantän eller som misslyckades genom intaget igen (från arkivet).
 
     Exempel: intake retry 17
@@ -138,11 +138,11 @@ def retry(ctx: click.Context, message_id: int, as_json: bool) -> None:
 
     app = get_app(ctx)
     setup_logging(app.settings.service.log_level)
-    outcome = retry_message(app, message_id)
+    outcome = retry_message(app, source_message_id)
     if as_json:
         print_json(
             {
-                "id": message_id,
+                "id": source_message_id,
                 "state": outcome.state,
                 "diarienummer": outcome.numbers,
                 "reason": outcome.reason,
@@ -150,7 +150,7 @@ def retry(ctx: click.Context, message_id: int, as_json: bool) -> None:
         )
     else:
         state = label_of(MessageState, outcome.state)
-        click.echo(f"post {message_id}: {state} {' '.join(outcome.numbers)}".rstrip())
+        click.echo(f"post {source_message_id}: {state} {' '.join(outcome.numbers)}".rstrip())
     if outcome.state in (MessageState.FAILED, MessageState.QUARANTINED):
         raise SystemExit(1)
 

@@ -58,7 +58,7 @@ def _parts(raw: bytes) -> tuple[dict[str, str], str, list[tuple[str | None, str,
 
 
 @click.command()
-@click.argument("message_id", metavar="ID", type=ROW_ID)
+@click.argument("source_message_id", metavar="ID", type=ROW_ID)
 @click.option(
     "--save",
     "save_dir",
@@ -68,7 +68,7 @@ def _parts(raw: bytes) -> tuple[dict[str, str], str, list[tuple[str | None, str,
 @json_option
 @click.pass_context
 @one_line_errors
-def mail(ctx: click.Context, message_id: int, save_dir: Path | None, as_json: bool) -> None:
+def mail(ctx: click.Context, source_message_id: int, save_dir: Path | None, as_json: bool) -> None:
     """Läs ett inkommet brev: avsändare, ämne, text och bilagor.
 
     ID är numret i casefile inbox.
@@ -79,7 +79,7 @@ def mail(ctx: click.Context, message_id: int, save_dir: Path | None, as_json: bo
 
     app = app_of(ctx)
     with read_only(app.engine) as conn:
-        row = message_row(conn, message_id)
+        row = message_row(conn, source_message_id)
         info = message_json(row, [])
     try:
         raw = app.archive.get(row["raw_sha256"])
@@ -110,7 +110,7 @@ def mail(ctx: click.Context, message_id: int, save_dir: Path | None, as_json: bo
     if as_json:
         print_json(
             {
-                "id": message_id,
+                "id": source_message_id,
                 "arrived": arrived.isoformat(),
                 "state": info["state"],
                 "headers": headers,
@@ -138,14 +138,14 @@ def mail(ctx: click.Context, message_id: int, save_dir: Path | None, as_json: bo
 
 
 @click.command()
-@click.argument("message_id", metavar="ID", type=ROW_ID)
+@click.argument("source_message_id", metavar="ID", type=ROW_ID)
 @click.option("--reason", required=True, help="Varför brevet inte ska registreras.")
 @by_option
 @json_option
 @click.pass_context
 @one_line_errors
 def dismiss(
-    ctx: click.Context, message_id: int, reason: str, actor: str | None, as_json: bool
+    ctx: click.Context, source_message_id: int, reason: str, actor: str | None, as_json: bool
 ) -> None:
     """Avför ett brev som inte behöver registreras: det lämnar inkorgen och sammanställningen.
 
@@ -156,12 +156,12 @@ def dismiss(
     who = actor_of(actor)
 
     def work(app: Any, s: Any) -> dt.datetime:
-        return dismiss_message(s, message_id, reason, who).dismissed_at  # type: ignore[no-any-return]
+        return dismiss_message(s, source_message_id, reason, who).dismissed_at  # type: ignore[no-any-return]
 
     when = act(ctx, work)
     if as_json:
         print_json(
-            {"id": message_id, "dismissed_at": when.isoformat(), "by": who, "reason": reason}
+            {"id": source_message_id, "dismissed_at": when.isoformat(), "by": who, "reason": reason}
         )
     else:
-        click.echo(f"Post {message_id} är avförd.")
+        click.echo(f"Post {source_message_id} är avförd.")

@@ -136,7 +136,7 @@ class Document(Base):
     status: Mapped[str]
     cancelled: Mapped[bool]
     cancel_reason: Mapped[str | None]
-    message_id: Mapped[int | None]
+    source_message_id: Mapped[int | None]
     registered_by: Mapped[str | None]
     sender_verdict: Mapped[str | None]
     flag: Mapped[str | None]
@@ -154,7 +154,7 @@ class Attachment(Base):
 
     __table__ = schema.attachments
     id: Mapped[int]
-    message_id: Mapped[int]
+    source_message_id: Mapped[int]
     sha256: Mapped[str]
     filename: Mapped[str | None]
     media_type: Mapped[str | None]
@@ -225,5 +225,5 @@ class Event(Base):
     action: Mapped[str]
     case_id: Mapped[int | None]
     document_id: Mapped[int | None]
-    message_id: Mapped[int | None]
+    source_message_id: Mapped[int | None]
     detail: Mapped[dict[str, Any]]

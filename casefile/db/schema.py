@@ -170,7 +170,7 @@ documents = Table(
     Column("status", String(16), nullable=False, default="registered"),
     Column("cancelled", Boolean, nullable=False, default=False),
     Column("cancel_reason", Text),
-    Column("message_id", Integer, ForeignKey("messages.id")),
+    Column("source_message_id", Integer, ForeignKey("messages.id")),
     # Who registered it by hand (casefile register) or forwarded it from a staff address.
     Column("registered_by", String(64)),
     # The sender's authentication verdict when registered: verified | failed | unknown.
@@ -192,7 +192,7 @@ attachments = Table(
     "attachments",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("message_id", Integer, ForeignKey("messages.id"), nullable=False),
+    Column("source_message_id", Integer, ForeignKey("messages.id"), nullable=False),
     Column("sha256", String(64), ForeignKey("stored_files.sha256"), nullable=False),
     Column("filename", Text),
     Column("media_type", String(255)),
@@ -264,7 +264,7 @@ events = Table(
     Column("action", String(64), nullable=False),
     Column("case_id", Integer, ForeignKey("cases.id")),
     Column("document_id", Integer, ForeignKey("documents.id")),
-    Column("message_id", Integer, ForeignKey("messages.id")),
+    Column("source_message_id", Integer, ForeignKey("messages.id")),
     Column("detail", JSON, nullable=False, default=dict),
     Index("ix_events_case", "case_id"),
     Index("ix_events_document", "document_id"),

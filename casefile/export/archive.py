@@ -492,8 +492,8 @@ def case_files(conn: Connection, docs: list[RowMapping]) -> dict[int, list[FileR
     out: dict[int, list[FileRef]] = {d["id"]: [] for d in docs}
     by_message: dict[int, list[int]] = {}
     for d in docs:
-        if d["message_id"] is not None:
-            by_message.setdefault(d["message_id"], []).append(d["id"])
+        if d["source_message_id"] is not None:
+            by_message.setdefault(d["source_message_id"], []).append(d["id"])
     if by_message:
         for m in conn.execute(
             select(messages.c.id, messages.c.raw_sha256)
@@ -506,21 +506,21 @@ def case_files(conn: Connection, docs: list[RowMapping]) -> dict[int, list[FileR
         return out
     rows = conn.execute(
         select(
-            attachments.c.message_id,
+            attachments.c.source_message_id,
             attachments.c.document_id,
             attachments.c.sha256,
             attachments.c.filename,
             attachments.c.media_type,
         )
         .where(
-            attachments.c.message_id.in_(list(by_message))
+            attachments.c.source_message_id.in_(list(by_message))
             | attachments.c.document_id.in_(list(out))
         )
         .order_by(attachments.c.id)
     )
     for a in rows:
         ref = (a.media_type or "application/octet-stream", a.sha256, a.filename)
-        owners = set(by_message.get(a.message_id, []))
+        owners = set(by_message.get(a.source_message_id, []))
         if a.document_id in out:
             owners.add(a.document_id)
         for doc_id in sorted(owners):

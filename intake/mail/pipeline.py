@@ -213,7 +213,7 @@ def _earlier_copy(session: Session, group: list[Candidate], sender: str | None) 
     return session.execute(
         select(Document)
         .join(Attachment, Attachment.document_id == Document.id)
-        .join(SourceMessage, SourceMessage.id == Attachment.message_id)
+        .join(SourceMessage, SourceMessage.id == Attachment.source_message_id)
         .where(
             Attachment.sha256.in_([c.sha256 for c in group]),
             Document.cancelled.is_(False),
@@ -420,7 +420,9 @@ class Pipeline:
             )
             row = rows.get(cand.sha256)
             if row is None:
-                row = Attachment(message_id=msg.id, sha256=cand.sha256, size=len(cand.file.data))
+                row = Attachment(
+                    source_message_id=msg.id, sha256=cand.sha256, size=len(cand.file.data)
+                )
                 session.add(row)
                 rows[cand.sha256] = row
             elif row.document_id is not None:
@@ -461,7 +463,7 @@ class Pipeline:
                 log_event(session, actor, "report_resent", document=earlier, message=msg)
                 continue
             new = _new_document(group, parsed, received_at, replied)
-            new.message_id = msg.id
+            new.source_message_id = msg.id
             document = register_document(session, settings, new, actor)
             if fwd is not None:
                 fwd.record(session, document, msg)

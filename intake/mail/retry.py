@@ -16,29 +16,29 @@ from casefile.states import RETRYABLE_STATES
 from intake.mail.pipeline import Outcome, Pipeline
 
 
-def retry_message(app: App, message_id: int) -> Outcome:
+def retry_message(app: App, source_message_id: int) -> Outcome:
     with app.sessions() as s:
-        msg = s.get(SourceMessage, message_id)
+        msg = s.get(SourceMessage, source_message_id)
         if msg is None:
-            raise RegisterError(f"det finns ingen post {message_id}")
+            raise RegisterError(f"det finns ingen post {source_message_id}")
         if msg.state not in RETRYABLE_STATES:
-            raise RegisterError(f"post {message_id} är {msg.state}; inget att försöka igen")
+            raise RegisterError(f"post {source_message_id} är {msg.state}; inget att försöka igen")
         if not msg.raw_sha256 or msg.size == 0:
-            raise RegisterError(f"post {message_id} finns inte i arkivet ({msg.reason})")
+            raise RegisterError(f"post {source_message_id} finns inte i arkivet ({msg.reason})")
         digest = msg.raw_sha256
     try:
         raw = app.archive.get(digest)
     except (OSError, ArchiveError) as exc:
-        raise RegisterError(f"post {message_id} kan inte läsas ur arkivet: {exc}") from None
+        raise RegisterError(f"post {source_message_id} kan inte läsas ur arkivet: {exc}") from None
     pipeline = Pipeline(app)
     try:
-        return pipeline.retry(message_id, raw)
+        return pipeline.retry(source_message_id, raw)
     except Exception as exc:
         # As in a poll, a message that breaks the pipeline is said in one line; it stays as it
         # was (the transaction rolled back) and can be retried once the cause is fixed.
         detail = " ".join(str(exc).split())[:300]
         raise RegisterError(
-            f"post {message_id} kunde inte köras igen: {type(exc).__name__}: {detail}"
+            f"post {source_message_id} kunde inte köras igen: {type(exc).__name__}: {detail}"
         ) from None
     finally:
         pipeline.close()

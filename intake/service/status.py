@@ -82,7 +82,7 @@ def _mailbox_report(
     attachments_quarantined = session.execute(
         select(func.count())
         .select_from(Attachment)
-        .join(SourceMessage, SourceMessage.id == Attachment.message_id)
+        .join(SourceMessage, SourceMessage.id == Attachment.source_message_id)
         .where(
             SourceMessage.mailbox == box.name,
             SourceMessage.folder == folder,

@@ -95,7 +95,7 @@ def test_huge_limit_is_a_usage_error(app: App, tmp_path: Path) -> None:
     assert code == 2 and out == "" and "--limit" in err and "Traceback" not in err
 
 
-def test_huge_message_id_is_a_usage_error(app: App, tmp_path: Path) -> None:
+def test_huge_source_message_id_is_a_usage_error(app: App, tmp_path: Path) -> None:
     config = write_config(tmp_path, app.settings.database.url)
     code, _, err = run("--config", config, "retry", "99999999999999999999", group=intake_cli)
     assert code == 2 and "Traceback" not in err

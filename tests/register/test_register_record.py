@@ -57,7 +57,7 @@ def test_a_document_and_its_case_are_stored_as_given_without_nul_characters(app:
         )  # fmt: skip
         s.add(message)
         s.flush()
-        message_id = message.id
+        source_message_id = message.id
     number = _register(
         app,
         title="SA\x00FE",
@@ -69,7 +69,7 @@ def test_a_document_and_its_case_are_stored_as_given_without_nul_characters(app:
         contact_name="Anna\x00 Berg",
         contact_email="anna.berg@bollnas.test",
         period_end=dt.date(2025, 12, 31),
-        message_id=message_id,
+        source_message_id=source_message_id,
         received_at=WHEN,
     )
     assert number == "SFG 26-01.01"
@@ -83,7 +83,7 @@ def test_a_document_and_its_case_are_stored_as_given_without_nul_characters(app:
     assert doc.fields == {"title": "SAFE", "list": ["ab", "c"]}
     assert doc.sections == {"s1": "Text här"}
     assert (doc.submitter_signed, doc.status, doc.kind) == (True, "registered", "slutrapport")
-    assert doc.message_id == message_id
+    assert doc.source_message_id == source_message_id
     assert doc.received_at == WHEN and doc.received_date == dt.date(2026, 2, 3)
     case = _case(app, "SFG 26-01")
     assert (case.title, case.organisation, case.status) == ("SAFE", "Bollnäs kommun", "open")

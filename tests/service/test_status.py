@@ -98,7 +98,11 @@ def fill(app: App) -> None:
             ]
         )
         s.flush()
-        s.add(Attachment(message_id=quarantined.id, sha256="a" * 64, size=1, state="quarantined"))
+        s.add(
+            Attachment(
+                source_message_id=quarantined.id, sha256="a" * 64, size=1, state="quarantined"
+            )
+        )
         s.add_all(
             [
                 outbox_row(1, "queued"),

@@ -248,7 +248,7 @@ def test_inbox_mail_and_dismiss(config_file: str, filled: App, tmp_path: Path) -
     assert "Ämne: Nyhetsbrev februari" in out and "seminarium om samverkan" in out
     assert "Bilagor: 0" in out
     with filled.sessions() as s:
-        report_msg = s.scalars(select(Document.message_id).where(Document.id == 1)).one()
+        report_msg = s.scalars(select(Document.source_message_id).where(Document.id == 1)).one()
     code, out, _ = run(config_file, "mail", str(report_msg), "--save", str(tmp_path / "ut"))
     assert code == 0 and "slutrapport.docx" in out
     saved = tmp_path / "ut" / "slutrapport.docx"
