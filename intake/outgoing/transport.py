@@ -58,6 +58,8 @@ class UncertainDelivery(DeliveryError):
 class Transport(Protocol):
     def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None: ...
 
+    def login_waiting(self) -> str | None: ...
+
     def close(self) -> None: ...
 
     def __enter__(self) -> Transport: ...
@@ -162,11 +164,17 @@ class SmtpTransport:
     ) -> None:
         self.close()
 
+    def login_waiting(self) -> str | None:
+        """One line while a refused SMTP login backs off (nothing is tried then), else None."""
+        if self._smtp is not None or self._backoff is None:
+            return None
+        waiting = self._backoff.waiting(SMTP_KEY)
+        return f"SMTP: {waiting}" if waiting else None
+
     def _connect(self) -> smtplib.SMTP:
-        if self._backoff is not None:
-            waiting = self._backoff.waiting(SMTP_KEY)
-            if waiting:
-                raise LoginFailure(f"SMTP: {waiting}")
+        waiting = self.login_waiting()
+        if waiting:
+            raise LoginFailure(waiting)
         try:
             return self._open()
         except LoginFailure as exc:
@@ -343,6 +351,9 @@ class FolderTransport:
                 raise
         except OSError as exc:
             raise ConnectionFailure(f"kunde inte skriva till {self.folder}: {exc}") from None
+
+    def login_waiting(self) -> str | None:
+        return None
 
     def close(self) -> None:
         return None
