@@ -1,4 +1,4 @@
-"""`casefile show`'s lines on sender trust (contact, flag, moves) in English with CASEFILE_LANG=en."""
+"""`casefile show` on sender trust (contact, flag, moves) in English with CASEFILE_LANG=en."""
 
 from __future__ import annotations
 
