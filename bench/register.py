@@ -4,7 +4,10 @@ Prints, measured in this run:
 - registrations/s, single process, SQLite and PostgreSQL (one transaction each, as intake does);
 - wall time of `casefile list --json` (newest 50) and `casefile show` on a register of 100,000
   documents, next to the wall time of `python -c pass` (the interpreter's own start-up).
-Target: list and show each under 0.4 s wall.
+- wall time of `casefile search` on the same register (full-text index: SQLite FTS5,
+  PostgreSQL to_tsvector('swedish') with a GIN index): a word in 5 % of the documents, and a
+  rare one.
+Target: list and show each under 0.4 s wall; search under 0.5 s.
 
 Usage: python bench/register.py [--docs 100000] [--registrations 300] [--no-postgres]
 """
@@ -28,6 +31,7 @@ from casefile.app import App
 from casefile.config import Settings
 from casefile.db.migrate import upgrade
 from casefile.db.models import Case, Counter, Document
+from casefile.db.schema import search_entries
 from casefile.register import NewDocument, register_document
 from tests.support.postgres import create_database, drop_database
 
@@ -52,6 +56,43 @@ def registrations_per_second(app: App, n: int) -> float:
         with app.sessions() as s, s.begin():
             register_document(s, app.settings, new)
     return n / (time.perf_counter() - start)
+
+
+ORGS = [
+    f"{town} kommun"
+    for town in (
+        "Bollnäs",
+        "Gävle",
+        "Hofors",
+        "Hudiksvall",
+        "Ljusdal",
+        "Nordanstig",
+        "Ockelbo",
+        "Ovanåker",
+        "Sandviken",
+        "Söderhamn",
+        "Älvkarleby",
+        "Tierp",
+        "Heby",
+        "Sala",
+        "Avesta",
+        "Ludvika",
+        "Falun",
+        "Borlänge",
+        "Mora",
+        "Rättvik",
+    )
+]
+TOPICS = ("arbetsträning", "språkstöd", "hälsa", "samverkan", "praktik", "coachning", "studier")
+
+
+def _search_text(d: int, case: int, org: str) -> str:
+    topic = TOPICS[d % len(TOPICS)]
+    return (
+        f"Insats {case}\n{org}\na@b.test\nSlutrapport\n"
+        f"Deltagarna fick {topic} och stöd mot arbete. Insatsen nådde {d % 97} deltagare "
+        f"i {org}; rapport nummer {d}."
+    )
 
 
 def fill(app: App, docs: int, per_case: int = 10) -> None:
@@ -92,7 +133,7 @@ def fill(app: App, docs: int, per_case: int = 10) -> None:
                     "sender": "a@b.test",
                     "subject": "Slutrapport",
                     "title": f"Insats {case}",
-                    "organisation": "Exempelby kommun",
+                    "organisation": ORGS[case % len(ORGS)],
                     "fields": {"title": f"Insats {case}"},
                     "sections": {},
                     "findings": [],
@@ -106,6 +147,19 @@ def fill(app: App, docs: int, per_case: int = 10) -> None:
                 batch = []
         if batch:
             conn.execute(sa.insert(Document), batch)
+        # The search index, as registering would have written it (one row per document).
+        ids = conn.execute(sa.select(Document.id, Document.case_id).order_by(Document.id)).all()
+        rows = [
+            {
+                "ref": f"doc:{doc_id}",
+                "case_id": case_id,
+                "document_id": doc_id,
+                "content": _search_text(n, case_id, ORGS[case_id % len(ORGS)]),
+            }
+            for n, (doc_id, case_id) in enumerate(ids)
+        ]
+        for start in range(0, len(rows), 5000):
+            conn.execute(sa.insert(search_entries), rows[start : start + 5000])
 
 
 def wall(cmd: list[str], runs: int = 5) -> float:
@@ -124,7 +178,10 @@ def cli_figures(url: str, root: Path, label: str, docs: int) -> None:
     base = wall([sys.executable, "-c", "pass"])
     listing = wall([str(exe / "casefile"), "--config", str(config), "list", "--json"])
     show = wall([str(exe / "casefile"), "--config", str(config), "show", "SFG 25-42", "--json"])
-    print(f"{label}: register of {docs:,} documents")
+    casefile = [str(exe / "casefile"), "--config", str(config), "search", "--json"]
+    common = wall([*casefile, "Ovanåker"])
+    rare = wall([*casefile, "rapport", "4242"])
+    print(f"{label}: register of {docs:,} documents (load average {load()})")
     print(f"  python -c pass            {base * 1000:7.0f} ms")
     print(
         f"  casefile list --json (50) {listing * 1000:7.0f} ms  "
@@ -135,6 +192,35 @@ def cli_figures(url: str, root: Path, label: str, docs: int) -> None:
         f"  casefile show --json      {show * 1000:7.0f} ms  ({show / base:.1f}x python start-up)"
         f"  target < 400 ms: {'ok' if show < 0.4 else 'MISSED'}"
     )
+    # The query alone, in this process: what the index costs without the interpreter's start-up
+    # (which on a loaded machine swings far more than the query).
+    from casefile.search import search
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        query = {}
+        for words in ("Ovanåker", "rapport 4242"):
+            runs = []
+            for _ in range(5):
+                start = time.perf_counter()
+                search(conn, words, 20)
+                runs.append(time.perf_counter() - start)
+            query[words] = statistics.median(runs)
+    engine.dispose()
+    for words, took in query.items():
+        print(f"  search query alone {words!r:<16}{took * 1000:7.1f} ms (in process)")
+    for name, took in (("search (5 % match)", common), ("search (rare word)", rare)):
+        print(
+            f"  casefile {name:<17}{took * 1000:7.0f} ms  ({took / base:.1f}x python start-up)"
+            f"  target < 500 ms: {'ok' if took < 0.5 else 'MISSED'}"
+        )
+
+
+def load() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
 
 
 def main() -> None:

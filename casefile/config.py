@@ -56,6 +56,9 @@ class RegistrySettings:
     # Initials the bot registers under, so the audit log tells machine from person.
     bot_actor: str = "casefile"
     language: Literal["sv", "en"] = "sv"
+    # The office's own addresses ("handlaggare@forbund.se") or domains ("forbund.se"): a report
+    # forwarded from one of them is registered for its original sender (intake/mail/forward.py).
+    staff_addresses: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         try:

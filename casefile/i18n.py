@@ -17,6 +17,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "sender": "Avsändare",
         "submitter_signed": "Undertecknad",
         "signature": "Signatur",
+        "signature_short": "Sign.",
         "status": "Status",
         "findings": "Anmärkningar",
         "case": "Ärende",
@@ -42,6 +43,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "sender": "Sender",
         "submitter_signed": "Signed by sender",
         "signature": "Signature",
+        "signature_short": "Sign.",
         "status": "Status",
         "findings": "Findings",
         "case": "Case",
@@ -56,7 +58,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "contact_confirmed": "Contact: {address} (confirmed by {by})",
         "contact_candidate": "Contact in the form (not confirmed): {address}",
         "flag": "Note: {flag}",
-        "moved": "{number}: moved from {source} to {target}",
+        "moved": "{number}: from {source} to {target}",
     },
 }
 

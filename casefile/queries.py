@@ -7,10 +7,11 @@ Core queries on a plain connection: the read-only commands never load the ORM, w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, func, select
 
 from casefile.config import Settings
 from casefile.db.schema import attachments, cases, documents, events, messages
@@ -27,6 +28,9 @@ class DocumentFilter:
     unsigned: bool = False
     problems: bool = False
     limit: int | None = 50
+    until: dt.date | None = None
+    org: str | None = None
+    kind: str | None = None
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -51,6 +55,19 @@ def document_json(row: RowMapping, case_number: str) -> dict[str, Any]:
         "cancelled": row["cancelled"],
         "cancel_reason": row["cancel_reason"],
         "findings": row["findings"],
+        "direction": row["direction"],
+        "channel": row["channel"],
+        "registered_by": row["registered_by"],
+        "secrecy": (
+            {
+                "provision": row["secrecy_provision"],
+                "public_title": row["secrecy_public_title"],
+                "at": _iso(row["secrecy_at"]),
+                "by": row["secrecy_by"],
+            }
+            if row["secrecy_provision"]
+            else None
+        ),
         "sender_verdict": row["sender_verdict"],
         "flag": row["flag"],
     }
@@ -73,29 +90,134 @@ _DOC_COLUMNS = [
     documents.c.cancelled,
     documents.c.cancel_reason,
     documents.c.findings,
+    documents.c.direction,
+    documents.c.channel,
+    documents.c.registered_by,
+    documents.c.secrecy_provision,
+    documents.c.secrecy_public_title,
+    documents.c.secrecy_at,
+    documents.c.secrecy_by,
     documents.c.sender_verdict,
     documents.c.flag,
 ]
 
 
-def list_documents(conn: Connection, flt: DocumentFilter) -> list[dict[str, Any]]:
-    stmt = select(*_DOC_COLUMNS, cases.c.number.label("case_number")).join(
-        cases, documents.c.case_id == cases.c.id
-    )
+def _filtered(stmt: Any, flt: DocumentFilter) -> Any:
     if flt.case_id is not None:
         stmt = stmt.where(documents.c.case_id == flt.case_id)
     if flt.status:
         stmt = stmt.where(documents.c.status == flt.status)
     if flt.since:
         stmt = stmt.where(documents.c.received_date >= flt.since)
+    if flt.until:
+        stmt = stmt.where(documents.c.received_date <= flt.until)
+    if flt.org:
+        stmt = stmt.where(func.lower(documents.c.organisation).contains(flt.org.lower()))
+    if flt.kind:
+        stmt = stmt.where(documents.c.kind == flt.kind)
     if flt.unsigned:
         stmt = stmt.where(documents.c.signature.is_(None), documents.c.cancelled.is_(False))
     if flt.problems:
         stmt = stmt.where(documents.c.status == DocumentStatus.INCOMPLETE)
+    return stmt
+
+
+def list_documents(conn: Connection, flt: DocumentFilter) -> list[dict[str, Any]]:
+    stmt = select(*_DOC_COLUMNS, cases.c.number.label("case_number")).join(
+        cases, documents.c.case_id == cases.c.id
+    )
+    stmt = _filtered(stmt, flt)
     stmt = stmt.order_by(documents.c.received_at.desc(), documents.c.id.desc())
     if flt.limit:
         stmt = stmt.limit(flt.limit)
     return [document_json(row, row["case_number"]) for row in conn.execute(stmt).mappings()]
+
+
+def count_documents(conn: Connection, flt: DocumentFilter) -> int:
+    """How many documents the filter matches without its limit."""
+    stmt = _filtered(select(func.count()).select_from(documents), flt)
+    return int(conn.execute(stmt).scalar_one())
+
+
+@functools.lru_cache(maxsize=8)
+def _closed_days(year: int) -> frozenset[dt.date]:
+    import holidays
+
+    calendar = holidays.country_holidays("SE", years=year, categories=("public", "de_facto"))
+    return frozenset(calendar.keys())
+
+
+def _next_business_day(day: dt.date) -> dt.date:
+    """As intake.outgoing.business_days.next_business_day (weekends, public holidays and the
+    eves), without importing the intake.outgoing package, whose mail code `show` does not need."""
+    while day.weekday() >= 5 or day in _closed_days(day.year):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def effective_due(
+    settings: Settings, due_date: dt.date | None, period_end: dt.date | None
+) -> tuple[dt.date | None, str | None]:
+    """The date reminders use, and how it was set: "staff" (casefile due) or "period" (days after
+    the insats period ends); moved to a business day as the reminders do."""
+    rules = settings.reminders
+    if due_date is not None:
+        due, source = due_date, "staff"
+    elif period_end is not None:
+        due = period_end + dt.timedelta(days=rules.due_after_period_end_days)
+        source = "period"
+    else:
+        return None, None
+    return (_next_business_day(due) if rules.business_days else due), source
+
+
+def due_source_text(settings: Settings, source: str | None) -> str:
+    if source == "staff":
+        return "satt av handläggare"
+    if source == "period":
+        days = settings.reminders.due_after_period_end_days
+        return f"beräknat: {days} dagar efter insatstidens slut"
+    return "inget datum: varken satt eller insatstid känd"
+
+
+def overdue_cases(conn: Connection, settings: Settings, today: dt.date) -> list[dict[str, Any]]:
+    """Open cases whose slutrapport is due today or earlier and has not come in."""
+    has_final = (
+        select(documents.c.id)
+        .where(
+            documents.c.case_id == cases.c.id,
+            documents.c.kind == "slutrapport",
+            documents.c.cancelled.is_(False),
+        )
+        .exists()
+    )
+    rows = conn.execute(
+        select(cases)
+        .where(
+            cases.c.status == "open",
+            (cases.c.due_date.is_not(None)) | (cases.c.period_end.is_not(None)),
+            ~has_final,
+        )
+        .order_by(cases.c.year, cases.c.serial)
+    ).mappings()
+    out = []
+    for c in rows:
+        due, source = effective_due(settings, c["due_date"], c["period_end"])
+        if due is None or due > today:
+            continue
+        out.append(
+            {
+                "case": c["number"],
+                "title": c["title"],
+                "organisation": c["organisation"],
+                "due_date": due.isoformat(),
+                "due_source": source,
+                "days_overdue": (today - due).days,
+                "contact_email": c["confirmed_contact_email"] or c["contact_email"],
+            }
+        )
+    out.sort(key=lambda r: (r["due_date"], r["case"]))
+    return out
 
 
 def case_row(conn: Connection, settings: Settings, ref: str) -> RowMapping:
@@ -125,10 +247,16 @@ def case_row(conn: Connection, settings: Settings, ref: str) -> RowMapping:
     )
     if row is None:
         raise RegisterError(f"det finns inget ärende {ref}")
+    if parts.doc is not None:
+        # The document was not found above (in any case): a number that does not exist.
+        number = document_number(settings.registry, parts.year, parts.case, parts.doc)
+        raise RegisterError(f"det finns ingen handling {number} (ärendet {row['number']} finns)")
     return row
 
 
-def case_json(conn: Connection, case: RowMapping) -> dict[str, Any]:
+def case_json(
+    conn: Connection, case: RowMapping, settings: Settings | None = None
+) -> dict[str, Any]:
     docs = list(
         conn.execute(
             select(*_DOC_COLUMNS)
@@ -170,8 +298,11 @@ def case_json(conn: Connection, case: RowMapping) -> dict[str, Any]:
         "confirmed_contact_by": case["confirmed_contact_by"],
         "flag": case["flag"],
         "due_date": _iso(case["due_date"]),
+        "period_end": _iso(case["period_end"]),
         "opened_at": case["opened_at"].isoformat(),
         "closed_at": _iso(case["closed_at"]),
+        "close_reason": case["close_reason"],
+        **_due_json(settings, case),
         "documents": documents_out,
         "events": [
             {
@@ -186,8 +317,16 @@ def case_json(conn: Connection, case: RowMapping) -> dict[str, Any]:
     }
 
 
+def _due_json(settings: Settings | None, case: RowMapping) -> dict[str, Any]:
+    if settings is None:
+        return {}
+    due, source = effective_due(settings, case["due_date"], case["period_end"])
+    return {"effective_due_date": _iso(due), "due_source": source}
+
+
 def inbox_json(conn: Connection, include_handled: bool = False) -> list[dict[str, Any]]:
-    """Mail that needs a person: no report in it, or an attachment that could not be read."""
+    """Mail that needs a person: no report in it, or an attachment that could not be read;
+    not what staff dismissed."""
     stmt = select(messages).order_by(messages.c.internal_date.desc(), messages.c.id.desc())
     if not include_handled:
         quarantined = select(attachments.c.message_id).where(
@@ -204,6 +343,7 @@ def inbox_json(conn: Connection, include_handled: bool = False) -> list[dict[str
             | (messages.c.auth_verdict == AuthVerdict.FAILED)
             | messages.c.id.in_(flagged)
         )
+        stmt = stmt.where(messages.c.dismissed_at.is_(None))
     rows = list(conn.execute(stmt).mappings())
     by_message: dict[int, list[dict[str, Any]]] = {}
     if rows:
@@ -242,10 +382,31 @@ def message_json(row: RowMapping, files: list[dict[str, Any]]) -> dict[str, Any]
         "subject": row["subject"],
         "state": row["state"],
         "reason": row["reason"],
+        "dismissed_at": _iso(row["dismissed_at"]),
+        "dismissed_by": row["dismissed_by"],
+        "dismiss_reason": row["dismiss_reason"],
         "auth_verdict": row["auth_verdict"],
         "auth_detail": row["auth_detail"],
         "attachments": files,
     }
+
+
+def message_row(conn: Connection, message_id: int) -> RowMapping:
+    row = conn.execute(select(messages).where(messages.c.id == message_id)).mappings().first()
+    if row is None:
+        raise RegisterError(f"det finns ingen post med id {message_id}")
+    return row
+
+
+def message_files(conn: Connection, message_id: int) -> list[dict[str, Any]]:
+    return [
+        attachment_json(a)
+        for a in conn.execute(
+            select(attachments)
+            .where(attachments.c.message_id == message_id)
+            .order_by(attachments.c.id)
+        ).mappings()
+    ]
 
 
 def attachment_json(a: RowMapping) -> dict[str, Any]:

@@ -174,15 +174,23 @@ def _serialise_registrations(session: Session) -> None:
 
 
 def register_document(
-    session: Session, settings: Settings, new: NewDocument, actor: str | None = None
+    session: Session,
+    settings: Settings,
+    new: NewDocument,
+    actor: str | None = None,
+    into: Case | None = None,
 ) -> Document:
-    """File a new document in its case (opening one if needed) under the next diarienummer."""
+    """File a new document in its case (opening one if needed) under the next diarienummer.
+
+    `into`: the case staff named (casefile register --case); matching is then not asked."""
     actor = actor or settings.registry.bot_actor
     new = NewDocument(**{k: _clean(v) if k != "received_at" else v for k, v in vars(new).items()})
     new.replied_cases = tuple(new.replied_cases)
     _serialise_registrations(session)
     received_date = arrival_date(settings, new.received_at)
-    match = choose_case(session, settings, new)
+    match = (
+        CaseMatch(into.number, "staff") if into is not None else choose_case(session, settings, new)
+    )
     if match.number is None:
         case = open_case(session, settings, new, received_date.year, actor)
     else:
@@ -259,7 +267,16 @@ def register_document(
                 document=old,
                 by=document.diarienummer,
             )
+    _index_new(session, document)
     return document
+
+
+def _index_new(session: Session, document: Document) -> None:
+    from casefile.search import refresh_case, refresh_document
+
+    refresh_document(session, document.id)
+    if document.serial == 1:
+        refresh_case(session, document.case_id)
 
 
 def find_document(session: Session, settings: Settings, ref: str) -> Document:
@@ -333,9 +350,15 @@ def add_note(session: Session, settings: Settings, ref: str, text: str, actor: s
     if parts is not None and parts.doc is not None:
         doc = find_document(session, settings, ref)
         log_event(session, actor, "note", document=doc, text=text)
+        from casefile.search import refresh_document
+
+        refresh_document(session, doc.id)
     else:
         case = find_case(session, settings, ref)
         log_event(session, actor, "note", case=case, text=text)
+        from casefile.search import refresh_case
+
+        refresh_case(session, case.id)
 
 
 def set_due_date(session: Session, settings: Settings, ref: str, due: dt.date, actor: str) -> Case:
@@ -413,3 +436,283 @@ def move_document(
         source.flag = None
     document.flag = None  # staff have decided where it belongs
     return moved
+
+
+# --- The registrar's acts on cases and documents (close, correct, unsign, secrecy, dismiss). ---
+
+# What `casefile correct` may change, and how a value is read.
+CORRECTABLE: dict[str, str] = {
+    "title": "text",
+    "organisation": "text",
+    "kind": "kind",
+    "period_start": "date",
+    "period_end": "date",
+    "granted_sek": "amount",
+    "spent_sek": "amount",
+    "workplace": "text",
+    "contact_name": "text",
+    "contact_phone": "text",
+    "contact_email": "text",
+    "postal_code": "text",
+    "postal_town": "text",
+    "submitter_date": "date",
+    "submitter_name": "text",
+}
+KINDS = ("slutrapport", "delrapport", "ansokan", "unknown")
+
+
+def close_case(
+    session: Session, settings: Settings, ref: str, reason: str | None, actor: str
+) -> tuple[Case, int]:
+    """Avsluta: no reminders or completion requests after this. Queued ones are suppressed;
+    returns the case and how many queued mails were stopped."""
+    from casefile.db.models import OutboxMail
+
+    case = find_case(session, settings, ref)
+    if case.status == "closed":
+        raise RegisterError(f"{case.number} är redan avslutat")
+    reason = (reason or "").strip() or None
+    case.status = "closed"
+    case.closed_at = utcnow()
+    case.close_reason = reason
+    stopped = 0
+    for row in session.scalars(
+        select(OutboxMail).where(
+            OutboxMail.case_id == case.id,
+            OutboxMail.state == "queued",
+            OutboxMail.kind.in_(("paminnelse", "komplettering")),
+        )
+    ):
+        row.state = "suppressed"
+        row.last_error = f"ärendet avslutades ({reason})" if reason else "ärendet avslutades"
+        stopped += 1
+    log_event(session, actor, "case_closed", case=case, reason=reason, stopped_mail=stopped)
+    return case, stopped
+
+
+def reopen_case(session: Session, settings: Settings, ref: str, actor: str) -> Case:
+    case = find_case(session, settings, ref)
+    if case.status != "closed":
+        raise RegisterError(f"{case.number} är inte avslutat")
+    previous = case.close_reason
+    case.status = "open"
+    case.closed_at = None
+    case.close_reason = None
+    log_event(session, actor, "case_reopened", case=case, previous_reason=previous)
+    return case
+
+
+def _parse_value(field_name: str, value: str) -> Any:
+    kind = CORRECTABLE[field_name]
+    value = value.strip()
+    if kind == "date":
+        try:
+            return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise RegisterError(f"{value!r} är inget datum (ÅÅÅÅ-MM-DD)") from None
+    if kind == "amount":
+        digits = re.sub(r"[\s\u00a0\u202f]|kr$|:-$", "", value)
+        if not digits.isdigit():
+            raise RegisterError(f"{value!r} är inget belopp i hela kronor")
+        return int(digits)
+    if kind == "kind":
+        if value not in KINDS:
+            raise RegisterError(f"okänd typ {value!r}: {', '.join(KINDS)}")
+        return value
+    if not value:
+        raise RegisterError("värdet är tomt")
+    return value
+
+
+def _recomputed_findings(doc: Document, corrected: str) -> list[dict[str, Any]]:
+    """The extraction's checks run again on the corrected fields. An unreadable value of another
+    field stays as it was (its raw text is only in the old message)."""
+    from intake.extract.findings import _signature_section
+    from intake.extract.findings import findings as check
+    from intake.extract.forms import default_form, load_forms
+
+    form = next((f for f in load_forms() if f.document_type == doc.kind), default_form())
+    touched = {corrected, "period"} if corrected.startswith("period_") else {corrected}
+    old = list(doc.findings or [])
+    unreadable = {
+        str(f.get("field")): f
+        for f in old
+        if f.get("code") == "unreadable_value" and f.get("field") not in touched
+    }
+    sections = {str(k): str(v) for k, v in (doc.sections or {}).items()}
+    found = {k for k, v in sections.items() if v}
+    sign = _signature_section(form)
+    if sign and not any(
+        f.get("code") == "unsigned" and "saknas i rapporten" in str(f.get("message")) for f in old
+    ):
+        found.add(sign)
+    fresh = check(
+        doc.kind, dict(doc.fields or {}), sections, {k: "" for k in unreadable}, form, found
+    )
+    out = []
+    for f in fresh:
+        if f.code == "unreadable_value" and f.field in unreadable:
+            out.append(unreadable[f.field])
+        else:
+            out.append(f.to_json())
+    # What the checks cannot see again (an unrecognised form, an unreadable file) stays.
+    rechecked = {f.code for f in fresh} | _CHECKED_CODES
+    out.extend(f for f in old if f.get("code") not in rechecked)
+    return out
+
+
+_CHECKED_CODES = frozenset(
+    {
+        "unknown_document",
+        "not_final_report",
+        "unreadable_value",
+        "missing_field",
+        "overspent",
+        "underspent_unexplained",
+        "period_inconsistent",
+        "unsigned",
+        "possible_personnummer",
+    }
+)
+
+
+def correct_field(
+    session: Session, settings: Settings, ref: str, field_name: str, value: str, actor: str
+) -> tuple[Document, Any, Any]:
+    """Correct one extracted field; the history keeps old and new. Findings, status and the
+    case's insats period (which the computed due date rests on) follow."""
+    if field_name not in CORRECTABLE:
+        raise RegisterError(
+            f"fältet {field_name!r} kan inte rättas; välj bland: {', '.join(CORRECTABLE)}"
+        )
+    doc = find_document(session, settings, ref)
+    if doc.cancelled:
+        raise RegisterError(f"{doc.diarienummer} är makulerat och kan inte rättas")
+    new = _parse_value(field_name, value)
+    fields = dict(doc.fields or {})
+    old: Any = doc.kind if field_name == "kind" else fields.get(field_name)
+    if field_name in ("title", "organisation"):
+        old = getattr(doc, field_name) or fields.get(field_name)
+    if old == new:
+        raise RegisterError(f"{field_name} är redan {new}")
+    if field_name == "kind":
+        doc.kind = new
+    else:
+        fields[field_name] = new
+        doc.fields = fields
+    if field_name in ("title", "organisation"):
+        setattr(doc, field_name, new)
+    doc.findings = _recomputed_findings(doc, field_name)
+    doc.submitter_signed = bool(fields.get("submitter_date")) and bool(fields.get("submitter_name"))
+    if doc.status in ("registered", "incomplete"):
+        codes = {f.get("code") for f in doc.findings}
+        doc.status = "incomplete" if codes & INCOMPLETE_CODES else "registered"
+    case = doc.case
+    due_before = case.period_end
+    if field_name == "period_end":
+        case.period_end = dt.date.fromisoformat(new)
+    log_event(
+        session,
+        actor,
+        "field_corrected",
+        document=doc,
+        field=field_name,
+        old=old,
+        new=new,
+        period_end_before=due_before.isoformat() if due_before else None,
+    )
+    from casefile.search import refresh_document
+
+    refresh_document(session, doc.id)
+    return doc, old, new
+
+
+def unsign_document(
+    session: Session, settings: Settings, ref: str, reason: str, actor: str
+) -> Document:
+    reason = reason.strip()
+    if not reason:
+        raise RegisterError("ange ett skäl (--reason)")
+    doc = find_document(session, settings, ref)
+    if not doc.signature:
+        raise RegisterError(f"{doc.diarienummer} är inte signerat")
+    previous = doc.signature
+    doc.signature = None
+    doc.signed_at = None
+    log_event(session, actor, "document_unsigned", document=doc, previous=previous, reason=reason)
+    return doc
+
+
+def mark_secrecy(
+    session: Session,
+    settings: Settings,
+    ref: str,
+    provision: str,
+    public_title: str | None,
+    actor: str,
+) -> Document:
+    """OSL 5:5: the document holds secret information under `provision`; public listings show
+    `public_title` instead of its title."""
+    provision = provision.strip()
+    if not provision:
+        raise RegisterError('ange bestämmelsen (--provision), t.ex. "OSL 26 kap. 1 §"')
+    doc = find_document(session, settings, ref)
+    previous = doc.secrecy_provision
+    doc.secrecy_provision = provision
+    doc.secrecy_public_title = (public_title or "").strip() or None
+    doc.secrecy_at = utcnow()
+    doc.secrecy_by = actor
+    log_event(
+        session,
+        actor,
+        "secrecy_marked",
+        document=doc,
+        provision=provision,
+        public_title=doc.secrecy_public_title,
+        previous=previous,
+    )
+    return doc
+
+
+def dismiss_message(session: Session, message_id: int, reason: str, actor: str) -> Any:
+    """A message needs no registration: it leaves the inbox and the digest, the reason is kept."""
+    from casefile.db.models import SourceMessage
+
+    reason = reason.strip()
+    if not reason:
+        raise RegisterError("ange ett skäl (--reason)")
+    msg = session.get(SourceMessage, message_id)
+    if msg is None:
+        raise RegisterError(f"det finns ingen post med id {message_id}")
+    if msg.dismissed_at is not None:
+        raise RegisterError(f"post {message_id} är redan avförd ({msg.dismiss_reason})")
+    msg.dismissed_at = utcnow()
+    msg.dismissed_by = actor
+    msg.dismiss_reason = reason
+    log_event(session, actor, "message_dismissed", message=msg, reason=reason)
+    return msg
+
+
+def record_manual(
+    session: Session,
+    doc: Document,
+    actor: str,
+    channel: str,
+    direction: str,
+    filename: str,
+    sha256: str,
+    size: int,
+) -> None:
+    """What a registration by hand adds: how it came, who registered it, the archived file."""
+    doc.channel = channel
+    doc.direction = direction
+    doc.registered_by = actor
+    log_event(
+        session,
+        actor,
+        "registered_by_hand",
+        document=doc,
+        channel=channel,
+        direction=direction,
+        file={"filename": filename, "sha256": sha256, "size": size},
+    )

@@ -218,6 +218,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "document_unsigned": ("signatur återtagen", "signature withdrawn"),
     "document_cancelled": ("handling makulerad", "document cancelled"),
     "document_moved": ("handling flyttad", "document moved"),
+    "document_flagged": ("handling flaggad för handläggare", "document flagged for staff"),
     "field_corrected": ("uppgift rättad", "field corrected"),
     "secrecy_marked": ("sekretessmarkerad", "marked secret"),
     "report_resent": ("rapport skickad igen", "report sent again"),
@@ -234,6 +235,8 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "mail_failed": ("brev misslyckades", "mail failed"),
     "mail_uncertain": ("brev osäkert", "mail uncertain"),
     "mail_requeued": ("brev köat igen", "mail requeued"),
+    "registered_by_hand": ("registrerad för hand", "registered by hand"),
+    "forwarded_by_staff": ("vidarebefordrad av personal", "forwarded by staff"),
 }
 
 

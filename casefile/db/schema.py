@@ -269,3 +269,17 @@ events = Table(
     Index("ix_events_case", "case_id"),
     Index("ix_events_document", "document_id"),
 )
+
+search_entries = Table(
+    "search_entries",
+    metadata,
+    # What `casefile search` looks in: one row per document ("doc:<id>") and per case
+    # ("case:<id>"), rewritten in the transaction that changes its source. The full-text index
+    # over `content` is dialect-specific and made by migration 0007: an FTS5 table kept in step by
+    # triggers on SQLite, a GIN index on to_tsvector('swedish', content) on PostgreSQL.
+    Column("id", Integer, primary_key=True),
+    Column("ref", String(32), nullable=False, unique=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("document_id", Integer, ForeignKey("documents.id")),
+    Column("content", Text, nullable=False, default=""),
+)

@@ -443,6 +443,14 @@ class Pipeline:
 
         numbers: list[str] = []
         resent: list[str] = []
+        # A report an officer forwarded from an office address: its original sender and arrival.
+        from intake.mail.forward import staff_forward
+
+        raw = msg.raw_sha256
+        received_at = msg.internal_date
+        fwd = staff_forward(settings, lambda: self.app.archive.get(raw), parsed, received_at)
+        if fwd is not None:
+            parsed, received_at = fwd.parsed, fwd.received_at
         replied = _replied_cases(session, parsed)
         for group in group_reports(candidates):
             if any(rows[c.sha256].document_id is not None for c in group):
@@ -455,9 +463,11 @@ class Pipeline:
                 resent.append(earlier.diarienummer)
                 log_event(session, actor, "report_resent", document=earlier, message=msg)
                 continue
-            new = _new_document(group, parsed, msg.internal_date, replied)
+            new = _new_document(group, parsed, received_at, replied)
             new.message_id = msg.id
             document = register_document(session, settings, new, actor)
+            if fwd is not None:
+                fwd.record(session, document, msg)
             for cand in group:
                 rows[cand.sha256].document_id = document.id
             numbers.append(document.diarienummer)

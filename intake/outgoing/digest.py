@@ -64,6 +64,7 @@ def _quarantined(session: Session, settings: Settings) -> list[dict[str, Any]]:
     messages = session.execute(
         select(SourceMessage)
         .where(SourceMessage.state.in_(INBOX_STATES))
+        .where(SourceMessage.dismissed_at.is_(None))  # casefile dismiss
         .order_by(SourceMessage.internal_date, SourceMessage.id)
         .limit(LIST_LIMIT)
     ).scalars()

@@ -38,7 +38,7 @@ def test_show_says_contact_flag_and_move_in_english(app: App, config_file: str) 
     code, out, _ = run(config_file, "show", "SFG 26-01", lang="en")
     assert f"Contact: {KOMMUN_A} (confirmed by AKH)" in out and "bekräftad" not in out
     code, out, _ = run(config_file, "show", "SFG 26-02", lang="en")
-    assert "SFG 26-02.01: moved from SFG 26-02 to SFG 26-01" in out and " till " not in out
+    assert "SFG 26-02.01: from SFG 26-02 to SFG 26-01" in out and " till " not in out
 
     code, out, _ = run(config_file, "show", "SFG 26-01", lang="sv")
     assert f"Kontakt: {KOMMUN_A} (bekräftad av AKH)" in out

@@ -1,0 +1,167 @@
+"""Reading and dismissing stored incoming mail: `casefile mail ID`, `casefile dismiss ID`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from casefile.cli_support import Failure, json_option, one_line_errors, print_json, safe_text
+from casefile.commands.common import ROW_ID, act, actor_of, app_of, by_option
+from casefile.db.engine import read_only
+
+
+def _safe_body(text: str) -> str:
+    """A message's text for a terminal: its lines kept, escapes and bidi overrides gone."""
+    return "\n".join(safe_text(line) for line in text.splitlines())
+
+
+def safe_filename(name: str | None, index: int) -> str:
+    """A file name that stays inside the folder it is saved in and is harmless to open."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = re.sub(r"[^\w.\- ()åäöÅÄÖ]", "_", safe_text(base)).strip(" .")
+    return base[:120] or f"bilaga-{index}"
+
+
+def _unique(folder: Path, name: str) -> Path:
+    path = folder / name
+    stem, suffix = path.stem, path.suffix
+    n = 2
+    while path.exists():
+        path = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return path
+
+
+def _parts(raw: bytes) -> tuple[dict[str, str], str, list[tuple[str | None, str, bytes]]]:
+    from intake.mail.forward import body_text
+    from intake.mail.mime import parse_message
+
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    headers = {
+        key: safe_text(" ".join(str(msg.get(key, "")).split()))
+        for key in ("From", "To", "Cc", "Date", "Subject")
+        if msg.get(key) is not None
+    }
+    # The same attachments intake saw (forwarded messages opened), in the same order.
+    files = parse_message(raw).attachments
+    return (
+        headers,
+        _safe_body(body_text(msg)),
+        [(f.filename, f.content_type, f.data) for f in files],
+    )
+
+
+@click.command()
+@click.argument("message_id", metavar="ID", type=ROW_ID)
+@click.option(
+    "--save",
+    "save_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Spara bilagorna i denna mapp (säkra filnamn, skriver aldrig över).",
+)
+@json_option
+@click.pass_context
+@one_line_errors
+def mail(ctx: click.Context, message_id: int, save_dir: Path | None, as_json: bool) -> None:
+    """Läs ett inkommet brev: avsändare, ämne, text och bilagor.
+
+    ID är numret i casefile inbox.
+
+    Exempel: casefile mail 12 --save ~/Hämtade
+    """
+    from casefile.queries import message_json, message_row
+
+    app = app_of(ctx)
+    with read_only(app.engine) as conn:
+        row = message_row(conn, message_id)
+        info = message_json(row, [])
+    try:
+        raw = app.archive.get(row["raw_sha256"])
+    except OSError as exc:
+        raise Failure(f"brevet finns inte i arkivet ({exc.strerror})") from None
+    headers, text, files = _parts(raw)
+    arrived = row["internal_date"].astimezone(app.settings.registry.zone)
+    saved: list[str | None] = [None] * len(files)
+    if save_dir is not None:
+        try:
+            save_dir.mkdir(parents=True, exist_ok=True)
+            for i, (name, _kind, data) in enumerate(files, start=1):
+                path = _unique(save_dir, safe_filename(name, i))
+                with path.open("xb") as out:
+                    out.write(data)
+                saved[i - 1] = str(path)
+        except OSError as exc:
+            raise Failure(f"kunde inte spara i {save_dir}: {exc.strerror}") from None
+    attachments = [
+        {
+            "filename": safe_text(name or ""),
+            "media_type": kind,
+            "size": len(data),
+            "saved_as": saved[i],
+        }
+        for i, (name, kind, data) in enumerate(files)
+    ]
+    if as_json:
+        print_json(
+            {
+                "id": message_id,
+                "arrived": arrived.isoformat(),
+                "state": info["state"],
+                "headers": headers,
+                "text": text,
+                "attachments": attachments,
+                "dismissed": info["dismiss_reason"],
+            }
+        )
+        return
+    labels = {"From": "Från", "To": "Till", "Cc": "Kopia", "Date": "Datum", "Subject": "Ämne"}
+    for key, value in headers.items():
+        click.echo(f"{labels[key]}: {value}")
+    click.echo(f"Ankomstdatum: {arrived.date().isoformat()} ({arrived:%H:%M})")
+    if info["dismiss_reason"]:
+        click.echo(f"Avförd: {info['dismiss_reason']} ({info['dismissed_by']})")
+    click.echo("")
+    click.echo(text.rstrip() or "(ingen text)")
+    click.echo("")
+    click.echo(f"Bilagor: {len(attachments)}")
+    for a in attachments:
+        where = f"  → {a['saved_as']}" if a["saved_as"] else ""
+        click.echo(
+            f"  {a['filename'] or '(utan namn)'}  {a['media_type']}  {a['size']} byte{where}"
+        )
+
+
+@click.command()
+@click.argument("message_id", metavar="ID", type=ROW_ID)
+@click.option("--reason", required=True, help="Varför brevet inte ska registreras.")
+@by_option
+@json_option
+@click.pass_context
+@one_line_errors
+def dismiss(
+    ctx: click.Context, message_id: int, reason: str, actor: str | None, as_json: bool
+) -> None:
+    """Avför ett brev som inte behöver registreras: det lämnar inkorgen och sammanställningen.
+
+    Exempel: casefile dismiss 12 --reason "Nyhetsbrev, ringa betydelse"
+    """
+    from casefile.register import dismiss_message
+
+    who = actor_of(actor)
+
+    def work(app: Any, s: Any) -> dt.datetime:
+        return dismiss_message(s, message_id, reason, who).dismissed_at  # type: ignore[no-any-return]
+
+    when = act(ctx, work)
+    if as_json:
+        print_json(
+            {"id": message_id, "dismissed_at": when.isoformat(), "by": who, "reason": reason}
+        )
+    else:
+        click.echo(f"Post {message_id} är avförd.")

@@ -1,0 +1,64 @@
+"""Tables for an 80-column terminal: long text cut with …, full width when the output is piped."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from casefile.cli_support import safe_text
+
+GAP = 2
+MIN_FLEX = 8
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    flex: bool = False  # may be cut with … to fit the terminal
+
+
+def terminal_width() -> int | None:
+    """The width to fit, or None for no limit: a terminal's width; when piped, no limit unless
+    COLUMNS is set (as scripts and tests do to ask for a width)."""
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size((80, 24)).columns
+    return None
+
+
+def clip(text: str | None, width: int) -> str:
+    """One line of `text` (made safe for a terminal) in at most `width` characters."""
+    text = " ".join(safe_text(text).split())
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | None) -> str:
+    cells = [[" ".join(safe_text(c).split()) for c in row] for row in rows]
+    widths = [len(c.header) for c in columns]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    if width is not None:
+        total = sum(widths) + GAP * (len(widths) - 1)
+        while total > width:
+            flex = [i for i, c in enumerate(columns) if c.flex and widths[i] > MIN_FLEX]
+            if not flex:
+                break
+            widest = max(flex, key=lambda i: widths[i])
+            widths[widest] -= 1
+            total -= 1
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(clip(v, w).ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    out = [line([c.header for c in columns]), line(["-" * w for w in widths])]
+    out.extend(line(row) for row in cells)
+    return "\n".join(out)
+
+
+def table(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> str:
+    return fit(columns, rows, terminal_width())

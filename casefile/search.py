@@ -1,0 +1,209 @@
+"""Full-text search over the register: what goes into the index, keeping it current, querying it.
+
+The index rows (schema.search_entries) hold plain text per document and per case; SQLite searches
+them through an FTS5 table (bm25 rank, snippet()), PostgreSQL through to_tsvector('swedish', …)
+with a GIN index (ts_rank, ts_headline). Writers call refresh_* inside their own transaction, so
+the index never lags the register.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, delete, insert, select, text
+
+from casefile.db.schema import cases, documents, events, search_entries
+
+if TYPE_CHECKING:  # `casefile search` reads through Core only and starts without the ORM
+    from sqlalchemy.orm import Session
+
+_CONTACT_FIELDS = ("contact_name", "contact_email", "workplace", "submitter_name", "postal_town")
+_WORD = re.compile(r"\w+", re.UNICODE)
+MARK_START, MARK_END = "[", "]"
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _strings(v)
+
+
+def document_text(doc: Mapping[str, Any], notes: Iterable[str] = ()) -> str:
+    """Title, organisation, sender, contacts, notes and section texts of one document."""
+    fields = doc.get("fields") or {}
+    parts: list[str] = [
+        doc.get("title") or "",
+        doc.get("organisation") or "",
+        doc.get("sender") or "",
+        doc.get("subject") or "",
+    ]
+    parts += [str(fields.get(k) or "") for k in _CONTACT_FIELDS]
+    parts += list(_strings(fields.get("partners") or []))
+    parts += list(notes)
+    parts += list(_strings(doc.get("sections") or {}))
+    return "\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def case_text(case: Mapping[str, Any], notes: Iterable[str] = ()) -> str:
+    parts = [
+        case.get("title") or "",
+        case.get("organisation") or "",
+        case.get("contact_name") or "",
+        case.get("contact_email") or "",
+        *notes,
+    ]
+    return "\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def _notes(conn: Connection | Session, **where: int) -> list[str]:
+    stmt = select(events.c.detail).where(events.c.action == "note")
+    if "document_id" in where:
+        stmt = stmt.where(events.c.document_id == where["document_id"])
+    else:
+        stmt = stmt.where(events.c.case_id == where["case_id"], events.c.document_id.is_(None))
+    details = conn.execute(stmt.order_by(events.c.id)).scalars()
+    return [str(d.get("text") or "") for d in details if isinstance(d, dict)]
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _with_address_words(body: str) -> str:
+    """PostgreSQL's parser keeps an e-mail address as one token; its parts as words too let
+    "sara lind" or "norrdala" find sara.lind@norrdala.se on both databases."""
+    words = {" ".join(re.split(r"[@.+_-]+", a)) for a in _EMAIL.findall(body)}
+    return "\n".join([body, *sorted(words)]) if words else body
+
+
+def _put(conn: Connection | Session, ref: str, case_id: int, doc_id: int | None, body: str) -> None:
+    body = _with_address_words(body)
+    conn.execute(delete(search_entries).where(search_entries.c.ref == ref))
+    conn.execute(
+        insert(search_entries).values(ref=ref, case_id=case_id, document_id=doc_id, content=body)
+    )
+
+
+def refresh_document(conn: Connection | Session, document_id: int) -> None:
+    """Rewrite one document's index row from the register (call after a flush)."""
+    if not isinstance(conn, Connection):
+        conn.flush()  # a Session: its pending changes first
+    row = conn.execute(select(documents).where(documents.c.id == document_id)).mappings().one()
+    body = document_text(dict(row), _notes(conn, document_id=document_id))
+    _put(conn, f"doc:{document_id}", row["case_id"], document_id, body)
+
+
+def refresh_case(conn: Connection | Session, case_id: int) -> None:
+    if not isinstance(conn, Connection):
+        conn.flush()  # a Session: its pending changes first
+    row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().one()
+    body = case_text(dict(row), _notes(conn, case_id=case_id))
+    _put(conn, f"case:{case_id}", case_id, None, body)
+
+
+def rebuild(conn: Connection) -> int:
+    """Index the whole register (migration 0007, and after a bulk load). Returns rows written."""
+    count = 0
+    for (case_id,) in conn.execute(select(cases.c.id)):
+        refresh_case(conn, case_id)
+        count += 1
+    for (doc_id,) in conn.execute(select(documents.c.id)):
+        refresh_document(conn, doc_id)
+        count += 1
+    return count
+
+
+def _words(query: str) -> list[str]:
+    return _WORD.findall(query)
+
+
+def search(conn: Connection, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Index rows matching every word of `query` (as a word prefix), best first."""
+    words = _words(query)
+    if not words:
+        return []
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(
+            text(
+                "WITH q AS (SELECT to_tsquery('swedish', :tsq) AS q), "
+                "hits AS (SELECT e.id, e.ref, e.case_id, e.document_id, e.content, "
+                "ts_rank(to_tsvector('swedish', e.content), q.q) AS score "
+                "FROM search_entries e, q "
+                "WHERE to_tsvector('swedish', e.content) @@ q.q "
+                "ORDER BY score DESC, e.id DESC LIMIT :limit) "
+                "SELECT hits.ref, hits.case_id, hits.document_id, hits.score, "
+                "ts_headline('swedish', hits.content, q.q, :opts) AS snippet FROM hits, q "
+                "ORDER BY hits.score DESC, hits.id DESC"
+            ),
+            {
+                "tsq": " & ".join(f"{w}:*" for w in words),
+                "limit": limit,
+                "opts": f"StartSel={MARK_START},StopSel={MARK_END},MaxWords=14,MinWords=6,"
+                "MaxFragments=1,FragmentDelimiter= … ",
+            },
+        ).mappings()
+    else:
+        match = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+        rows = conn.execute(
+            text(
+                "SELECT e.ref, e.case_id, e.document_id, -bm25(search_fts) AS score, "
+                "snippet(search_fts, 0, :start, :end, '…', 12) AS snippet "
+                "FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid "
+                "WHERE search_fts MATCH :match ORDER BY bm25(search_fts), e.id DESC LIMIT :limit"
+            ),
+            {"match": match, "limit": limit, "start": MARK_START, "end": MARK_END},
+        ).mappings()
+    hits = [dict(r) for r in rows]
+    return _described(conn, hits)
+
+
+def _described(conn: Connection, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    case_ids = {h["case_id"] for h in hits}
+    doc_ids = {h["document_id"] for h in hits if h["document_id"] is not None}
+    case_rows = {
+        r["id"]: r
+        for r in conn.execute(
+            select(cases.c.id, cases.c.number, cases.c.title, cases.c.organisation).where(
+                cases.c.id.in_(case_ids)
+            )
+        ).mappings()
+    }
+    doc_rows = {
+        r["id"]: r
+        for r in conn.execute(
+            select(
+                documents.c.id,
+                documents.c.diarienummer,
+                documents.c.title,
+                documents.c.organisation,
+                documents.c.received_date,
+                documents.c.secrecy_provision,
+                documents.c.secrecy_public_title,
+            ).where(documents.c.id.in_(doc_ids))
+        ).mappings()
+    }
+    out = []
+    for h in hits:
+        case = case_rows[h["case_id"]]
+        doc = doc_rows.get(h["document_id"]) if h["document_id"] is not None else None
+        snippet = " ".join(str(h["snippet"] or "").split())
+        out.append(
+            {
+                "ref": doc["diarienummer"] if doc else case["number"],
+                "case": case["number"],
+                "diarienummer": doc["diarienummer"] if doc else None,
+                "received_date": doc["received_date"].isoformat() if doc else None,
+                "title": (doc or case)["title"],
+                "organisation": (doc or case)["organisation"],
+                "secrecy": doc["secrecy_provision"] if doc else None,
+                "score": round(float(h["score"] or 0.0), 6),
+                "snippet": snippet,
+            }
+        )
+    return out
