@@ -4,7 +4,10 @@ Prints, measured in this run:
 - ingest throughput of `poll_all` (messages/s: fetch, archive, extract, register, queue the
   acknowledgement), and its ratio to a bare imapclient fetch of the same messages;
 - the wall time of a poll of the unchanged mailbox, next to a bare LOGIN + SELECT + LOGOUT.
-Targets: ingest >= 10 messages/s; the unchanged poll <= 1.5x the bare round trip.
+Targets: ingest >= 10 messages/s; the unchanged poll <= 1.5x the bare round trip. Each is
+printed as ok or MISSED; the exit status is 1 when one is missed. Baselines run warm: the bare
+fetch once untimed first (Dovecot reads its files cold the first time), then timed before and
+after the ingest; the round trips take turns with the unchanged polls after a warm-up round.
 
 With --worst: the worst messages of the attack set (issue 9), each alone in a mailbox and taken
 by a real `intake poll --once`: the largest header (just under and far over max_header_bytes),
@@ -22,7 +25,6 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa
 from imapclient import IMAPClient
 
+from bench.common import Targets, interleaved, median
 from casefile.app import App
 from casefile.config import Settings
 from casefile.db.migrate import upgrade
@@ -247,7 +250,7 @@ def bare_roundtrip(server: DovecotServer, user: str, password: str) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
@@ -260,6 +263,7 @@ def main() -> None:
     (root / "dovecot").chmod(0o755)
     server.start()
     pg_name = None
+    targets = Targets()
     try:
         if args.worst:
             worst(server, root, args.db)
@@ -285,50 +289,53 @@ def main() -> None:
         upgrade(app.engine)
         batch = settings.mailboxes[0].batch_size
 
-        bare = bare_fetch(server, account.username, account.password, batch)
+        bare_fetch(server, account.username, account.password, batch)  # warm Dovecot's cache
+        bare_before = bare_fetch(server, account.username, account.password, batch)
         start = time.perf_counter()
         results = poll_all(app)
         ingest = time.perf_counter() - start
+        bare = min(bare_before, bare_fetch(server, account.username, account.password, batch))
         assert all(r.ok for r in results), [r.error for r in results]
         with app.sessions() as s:
             registered = s.scalar(sa.select(sa.func.count()).select_from(Document))
         rate = args.messages / ingest
         print(f"database: {args.db}")
         print(
-            f"bare imapclient fetch of {args.messages} messages: {bare:6.2f} s "
-            f"({args.messages / bare:,.0f} messages/s)"
+            f"bare imapclient fetch of {args.messages} messages (warm, best of the one "
+            f"before and the one after): {bare:6.2f} s ({args.messages / bare:,.0f} messages/s)"
         )
         print(
             f"intake poll (fetch+archive+extract+register+queue): {ingest:6.2f} s "
             f"= {rate:,.1f} messages/s, {registered} documents registered; "
-            f"{ingest / bare:.1f}x the bare fetch; target >= 10/s: "
-            f"{'ok' if rate >= 10 else 'MISSED'}"
+            f"{ingest / bare:.1f}x the bare fetch"
         )
+        targets.check("ingest", rate, 10, at_least=True, unit=" messages/s")
 
         rounds = 15
-        bare_rt = statistics.median(
-            bare_roundtrip(server, account.username, account.password) for _ in range(rounds)
-        )
-        unchanged = []
-        for _ in range(rounds):
-            t = time.perf_counter()
+
+        def unchanged_poll() -> None:
             again = poll_all(app)
-            unchanged.append(time.perf_counter() - t)
             assert again[0].ok and again[0].outcomes == []
-        poll_rt = statistics.median(unchanged)
-        print(f"bare LOGIN+SELECT+LOGOUT (median of {rounds}): {bare_rt * 1000:6.1f} ms")
-        print(
-            f"poll of the unchanged mailbox (median of {rounds}): {poll_rt * 1000:6.1f} ms "
-            f"= {poll_rt / bare_rt:.2f}x; target <= 1.5x: "
-            f"{'ok' if poll_rt <= 1.5 * bare_rt else 'MISSED'}"
+
+        bare_times, poll_times = interleaved(
+            [
+                lambda: bare_roundtrip(server, account.username, account.password),
+                unchanged_poll,
+            ],
+            rounds,
         )
+        bare_rt, poll_rt = median(bare_times), median(poll_times)
+        print(f"bare LOGIN+SELECT+LOGOUT (median of {rounds}): {bare_rt * 1000:6.1f} ms")
+        print(f"poll of the unchanged mailbox (median of {rounds}): {poll_rt * 1000:6.1f} ms")
+        targets.check("unchanged poll / bare round trip", poll_rt / bare_rt, 1.5, unit="x")
         app.engine.dispose()
     finally:
         server.stop()
         if pg_name:
             drop_database(pg_name)
         shutil.rmtree(root, ignore_errors=True)
+    return targets.finish()
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import Targets  # noqa: E402
 from tests.service.support import ServiceProcess, migrated_app, write_config  # noqa: E402
 from tests.support.dovecot import DovecotServer  # noqa: E402
 from tests.support.mail import REPORTS, message  # noqa: E402
@@ -234,11 +235,17 @@ def main() -> int:
             f"{'ok' if idle_ok else 'MISSED'}",
         )
     print()
-    for ok, text in checks:
-        print(f"{'OK' if ok else 'MISS':4} {text}")
+    for _ok, text in checks:
+        print(text)
+    targets = Targets()
+    targets.check("RSS growth", growth, RSS_GROWTH_LIMIT_MB, unit=" MB")
+    targets.check("latency median", median, latency_target, unit=" s")
+    targets.check("reports missing or acknowledged twice", len(missing) + len(twice), 0)
+    targets.check(f"SIGTERM unclean exit (status {code})", 0.0 if code == 0 else 1.0, 0)
+    targets.check("SIGTERM stop time", stop_took, STOP_LIMIT_SECONDS, unit=" s")
     if args.keep:
         print(f"kept: {work}")
-    return 0 if all(ok for ok, _ in checks) else 1
+    return targets.finish()
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 from casefile.app import App
+from casefile.config import Settings
 from casefile.db.models import Case, OutboxMail, SourceMessage
 from casefile.register import set_due_date
 from intake.outgoing import queue_digest, queue_reminders
+from intake.outgoing.transport import FolderTransport, SmtpTransport, open_transport
 from tests.conftest import make_settings
 from tests.outgoing.conftest import build_app, outbox, register
 from tests.outgoing.mailparts import html_of, parse, text_of
@@ -194,9 +196,21 @@ def test_signature_block_from_config(db_url: str, tmp_path: Path) -> None:
     assert "\n-- \n" in text
 
 
-def test_make_settings_default_is_folder_transport(tmp_path: Path) -> None:
-    settings = make_settings("sqlite://", tmp_path)
-    assert settings.smtp.transport == "folder"
+def test_configured_mail_goes_by_smtp_with_starttls_and_to_a_folder_only_when_asked(
+    tmp_path: Path,
+) -> None:
+    """The product's default (not the tests' helper): SMTP on 587 with STARTTLS; the folder
+    transport only when the configuration names it."""
+    default = Settings.from_dict({"smtp": {"from_address": "kontakt@finsam.test"}})
+    assert (default.smtp.transport, default.smtp.port, default.smtp.security) == (
+        "smtp",
+        587,
+        "starttls",
+    )
+    assert isinstance(open_transport(default), SmtpTransport)
+    folder = open_transport(make_settings("sqlite://", tmp_path))
+    assert isinstance(folder, FolderTransport)
+    assert folder.folder == tmp_path / "outbox"
 
 
 def test_komplettering_for_a_signed_report_with_a_missing_field(app: App) -> None:

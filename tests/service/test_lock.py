@@ -6,18 +6,24 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from casefile.app import App
+from casefile.db.migrate import upgrade
 from intake.service.lock import (
     APPLICATION_PREFIX,
     LockBusy,
     LockLost,
     advisory_held,
     instance_lock,
+    lock_file_path,
 )
+from tests.conftest import make_settings
+from tests.support.postgres import create_database, drop_database
 
 
 def other(app: App) -> App:
@@ -79,11 +85,24 @@ def test_a_stop_request_ends_the_wait(app: App) -> None:
     second.engine.dispose()
 
 
-def test_postgresql_lock_is_lost_with_its_connection(app: App, db_kind: str) -> None:
+@pytest.fixture
+def pg_app(tmp_path: Path) -> Iterator[App]:
+    """An app on a throw-away PostgreSQL database, whatever --db says: the advisory lock exists
+    only there, and a test that returned early on SQLite would pass without testing anything."""
+    name, url = create_database()
+    application = App(make_settings(url, tmp_path))
+    upgrade(application.engine)
+    try:
+        yield application
+    finally:
+        application.engine.dispose()
+        drop_database(name)
+
+
+def test_postgresql_lock_is_lost_with_its_connection(pg_app: App) -> None:
+    app = pg_app
     with instance_lock(app, wait=False) as lock:
         lock.check()  # held: no error
-        if db_kind != "postgresql":
-            return  # a file lock cannot be taken from a living process
         assert advisory_held(app)
         with app.engine.connect() as conn:
             killed = conn.execute(
@@ -98,3 +117,19 @@ def test_postgresql_lock_is_lost_with_its_connection(app: App, db_kind: str) -> 
         assert not advisory_held(app)
         with pytest.raises(LockLost, match="förbindelsen som höll databaslåset bröts"):
             lock.check()
+
+
+def test_file_lock_is_kept_while_held_and_refuses_a_second_holder(app: App, db_kind: str) -> None:
+    """On SQLite the lock is a file lock: check() passes while held, and another instance is
+    refused until it is released (on PostgreSQL the same through the advisory lock)."""
+    second = other(app)
+    with instance_lock(app, wait=False) as lock:
+        lock.check()
+        with pytest.raises(LockBusy), instance_lock(second, wait=False):
+            pass
+        lock.check()  # a refused second instance did not take ours away
+        if db_kind == "postgresql":
+            assert advisory_held(app)
+        else:
+            assert lock_file_path(app).exists()
+    second.engine.dispose()

@@ -1,0 +1,228 @@
+"""What the register records, exactly: the document and case as given, the audit log's details,
+completion of an earlier incomplete report, and the staff operations' refusals.
+
+Written for the gaps the mutation run (scripts/mutate register) found: each assertion here
+fails when the corresponding line of casefile/register.py is changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from casefile.app import App
+from casefile.db.models import Case, Document, Event, SourceMessage
+from casefile.errors import RegisterError
+from casefile.register import (
+    add_note,
+    cancel_document,
+    find_case,
+    register_document,
+    set_due_date,
+    sign_document,
+)
+from tests.register.factories import new_report
+
+WHEN = dt.datetime(2026, 2, 3, 10, 0, tzinfo=dt.UTC)
+
+
+def _register(app: App, **report: Any) -> str:
+    with app.sessions() as s, s.begin():
+        return register_document(s, app.settings, new_report(**report)).diarienummer
+
+
+def _document(app: App, number: str) -> Document:
+    with app.sessions() as s:
+        return s.execute(select(Document).where(Document.diarienummer == number)).scalar_one()
+
+
+def _case(app: App, number: str) -> Case:
+    with app.sessions() as s:
+        return s.execute(select(Case).where(Case.number == number)).scalar_one()
+
+
+def _events(app: App, action: str) -> list[Event]:
+    with app.sessions() as s:
+        return list(s.scalars(select(Event).where(Event.action == action).order_by(Event.id)))
+
+
+def test_a_document_and_its_case_are_stored_as_given_without_nul_characters(app: App) -> None:
+    with app.sessions() as s, s.begin():
+        message = SourceMessage(
+            mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=7, raw_sha256="0" * 64,
+            size=10, internal_date=WHEN, state="registered",
+        )  # fmt: skip
+        s.add(message)
+        s.flush()
+        message_id = message.id
+    number = _register(
+        app,
+        title="SA\x00FE",
+        organisation="Bollnäs\x00 kommun",
+        sender="anna.berg@bollnas.test",
+        subject="Slutrapport SAFE\x00",
+        fields={"title": "SA\x00FE", "list": ["a\x00b", "c"]},
+        sections={"s1": "Text\x00 här"},
+        contact_name="Anna\x00 Berg",
+        contact_email="anna.berg@bollnas.test",
+        period_end=dt.date(2025, 12, 31),
+        message_id=message_id,
+        received_at=WHEN,
+    )
+    assert number == "SFG 26-01.01"
+    doc = _document(app, number)
+    assert (doc.title, doc.organisation, doc.sender, doc.subject) == (
+        "SAFE",
+        "Bollnäs kommun",
+        "anna.berg@bollnas.test",
+        "Slutrapport SAFE",
+    )
+    assert doc.fields == {"title": "SAFE", "list": ["ab", "c"]}
+    assert doc.sections == {"s1": "Text här"}
+    assert (doc.submitter_signed, doc.status, doc.kind) == (True, "registered", "slutrapport")
+    assert doc.message_id == message_id
+    assert doc.received_at == WHEN and doc.received_date == dt.date(2026, 2, 3)
+    case = _case(app, "SFG 26-01")
+    assert (case.title, case.organisation, case.status) == ("SAFE", "Bollnäs kommun", "open")
+    assert (case.contact_name, case.contact_email) == ("Anna Berg", "anna.berg@bollnas.test")
+    assert case.period_end == dt.date(2025, 12, 31)
+    [opened] = _events(app, "case_opened")
+    assert (opened.case_id, opened.detail) == (case.id, {"number": "SFG 26-01"})
+    [registered] = _events(app, "document_registered")
+    assert registered.document_id == doc.id and registered.case_id == case.id
+    assert registered.detail == {
+        "diarienummer": "SFG 26-01.01",
+        "kind": "slutrapport",
+        "rule": "new",
+        "received_date": "2026-02-03",
+    }
+
+
+def test_contact_and_period_end_are_filled_once_never_overwritten(app: App) -> None:
+    """The case takes a contact address and a period end from the first report that has them;
+    later reports with other values do not change them."""
+    _register(app, contact_email=None, period_end=None)
+    case = _case(app, "SFG 26-01")
+    assert (case.contact_email, case.period_end) == (None, None)
+    _register(app, contact_email="ny@bollnas.test", period_end=dt.date(2025, 6, 30))
+    _register(app, contact_email="annan@bollnas.test", period_end=dt.date(2025, 12, 31))
+    case = _case(app, "SFG 26-01")
+    assert (case.contact_email, case.period_end) == ("ny@bollnas.test", dt.date(2025, 6, 30))
+
+
+def _incomplete(app: App, **report: Any) -> str:
+    return _register(app, signed=False, **report)
+
+
+def test_only_a_signed_slutrapport_in_the_same_case_completes_an_earlier_incomplete_one(
+    app: App,
+) -> None:
+    first = _incomplete(app)
+    delrapport = _incomplete(app, kind="delrapport")
+    other_case = _incomplete(app, title="Annan insats")
+    assert _document(app, first).status == "incomplete"
+
+    _register(app, kind="delrapport", signed=True)  # signed, but not a slutrapport
+    second = _incomplete(app)  # a slutrapport, but unsigned
+    _register(app, title="Tredje insats", signed=True)  # signed, other case
+    assert _document(app, first).status == "incomplete"
+
+    missing = {"code": "missing_field", "message": "Saknas: Postnummer.", "field": "postal_code"}
+    last = _register(app, signed=True, findings=[missing])
+    assert _document(app, first).status == "completed"
+    assert _document(app, delrapport).status == "incomplete"  # not a slutrapport
+    assert _document(app, other_case).status == "incomplete"
+    assert _document(app, last).status == "incomplete"  # its own missing field stays
+    assert _document(app, second).status == "completed"
+    completed = sorted((e.document_id, e.detail["by"]) for e in _events(app, "completed_by"))
+    assert completed == [
+        (_document(app, first).id, last),
+        (_document(app, second).id, last),
+    ]
+
+
+def test_form_reference_and_a_reply_file_into_the_named_case(app: App) -> None:
+    assert _register(app, title="A", received_at=WHEN) == "SFG 26-01.01"
+    assert _register(app, title="B", received_at=WHEN) == "SFG 26-02.01"
+    assert _register(app, title="X", form_reference="SFG 26-01") == "SFG 26-01.02"
+    assert _register(app, title="Y", replied_cases=("SFG 26-02",)) == "SFG 26-02.02"
+    rules = [e.detail["rule"] for e in _events(app, "document_registered")]
+    assert rules == ["new", "new", "form_reference", "reply"]
+
+
+def test_find_case_needs_the_right_year_and_says_what_is_wrong(app: App) -> None:
+    _register(app, received_at=dt.datetime(2025, 5, 6, 10, tzinfo=dt.UTC))
+    with app.sessions() as s:
+        assert find_case(s, app.settings, "SFG 25-01").number == "SFG 25-01"
+        with pytest.raises(RegisterError) as missing:
+            find_case(s, app.settings, "SFG 26-01")
+        assert str(missing.value) == "det finns inget ärende SFG 26-01"
+        with pytest.raises(RegisterError) as wrong:
+            find_case(s, app.settings, "ärende ett")
+        assert str(wrong.value) == "'ärende ett' är inget diarienummer (t.ex. SFG 26-01.02)"
+
+
+def test_staff_operations_log_exactly_what_was_done(app: App) -> None:
+    number = _register(app)
+    with app.sessions() as s, s.begin():
+        sign_document(s, app.settings, number, "akh")
+    with app.sessions() as s, s.begin():
+        add_note(s, app.settings, number, "  Ringt Anna.  ", "AKH")
+        add_note(s, app.settings, "SFG 26-01", "Ärendet följs upp i mars.", "BRK")
+        set_due_date(s, app.settings, "SFG 26-01", dt.date(2026, 3, 16), "AKH")
+    with app.sessions() as s, s.begin():
+        set_due_date(s, app.settings, "SFG 26-01", dt.date(2026, 4, 1), "AKH")
+        cancel_document(s, app.settings, number, " Fel ärende ", "AKH")
+    doc = _document(app, number)
+    assert doc.signed_at is not None and doc.signature == "AKH"
+    case_id = _case(app, "SFG 26-01").id
+    [signed] = _events(app, "document_signed")
+    assert (signed.actor, signed.document_id, signed.detail) == (
+        "AKH",
+        doc.id,
+        {"signature": "AKH"},
+    )
+    notes = [(e.actor, e.document_id, e.case_id, e.detail) for e in _events(app, "note")]
+    assert notes == [
+        ("AKH", doc.id, case_id, {"text": "Ringt Anna."}),
+        ("BRK", None, case_id, {"text": "Ärendet följs upp i mars."}),
+    ]
+    due = [(e.case_id, e.detail) for e in _events(app, "due_date_set")]
+    assert due == [
+        (case_id, {"due": "2026-03-16", "previous": None}),
+        (case_id, {"due": "2026-04-01", "previous": "2026-03-16"}),
+    ]
+    [cancelled] = _events(app, "document_cancelled")
+    assert (cancelled.document_id, cancelled.detail) == (doc.id, {"reason": "Fel ärende"})
+
+
+def test_staff_operations_refuse_with_one_clear_line(app: App) -> None:
+    number = _register(app)
+    with app.sessions() as s, s.begin():
+        cancel_document(s, app.settings, number, "Fel ärende", "AKH")
+    cases = [
+        (lambda s: add_note(s, app.settings, number, "   ", "AKH"), "anteckningen är tom"),
+        (
+            lambda s: cancel_document(s, app.settings, number, " ", "AKH"),
+            "ange ett skäl för makuleringen (--reason)",
+        ),
+        (
+            lambda s: cancel_document(s, app.settings, number, "Igen", "AKH"),
+            "SFG 26-01.01 är redan makulerat",
+        ),
+        (
+            lambda s: sign_document(s, app.settings, number, "AKH"),
+            "SFG 26-01.01 är makulerat och kan inte signeras",
+        ),
+        (
+            lambda s: sign_document(s, app.settings, number, "A.K"),
+            "ogiltig signatur 'A.K': 1–8 bokstäver eller siffror, t.ex. AKH",
+        ),
+    ]
+    for action, message in cases:
+        with app.sessions() as s, s.begin(), pytest.raises(RegisterError) as refused:
+            action(s)
+        assert str(refused.value) == message

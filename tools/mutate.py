@@ -1,0 +1,196 @@
+"""Mutation run (mutmut 3) over the modules behind the README's promises; see scripts/mutate.
+
+Each group is one module (or package) with the tests that guard it. A group runs in its own
+scratch copy of the work tree, because mutmut 3 reads its settings from setup.cfg in the
+current folder and rewrites a `mutants/` folder there; the work tree itself is never touched.
+Prints the kill rate per group and every surviving mutant (`mutmut show NAME` in the group's
+folder shows its diff). Not part of CI: it takes long.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    mutate: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+GROUPS = (
+    Group("numbering", ("casefile/numbering.py",), ("tests/register",)),
+    Group("matching", ("casefile/matching.py",), ("tests/register",)),
+    Group(
+        "register", ("casefile/register.py",), ("tests/register", "tests/outgoing/test_rules.py")
+    ),
+    Group(
+        "intake/mail",
+        ("intake/mail/*",),
+        ("tests/intake/test_poll.py", "tests/intake/test_promises.py"),
+    ),
+    Group(
+        "transport",
+        ("intake/outgoing/transport.py",),
+        (
+            "tests/outgoing/test_delivery.py",
+            "tests/outgoing/test_promises.py",
+            "tests/outgoing/test_transport_replies.py",
+        ),
+    ),
+    Group(
+        "sender",
+        ("intake/outgoing/sender.py",),
+        ("tests/outgoing/test_delivery.py", "tests/outgoing/test_commands.py"),
+    ),
+    Group(
+        "reminders",
+        ("intake/outgoing/reminders.py",),
+        (
+            "tests/outgoing/test_reminders.py",
+            "tests/outgoing/test_commands.py",
+            "tests/outgoing/test_promises.py",
+        ),
+    ),
+    Group(
+        "findings",
+        ("intake/extract/findings.py",),
+        ("tests/extract",),
+    ),
+)
+
+
+def _lines(items: tuple[str, ...] | list[str]) -> str:
+    return "\n" + "\n".join(f"    {item}" for item in items)
+
+
+def prepare(group: Group, scratch: Path) -> None:
+    """A copy of the tracked and new files, with the group's [mutmut] settings."""
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.split(b"\0")
+    for raw in files:
+        if not raw:
+            continue
+        source = ROOT / os.fsdecode(raw)
+        if not source.is_file():
+            continue
+        target = scratch / os.fsdecode(raw)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+    (scratch / "setup.cfg").write_text(
+        "[mutmut]\n"
+        f"source_paths ={_lines(['casefile', 'intake'])}\n"
+        f"only_mutate ={_lines(group.mutate)}\n"
+        f"also_copy ={_lines(['templates', 'config', 'tools'])}\n"
+        f"pytest_add_cli_args ={_lines(['--db', 'sqlite', '-p', 'no:cacheprovider'])}\n"
+        f"pytest_add_cli_args_test_selection ={_lines(group.tests)}\n"
+        "use_git_change_detection = false\n",
+        encoding="utf-8",
+    )
+
+
+def run_group(group: Group, scratch: Path, children: int, resume: bool) -> dict[str, object]:
+    # mutmut keeps each verdict under mutants/: a resumed run tests only what is left.
+    if not (resume and (scratch / "mutants").is_dir()):
+        prepare(group, scratch)
+    mutmut = str(Path(sys.executable).parent / "mutmut")
+    started = time.monotonic()
+    log = scratch / "mutmut-run.log"
+    with log.open("w") as out:
+        subprocess.run(
+            [mutmut, "run", "--max-children", str(children)],
+            cwd=scratch,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    subprocess.run([mutmut, "export-cicd-stats"], cwd=scratch, capture_output=True, check=False)
+    stats_file = scratch / "mutants" / "mutmut-cicd-stats.json"
+    stats: dict[str, int] = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+    listing = subprocess.run(
+        [mutmut, "results"], cwd=scratch, capture_output=True, text=True, check=False
+    ).stdout
+    survivors = [line.strip() for line in listing.splitlines() if line.strip()]
+    return {
+        "group": group.name,
+        "seconds": round(time.monotonic() - started),
+        "stats": stats,
+        "survivors": survivors,
+        "folder": str(scratch),
+    }
+
+
+def score(stats: dict[str, int]) -> tuple[int, int, float]:
+    killed = stats.get("killed", 0) + stats.get("timeout", 0)
+    total = killed + stats.get("survived", 0) + stats.get("no_tests", 0)
+    total += stats.get("suspicious", 0)
+    return killed, total, (100.0 * killed / total if total else 0.0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("groups", nargs="*", help="group names (default: all)")
+    parser.add_argument("--children", type=int, default=2, help="parallel mutants (default 2)")
+    parser.add_argument(
+        "--scratch", default=os.environ.get("CASEFILE_MUTATE_DIR", "/tmp/casefile-mutate")
+    )
+    parser.add_argument("--target", type=float, default=85.0, help="per cent killed to aim for")
+    parser.add_argument(
+        "--resume", action="store_true", help="go on with an interrupted run of the same code"
+    )
+    args = parser.parse_args()
+    wanted = [g for g in GROUPS if not args.groups or g.name in args.groups]
+    unknown = set(args.groups) - {g.name for g in GROUPS}
+    if unknown:
+        print(f"fel: okänd grupp: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    results = []
+    for group in wanted:
+        scratch = Path(args.scratch) / group.name.replace("/", "-")
+        print(f"== {group.name} ({', '.join(group.mutate)})", file=sys.stderr, flush=True)
+        result = run_group(group, scratch, args.children, args.resume)
+        results.append(result)
+        (Path(args.scratch) / f"{group.name.replace('/', '-')}.json").write_text(
+            json.dumps(result, indent=2)
+        )
+    print(f"{'group':<14}{'killed':>8}{'total':>8}{'score':>9}  {'time':>6}  verdict")
+    missed = False
+    for result in results:
+        stats = result["stats"]
+        assert isinstance(stats, dict)
+        killed, total, pct = score(stats)
+        verdict = "ok" if pct >= args.target else "MISSED"
+        missed = missed or verdict == "MISSED"
+        print(
+            f"{result['group']!s:<14}{killed:>8}{total:>8}{pct:>8.1f}%  "
+            f"{result['seconds']!s:>5}s  {verdict}"
+        )
+    for result in results:
+        survivors = result["survivors"]
+        assert isinstance(survivors, list)
+        if survivors:
+            print(f"\nsurviving in {result['group']} (mutmut show NAME in {result['folder']}):")
+            for line in survivors:
+                print(f"  {line}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
