@@ -12,10 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from casefile.app import App
 from casefile.config import Settings
 from tests.support.postgres import create_database, drop_database
+
+# No wall-clock deadline for property tests: the machine is shared and a loaded run must not
+# fail a correct example for being slow (examples stay bounded by max_examples).
+settings.register_profile("casefile", deadline=None)
+settings.load_profile("casefile")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
