@@ -333,12 +333,13 @@ def _show_trust(data: dict[str, Any]) -> None:
     """Sender trust in `show`: who may get mail about the case, and what staff must look at."""
     if data["confirmed_contact_email"]:
         by = clip(data["confirmed_contact_by"], 10)
-        click.echo(f"Kontakt: {clip(data['confirmed_contact_email'], 50)} (bekräftad av {by})")
+        address = clip(data["confirmed_contact_email"], 50)
+        click.echo(t("contact_confirmed").format(address=address, by=by))
     elif data["contact_email"]:
         address = clip(data["contact_email"], 40)
-        click.echo(f"Kontakt i blanketten (ej bekräftad): {address}")
+        click.echo(t("contact_candidate").format(address=address))
     if data["flag"]:
-        click.echo(f"Obs: {clip(data['flag'], 74)}")
+        click.echo(t("flag").format(flag=clip(data["flag"], 74)))
     for d in data["documents"]:
         # A failed sender is in the document's flag too; say it once.
         if d["flag"]:

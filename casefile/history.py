@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from casefile.i18n import t
 from casefile.states import Channel, Coded, Direction, MailKind, OutboxState, label_of
 
 MATCH_RULES = {
@@ -71,7 +72,10 @@ def describe(action: str, detail: dict[str, Any]) -> str:
     if action == "case_reopened":
         return f"tidigare skäl: {_show(d.get('previous_reason'))}"
     if action == "document_moved":
-        return f"{d.get('diarienummer')}: från {_show(d.get('from'))} till {_show(d.get('to'))}"
+        moved = t("moved")  # the line `show` prints for a move, also in English
+        return moved.format(
+            number=d.get("diarienummer"), source=_show(d.get("from")), target=_show(d.get("to"))
+        )
     if action == "registered_by_hand":
         f = d.get("file") or {}
         channel = _coded(Channel, d.get("channel"))

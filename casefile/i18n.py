@@ -29,6 +29,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "mail": "Post som behöver handläggas",
         "state": "Läge",
         "reason": "Orsak",
+        "contact_confirmed": "Kontakt: {address} (bekräftad av {by})",
+        "contact_candidate": "Kontakt i blanketten (ej bekräftad): {address}",
+        "flag": "Obs: {flag}",
+        "moved": "{number}: från {source} till {target}",
     },
     "en": {
         "diarienummer": "Number",
@@ -51,6 +55,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "mail": "Mail that needs a person",
         "state": "State",
         "reason": "Reason",
+        "contact_confirmed": "Contact: {address} (confirmed by {by})",
+        "contact_candidate": "Contact in the form (not confirmed): {address}",
+        "flag": "Note: {flag}",
+        "moved": "{number}: from {source} to {target}",
     },
 }
 

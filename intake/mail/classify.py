@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import Message
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 
 from intake.mail.mime import ParsedMessage
 
@@ -43,8 +43,15 @@ HEADERS: tuple[str, ...] = (
     "X-Auto-Reply",
     "X-Auto-Response-Suppress",
     "Return-Path",
+    "To",
+    "Cc",
+    "Delivered-To",
+    "X-Original-To",
+    "Envelope-To",
 )
 
+# Where a message says whom it was delivered to (headers, and the envelope as servers record it).
+_ADDRESSED_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
 _LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post", "mailing-list")
 _LOOP_HEADERS = ("x-loop", "x-otrs-loop")
 _AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-reply")
@@ -56,13 +63,14 @@ _COMMENT = re.compile(r"\([^()]*\)")
 @dataclass(frozen=True)
 class MailView:
     """What the rules look at: headers by lower-case name, the top content type, the sender,
-    and our own loop header and address."""
+    and our own loop header, address and bounce address (`[mail] envelope_from`)."""
 
     headers: Mapping[str, str]
     content_type: str
     sender: str | None
     loop_header: str
     own_address: str | None = None
+    bounce_address: str | None = None
 
     def header(self, name: str) -> str:
         return " ".join(self.headers.get(name.lower(), "").split()).lower()
@@ -72,19 +80,38 @@ class MailView:
 
     @classmethod
     def of_parsed(
-        cls, msg: ParsedMessage, loop_header: str, own_address: str | None = None
+        cls,
+        msg: ParsedMessage,
+        loop_header: str,
+        own_address: str | None = None,
+        bounce_address: str | None = None,
     ) -> MailView:
-        return cls(msg.headers, msg.content_type, msg.from_address, loop_header, own_address)
+        return cls(
+            msg.headers,
+            msg.content_type,
+            msg.from_address,
+            loop_header,
+            own_address,
+            bounce_address,
+        )
 
     @classmethod
-    def of_message(cls, msg: Message, loop_header: str, own_address: str | None = None) -> MailView:
+    def of_message(
+        cls,
+        msg: Message,
+        loop_header: str,
+        own_address: str | None = None,
+        bounce_address: str | None = None,
+    ) -> MailView:
         headers = {}
         for name in (*HEADERS, loop_header):
             value = msg.get(name)
             if value is not None:
                 headers[name.lower()] = str(value)
         address = parseaddr(str(msg.get("From", "")))[1].strip() or None
-        return cls(headers, msg.get_content_type(), address, loop_header, own_address)
+        return cls(
+            headers, msg.get_content_type(), address, loop_header, own_address, bounce_address
+        )
 
 
 @dataclass(frozen=True)
@@ -122,6 +149,16 @@ def _own_address(view: MailView) -> bool:
     )
 
 
+def _to_bounce_address(view: MailView) -> bool:
+    """Sent to our bounce address, or with it as Return-Path: a bounce or an answer to one.
+    A bounce address that is our own From address would make every report automatic: ignored."""
+    bounce = (view.bounce_address or "").strip().lower()
+    if "@" not in bounce or bounce == (view.own_address or "").strip().lower():
+        return False
+    values = [view.headers.get(name, "") for name in (*_ADDRESSED_HEADERS, "return-path")]
+    return any(address.lower() == bounce for _, address in getaddresses(values))
+
+
 RULES: tuple[Rule, ...] = (
     Rule("own_loop", "our own loop header", lambda v: v.has(v.loop_header)),
     Rule("auto_submitted", "Auto-Submitted other than no (RFC 3834)", _auto_submitted),
@@ -143,6 +180,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("suppress", "X-Auto-Response-Suppress asks for no answer", _suppress),
     Rule("null_sender", "empty Return-Path", lambda v: v.header("Return-Path") == "<>"),
+    Rule(
+        "bounce_address",
+        "addressed to our bounce address ([mail] envelope_from), or it is the Return-Path",
+        _to_bounce_address,
+    ),
     Rule(
         "delivery_report",
         "delivery status report",
@@ -167,10 +209,13 @@ def matching_rule(view: MailView) -> Rule | None:
 
 
 def automatic_reason(
-    msg: ParsedMessage, loop_header: str, own_address: str | None = None
+    msg: ParsedMessage,
+    loop_header: str,
+    own_address: str | None = None,
+    bounce_address: str | None = None,
 ) -> str | None:
     """The name of the first rule that marks an incoming message automatic, or None."""
-    rule = matching_rule(MailView.of_parsed(msg, loop_header, own_address))
+    rule = matching_rule(MailView.of_parsed(msg, loop_header, own_address, bounce_address))
     return rule.name if rule is not None else None
 
 

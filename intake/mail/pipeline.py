@@ -253,7 +253,10 @@ class Pipeline:
         """Parse, classify and examine (outside any transaction); store what is worth a file."""
         parsed = parse_message(raw, self.settings.limits.max_header_bytes)
         auto = automatic_reason(
-            parsed, self.settings.mail.loop_header, self.settings.smtp.from_address
+            parsed,
+            self.settings.mail.loop_header,
+            self.settings.smtp.from_address,
+            self.settings.mail.envelope_from or None,
         )
         candidates: list[Candidate] = []
         if auto not in NEVER_FILED:

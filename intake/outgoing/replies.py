@@ -23,7 +23,12 @@ def _header(message: Message, name: str) -> str:
 
 def automatic_reason(message: Message, settings: Settings) -> str | None:
     """The name of the rule (intake/mail/classify.py) that makes `message` machine-sent."""
-    view = MailView.of_message(message, settings.mail.loop_header, settings.smtp.from_address)
+    view = MailView.of_message(
+        message,
+        settings.mail.loop_header,
+        settings.smtp.from_address,
+        settings.mail.envelope_from or None,
+    )
     rule = matching_rule(view)
     return rule.name if rule is not None else None
 

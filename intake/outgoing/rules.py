@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from casefile.config import Settings
@@ -33,19 +33,37 @@ class Verdict:
         return cls(False, reason)
 
 
+def _split(address: str) -> tuple[str, str]:
+    """(local part without its +tag, domain), both lower-case: user+1@X.test -> (user, x.test)."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    base = local.split("+", 1)[0]
+    return (base or local), domain
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def sent_recently(session: Session, recipient: str, now: dt.datetime) -> int:
-    """Automatic mails to `recipient` queued in the last 24 hours (a rolling day)."""
+    """Automatic mails to `recipient` queued in the last 24 hours (a rolling day).
+
+    Sub-addresses count as one recipient (user+1@, USER+2@ and user@ share one limit), so the
+    limit cannot be multiplied by inventing tags."""
     since = now - dt.timedelta(days=1)
-    count = session.execute(
-        select(func.count())
-        .select_from(OutboxMail)
-        .where(
-            func.lower(OutboxMail.recipient) == recipient.lower(),
+    base, domain = _split(recipient)
+    lowered = func.lower(OutboxMail.recipient)
+    rows = session.execute(
+        select(OutboxMail.recipient).where(
+            or_(
+                lowered == f"{base}@{domain}",
+                lowered.like(f"{_like(base)}+%@{_like(domain)}", escape="\\"),
+            ),
             OutboxMail.created_at > since,
             OutboxMail.state.in_(COUNTED_OUTBOX_STATES),
         )
-    ).scalar_one()
-    return int(count)
+    ).scalars()
+    # LIKE narrows; the exact rule is _split's.
+    return sum(1 for address in rows if _split(address) == (base, domain))
 
 
 def check_recipient(

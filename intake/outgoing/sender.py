@@ -36,6 +36,7 @@ from casefile.db.models import Event, OutboxMail, utcnow
 from casefile.errors import UserError
 from casefile.states import REQUEUEABLE_STATES, OutboxState
 from intake.outgoing.transport import (
+    LoginFailure,
     PermanentFailure,
     TemporaryFailure,
     UncertainDelivery,
@@ -169,6 +170,12 @@ def flush_outbox(
     sender = settings.mail.envelope_from
     with open_transport(settings) as transport:
         for row_id in due:
+            waiting = transport.login_waiting()
+            if waiting:
+                # Our login was refused: the mail is fine, so claim nothing and count nothing;
+                # `intake status` says SMTP is failing.
+                log.info("outbox: not sending: %s", waiting)
+                break
             row = _claim(sessions, row_id, now)
             if row is None:
                 continue  # another flusher took it
@@ -176,6 +183,21 @@ def flush_outbox(
                 transport.send(
                     row.raw, sender, row.recipient, f"{row.id:08d}-{row.message_id.strip('<>')}"
                 )
+            except LoginFailure as exc:
+                # Not the mail's fault: back to the queue with its attempt given back.
+                _finish(
+                    sessions,
+                    settings,
+                    row,
+                    None,
+                    state=OutboxState.QUEUED,
+                    attempts=row.attempts - 1,
+                    next_attempt_at=now,
+                    last_error=str(exc),
+                )
+                result.retried += 1
+                log.warning("outbox %s: login refused: %s", row.id, exc)
+                break
             except TemporaryFailure as exc:
                 if row.attempts >= settings.mail.retry_max_attempts:
                     _finish(

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from casefile.config import OAuth2Settings, Settings, SmtpSettings
 from intake.auth import explain
@@ -57,6 +57,8 @@ class UncertainDelivery(DeliveryError):
 
 class Transport(Protocol):
     def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None: ...
+
+    def login_waiting(self) -> str | None: ...
 
     def close(self) -> None: ...
 
@@ -135,6 +137,81 @@ def _quietly_close(smtp: smtplib.SMTP) -> None:
     smtp.close()
 
 
+class _Cutter:
+    """Lets the session deadline shut the connection down from another thread at any point:
+    TCP connect, greeting, TLS handshake, AUTH or DATA. It keeps a duplicate of the socket as
+    created (before any TLS wrapping, which detaches the original object): shutdown() acts on
+    the connection, so shutting down the duplicate ends every read on it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._expired = False
+
+    def start(self) -> None:
+        with self._lock:
+            self._expired = False
+
+    def attach(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._release()
+            self._sock = sock.dup()
+            if self._expired:  # connected only after the deadline: end it at once
+                self._shutdown()
+
+    @property
+    def expired(self) -> bool:
+        return self._expired
+
+    def cut(self) -> None:
+        with self._lock:
+            self._expired = True
+            self._shutdown()
+
+    def release(self) -> None:
+        with self._lock:
+            self._release()
+
+    def _shutdown(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    def _release(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
+
+
+class _Smtp(smtplib.SMTP):
+    """smtplib.SMTP that hands its socket to a _Cutter as soon as it exists."""
+
+    def __init__(self, *args: Any, cutter: _Cutter, **kwargs: Any) -> None:
+        self._cutter = cutter
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        # Not in typeshed, but part of smtplib since Python 2 (SMTP_SSL overrides it too).
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        self._cutter.attach(sock)
+        return sock
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            # The duplicate would keep the connection open after the socket is closed.
+            self._cutter.release()
+
+
+class _SmtpSsl(smtplib.SMTP_SSL, _Smtp):
+    # MRO: SMTP_SSL._get_socket wraps what _Smtp._get_socket attached, so a dripped TLS
+    # handshake can be cut too.
+    def __init__(self, *args: Any, cutter: _Cutter, **kwargs: Any) -> None:
+        self._cutter = cutter
+        smtplib.SMTP_SSL.__init__(self, *args, **kwargs)
+
+
 class SmtpTransport:
     """One SMTP connection, opened on first use and reused for the mails of one flush."""
 
@@ -150,6 +227,7 @@ class SmtpTransport:
         self._backoff = backoff
         self._tokens = tokens
         self._smtp: smtplib.SMTP | None = None
+        self._cutter = _Cutter()
 
     def __enter__(self) -> SmtpTransport:
         return self
@@ -162,11 +240,17 @@ class SmtpTransport:
     ) -> None:
         self.close()
 
+    def login_waiting(self) -> str | None:
+        """One line while a refused SMTP login backs off (nothing is tried then), else None."""
+        if self._smtp is not None or self._backoff is None:
+            return None
+        waiting = self._backoff.waiting(SMTP_KEY)
+        return f"SMTP: {waiting}" if waiting else None
+
     def _connect(self) -> smtplib.SMTP:
-        if self._backoff is not None:
-            waiting = self._backoff.waiting(SMTP_KEY)
-            if waiting:
-                raise LoginFailure(f"SMTP: {waiting}")
+        waiting = self.login_waiting()
+        if waiting:
+            raise LoginFailure(waiting)
         try:
             return self._open()
         except LoginFailure as exc:
@@ -179,11 +263,15 @@ class SmtpTransport:
         try:
             smtp: smtplib.SMTP
             if s.security == "ssl":
-                smtp = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout_seconds, context=tls_context(s)
+                smtp = _SmtpSsl(
+                    s.host,
+                    s.port,
+                    timeout=s.timeout_seconds,
+                    context=tls_context(s),
+                    cutter=self._cutter,
                 )
             else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+                smtp = _Smtp(s.host, s.port, timeout=s.timeout_seconds, cutter=self._cutter)
             smtp.ehlo()
             if s.security == "starttls":
                 smtp.starttls(context=tls_context(s))
@@ -206,6 +294,8 @@ class SmtpTransport:
                 )
             ) from None
         except smtplib.SMTPResponseException as exc:
+            if self._cutter.expired:  # a cut line reads as a strange answer
+                raise self._too_slow() from None
             raise ConnectionFailure(
                 f"SMTP-servern svarade {exc.smtp_code} {_reply_text(exc.smtp_error)}",
                 exc.smtp_code,
@@ -213,10 +303,19 @@ class SmtpTransport:
         except Exception as exc:
             # Nothing has been sent before the connection is up, so any error here is safe to
             # retry; ssl.SSLCertVerificationError and refused connections are OSErrors.
+            if self._cutter.expired:
+                raise self._too_slow() from None
             raise ConnectionFailure(
                 f"kunde inte ansluta till {s.host}:{s.port}: {exc or type(exc).__name__}"
             ) from None
         return smtp
+
+    def _too_slow(self) -> ConnectionFailure:
+        s = self.settings
+        return ConnectionFailure(
+            f"SMTP-servern {s.host}:{s.port} svarade inte inom tidsgränsen "
+            f"({s.deadline_seconds:g} s)"
+        )
 
     def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
         with _session_deadline(self, self.settings.deadline_seconds):
@@ -281,23 +380,22 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
 
 @contextlib.contextmanager
 def _session_deadline(transport: SmtpTransport, seconds: float) -> Iterator[None]:
-    """An overall deadline for one mail's SMTP exchange. A server that drips one byte at a time
-    never trips the per-read timeout; past the deadline the socket is shut down, so the read in
-    progress fails and the usual paths apply (before DATA: try later; during DATA: uncertain)."""
+    """An overall deadline for one mail's SMTP exchange, connecting and the greeting included.
+    A server that drips one byte at a time never trips the per-read timeout; past the deadline
+    the socket is shut down, so the read in progress fails and the usual paths apply (before
+    DATA: try later; during DATA: uncertain)."""
 
-    def cut() -> None:
-        sock = getattr(transport._smtp, "sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    timer = threading.Timer(seconds, cut)
+    transport._cutter.start()
+    timer = threading.Timer(seconds, transport._cutter.cut)
     timer.daemon = True
     timer.start()
     try:
         yield
     finally:
         timer.cancel()
+        if transport._smtp is None:
+            # The connection failed or was dropped: let its socket go now.
+            transport._cutter.release()
 
 
 def eml_name(key: str) -> str:
@@ -343,6 +441,9 @@ class FolderTransport:
                 raise
         except OSError as exc:
             raise ConnectionFailure(f"kunde inte skriva till {self.folder}: {exc}") from None
+
+    def login_waiting(self) -> str | None:
+        return None
 
     def close(self) -> None:
         return None

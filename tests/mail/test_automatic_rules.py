@@ -3,6 +3,7 @@ through the live table, for incoming mail and for our answers to it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from email.message import EmailMessage
 
 import pytest
@@ -16,6 +17,7 @@ from tests.support.mail import message
 
 LOOP = "X-Casefile-Loop"
 OWN = "kontakt@finsam.test"
+BOUNCE = "retur@finsam.test"
 
 
 def _report(sender: str = "Anna Berg <anna.berg@bollnas.test>", **headers: str) -> EmailMessage:
@@ -40,6 +42,7 @@ EXAMPLES: dict[str, EmailMessage] = {
     "x_autoreply": _report(X_Auto_Reply="yes"),
     "suppress": _report(X_Auto_Response_Suppress="DR, RN, NRN, OOF, AutoReply"),
     "null_sender": _report(Return_Path="<>"),
+    "bounce_address": _report(Delivered_To=BOUNCE),
     "delivery_report": _delivery_report(),
     "no_sender": _report(sender="Okänd avsändare"),
     "automatic_sender": _report(sender="E-tjänst <no-reply@kommun.test>"),
@@ -53,9 +56,31 @@ def test_every_rule_has_an_example() -> None:
 
 @pytest.mark.parametrize("name", [rule.name for rule in RULES])
 def test_each_rule_through_the_live_table(name: str) -> None:
-    view = MailView.of_message(EXAMPLES[name], LOOP, OWN)
+    view = MailView.of_message(EXAMPLES[name], LOOP, OWN, BOUNCE)
     rule = matching_rule(view)
     assert rule is not None and rule.name == name
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"To": f"Retur <{BOUNCE.upper()}>"},
+        {"Cc": f"anna@x.test, {BOUNCE}"},
+        {"X-Original-To": BOUNCE},
+        {"Return-Path": f"<{BOUNCE}>"},
+    ],
+)
+def test_mail_to_or_from_our_bounce_address_is_automatic(headers: dict[str, str]) -> None:
+    # Given envelope_from = retur@: To, Cc, the envelope headers and Return-Path all count
+    msg = message()
+    for name, value in headers.items():
+        del msg[name]
+        msg[name] = value
+    rule = matching_rule(MailView.of_message(msg, LOOP, OWN, BOUNCE))
+    assert rule is not None and rule.name == "bounce_address"
+    # Without a bounce address, or when it is our own From address, such mail is a person's
+    assert matching_rule(MailView.of_message(msg, LOOP, OWN)) is None
+    assert matching_rule(MailView.of_message(message(), LOOP, OWN, "Kontakt@Finsam.test")) is None
 
 
 @pytest.mark.parametrize(
@@ -94,6 +119,7 @@ def test_incoming_mail_is_classified_by_the_same_table(
 
 
 def test_outgoing_answers_use_the_same_table(settings: Settings) -> None:
+    settings = replace(settings, mail=replace(settings.mail, envelope_from=BOUNCE))
     for name, msg in EXAMPLES.items():
         assert reply_context(msg, settings).automatic, name
     assert not reply_context(message(), settings).automatic

@@ -131,6 +131,29 @@ def test_rate_limit_is_case_insensitive(db_url: str, tmp_path: Path) -> None:
     assert [r.state for r in outbox(app)] == ["queued", "suppressed"]
 
 
+def test_rate_limit_counts_plus_tags_as_one_recipient(db_url: str, tmp_path: Path) -> None:
+    """Given a cap of 2 a day, when reports come "from" user+1@, USER+2@ and user@ (any case of
+    the domain), then they share one limit; a different local part has its own."""
+    app = build_app(db_url, tmp_path, mail={"max_per_recipient_per_day": 2})
+    for i, address in enumerate(
+        [
+            "anna.berg+1@bollnas.test",
+            "Anna.Berg+2@BOLLNAS.test",
+            "anna.berg@Bollnas.Test",
+            "anna.berg+x_%@bollnas.test",
+            "anna.bergh+1@bollnas.test",
+        ]
+    ):
+        register(app, reply(recipient=address), title=f"Insats {i}", organisation=f"Org {i}")
+    assert [r.state for r in outbox(app)] == [
+        "queued",
+        "queued",
+        "suppressed",
+        "suppressed",
+        "queued",
+    ]
+
+
 def test_acknowledgement_once_per_document(app: App) -> None:
     """Calling queue_for_document again (a retried pipeline step) adds nothing."""
     with app.sessions() as s, s.begin():
