@@ -11,8 +11,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
-from hypothesis import settings
 
 from casefile.app import App
 from casefile.config import Settings
@@ -20,8 +20,8 @@ from tests.support.postgres import create_database, drop_database
 
 # No wall-clock deadline for property tests: the machine is shared and a loaded run must not
 # fail a correct example for being slow (examples stay bounded by max_examples).
-settings.register_profile("casefile", deadline=None)
-settings.load_profile("casefile")
+hypothesis.settings.register_profile("casefile", deadline=None)
+hypothesis.settings.load_profile("casefile")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
