@@ -35,15 +35,8 @@ class Candidate:
 def extract_limits(limits: LimitsSettings) -> ExtractLimits:
     from intake.extract import ExtractLimits
 
-    return ExtractLimits(
-        max_bytes=limits.max_attachment_bytes,
-        max_zip_entries=limits.max_zip_entries,
-        max_uncompressed_bytes=limits.max_uncompressed_bytes,
-        max_compression_ratio=limits.max_compression_ratio,
-        max_pdf_pages=limits.max_pdf_pages,
-        timeout_seconds=limits.parse_timeout_seconds,
-        memory_bytes=limits.parse_memory_mb * 1024 * 1024,
-    )
+    # One mapping from [limits] to the extractor's limits (ExtractLimits.from_settings).
+    return ExtractLimits.from_settings(limits)
 
 
 def examine(file: AttachedFile, limits: LimitsSettings, worker: ExtractionWorker) -> Candidate:
