@@ -11,11 +11,17 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 from casefile.app import App
 from casefile.config import Settings
 from tests.support.postgres import create_database, drop_database
+
+# No wall-clock deadline for property tests: the machine is shared and a loaded run must not
+# fail a correct example for being slow (examples stay bounded by max_examples).
+hypothesis.settings.register_profile("casefile", deadline=None)
+hypothesis.settings.load_profile("casefile")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

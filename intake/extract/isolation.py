@@ -61,6 +61,15 @@ def _wait(pid: int, timeout: float) -> tuple[int, resource.struct_rusage] | None
             os.close(fd)
 
 
+def _address_space_bytes() -> int:
+    """This process's address-space size now (Linux), or 0 where /proc is not there."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def run_isolated(data: bytes, filename: str, limits: ExtractLimits) -> IsolatedRun:
     """Extract `data` in a child process; never raises for a bad file, returns the error.
 
@@ -72,7 +81,10 @@ def run_isolated(data: bytes, filename: str, limits: ExtractLimits) -> IsolatedR
         check_size(len(data), filename, limits)
     except ExtractionError as exc:
         return IsolatedRun(None, exc, time.monotonic() - start, 0)
-    if hasattr(os, "fork") and threading.active_count() == 1:
+    # A forked child inherits the parent's address space, which counts against its own
+    # RLIMIT_AS: a large parent would leave it no room to parse. Fork only from a small one.
+    small = _address_space_bytes() < limits.memory_bytes // 2
+    if hasattr(os, "fork") and threading.active_count() == 1 and small:
         status, usage, raw, timed_out = _run_forked(data, filename, limits)
     else:
         status, usage, raw, timed_out = _run_subprocess(data, filename, limits)

@@ -77,11 +77,13 @@ def fill(app: App, mailbox: Account, config: str) -> list[str]:
     with app.sessions() as s, s.begin():
         first = s.scalars(select(Case).order_by(Case.id)).first()
         assert first is not None
+        first_number = first.number
 
         def by_hand(
             kind: str, day: int, title: str, direction: str, sender: str | None
         ) -> Document:
-            """What `casefile register` (H6) does: file a document in the case, by hand."""
+            """What `casefile register --case` does, without a file to store: staff name the
+            case, so no matching (and no sender trust) is asked."""
             doc = register_document(
                 s,
                 app.settings,
@@ -91,9 +93,9 @@ def fill(app: App, mailbox: Account, config: str) -> list[str]:
                     sender=sender,
                     title=title,
                     organisation=first.organisation,
-                    replied_cases=(first.number,),
                 ),
                 actor="AKH",
+                into=first,
             )
             doc.direction, doc.channel, doc.registered_by = direction, "other", "AKH"
             return doc
@@ -102,21 +104,22 @@ def fill(app: App, mailbox: Account, config: str) -> list[str]:
         by_hand("anteckning", 21, f"Samtal med deltagare {PERSONNUMMER}", "internal", None)
         wrong = by_hand("anteckning", 22, "Felregistrerad", "internal", None)
         secret = by_hand("skrivelse", 24, SECRET_TITLE, "in", "Kalle Svensson <kalle@example.test>")
-        # casefile secrecy (H6) sets these four columns.
-        secret.secrecy_provision = "OSL 26 kap. 1 §"
-        secret.secrecy_public_title = PUBLIC_TITLE
-        secret.secrecy_at = dt.datetime(2026, 2, 24, 10, 0, tzinfo=dt.UTC)
-        secret.secrecy_by = "AKH"
-        wrong_number = wrong.diarienummer
-    code, _, err = run(config, "cancel", wrong_number, "--reason", "Fel ärende", "--by", "AKH")
-    assert code == 0, err
-    with app.sessions() as s, s.begin():
-        first = s.scalars(select(Case).order_by(Case.id)).first()
-        assert first is not None
-        # casefile close (H6) sets these.
-        first.status = "closed"
-        first.closed_at = dt.datetime(2026, 5, 2, 12, 0, tzinfo=dt.UTC)
-        first.close_reason = "Slutrapporten är godkänd"
+        wrong_number, secret_number = wrong.diarienummer, secret.diarienummer
+    for args in (
+        ("cancel", wrong_number, "--reason", "Fel ärende"),
+        (
+            "secrecy",
+            secret_number,
+            "--provision",
+            "OSL 26 kap. 1 §",
+            "--public-title",
+            PUBLIC_TITLE,
+        ),
+        ("close", first_number, "--reason", "Slutrapporten är godkänd"),
+    ):
+        code, _, err = run(config, *args, "--by", "AKH")
+        assert code == 0, (args, err)
+    with app.sessions() as s:
         return list(s.scalars(select(Document.diarienummer).order_by(Document.id)))
 
 

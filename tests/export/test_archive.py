@@ -46,7 +46,9 @@ def package_root(output: Path, tmp_path: Path) -> Path:
 @pytest.fixture(params=["folder", "zip"])
 def package(request: pytest.FixtureRequest, filled: Filled, tmp_path: Path) -> Path:
     output = tmp_path / ("paket.zip" if request.param == "zip" else "paket")
-    result = export(filled, output, "SFG 26-02", "--closed-before", "2026-06-01")
+    # `casefile close` closed SFG 26-01 today; the bound leaves room for any time zone.
+    bound = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    result = export(filled, output, "SFG 26-02", "--closed-before", bound)
     assert result["cases"] == ["SFG 26-01", "SFG 26-02"]
     return package_root(output, tmp_path)
 

@@ -38,8 +38,8 @@ def add_earlier_delrapport(filled: Filled) -> None:
                 fields={"granted_sek": 1200000, "spent_sek": 200000,
                         "period_start": "2025-01-01", "period_end": "2026-12-31"},
                 submitter_signed=True,
-                replied_cases=(case.number,),
             ),
+            into=case,
         )  # fmt: skip
 
 

@@ -56,10 +56,10 @@ class Relay:
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def cut(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
         with self._lock:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
             for conn in self._conns:
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
@@ -74,6 +74,12 @@ class Relay:
                 return
             server = socket.create_connection(self.target)
             with self._lock:
+                if self._listener is not listener:
+                    # Cut while this one was being connected: it must not outlive the cut (a
+                    # pooled connection through it took the lock during the "outage").
+                    for s in (client, server):
+                        s.close()
+                    return
                 self._conns += [client, server]
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()

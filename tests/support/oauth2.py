@@ -66,6 +66,9 @@ class TokenStub:
             "iat": now,
             "nbf": now,
             "exp": now + (self.lifetime if lifetime is None else lifetime),
+            # Unique, as real tokens are (Entra's uti): without it two tokens minted in the same
+            # second were identical, so a renewal right after revoke_all got a revoked token.
+            "jti": secrets.token_hex(16),
             "pad": PAD,
         }
         token = jwt.encode(claims, self.key, algorithm="HS256")
