@@ -157,6 +157,9 @@ def describe_error(exc: BaseException) -> str:
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
         if code == "42P01" or "no such table" in detail:
             return "databasen är inte förberedd: kör först casefile init"
+        if code == "42703" or "no such column" in detail:
+            # A column of a newer schema is missing: the program was upgraded, the database not.
+            return f"databasen har en äldre version än programmet: kör casefile init ({detail})"
         if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
             # No SQLSTATE from PostgreSQL, or SQLite's CANTOPEN: no connection was made.
             sqlite_name = getattr(exc.orig, "sqlite_errorname", None)

@@ -46,6 +46,20 @@ def test_list_before_init_says_to_run_init(db_url: str, tmp_path: Path) -> None:
     assert "casefile init" in line
 
 
+def test_database_behind_the_program_says_to_run_init(db_url: str, tmp_path: Path) -> None:
+    # Given a register left at the schema before the program's newest (an upgrade without init)
+    from alembic import command
+
+    from casefile.db.migrate import alembic_config
+
+    config = write_config(tmp_path, db_url)
+    command.upgrade(alembic_config(db_url), "0007")
+    # When staff look at the inbox (its query names a column the old schema lacks)
+    line = one_line_failure(*run("--config", config, "inbox"))
+    # Then they are told to upgrade the database, not shown a bare database error
+    assert "äldre version" in line and "casefile init" in line
+
+
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     # Given a PostgreSQL URL where nothing listens (port 9 on loopback: discard, closed)
     config = write_config(tmp_path, "postgresql+psycopg://casefile:hemligt@127.0.0.1:9/x")
