@@ -346,6 +346,14 @@ def _database_url(database: DatabaseSettings, folder: Path) -> str:
         url = make_url(database.url)
     except (ArgumentError, ValueError) as exc:
         raise ConfigError(f"database.url: not a usable database URL ({exc})") from None
+    if url.drivername.partition("+")[2] == "psycopg":
+        from importlib.util import find_spec
+
+        if find_spec("psycopg") is None:
+            raise ConfigError(
+                "database.url: the driver psycopg (3) is not installed; "
+                "write postgresql:// (psycopg2) instead of postgresql+psycopg://"
+            )
     if url.get_backend_name() == "sqlite":
         if database.password_env:
             raise ConfigError("database.password_env: only for PostgreSQL, not SQLite")

@@ -126,7 +126,7 @@ def test_database_behind_the_schema_says_casefile_init(setup: Setup, tmp_path: P
 
 
 def test_unreachable_database(setup: Setup) -> None:
-    setup.data["database"]["url"] = "postgresql+psycopg://nobody@127.0.0.1:9/none"
+    setup.data["database"]["url"] = "postgresql+psycopg2://nobody@127.0.0.1:9/none"
     result = setup.run()
     assert result.exit_code == 1
     assert any(line.startswith("✗ databas: kan inte nås") for line in failed(result))

@@ -62,7 +62,7 @@ def test_database_behind_the_program_says_to_run_init(db_url: str, tmp_path: Pat
 
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     # Given a PostgreSQL URL where nothing listens (port 9 on loopback: discard, closed)
-    config = write_config(tmp_path, "postgresql+psycopg://casefile:hemligt@127.0.0.1:9/x")
+    config = write_config(tmp_path, "postgresql+psycopg2://casefile:hemligt@127.0.0.1:9/x")
     for command in ("list", "init"):  # init runs before every service start
         line = one_line_failure(*run("--config", config, command))
         assert line.startswith("fel: kan inte nå databasen: ")
@@ -89,6 +89,15 @@ def test_bad_database_url_names_the_key(tmp_path: Path, url: str, expected: str)
     config = write_config(tmp_path, url)
     line = one_line_failure(*run("--config", config, "list"))
     assert expected in line and "hemligt" not in line
+
+
+def test_a_psycopg3_url_says_which_url_to_write(tmp_path: Path) -> None:
+    # Given a configuration from before the driver became psycopg2 (psycopg 3 is not installed)
+    config = write_config(tmp_path, "postgresql+psycopg://casefile@127.0.0.1/casefile")
+    # When staff run any command
+    line = one_line_failure(*run("--config", config, "list"))
+    # Then the one line names the key and the URL to write instead
+    assert "database.url" in line and "postgresql://" in line
 
 
 def test_config_that_is_a_folder(tmp_path: Path) -> None:

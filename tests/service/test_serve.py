@@ -326,7 +326,7 @@ def test_serve_for_a_bounded_time(
 
 def test_unreachable_database_status_is_one_line_and_exit_1_serve_waits(tmp_path: Path) -> None:
     config = write_config(
-        tmp_path, f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/casefile", [], {}
+        tmp_path, f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/casefile", [], {}
     )
     done = run_intake(config, "status")
     assert done.returncode == 1, done.stderr

@@ -8,7 +8,7 @@ import uuid
 import sqlalchemy as sa
 
 PG_ADMIN_URL = os.environ.get(
-    "CASEFILE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    "CASEFILE_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
 
 
