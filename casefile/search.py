@@ -1,9 +1,9 @@
 """Full-text search over the register: what goes into the index, keeping it current, querying it.
 
 The index rows (schema.search_entries) hold plain text per document and per case; SQLite searches
-them through an FTS5 table (bm25 rank, snippet()), PostgreSQL through to_tsvector('swedish', …)
-with a GIN index (ts_rank, ts_headline). Writers call refresh_* inside their own transaction, so
-the index never lags the register.
+them through an FTS5 table (bm25 rank, snippet()), PostgreSQL through a stored column
+search_vector = to_tsvector('swedish', content) with a GIN index (ts_rank, ts_headline).
+Writers call refresh_* inside their own transaction, so the index never lags the register.
 """
 
 from __future__ import annotations
@@ -133,9 +133,9 @@ def search(conn: Connection, query: str, limit: int = 20) -> list[dict[str, Any]
             text(
                 "WITH q AS (SELECT to_tsquery('swedish', :tsq) AS q), "
                 "hits AS (SELECT e.id, e.ref, e.case_id, e.document_id, e.content, "
-                "ts_rank(to_tsvector('swedish', e.content), q.q) AS score "
+                "ts_rank(e.search_vector, q.q) AS score "
                 "FROM search_entries e, q "
-                "WHERE to_tsvector('swedish', e.content) @@ q.q "
+                "WHERE e.search_vector @@ q.q "
                 "ORDER BY score DESC, e.id DESC LIMIT :limit) "
                 "SELECT hits.ref, hits.case_id, hits.document_id, hits.score, "
                 "ts_headline('swedish', hits.content, q.q, :opts) AS snippet FROM hits, q "

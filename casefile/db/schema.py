@@ -276,7 +276,8 @@ search_entries = Table(
     # What `casefile search` looks in: one row per document ("doc:<id>") and per case
     # ("case:<id>"), rewritten in the transaction that changes its source. The full-text index
     # over `content` is dialect-specific and made by migration 0007: an FTS5 table kept in step by
-    # triggers on SQLite, a GIN index on to_tsvector('swedish', content) on PostgreSQL.
+    # triggers on SQLite; on PostgreSQL a GIN index on the column search_vector, stored and
+    # generated as to_tsvector('swedish', content) (migration 0009).
     Column("id", Integer, primary_key=True),
     Column("ref", String(32), nullable=False, unique=True),
     Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
