@@ -32,6 +32,7 @@ from casefile.i18n import t
 from casefile.states import (
     AuthVerdict,
     CaseStatus,
+    DocumentKind,
     DocumentStatus,
     MessageState,
     choices,
@@ -130,7 +131,7 @@ def _list_row(d: dict[str, Any], wide: bool) -> list[str]:
 @click.option("--since", type=DATE, help="Inkomna detta datum eller senare (ÅÅÅÅ-MM-DD).")
 @click.option("--until", type=DATE, help="Inkomna detta datum eller tidigare (ÅÅÅÅ-MM-DD).")
 @click.option("--org", metavar="TEXT", help="Organisationen innehåller TEXT.")
-@click.option("--kind", metavar="KIND", help="slutrapport | delrapport | ansokan | unknown")
+@click.option("--kind", type=StateType(DocumentKind), help=choices(DocumentKind))
 @click.option("--unsigned", is_flag=True, help="Ännu inte signerade av en handläggare.")
 @click.option(
     "--problems", is_flag=True, help="Rapporter med brister (ej undertecknade, uppgifter saknas)."

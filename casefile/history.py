@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from casefile.i18n import t
-from casefile.states import Channel, Coded, Direction, MailKind, OutboxState, label_of
+from casefile.states import Channel, Coded, Direction, DocumentKind, MailKind, OutboxState, label_of
 
 MATCH_RULES = {
     "reply": "svar på vårt brev",
@@ -18,16 +18,8 @@ MATCH_RULES = {
 }
 
 
-KIND_LABELS = {
-    "slutrapport": "slutrapport",
-    "delrapport": "delrapport",
-    "ansokan": "ansökan",
-    "unknown": "okänd",
-}
-
-
 def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind)
+    return label_of(DocumentKind, kind)
 
 
 def _coded(enum: type[Coded], value: Any) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import mimetypes
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,6 +280,25 @@ def case_json(
                     "size": a["size"],
                 }
             )
+        # A document registered by hand came with no message, so no attachment row: its file
+        # is named in the registration's event.
+        for e in conn.execute(
+            select(events.c.document_id, events.c.detail).where(
+                events.c.action == "registered_by_hand",
+                events.c.document_id.in_([d["id"] for d in docs if d["id"] not in files]),
+            )
+        ).mappings():
+            file = (e["detail"] or {}).get("file") if isinstance(e["detail"], dict) else None
+            if isinstance(file, dict):
+                name = file.get("filename")
+                files.setdefault(e["document_id"], []).append(
+                    {
+                        "sha256": file.get("sha256"),
+                        "filename": name,
+                        "media_type": mimetypes.guess_type(str(name))[0] if name else None,
+                        "size": file.get("size"),
+                    }
+                )
     numbers = {d["id"]: d["diarienummer"] for d in docs}
     documents_out = []
     for d in docs:

@@ -62,6 +62,15 @@ class DocumentStatus(Coded):
     CANCELLED = "cancelled"
 
 
+class DocumentKind(Coded):
+    """What a document is (documents.kind); the extraction's document types."""
+
+    SLUTRAPPORT = "slutrapport"
+    DELRAPPORT = "delrapport"
+    ANSOKAN = "ansokan"
+    UNKNOWN = "unknown"
+
+
 class CaseStatus(Coded):
     OPEN = "open"
     CLOSED = "closed"
@@ -128,6 +137,10 @@ _LABEL_TABLE: list[tuple[Coded, str, str]] = [
     (DocumentStatus.INCOMPLETE, "ofullständig", "incomplete"),
     (DocumentStatus.COMPLETED, "kompletterad", "completed"),
     (DocumentStatus.CANCELLED, "makulerad", "cancelled"),
+    (DocumentKind.SLUTRAPPORT, "slutrapport", "final report"),
+    (DocumentKind.DELRAPPORT, "delrapport", "interim report"),
+    (DocumentKind.ANSOKAN, "ansökan", "application"),
+    (DocumentKind.UNKNOWN, "okänd", "unknown"),
     (CaseStatus.OPEN, "öppet", "open"),
     (CaseStatus.CLOSED, "avslutat", "closed"),
     (OutboxState.QUEUED, "i kö", "queued"),
@@ -162,6 +175,7 @@ ENUMS: tuple[type[Coded], ...] = (
     MessageState,
     AttachmentState,
     DocumentStatus,
+    DocumentKind,
     CaseStatus,
     OutboxState,
     MailKind,

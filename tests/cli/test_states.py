@@ -12,6 +12,7 @@ from casefile.states import (
     ENUMS,
     EVENT_LABELS,
     AuthVerdict,
+    DocumentKind,
     DocumentStatus,
     InvalidState,
     MessageState,
@@ -108,3 +109,11 @@ def test_an_unknown_stored_code_is_shown_as_it_is() -> None:
     assert label_of(MessageState, "dismissed") == "dismissed"
     assert label_of(OutboxState, None) == "–"
     assert label_of(OutboxState, "failed", swedish=True) == "misslyckat"
+
+
+def test_document_kinds_are_the_extractions_document_types() -> None:
+    # The extraction keeps its own tuple (its worker starts without the CLI's imports)
+    from intake.extract.forms import DOCUMENT_TYPES as FORM_TYPES
+    from intake.extract.model import DOCUMENT_TYPES
+
+    assert tuple(DocumentKind) == DOCUMENT_TYPES == FORM_TYPES

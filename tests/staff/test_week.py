@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 
@@ -62,6 +63,10 @@ def test_list_filters_take_swedish_words(config_file: str, filled: App) -> None:
     code, out, err = run(config_file, "list", "--status", "foo")
     assert code == 2 and out == ""
     assert "makulerad" in err and "ofullständig" in err
+    assert numbers(config_file, "--kind", "Interim report") == ["SFG 26-04.01"]
+    code, out, err = run(config_file, "list", "--kind", "lägesrapport")
+    assert code == 2 and out == ""
+    assert "slutrapport" in err and "ansökan" in err
 
 
 def test_show_case_with_three_documents_and_a_note(
@@ -110,6 +115,17 @@ def test_show_case_with_three_documents_and_a_note(
     third = data["documents"][2]
     assert (third["channel"], third["direction"], third["registered_by"]) == ("post", "in", "AKH")
     assert third["received_date"] == "2026-02-10"
+    # The letter came with no message, yet its archived file is listed like an attachment's
+    digest = hashlib.sha256(letter.read_bytes()).hexdigest()
+    assert third["files"] == [
+        {
+            "sha256": digest,
+            "filename": "brev.pdf",
+            "media_type": "application/pdf",
+            "size": letter.stat().st_size,
+        }
+    ]
+    assert all(doc["files"] for doc in data["documents"])
     code, out, err = run(config_file, "show", "SFG 26-01.05")
     assert code == 1 and "SFG 26-01.05" in err and out == ""
 
