@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import select as io_select
 import signal
 import socket
 import time
@@ -214,12 +215,23 @@ def test_two_services_on_one_database_never_handle_the_same_message(
 
 
 @pytest.fixture
-def silent_imap() -> Iterator[int]:
-    """A port that accepts connections and never says a word: a hung IMAP server."""
+def silent_socket() -> Iterator[socket.socket]:
+    """A listening socket that never accepts and never says a word: a hung IMAP server."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen(16)
-        yield int(sock.getsockname()[1])
+        yield sock
+
+
+@pytest.fixture
+def silent_imap(silent_socket: socket.socket) -> int:
+    return int(silent_socket.getsockname()[1])
+
+
+def wait_for_client(sock: socket.socket, timeout: float) -> None:
+    """Until a client has connected (a listening socket is readable with one in its queue)."""
+    readable, _, _ = io_select.select([sock], [], [], timeout)
+    assert readable, f"nobody connected within {timeout} s"
 
 
 def failing(app: App, mailbox: str) -> bool:
@@ -283,7 +295,12 @@ def test_failing_mailbox_does_not_stop_the_others(
 
 
 def test_second_signal_exits_at_once(
-    db_url: str, tmp_path: Path, account: Account, smtp: SmtpServer, silent_imap: int
+    db_url: str,
+    tmp_path: Path,
+    account: Account,
+    smtp: SmtpServer,
+    silent_imap: int,
+    silent_socket: socket.socket,
 ) -> None:
     hung = account.mailbox_settings(name="tyst", port=silent_imap, timeout_seconds=30)
     config = write_config(tmp_path, db_url, [hung], smtp.smtp_settings())
@@ -292,7 +309,9 @@ def test_second_signal_exits_at_once(
     service = ServiceProcess(config)
     try:
         service.wait_for_log("intake serve startar")
-        time.sleep(0.5)  # the poll is under way, waiting for the silent server
+        # The poll is under way, waiting for the silent server (a fixed sleep lost this race
+        # on a loaded machine: a signal before the poll starts finds nothing to wait for).
+        wait_for_client(silent_socket, 60)
         service.signal(signal.SIGTERM)
         service.wait_for_log("stoppar: SIGTERM mottagen")
         time.sleep(0.3)
