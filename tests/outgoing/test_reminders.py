@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from casefile.app import App
-from casefile.db.models import Case, OutboxMail
+from casefile.db.models import Case, Document, OutboxMail
 from casefile.register import cancel_document, register_document
 from intake.outgoing import plan_reminders, queue_digest, queue_reminders
 from intake.outgoing.business_days import is_business_day, next_business_day
-from intake.outgoing.reminders import due_date_of
+from intake.outgoing.reminders import PlannedMail, due_date_of
 from tests.outgoing.conftest import build_app, outbox, register
 from tests.outgoing.mailparts import parse, text_of
 from tests.register.factories import new_report
@@ -188,3 +188,205 @@ def test_no_digest_without_staff_address(app: App) -> None:
     with app.sessions() as s, s.begin():
         assert queue_digest(s, app.settings, dt.date(2026, 3, 2)) is None
         assert s.query(OutboxMail).filter_by(kind="digest").count() == 0
+
+
+def plans(app: App, today: dt.date) -> list[PlannedMail]:
+    with app.sessions() as s:
+        return plan_reminders(s, app.settings, today)
+
+
+def test_the_plan_names_the_due_date_and_the_step_in_swedish(app: App) -> None:
+    """Given a case due Monday 2026-03-16, then `casefile remind` shows for each step whom the
+    reminder goes to, the due date and the step in words."""
+    case_id = make_case(app, due=dt.date(2026, 3, 16))
+    [before] = plans(app, dt.date(2026, 3, 2))
+    assert before.as_json() == {
+        "kind": "paminnelse",
+        "dedupe_key": f"paminnelse:case:{case_id}:-14",
+        "case_id": case_id,
+        "case_number": "SFG 25-07",
+        "document_id": None,
+        "document_number": None,
+        "recipient": CONTACT,
+        "due_date": "2026-03-16",
+        "step_days": -14,
+        "request_number": None,
+        "why": "slutrapport saknas; sista dag 2026-03-16; steg 14 dagar före sista dag",
+    }
+    remind(app, dt.date(2026, 3, 2))
+    assert plans(app, dt.date(2026, 3, 15)) == []
+    [on_the_day] = plans(app, dt.date(2026, 3, 16))
+    assert on_the_day.why == "slutrapport saknas; sista dag 2026-03-16; steg på sista dagen"
+    # The 0 step is skipped when the next run comes after +14: said so, the -14 sent is not.
+    [after] = plans(app, dt.date(2026, 3, 30))
+    assert (after.step_days, after.why) == (
+        14,
+        "slutrapport saknas; sista dag 2026-03-16; steg 14 dagar efter sista dag "
+        "(tidigare steg 0 hoppas över)",
+    )
+
+
+def test_a_late_run_lists_every_skipped_step_in_order(db_url: str, tmp_path: Path) -> None:
+    """Given steps configured out of order and twice, a run long after the due date sends the
+    latest step once and lists the others, each once, in order."""
+    app = build_app(db_url, tmp_path, reminders={"steps_days": [14, -14, 0, 0, 7]})
+    case_id = make_case(app, due=dt.date(2026, 1, 15))
+    [plan] = plans(app, dt.date(2026, 3, 2))
+    assert (plan.dedupe_key, plan.step_days) == (f"paminnelse:case:{case_id}:14", 14)
+    assert plan.why == (
+        "slutrapport saknas; sista dag 2026-01-15; steg 14 dagar efter sista dag "
+        "(tidigare steg -14, 0, 7 hoppas över)"
+    )
+    # The day a step falls due counts: 2026-01-22 is +7, 2026-01-21 is not yet.
+    assert [p.step_days for p in plans(app, dt.date(2026, 1, 22))] == [7]
+    assert [p.step_days for p in plans(app, dt.date(2026, 1, 21))] == [0]
+
+
+def test_only_open_cases_are_reminded_in_number_order(app: App) -> None:
+    """Given three open cases and a closed one all past due, the plan lists the open ones by
+    year and serial; the closed case gets nothing."""
+    due = dt.date(2026, 3, 16)
+    later_case = make_case(app, due=due, serial=9)
+    first_case = make_case(app, due=due, serial=8)
+    closed = make_case(app, due=due, serial=6)
+    with app.sessions() as s, s.begin():
+        old = Case(number="SFG 24-12", year=2024, serial=12, confirmed_contact_email=CONTACT,
+                   due_date=due)  # fmt: skip
+        s.add(old)
+        s.get_one(Case, closed).status = "closed"
+        s.flush()
+        old_id = old.id
+    assert [p.case_id for p in plans(app, due)] == [old_id, first_case, later_case]
+
+
+def test_a_reminder_goes_to_the_sender_of_the_latest_report_when_no_contact_is_confirmed(
+    app: App,
+) -> None:
+    """Given a case without a confirmed contact and several incoming documents, the reminder
+    goes to the sender of the latest arrival that is not cancelled, not outgoing and has a
+    sender; when that sender failed authentication the mail is kept for staff, with why."""
+    make_case(app, due=dt.date(2026, 3, 16), contact=None)
+
+    def add(sender: str | None, day: int, **extra: object) -> int:
+        with app.sessions() as s, s.begin():
+            report = new_report(kind="delrapport", form_reference="SFG 25-07", sender=sender,
+                                received_at=dt.datetime(2026, 2, day, 9, tzinfo=dt.UTC),
+                                **extra)  # fmt: skip
+            return register_document(s, app.settings, report).id
+
+    add("latest@bollnas.test", 5, sender_verdict="failed")
+    add("earlier@bollnas.test", 3)  # registered later, arrived earlier
+    add("cancelled@bollnas.test", 7)
+    outgoing = add("outgoing@bollnas.test", 8)
+    add(None, 9)
+    with app.sessions() as s, s.begin():
+        cancel_document(s, app.settings, "SFG 25-07.03", "Fel ärende", "AKH")
+        s.get_one(Document, outgoing).direction = "out"
+    [plan] = plans(app, dt.date(2026, 3, 16))
+    assert plan.recipient == "latest@bollnas.test"
+    assert len(remind(app, dt.date(2026, 3, 16))) == 1
+    [row] = [r for r in outbox(app) if r.kind == "paminnelse"]
+    assert (row.recipient, row.state, row.last_error) == (
+        "latest@bollnas.test",
+        "suppressed",
+        "avsändaren kunde inte verifieras (autentiseringen misslyckades)",
+    )
+
+
+def test_a_first_completion_request_is_planned_when_none_was_queued(app: App) -> None:
+    """Given an incomplete slutrapport registered without its request (as by staff), the next
+    run plans request 1 and says why."""
+    with app.sessions() as s, s.begin():
+        doc = register_document(s, app.settings, new_report(signed=False))
+        doc_id, case_id = doc.id, doc.case_id
+    [plan] = plans(app, today_here(app))
+    assert plan.as_json() == {
+        "kind": "komplettering",
+        "dedupe_key": f"komplettering:doc:{doc_id}",
+        "case_id": case_id,
+        "case_number": "SFG 26-01",
+        "document_id": doc_id,
+        "document_number": "SFG 26-01.01",
+        "recipient": "anna.berg@bollnas.test",
+        "due_date": None,
+        "step_days": None,
+        "request_number": 1,
+        "why": "SFG 26-01.01 är ofullständig och ingen begäran om komplettering finns",
+    }
+
+
+def test_a_repeated_completion_request_says_which_and_when_the_last_was(app: App) -> None:
+    register(app, signed=False)
+    today = today_here(app)
+    [plan] = plans(app, today + dt.timedelta(days=14))
+    assert (plan.request_number, plan.dedupe_key.rsplit(":", 1)[1]) == (2, "2")
+    assert plan.why == (
+        "SFG 26-01.01 är fortfarande ofullständig; begäran 2 av högst 3, 14 dagar efter "
+        f"förra ({today.isoformat()})"
+    )
+    assert plan.recipient == "anna.berg@bollnas.test"
+
+
+def test_repeat_interval_and_limit_follow_the_settings(db_url: str, tmp_path: Path) -> None:
+    """Given completion_repeat_days = 7 and completion_max_requests = 2, the second request goes
+    7 days after the first, stamped with that run's date, and no third follows."""
+    app = build_app(
+        db_url, tmp_path, reminders={"completion_repeat_days": 7, "completion_max_requests": 2}
+    )
+    register(app, signed=False)
+    today = today_here(app)
+    assert remind(app, today + dt.timedelta(days=6)) == []
+    [plan] = plans(app, today + dt.timedelta(days=7))
+    assert plan.why.endswith(f"begäran 2 av högst 2, 7 dagar efter förra ({today.isoformat()})")
+    [key] = remind(app, today + dt.timedelta(days=7))
+    assert key.endswith(":2")
+    second = [r for r in outbox(app) if r.kind == "komplettering"][-1]
+    stamped = second.created_at.astimezone(app.settings.registry.zone)
+    assert stamped.date() == today + dt.timedelta(days=7)
+    assert remind(app, today + dt.timedelta(days=60)) == []
+
+
+def test_a_run_for_today_stamps_its_mail_now(app: App) -> None:
+    make_case(app, due=dt.date(2020, 3, 16))
+    before = dt.datetime.now(dt.UTC)
+    remind(app, today_here(app))
+    [row] = outbox(app)
+    stamped = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
+    assert before - dt.timedelta(seconds=1) <= stamped <= dt.datetime.now(dt.UTC)
+
+
+def test_every_repeat_threads_under_the_first_request(app: App) -> None:
+    """The third request answers the first (not the second), and says when the first went."""
+    register(app, signed=False)
+    first = next(r for r in outbox(app) if r.kind == "komplettering")
+    today = today_here(app)
+    remind(app, today + dt.timedelta(days=14))
+    remind(app, today + dt.timedelta(days=28))
+    third = parse([r for r in outbox(app) if r.kind == "komplettering"][-1].raw)
+    assert third["In-Reply-To"] == first.message_id
+    assert third["References"] == first.message_id
+    text = " ".join(text_of(third).split())
+    assert f"första gången {today.isoformat()}" in text
+
+
+def test_a_repeat_to_a_sender_who_failed_authentication_is_kept_for_staff(app: App) -> None:
+    register(app, signed=False, sender_verdict="failed")
+    [key] = remind(app, today_here(app) + dt.timedelta(days=14))
+    row = next(r for r in outbox(app) if r.dedupe_key == key)
+    assert (row.state, row.last_error) == (
+        "suppressed",
+        "avsändaren kunde inte verifieras (autentiseringen misslyckades)",
+    )
+
+
+def test_an_older_incomplete_report_registered_after_a_signed_one_asks_for_nothing(
+    app: App,
+) -> None:
+    """Arrival decides which report is the newest: a signed report that arrived on 5 February
+    stands, even when an incomplete one that arrived on 3 February is registered after it."""
+    with app.sessions() as s, s.begin():
+        register_document(s, app.settings, new_report(
+            received_at=dt.datetime(2026, 2, 5, 9, tzinfo=dt.UTC)))  # fmt: skip
+        register_document(s, app.settings, new_report(
+            signed=False, received_at=dt.datetime(2026, 2, 3, 9, tzinfo=dt.UTC)))  # fmt: skip
+    assert plans(app, today_here(app)) == []
