@@ -188,6 +188,15 @@ def test_an_unreadable_period_is_reported_once_not_also_as_a_missing_end() -> No
     )
     assert [(f.code, f.field) for f in result] == [("unreadable_value", "period_start")]
     assert result[0].message == "Värdet för Insatstid, startdatum kunde inte tolkas: ”hela 2024”."
+    # The fields after the period are still checked.
+    with_more = _run(
+        _fields(period_start=None, period_end=None, contact_email=None),
+        unparsed={"period_start": "hela 2024"},
+    )
+    assert [(f.code, f.field) for f in with_more] == [
+        ("unreadable_value", "period_start"),
+        ("missing_field", "contact_email"),
+    ]
     only_end = _run(_fields(period_end=None))
     assert [(f.code, f.field) for f in only_end] == [("missing_field", "period_end")]
     # An unreadable end date is reported as unreadable only, not as missing too.
@@ -237,8 +246,8 @@ def test_section_8_found_but_empty_lacks_both_date_and_name() -> None:
         {"code": "unsigned", "message": "Avsnitt 8, Uppgiftslämnare, saknar datum och namn."}
     ]
     # Section 8 missing altogether is said so, even when a date and name were read elsewhere.
-    assert [f.message for f in _run(_fields(), section8=False)] == [
-        "Avsnitt 8, Uppgiftslämnare, saknas i rapporten."
+    assert [f.to_json() for f in _run(_fields(), section8=False)] == [
+        {"code": "unsigned", "message": "Avsnitt 8, Uppgiftslämnare, saknas i rapporten."}
     ]
 
 
@@ -295,3 +304,20 @@ def test_registration_keeps_completion_findings_only_for_a_recognised_form() -> 
     unknown = not_recognised("generic", 0.3).to_json()
     kept = for_registration([missing, unknown, unsigned, overspent])
     assert kept == [unknown, overspent]
+
+
+@pytest.mark.parametrize("placed", ["submitter_date", "submitter_name"])
+def test_either_signature_field_places_the_signature_section(placed: str) -> None:
+    """Given a form (an operator's own) where only one of the signature fields is placed under
+    section 8, an empty section 8 is still reported as unsigned."""
+    form = default_form()
+    fields = tuple(
+        f
+        if f.key == placed or f.key not in ("submitter_date", "submitter_name")
+        else dataclasses.replace(f, section="")
+        for f in form.fields
+    )
+    one = dataclasses.replace(form, fields=fields)
+    empty = _fields(submitter_date=None, submitter_name=None)
+    result = findings("slutrapport", empty, _sections(), {}, one, {"8"})
+    assert [f.message for f in result] == ["Avsnitt 8, Uppgiftslämnare, saknar datum och namn."]
