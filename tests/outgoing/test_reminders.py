@@ -14,7 +14,7 @@ from casefile.register import cancel_document, register_document
 from intake.outgoing import plan_reminders, queue_digest, queue_reminders
 from intake.outgoing.business_days import is_business_day, next_business_day
 from intake.outgoing.reminders import PlannedMail, due_date_of
-from tests.outgoing.conftest import build_app, outbox, register
+from tests.outgoing.conftest import build_app, document, outbox, register
 from tests.outgoing.mailparts import parse, text_of
 from tests.register.factories import new_report
 
@@ -313,6 +313,13 @@ def test_a_first_completion_request_is_planned_when_none_was_queued(app: App) ->
         "request_number": 1,
         "why": "SFG 26-01.01 är ofullständig och ingen begäran om komplettering finns",
     }
+    # Queued, it is a first request: it answers nothing and names no earlier date.
+    assert remind(app, today_here(app)) == [f"komplettering:doc:{doc_id}"]
+    [row] = outbox(app)
+    first = parse(row.raw)
+    assert first["In-Reply-To"] is None and first["References"] is None
+    assert first["Subject"].startswith("[SFG 26-01.01] Komplettering behövs:")
+    assert "första gången" not in " ".join(text_of(first).split())
 
 
 def test_a_repeated_completion_request_says_which_and_when_the_last_was(app: App) -> None:
@@ -390,3 +397,48 @@ def test_an_older_incomplete_report_registered_after_a_signed_one_asks_for_nothi
         register_document(s, app.settings, new_report(
             signed=False, received_at=dt.datetime(2026, 2, 3, 9, tzinfo=dt.UTC)))  # fmt: skip
     assert plans(app, today_here(app)) == []
+
+
+def test_each_report_counts_only_its_own_completion_requests(app: App) -> None:
+    """Given two incomplete reports in two cases, each gets its own second request, numbered
+    from its own first one."""
+    register(app, signed=False)
+    register(app, signed=False, title="Lotsen", organisation="Ovanåkers kommun")
+    today = today_here(app)
+    planned = plans(app, today + dt.timedelta(days=14))
+    assert [(p.document_number, p.request_number) for p in planned] == [
+        ("SFG 26-01.01", 2),
+        ("SFG 26-02.01", 2),
+    ]
+    assert all(p.why.startswith(f"{p.document_number} är fortfarande") for p in planned)
+
+
+def test_reminders_and_repeats_are_filed_with_their_case_and_document(app: App) -> None:
+    """The outbox rows (and so `casefile show`) name the case of a reminder, and the case and
+    document of a repeated completion request."""
+    case_id = make_case(app, due=dt.date(2026, 3, 16))
+    remind(app, dt.date(2026, 3, 16))
+    doc_id, _ = register(app, signed=False)
+    key = f"komplettering:doc:{doc_id}:2"
+    assert key in remind(app, today_here(app) + dt.timedelta(days=14))
+    rows = {r.dedupe_key: r for r in outbox(app)}
+    reminder = rows[f"paminnelse:case:{case_id}:0"]
+    assert (reminder.case_id, reminder.document_id) == (case_id, None)
+    repeat = rows[key]
+    assert repeat.document_id == doc_id
+    assert repeat.case_id == document(app, doc_id).case_id
+
+
+def test_the_repeat_interval_counts_in_swedish_days(app: App) -> None:
+    """Given a first request queued at 00:30 Swedish time on 2 March (23:30 UTC on 1 March),
+    the second is due on 16 March, not 15, and both name 2 March as the first date."""
+    doc_id, _ = register(app, signed=False)
+    with app.sessions() as s, s.begin():
+        first = s.query(OutboxMail).filter_by(kind="komplettering").one()
+        first.created_at = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
+    assert plans(app, dt.date(2026, 3, 15)) == []
+    [plan] = plans(app, dt.date(2026, 3, 16))
+    assert plan.why.endswith("14 dagar efter förra (2026-03-02)")
+    assert remind(app, dt.date(2026, 3, 16)) == [f"komplettering:doc:{doc_id}:2"]
+    repeat = parse(outbox(app)[-1].raw)
+    assert "första gången 2026-03-02" in " ".join(text_of(repeat).split())
