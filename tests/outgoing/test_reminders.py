@@ -372,6 +372,7 @@ def test_every_repeat_threads_under_the_first_request(app: App) -> None:
     third = parse([r for r in outbox(app) if r.kind == "komplettering"][-1].raw)
     assert third["In-Reply-To"] == first.message_id
     assert third["References"] == first.message_id
+    assert third["Auto-Submitted"] == "auto-replied"
     text = " ".join(text_of(third).split())
     assert f"första gången {today.isoformat()}" in text
 
