@@ -4,6 +4,9 @@ and the staff digest."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from casefile.db.models import Case, Document, OutboxMail
 from casefile.register import cancel_document, register_document
 from intake.outgoing import plan_reminders, queue_digest, queue_reminders
 from intake.outgoing.business_days import is_business_day, next_business_day
-from intake.outgoing.reminders import PlannedMail, due_date_of
+from intake.outgoing.reminders import PlannedMail, due_date_of, queue_planned
 from tests.outgoing.conftest import build_app, document, outbox, register
 from tests.outgoing.mailparts import parse, text_of
 from tests.register.factories import new_report
@@ -353,13 +356,43 @@ def test_repeat_interval_and_limit_follow_the_settings(db_url: str, tmp_path: Pa
     assert remind(app, today + dt.timedelta(days=60)) == []
 
 
-def test_a_run_for_today_stamps_its_mail_now(app: App) -> None:
-    make_case(app, due=dt.date(2020, 3, 16))
+@pytest.fixture(params=["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def host_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The process's local zone far ahead of and far behind Stockholm: at any hour one of the
+    two is on another date than Stockholm."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    try:
+        yield request.param
+    finally:
+        if old is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+def test_a_run_stamps_its_mail_now_or_on_its_own_swedish_date(app: App, host_zone: str) -> None:
+    """Given a host in a zone far from Stockholm, a run for today (Swedish date) stamps its mail
+    now, and a run for tomorrow stamps it on tomorrow's Swedish date."""
+    first = make_case(app, due=dt.date(2020, 3, 16))
+    second = make_case(app, due=dt.date(2020, 3, 16), serial=8)
+    zone = app.settings.registry.zone
+    today = today_here(app)
     before = dt.datetime.now(dt.UTC)
-    remind(app, today_here(app))
-    [row] = outbox(app)
-    stamped = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
-    assert before - dt.timedelta(seconds=1) <= stamped <= dt.datetime.now(dt.UTC)
+    with app.sessions() as s, s.begin():
+        [plan] = [p for p in plan_reminders(s, app.settings, today) if p.case_id == first]
+        queue_planned(s, app.settings, [plan], today)
+    after = dt.datetime.now(dt.UTC)
+    tomorrow = today + dt.timedelta(days=1)
+    with app.sessions() as s, s.begin():
+        [plan] = plan_reminders(s, app.settings, tomorrow)
+        assert plan.case_id == second
+        queue_planned(s, app.settings, [plan], tomorrow)
+    now_row, tomorrow_row = outbox(app)
+    assert before - dt.timedelta(seconds=1) <= now_row.created_at <= after
+    assert tomorrow_row.created_at.astimezone(zone).date() == tomorrow
 
 
 def test_every_repeat_threads_under_the_first_request(app: App) -> None:
@@ -443,3 +476,23 @@ def test_the_repeat_interval_counts_in_swedish_days(app: App) -> None:
     assert remind(app, dt.date(2026, 3, 16)) == [f"komplettering:doc:{doc_id}:2"]
     repeat = parse(outbox(app)[-1].raw)
     assert "första gången 2026-03-02" in " ".join(text_of(repeat).split())
+
+
+def test_with_acknowledge_verified_an_unverified_sender_gets_no_reminder(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Given mail.acknowledge = verified and a case whose only address is that of a sender who
+    could not be verified, the reminder is kept for staff with the reason."""
+    app = build_app(db_url, tmp_path, mail={"acknowledge": "verified"})
+    make_case(app, due=dt.date(2026, 3, 16), contact=None)
+    with app.sessions() as s, s.begin():
+        report = new_report(kind="delrapport", form_reference="SFG 25-07",
+                            sender_verdict="unknown")  # fmt: skip
+        register_document(s, app.settings, report)
+    assert len(remind(app, dt.date(2026, 3, 16))) == 1
+    [row] = [r for r in outbox(app) if r.kind == "paminnelse"]
+    assert (row.recipient, row.state, row.last_error) == (
+        "anna.berg@bollnas.test",
+        "suppressed",
+        "avsändaren är inte verifierad (mail.acknowledge = verified)",
+    )
