@@ -131,7 +131,7 @@ def _plan_reminder(
         return None
     step = passed[-1]
     key = reminder_key(case.id, step)
-    if key in sent or any(reminder_key(case.id, later) in sent for later in passed if later > step):
+    if key in sent:
         return None
     skipped = [s for s in passed[:-1] if reminder_key(case.id, s) not in sent]
     why = f"slutrapport saknas; sista dag {due.isoformat()}; steg {_step_text(step)}"

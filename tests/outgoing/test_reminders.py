@@ -4,17 +4,20 @@ and the staff digest."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from casefile.app import App
-from casefile.db.models import Case, OutboxMail
+from casefile.db.models import Case, Document, OutboxMail
 from casefile.register import cancel_document, register_document
 from intake.outgoing import plan_reminders, queue_digest, queue_reminders
 from intake.outgoing.business_days import is_business_day, next_business_day
-from intake.outgoing.reminders import due_date_of
-from tests.outgoing.conftest import build_app, outbox, register
+from intake.outgoing.reminders import PlannedMail, due_date_of, queue_planned
+from tests.outgoing.conftest import build_app, document, outbox, register
 from tests.outgoing.mailparts import parse, text_of
 from tests.register.factories import new_report
 
@@ -188,3 +191,308 @@ def test_no_digest_without_staff_address(app: App) -> None:
     with app.sessions() as s, s.begin():
         assert queue_digest(s, app.settings, dt.date(2026, 3, 2)) is None
         assert s.query(OutboxMail).filter_by(kind="digest").count() == 0
+
+
+def plans(app: App, today: dt.date) -> list[PlannedMail]:
+    with app.sessions() as s:
+        return plan_reminders(s, app.settings, today)
+
+
+def test_the_plan_names_the_due_date_and_the_step_in_swedish(app: App) -> None:
+    """Given a case due Monday 2026-03-16, then `casefile remind` shows for each step whom the
+    reminder goes to, the due date and the step in words."""
+    case_id = make_case(app, due=dt.date(2026, 3, 16))
+    [before] = plans(app, dt.date(2026, 3, 2))
+    assert before.as_json() == {
+        "kind": "paminnelse",
+        "dedupe_key": f"paminnelse:case:{case_id}:-14",
+        "case_id": case_id,
+        "case_number": "SFG 25-07",
+        "document_id": None,
+        "document_number": None,
+        "recipient": CONTACT,
+        "due_date": "2026-03-16",
+        "step_days": -14,
+        "request_number": None,
+        "why": "slutrapport saknas; sista dag 2026-03-16; steg 14 dagar före sista dag",
+    }
+    remind(app, dt.date(2026, 3, 2))
+    assert plans(app, dt.date(2026, 3, 15)) == []
+    [on_the_day] = plans(app, dt.date(2026, 3, 16))
+    assert on_the_day.why == "slutrapport saknas; sista dag 2026-03-16; steg på sista dagen"
+    # The 0 step is skipped when the next run comes after +14: said so, the -14 sent is not.
+    [after] = plans(app, dt.date(2026, 3, 30))
+    assert (after.step_days, after.why) == (
+        14,
+        "slutrapport saknas; sista dag 2026-03-16; steg 14 dagar efter sista dag "
+        "(tidigare steg 0 hoppas över)",
+    )
+
+
+def test_a_late_run_lists_every_skipped_step_in_order(db_url: str, tmp_path: Path) -> None:
+    """Given steps configured out of order and twice, a run long after the due date sends the
+    latest step once and lists the others, each once, in order."""
+    app = build_app(db_url, tmp_path, reminders={"steps_days": [14, -14, 0, 0, 7]})
+    case_id = make_case(app, due=dt.date(2026, 1, 15))
+    [plan] = plans(app, dt.date(2026, 3, 2))
+    assert (plan.dedupe_key, plan.step_days) == (f"paminnelse:case:{case_id}:14", 14)
+    assert plan.why == (
+        "slutrapport saknas; sista dag 2026-01-15; steg 14 dagar efter sista dag "
+        "(tidigare steg -14, 0, 7 hoppas över)"
+    )
+    # The day a step falls due counts: 2026-01-22 is +7, 2026-01-21 is not yet.
+    assert [p.step_days for p in plans(app, dt.date(2026, 1, 22))] == [7]
+    assert [p.step_days for p in plans(app, dt.date(2026, 1, 21))] == [0]
+
+
+def test_only_open_cases_are_reminded_in_number_order(app: App) -> None:
+    """Given three open cases and a closed one all past due, the plan lists the open ones by
+    year and serial; the closed case gets nothing."""
+    due = dt.date(2026, 3, 16)
+    later_case = make_case(app, due=due, serial=9)
+    first_case = make_case(app, due=due, serial=8)
+    closed = make_case(app, due=due, serial=6)
+    with app.sessions() as s, s.begin():
+        old = Case(number="SFG 24-12", year=2024, serial=12, confirmed_contact_email=CONTACT,
+                   due_date=due)  # fmt: skip
+        s.add(old)
+        s.get_one(Case, closed).status = "closed"
+        s.flush()
+        old_id = old.id
+    assert [p.case_id for p in plans(app, due)] == [old_id, first_case, later_case]
+
+
+def test_a_reminder_goes_to_the_sender_of_the_latest_report_when_no_contact_is_confirmed(
+    app: App,
+) -> None:
+    """Given a case without a confirmed contact and several incoming documents, the reminder
+    goes to the sender of the latest arrival that is not cancelled, not outgoing and has a
+    sender; when that sender failed authentication the mail is kept for staff, with why."""
+    make_case(app, due=dt.date(2026, 3, 16), contact=None)
+
+    def add(sender: str | None, day: int, **extra: object) -> int:
+        with app.sessions() as s, s.begin():
+            report = new_report(kind="delrapport", form_reference="SFG 25-07", sender=sender,
+                                received_at=dt.datetime(2026, 2, day, 9, tzinfo=dt.UTC),
+                                **extra)  # fmt: skip
+            return register_document(s, app.settings, report).id
+
+    add("latest@bollnas.test", 5, sender_verdict="failed")
+    add("earlier@bollnas.test", 3)  # registered later, arrived earlier
+    add("cancelled@bollnas.test", 7)
+    outgoing = add("outgoing@bollnas.test", 8)
+    add(None, 9)
+    with app.sessions() as s, s.begin():
+        cancel_document(s, app.settings, "SFG 25-07.03", "Fel ärende", "AKH")
+        s.get_one(Document, outgoing).direction = "out"
+    [plan] = plans(app, dt.date(2026, 3, 16))
+    assert plan.recipient == "latest@bollnas.test"
+    assert len(remind(app, dt.date(2026, 3, 16))) == 1
+    [row] = [r for r in outbox(app) if r.kind == "paminnelse"]
+    assert (row.recipient, row.state, row.last_error) == (
+        "latest@bollnas.test",
+        "suppressed",
+        "avsändaren kunde inte verifieras (autentiseringen misslyckades)",
+    )
+
+
+def test_a_first_completion_request_is_planned_when_none_was_queued(app: App) -> None:
+    """Given an incomplete slutrapport registered without its request (as by staff), the next
+    run plans request 1 and says why."""
+    with app.sessions() as s, s.begin():
+        doc = register_document(s, app.settings, new_report(signed=False))
+        doc_id, case_id = doc.id, doc.case_id
+    [plan] = plans(app, today_here(app))
+    assert plan.as_json() == {
+        "kind": "komplettering",
+        "dedupe_key": f"komplettering:doc:{doc_id}",
+        "case_id": case_id,
+        "case_number": "SFG 26-01",
+        "document_id": doc_id,
+        "document_number": "SFG 26-01.01",
+        "recipient": "anna.berg@bollnas.test",
+        "due_date": None,
+        "step_days": None,
+        "request_number": 1,
+        "why": "SFG 26-01.01 är ofullständig och ingen begäran om komplettering finns",
+    }
+    # Queued, it is a first request: it answers nothing and names no earlier date.
+    assert remind(app, today_here(app)) == [f"komplettering:doc:{doc_id}"]
+    [row] = outbox(app)
+    first = parse(row.raw)
+    assert first["In-Reply-To"] is None and first["References"] is None
+    assert first["Subject"].startswith("[SFG 26-01.01] Komplettering behövs:")
+    assert "första gången" not in " ".join(text_of(first).split())
+
+
+def test_a_repeated_completion_request_says_which_and_when_the_last_was(app: App) -> None:
+    register(app, signed=False)
+    today = today_here(app)
+    [plan] = plans(app, today + dt.timedelta(days=14))
+    assert (plan.request_number, plan.dedupe_key.rsplit(":", 1)[1]) == (2, "2")
+    assert plan.why == (
+        "SFG 26-01.01 är fortfarande ofullständig; begäran 2 av högst 3, 14 dagar efter "
+        f"förra ({today.isoformat()})"
+    )
+    assert plan.recipient == "anna.berg@bollnas.test"
+
+
+def test_repeat_interval_and_limit_follow_the_settings(db_url: str, tmp_path: Path) -> None:
+    """Given completion_repeat_days = 7 and completion_max_requests = 2, the second request goes
+    7 days after the first, stamped with that run's date, and no third follows."""
+    app = build_app(
+        db_url, tmp_path, reminders={"completion_repeat_days": 7, "completion_max_requests": 2}
+    )
+    register(app, signed=False)
+    today = today_here(app)
+    assert remind(app, today + dt.timedelta(days=6)) == []
+    [plan] = plans(app, today + dt.timedelta(days=7))
+    assert plan.why.endswith(f"begäran 2 av högst 2, 7 dagar efter förra ({today.isoformat()})")
+    [key] = remind(app, today + dt.timedelta(days=7))
+    assert key.endswith(":2")
+    second = [r for r in outbox(app) if r.kind == "komplettering"][-1]
+    stamped = second.created_at.astimezone(app.settings.registry.zone)
+    assert stamped.date() == today + dt.timedelta(days=7)
+    assert remind(app, today + dt.timedelta(days=60)) == []
+
+
+@pytest.fixture(params=["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def host_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The process's local zone far ahead of and far behind Stockholm: at any hour one of the
+    two is on another date than Stockholm."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    try:
+        yield request.param
+    finally:
+        if old is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+def test_a_run_stamps_its_mail_now_or_on_its_own_swedish_date(app: App, host_zone: str) -> None:
+    """Given a host in a zone far from Stockholm, a run for today (Swedish date) stamps its mail
+    now, and a run for tomorrow stamps it on tomorrow's Swedish date."""
+    first = make_case(app, due=dt.date(2020, 3, 16))
+    second = make_case(app, due=dt.date(2020, 3, 16), serial=8)
+    zone = app.settings.registry.zone
+    today = today_here(app)
+    before = dt.datetime.now(dt.UTC)
+    with app.sessions() as s, s.begin():
+        [plan] = [p for p in plan_reminders(s, app.settings, today) if p.case_id == first]
+        queue_planned(s, app.settings, [plan], today)
+    after = dt.datetime.now(dt.UTC)
+    tomorrow = today + dt.timedelta(days=1)
+    with app.sessions() as s, s.begin():
+        [plan] = plan_reminders(s, app.settings, tomorrow)
+        assert plan.case_id == second
+        queue_planned(s, app.settings, [plan], tomorrow)
+    now_row, tomorrow_row = outbox(app)
+    assert before - dt.timedelta(seconds=1) <= now_row.created_at <= after
+    assert tomorrow_row.created_at.astimezone(zone).date() == tomorrow
+
+
+def test_every_repeat_threads_under_the_first_request(app: App) -> None:
+    """The third request answers the first (not the second), and says when the first went."""
+    register(app, signed=False)
+    first = next(r for r in outbox(app) if r.kind == "komplettering")
+    today = today_here(app)
+    remind(app, today + dt.timedelta(days=14))
+    remind(app, today + dt.timedelta(days=28))
+    third = parse([r for r in outbox(app) if r.kind == "komplettering"][-1].raw)
+    assert third["In-Reply-To"] == first.message_id
+    assert third["References"] == first.message_id
+    assert third["Auto-Submitted"] == "auto-replied"
+    text = " ".join(text_of(third).split())
+    assert f"första gången {today.isoformat()}" in text
+
+
+def test_a_repeat_to_a_sender_who_failed_authentication_is_kept_for_staff(app: App) -> None:
+    register(app, signed=False, sender_verdict="failed")
+    [key] = remind(app, today_here(app) + dt.timedelta(days=14))
+    row = next(r for r in outbox(app) if r.dedupe_key == key)
+    assert (row.state, row.last_error) == (
+        "suppressed",
+        "avsändaren kunde inte verifieras (autentiseringen misslyckades)",
+    )
+
+
+def test_an_older_incomplete_report_registered_after_a_signed_one_asks_for_nothing(
+    app: App,
+) -> None:
+    """Arrival decides which report is the newest: a signed report that arrived on 5 February
+    stands, even when an incomplete one that arrived on 3 February is registered after it."""
+    with app.sessions() as s, s.begin():
+        register_document(s, app.settings, new_report(
+            received_at=dt.datetime(2026, 2, 5, 9, tzinfo=dt.UTC)))  # fmt: skip
+        register_document(s, app.settings, new_report(
+            signed=False, received_at=dt.datetime(2026, 2, 3, 9, tzinfo=dt.UTC)))  # fmt: skip
+    assert plans(app, today_here(app)) == []
+
+
+def test_each_report_counts_only_its_own_completion_requests(app: App) -> None:
+    """Given two incomplete reports in two cases, each gets its own second request, numbered
+    from its own first one."""
+    register(app, signed=False)
+    register(app, signed=False, title="Lotsen", organisation="Ovanåkers kommun")
+    today = today_here(app)
+    planned = plans(app, today + dt.timedelta(days=14))
+    assert [(p.document_number, p.request_number) for p in planned] == [
+        ("SFG 26-01.01", 2),
+        ("SFG 26-02.01", 2),
+    ]
+    assert all(p.why.startswith(f"{p.document_number} är fortfarande") for p in planned)
+
+
+def test_reminders_and_repeats_are_filed_with_their_case_and_document(app: App) -> None:
+    """The outbox rows (and so `casefile show`) name the case of a reminder, and the case and
+    document of a repeated completion request."""
+    case_id = make_case(app, due=dt.date(2026, 3, 16))
+    remind(app, dt.date(2026, 3, 16))
+    doc_id, _ = register(app, signed=False)
+    key = f"komplettering:doc:{doc_id}:2"
+    assert key in remind(app, today_here(app) + dt.timedelta(days=14))
+    rows = {r.dedupe_key: r for r in outbox(app)}
+    reminder = rows[f"paminnelse:case:{case_id}:0"]
+    assert (reminder.case_id, reminder.document_id) == (case_id, None)
+    repeat = rows[key]
+    assert repeat.document_id == doc_id
+    assert repeat.case_id == document(app, doc_id).case_id
+
+
+def test_the_repeat_interval_counts_in_swedish_days(app: App) -> None:
+    """Given a first request queued at 00:30 Swedish time on 2 March (23:30 UTC on 1 March),
+    the second is due on 16 March, not 15, and both name 2 March as the first date."""
+    doc_id, _ = register(app, signed=False)
+    with app.sessions() as s, s.begin():
+        first = s.query(OutboxMail).filter_by(kind="komplettering").one()
+        first.created_at = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
+    assert plans(app, dt.date(2026, 3, 15)) == []
+    [plan] = plans(app, dt.date(2026, 3, 16))
+    assert plan.why.endswith("14 dagar efter förra (2026-03-02)")
+    assert remind(app, dt.date(2026, 3, 16)) == [f"komplettering:doc:{doc_id}:2"]
+    repeat = parse(outbox(app)[-1].raw)
+    assert "första gången 2026-03-02" in " ".join(text_of(repeat).split())
+
+
+def test_with_acknowledge_verified_an_unverified_sender_gets_no_reminder(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Given mail.acknowledge = verified and a case whose only address is that of a sender who
+    could not be verified, the reminder is kept for staff with the reason."""
+    app = build_app(db_url, tmp_path, mail={"acknowledge": "verified"})
+    make_case(app, due=dt.date(2026, 3, 16), contact=None)
+    with app.sessions() as s, s.begin():
+        report = new_report(kind="delrapport", form_reference="SFG 25-07",
+                            sender_verdict="unknown")  # fmt: skip
+        register_document(s, app.settings, report)
+    assert len(remind(app, dt.date(2026, 3, 16))) == 1
+    [row] = [r for r in outbox(app) if r.kind == "paminnelse"]
+    assert (row.recipient, row.state, row.last_error) == (
+        "anna.berg@bollnas.test",
+        "suppressed",
+        "avsändaren är inte verifierad (mail.acknowledge = verified)",
+    )
