@@ -174,6 +174,17 @@ def test_intake_status_before_init_is_one_line(db_url: str, tmp_path: Path) -> N
     assert "casefile init" in line
 
 
+def test_intake_check_with_a_url_no_driver_opens_is_one_failed_check(tmp_path: Path) -> None:
+    # Given a database URL that parses but names no installed driver
+    config = write_config(tmp_path, "nosuchdb://x/y")
+    # When the operator runs intake check
+    code, out, err = run("--config", config, "check", group=intake_cli, env={"CASEFILE_LANG": None})
+    # Then it is the one failed configuration check, in Swedish, not an error beside the checks
+    assert code == 1 and err == ""
+    assert out.startswith("✗ konfiguration: database.url: ingen användbar databas-URL (")
+    assert len(out.strip().splitlines()) == 1
+
+
 def test_init_then_list_works(db_url: str, tmp_path: Path) -> None:
     config = write_config(tmp_path, db_url)
     assert run("--config", config, "init")[0] == 0
