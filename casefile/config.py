@@ -100,7 +100,7 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "password_env_sqlite": ("bara för PostgreSQL, inte SQLite", "only for PostgreSQL, not SQLite"),
     "password_twice": (
-        "URL:en har redan ett lösenord; behåll bara ett av dem",
+        "URL:en har redan ett lösenord; ange det bara på ett ställe",
         "the URL has a password already; keep only one",
     ),
     # [[mailboxes]], [smtp], [oauth2.NAME]

@@ -82,6 +82,19 @@ def test_password_env_with_sqlite_is_refused(tmp_path: Path) -> None:
         load_settings(config)
 
 
+def test_a_password_both_in_the_url_and_from_the_environment_is_refused(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "c.toml",
+        '[database]\nurl = "postgresql://u:pw@h/db"\npassword_env = "CASEFILE_DB_PASSWORD"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert str(caught.value) == (
+        f"{config}: database.password_env: URL:en har redan ett lösenord; "
+        "ange det bara på ett ställe"
+    )
+
+
 @pytest.mark.parametrize(
     ("key", "fmt", "problem"),
     [
