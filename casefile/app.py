@@ -33,7 +33,7 @@ class App:
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
             # SQLAlchemy's messages name the problem, not the URL (which may hold a password).
             problem = str(exc).splitlines()[0][:200]
-            raise ConfigError(f"database.url: not a usable database URL ({problem})") from None
+            raise ConfigError.at("database.url", "database_url", error=problem) from None
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

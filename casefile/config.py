@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casefile.errors import UserError
+from casefile.i18n import environment_language
 
 DEFAULT_CONFIG_PATH = Path("config/casefile.toml")
 CONFIG_ENV = "CASEFILE_CONFIG"
@@ -29,6 +30,111 @@ AuthMode = Literal["password", "oauth2"]
 
 class ConfigError(UserError):
     """A configuration problem, already phrased as one line for the operator."""
+
+    @classmethod
+    def at(cls, where: str, problem: str, **fields: Any) -> ConfigError:
+        """`<where>: <problem>`: the file or key as written, the problem (a key of _PROBLEMS)
+        in the operator's language."""
+        return cls(f"{where}: {_problem(problem, **fields)}")
+
+
+# Every problem a configuration can have, (Swedish, English), one line each, with named fields.
+# The file is read before registry.language is known, so CASEFILE_LANG alone chooses: Swedish
+# unless it says en. Keys, values and file names are not translated: they are what is edited.
+_PROBLEMS: dict[str, tuple[str, str]] = {
+    # The file
+    "file_not_found": ("konfigurationsfilen finns inte", "configuration file not found"),
+    "file_is_folder": (
+        "är en mapp, inte en konfigurationsfil",
+        "is a folder, not a configuration file",
+    ),
+    "file_not_utf8": ("är inte text i UTF-8 (byte {start})", "not UTF-8 text (byte {start})"),
+    "file_unreadable": ("kan inte läsas ({reason})", "cannot be read ({reason})"),
+    "file_not_toml": ("är inte giltig TOML ({error})", "not valid TOML ({error})"),
+    # Keys and values
+    "unknown_key": ("okänd nyckel", "unknown key"),
+    "missing_key": ("obligatorisk nyckel saknas", "required key is missing"),
+    "invalid_value": ("ogiltigt värde", "invalid value"),
+    "not_one_of": (
+        "ska vara något av {choices}, inte {value!r}",
+        "must be one of {choices}, not {value!r}",
+    ),
+    "not_table": ("ska vara en tabell", "must be a table"),
+    "not_list": ("ska vara en lista", "must be a list"),
+    "not_date": (
+        "ska vara ett datum (ÅÅÅÅ-MM-DD), inte {value!r}",
+        "must be a date (YYYY-MM-DD), not {value!r}",
+    ),
+    "not_bool": (
+        "ska vara true eller false, inte {value!r}",
+        "must be true or false, not {value!r}",
+    ),
+    "not_int": ("ska vara ett heltal, inte {value!r}", "must be a whole number, not {value!r}"),
+    "not_number": ("ska vara ett tal, inte {value!r}", "must be a number, not {value!r}"),
+    "not_string": ("ska vara text, inte {value!r}", "must be a string, not {value!r}"),
+    "unsupported_type": ("inställningstypen {name} stöds inte", "unsupported setting type {name}"),
+    "env_not_set": ("miljövariabeln {name} är inte satt", "environment variable {name} is not set"),
+    # [registry]
+    "unknown_timezone": ("okänd tidszon {timezone!r}", "unknown time zone {timezone!r}"),
+    "format_invalid": ("inget giltigt format ({error})", "not a valid format ({error})"),
+    "format_unknown_field": (
+        "okänt fält {names}; använd {{prefix}} {{yy}} {{yyyy}} {{case}} {{doc}}",
+        "unknown field {names}; use {{prefix}} {{yy}} {{yyyy}} {{case}} {{doc}}",
+    ),
+    "format_without_year": (
+        "måste innehålla {{yy}} eller {{yyyy}}: löpnumren börjar om varje år",
+        "must contain {{yy}} or {{yyyy}}: serials restart every year",
+    ),
+    "format_needs": ("måste innehålla {{{name}}}", "must contain {{{name}}}"),
+    "format_forbids": ("får inte innehålla {{{name}}}", "must not contain {{{name}}}"),
+    # [database]
+    "database_url": (
+        "ingen användbar databas-URL ({error})",
+        "not a usable database URL ({error})",
+    ),
+    "database_psycopg3": (
+        "drivrutinen psycopg (3) är inte installerad; "
+        "skriv postgresql:// (psycopg2) i stället för postgresql+psycopg://",
+        "the driver psycopg (3) is not installed; "
+        "write postgresql:// (psycopg2) instead of postgresql+psycopg://",
+    ),
+    "password_env_sqlite": ("bara för PostgreSQL, inte SQLite", "only for PostgreSQL, not SQLite"),
+    "password_twice": (
+        "URL:en har redan ett lösenord; ange det bara på ett ställe",
+        "the URL has a password already; keep only one",
+    ),
+    # [[mailboxes]], [smtp], [oauth2.NAME]
+    "mailbox_names": ("varje brevlåda behöver ett eget namn", "every mailbox needs a unique name"),
+    "oauth2_name_missing": ('krävs när auth = "oauth2"', 'required when auth = "oauth2"'),
+    "oauth2_no_section": (
+        "avsnittet [oauth2.{name}] finns inte (definierade: {known})",
+        "no section [oauth2.{name}] (defined: {known})",
+    ),
+    "oauth2_none_defined": ("inga", "none"),
+    "needed_for_provider": (
+        'krävs när provider = "{provider}"',
+        'required for provider "{provider}"',
+    ),
+    "token_url_needed": (
+        'krävs när provider = "generic" (eller token_command)',
+        'required for provider "generic" (or token_command)',
+    ),
+    "certificate_pair": (
+        "ange både certificate_file och private_key_file",
+        "give both certificate_file and private_key_file",
+    ),
+    "secret_needed": ("krävs (eller ett certifikat)", "required (or a certificate)"),
+    # [reminders] (checked when the service builds its schedule: intake/service/scheduler.py)
+    "cron": (
+        "{expression!r} är inget giltigt cron-uttryck ({error})",
+        "{expression!r} is not a valid cron expression ({error})",
+    ),
+}
+
+
+def _problem(problem: str, **fields: Any) -> str:
+    sv, en = _PROBLEMS[problem]
+    return (en if environment_language() == "en" else sv).format(**fields)
 
 
 T = TypeVar("T")
@@ -64,7 +170,7 @@ class RegistrySettings:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise _Invalid("timezone", f"unknown time zone {self.timezone!r}") from None
+            raise _Invalid("timezone", "unknown_timezone", timezone=self.timezone) from None
         _check_number_format("case_format", self.case_format, {"case"}, {"doc"})
         _check_number_format("number_format", self.number_format, {"case", "doc"}, set())
 
@@ -129,9 +235,8 @@ class MailboxSettings:
             return ""
         value = os.environ.get(self.password_env)
         if value is None:
-            raise ConfigError(
-                f"mailboxes[{self.name}].password_env: environment variable "
-                f"{self.password_env} is not set"
+            raise ConfigError.at(
+                f"mailboxes[{self.name}].password_env", "env_not_set", name=self.password_env
             )
         return value
 
@@ -161,9 +266,7 @@ class SmtpSettings:
             return None
         value = os.environ.get(self.password_env)
         if value is None:
-            raise ConfigError(
-                f"smtp.password_env: environment variable {self.password_env} is not set"
-            )
+            raise ConfigError.at("smtp.password_env", "env_not_set", name=self.password_env)
         return value
 
 
@@ -191,19 +294,19 @@ class OAuth2Settings:
         if self.token_command:
             return
         if self.provider == "microsoft" and not (self.tenant or self.token_url):
-            raise _Invalid("tenant", 'required for provider "microsoft"')
+            raise _Invalid("tenant", "needed_for_provider", provider="microsoft")
         if self.provider == "generic" and not self.token_url:
-            raise _Invalid("token_url", 'required for provider "generic" (or token_command)')
+            raise _Invalid("token_url", "token_url_needed")
         if self.provider == "google" and not self.key_file:
-            raise _Invalid("key_file", 'required for provider "google"')
+            raise _Invalid("key_file", "needed_for_provider", provider="google")
         if self.provider != "google" and not self.client_id:
-            raise _Invalid("client_id", "required key is missing")
+            raise _Invalid("client_id", "missing_key")
         if self.provider == "microsoft" and bool(self.certificate_file) != bool(
             self.private_key_file
         ):
-            raise _Invalid("certificate_file", "give both certificate_file and private_key_file")
+            raise _Invalid("certificate_file", "certificate_pair")
         if self.provider != "google" and not (self.client_secret_env or self.private_key_file):
-            raise _Invalid("client_secret_env", "required (or a certificate)")
+            raise _Invalid("client_secret_env", "secret_needed")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -289,10 +392,10 @@ class Settings:
         try:
             settings = _build(cls, data, "")
         except _Invalid as exc:
-            raise ConfigError(f"{exc.key}: {exc.problem}") from None
+            raise ConfigError.at(exc.key, exc.problem, **exc.fields) from None
         names = [box.name for box in settings.mailboxes]
         if len(names) != len(set(names)):
-            raise ConfigError("mailboxes.name: every mailbox needs a unique name")
+            raise ConfigError.at("mailboxes.name", "mailbox_names")
         _check_oauth2_refs(settings)
         return settings
 
@@ -321,19 +424,17 @@ def _check_number_format(key: str, fmt: str, required: set[str], forbidden: set[
     try:
         fields = {name for _, name, _, _ in string.Formatter().parse(fmt) if name is not None}
     except ValueError as exc:
-        raise _Invalid(key, f"not a valid format ({exc})") from None
+        raise _Invalid(key, "format_invalid", error=exc) from None
     unknown = fields - _NUMBER_FIELDS
     if unknown:
         names = ", ".join(f"{{{n}}}" for n in sorted(unknown))
-        raise _Invalid(
-            key, f"unknown field {names}; use {{prefix}} {{yy}} {{yyyy}} {{case}} {{doc}}"
-        )
+        raise _Invalid(key, "format_unknown_field", names=names)
     if not fields & {"yy", "yyyy"}:
-        raise _Invalid(key, "must contain {yy} or {yyyy}: serials restart every year")
+        raise _Invalid(key, "format_without_year")
     for name in sorted(required - fields):
-        raise _Invalid(key, f"must contain {{{name}}}")
+        raise _Invalid(key, "format_needs", name=name)
     for name in sorted(forbidden & fields):
-        raise _Invalid(key, f"must not contain {{{name}}}")
+        raise _Invalid(key, "format_forbids", name=name)
 
 
 def _database_url(database: DatabaseSettings, folder: Path) -> str:
@@ -345,32 +446,25 @@ def _database_url(database: DatabaseSettings, folder: Path) -> str:
     try:
         url = make_url(database.url)
     except (ArgumentError, ValueError) as exc:
-        raise ConfigError(f"database.url: not a usable database URL ({exc})") from None
+        raise ConfigError.at("database.url", "database_url", error=exc) from None
     if url.drivername.partition("+")[2] == "psycopg":
         from importlib.util import find_spec
 
         if find_spec("psycopg") is None:
-            raise ConfigError(
-                "database.url: the driver psycopg (3) is not installed; "
-                "write postgresql:// (psycopg2) instead of postgresql+psycopg://"
-            )
+            raise ConfigError.at("database.url", "database_psycopg3")
     if url.get_backend_name() == "sqlite":
         if database.password_env:
-            raise ConfigError("database.password_env: only for PostgreSQL, not SQLite")
+            raise ConfigError.at("database.password_env", "password_env_sqlite")
         path = url.database or ""
         relative = path and path != ":memory:" and not path.startswith("file:")
         if relative and not Path(path).is_absolute():
             url = url.set(database=os.path.normpath(folder / path))
     elif database.password_env:
         if url.password:
-            raise ConfigError(
-                "database.password_env: the URL has a password already; keep only one"
-            )
+            raise ConfigError.at("database.password_env", "password_twice")
         password = os.environ.get(database.password_env)
         if password is None:
-            raise ConfigError(
-                f"database.password_env: environment variable {database.password_env} is not set"
-            )
+            raise ConfigError.at("database.password_env", "env_not_set", name=database.password_env)
         url = url.set(password=password)
     return url.render_as_string(hide_password=False)
 
@@ -386,10 +480,10 @@ def _check_oauth2_refs(settings: Settings) -> None:
         if auth != "oauth2":
             continue
         if not name:
-            raise ConfigError(f'{where}.oauth2: required when auth = "oauth2"')
+            raise ConfigError.at(f"{where}.oauth2", "oauth2_name_missing")
         if name not in settings.oauth2:
-            known = ", ".join(sorted(settings.oauth2)) or "none"
-            raise ConfigError(f"{where}.oauth2: no section [oauth2.{name}] (defined: {known})")
+            known = ", ".join(sorted(settings.oauth2)) or _problem("oauth2_none_defined")
+            raise ConfigError.at(f"{where}.oauth2", "oauth2_no_section", name=name, known=known)
 
 
 def resolve_config_path(explicit: str | None) -> Path:
@@ -402,9 +496,15 @@ def resolve_config_path(explicit: str | None) -> Path:
 
 
 class _Invalid(Exception):
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}")
-        self.key, self.problem = key, problem
+    """A bad value at `key`: the problem (a key of _PROBLEMS) and its fields, put into words
+    once, by Settings.from_dict."""
+
+    def __init__(self, key: str, problem: str, **fields: Any) -> None:
+        super().__init__(key, problem)
+        self.key, self.problem, self.fields = key, problem, fields
+
+    def __str__(self) -> str:
+        return f"{self.key}: {_problem(self.problem, **self.fields)}"
 
 
 def _type_name(kind: Any) -> str:
@@ -417,79 +517,81 @@ def _coerce(kind: Any, value: Any, key: str) -> Any:
         options = typing.get_args(kind)
         if value is None and type(None) in options:
             return None
-        errors = []
+        errors: list[_Invalid] = []
         for option in options:
             if option is type(None):
                 continue
             try:
                 return _coerce(option, value, key)
             except _Invalid as exc:
-                errors.append(exc.problem)
-        raise _Invalid(key, errors[0] if errors else "invalid value")
+                errors.append(exc)
+        if not errors:
+            raise _Invalid(key, "invalid_value")
+        raise _Invalid(key, errors[0].problem, **errors[0].fields)
     if origin is Literal:
         allowed = typing.get_args(kind)
         if value not in allowed:
             choices = ", ".join(repr(a) for a in allowed)
-            raise _Invalid(key, f"must be one of {choices}, not {value!r}")
+            raise _Invalid(key, "not_one_of", choices=choices, value=value)
         return value
     if origin is dict:
         _, item = typing.get_args(kind)
         if not isinstance(value, dict):
-            raise _Invalid(key, "must be a table")
+            raise _Invalid(key, "not_table")
         return {str(k): _coerce(item, v, f"{key}.{k}") for k, v in value.items()}
     if kind is dt.date:
         if isinstance(value, str):  # from to_json()
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
-                raise _Invalid(key, f"must be a date (YYYY-MM-DD), not {value!r}") from None
+                raise _Invalid(key, "not_date", value=value) from None
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-            raise _Invalid(key, f"must be a date (YYYY-MM-DD), not {value!r}")
+            raise _Invalid(key, "not_date", value=value)
         return value
     if origin is list:
         (item,) = typing.get_args(kind)
         if not isinstance(value, list):
-            raise _Invalid(key, "must be a list")
+            raise _Invalid(key, "not_list")
         return [_coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         if not isinstance(value, dict):
-            raise _Invalid(key, "must be a table")
+            raise _Invalid(key, "not_table")
         return _build(kind, value, key + ".")
     if kind is bool:
         if not isinstance(value, bool):
-            raise _Invalid(key, f"must be true or false, not {value!r}")
+            raise _Invalid(key, "not_bool", value=value)
         return value
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(key, f"must be a whole number, not {value!r}")
+            raise _Invalid(key, "not_int", value=value)
         return value
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _Invalid(key, f"must be a number, not {value!r}")
+            raise _Invalid(key, "not_number", value=value)
         return float(value)
     if kind is str:
         if not isinstance(value, str):
-            raise _Invalid(key, f"must be a string, not {value!r}")
+            raise _Invalid(key, "not_string", value=value)
         return value
-    raise _Invalid(key, f"unsupported setting type {_type_name(kind)}")
+    raise _Invalid(key, "unsupported_type", name=_type_name(kind))
 
 
 def _build(cls: type[T], data: dict[str, Any], prefix: str) -> T:
     known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     for key in data:
         if key not in known:
-            raise _Invalid(f"{prefix}{key}", "unknown key")
+            raise _Invalid(f"{prefix}{key}", "unknown_key")
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for name, spec in known.items():
         if name in data:
             values[name] = _coerce(hints[name], data[name], f"{prefix}{name}")
         elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
-            raise _Invalid(f"{prefix}{name}", "required key is missing")
+            raise _Invalid(f"{prefix}{name}", "missing_key")
     try:
         return cls(**values)
     except _Invalid as exc:
-        raise _Invalid(f"{prefix}{exc.key}", exc.problem) from None
+        raise _Invalid(f"{prefix}{exc.key}", exc.problem, **exc.fields) from None
 
 
 def load_settings(path: str | Path) -> Settings:
@@ -498,15 +600,15 @@ def load_settings(path: str | Path) -> Settings:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found") from None
+        raise ConfigError.at(str(path), "file_not_found") from None
     except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a configuration file") from None
+        raise ConfigError.at(str(path), "file_is_folder") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise ConfigError.at(str(path), "file_not_utf8", start=exc.start) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise ConfigError.at(str(path), "file_unreadable", reason=exc.strerror or exc) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigError.at(str(path), "file_not_toml", error=exc) from None
     try:
         settings = Settings.from_dict(raw)
         url = _database_url(settings.database, path.absolute().parent)

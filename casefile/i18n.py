@@ -72,9 +72,19 @@ def set_default_language(lang: str) -> None:
     _default = lang if lang in _TEXT else "sv"
 
 
-def language() -> str:
+def _from_environment() -> str | None:
     lang = os.environ.get("CASEFILE_LANG", "")[:2].lower()
-    return lang if lang in _TEXT else _default
+    return lang if lang in _TEXT else None
+
+
+def language() -> str:
+    return _from_environment() or _default
+
+
+def environment_language() -> str:
+    """CASEFILE_LANG alone, else Swedish: for what is said before the configuration (and its
+    registry.language) is read, such as the configuration's own errors."""
+    return _from_environment() or "sv"
 
 
 def t(key: str) -> str:

@@ -25,6 +25,7 @@ def check_command(ctx: click.Context, as_json: bool) -> None:
     path = resolve_config_path(ctx.find_root().meta.get("config_path"))
     try:
         app = App(load_settings(path))
+        app.engine  # noqa: B018 - a URL that no installed driver opens is a configuration error
     except ConfigError as exc:
         checks = [Check("konfiguration", False, str(exc))]
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -132,6 +133,19 @@ class _Checker:
         for key in sorted(set(data) - allowed):
             self.err(f"{where}{key}", "okänd nyckel")
 
+    def tables(self, data: dict[str, Any], key: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The tables of an array of tables ([[key]]), each with its place ("key[i].") for
+        messages; anything else is an error, and skipped."""
+        raw = data.get(key, [])
+        if not isinstance(raw, list):
+            self.err(key, f"ska vara en lista av tabeller ([[{key}]])")
+            return
+        for i, table in enumerate(raw):
+            if isinstance(table, dict):
+                yield f"{key}[{i}].", table
+            else:
+                self.err(f"{key}[{i}]", "ska vara en tabell")
+
 
 def parse_form(data: dict[str, Any], source: str) -> FormDef:
     """A validated definition from parsed TOML; raises FormError listing every mistake."""
@@ -144,15 +158,7 @@ def parse_form(data: dict[str, Any], source: str) -> FormDef:
             "document_type", f"okänd dokumenttyp {dtype!r} (tillåtna: {', '.join(DOCUMENT_TYPES)})"
         )
     sections: list[SectionDef] = []
-    raw_sections = data.get("sections", [])
-    if not isinstance(raw_sections, list):
-        c.err("sections", "ska vara en lista av tabeller ([[sections]])")
-        raw_sections = []
-    for i, s in enumerate(raw_sections):
-        where = f"sections[{i}]."
-        if not isinstance(s, dict):
-            c.err(f"sections[{i}]", "ska vara en tabell")
-            continue
+    for where, s in c.tables(data, "sections"):
         c.unknown(s, _SECTION, where)
         number = c.string(s, "number", where, None)
         if number and not NUMBER_RE.match(number):
@@ -170,15 +176,7 @@ def parse_form(data: dict[str, Any], source: str) -> FormDef:
         )
     numbers = {s.number for s in sections}
     fields: list[FieldDef] = []
-    raw_fields = data.get("fields", [])
-    if not isinstance(raw_fields, list):
-        c.err("fields", "ska vara en lista av tabeller ([[fields]])")
-        raw_fields = []
-    for i, f in enumerate(raw_fields):
-        where = f"fields[{i}]."
-        if not isinstance(f, dict):
-            c.err(f"fields[{i}]", "ska vara en tabell")
-            continue
+    for where, f in c.tables(data, "fields"):
         c.unknown(f, _FIELD, where)
         key = c.string(f, "key", where, None)
         if key and key not in _FIELD_KEYS:

@@ -49,9 +49,7 @@ def _cron(settings: Settings, key: str, expression: str) -> CronTrigger:
     try:
         return CronTrigger.from_crontab(expression, timezone=settings.registry.zone)
     except ValueError as exc:
-        raise ConfigError(
-            f"reminders.{key}: {expression!r} är inget giltigt cron-uttryck ({exc})"
-        ) from None
+        raise ConfigError.at(f"reminders.{key}", "cron", expression=expression, error=exc) from None
 
 
 def job_specs(settings: Settings, now: dt.datetime) -> list[JobSpec]:

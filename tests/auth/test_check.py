@@ -105,7 +105,7 @@ def test_bad_configuration_is_one_line(setup: Setup) -> None:
     result = setup.run()
     assert result.exit_code == 1
     assert failed(result) == [result.output.strip()]
-    assert "colour: unknown key" in result.output
+    assert "colour: okänd nyckel" in result.output
 
 
 def test_secret_expiring_within_30_days_fails(setup: Setup) -> None:

@@ -22,10 +22,10 @@ def test_the_production_example_uses_oauth2_and_loads() -> None:
 @pytest.mark.parametrize(
     ("data", "key"),
     [
-        ({"mailboxes": [{"name": "k", "auth": "oauth2"}]}, "mailboxes[k].oauth2: required"),
+        ({"mailboxes": [{"name": "k", "auth": "oauth2"}]}, "mailboxes[k].oauth2: krävs"),
         (
             {"mailboxes": [{"name": "k", "auth": "oauth2", "oauth2": "m365"}]},
-            "no section [oauth2.m365]",
+            "avsnittet [oauth2.m365] finns inte",
         ),
         ({"oauth2": {"x": {"provider": "microsoft", "client_id": "a"}}}, "oauth2.x.tenant"),
         ({"oauth2": {"x": {"provider": "google"}}}, "oauth2.x.key_file"),

@@ -69,8 +69,8 @@ def test_database_password_from_the_environment(
         code, _, err = run("--config", config, "list")
         assert code == 1
         assert err.strip() == (
-            f"fel: {config}: database.password_env: environment variable "
-            "CASEFILE_DB_PASSWORD is not set"
+            f"fel: {config}: database.password_env: miljövariabeln "
+            "CASEFILE_DB_PASSWORD är inte satt"
         )
     finally:
         drop_database(name)
@@ -82,14 +82,28 @@ def test_password_env_with_sqlite_is_refused(tmp_path: Path) -> None:
         load_settings(config)
 
 
+def test_a_password_both_in_the_url_and_from_the_environment_is_refused(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "c.toml",
+        '[database]\nurl = "postgresql://u:pw@h/db"\npassword_env = "CASEFILE_DB_PASSWORD"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert str(caught.value) == (
+        f"{config}: database.password_env: URL:en har redan ett lösenord; "
+        "ange det bara på ett ställe"
+    )
+
+
 @pytest.mark.parametrize(
     ("key", "fmt", "problem"),
     [
-        ("case_format", "{prefix}-{case:03d}", "must contain {yy} or {yyyy}"),
-        ("number_format", "{prefix}-{case:03d}.{doc:02d}", "must contain {yy} or {yyyy}"),
-        ("number_format", "{prefix} {yy}-{case:02d}", "must contain {doc}"),
-        ("case_format", "{prefix} {yy}-{serial}", "unknown field {serial}"),
-        ("case_format", "{prefix} {yy}-{case", "not a valid format"),
+        ("case_format", "{prefix}-{case:03d}", "måste innehålla {yy} eller {yyyy}"),
+        ("number_format", "{prefix}-{case:03d}.{doc:02d}", "måste innehålla {yy} eller {yyyy}"),
+        ("number_format", "{prefix} {yy}-{case:02d}", "måste innehålla {doc}"),
+        ("case_format", "{prefix} {yy}-{case:02d}.{doc}", "får inte innehålla {doc}"),
+        ("case_format", "{prefix} {yy}-{serial}", "okänt fält {serial}"),
+        ("case_format", "{prefix} {yy}-{case", "inget giltigt format"),
     ],
 )
 def test_number_formats_must_stay_unique(tmp_path: Path, key: str, fmt: str, problem: str) -> None:
@@ -116,3 +130,19 @@ def test_registry_language_is_the_default_output_language(
     # CASEFILE_LANG still wins for one person's terminal
     code, out, _ = run("--config", config, "list", env={"CASEFILE_LANG": "sv"})
     assert out.strip() == "inga dokument"
+
+
+def test_every_configuration_problem_has_the_same_fields_in_both_languages() -> None:
+    # Given the table of configuration problems (Swedish, English)
+    import string
+
+    from casefile.config import _PROBLEMS
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    # Then each English text fills the same named fields as its Swedish one, so neither
+    # language can fail to format (or lose a detail) where the other works
+    for sv, en in _PROBLEMS.values():
+        assert fields(sv) == fields(en), (sv, en)
+        assert sv != en

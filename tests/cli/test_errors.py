@@ -18,8 +18,10 @@ from tests.register.factories import new_report
 from tests.support import toml
 
 
-def run(*args: str, group: object = cli) -> tuple[int, str, str]:
-    result = CliRunner().invoke(group, list(args))  # type: ignore[arg-type]
+def run(
+    *args: str, group: object = cli, env: dict[str, str | None] | None = None
+) -> tuple[int, str, str]:
+    result = CliRunner().invoke(group, list(args), env=env)  # type: ignore[arg-type]
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -102,7 +104,7 @@ def test_a_psycopg3_url_says_which_url_to_write(tmp_path: Path) -> None:
 
 def test_config_that_is_a_folder(tmp_path: Path) -> None:
     line = one_line_failure(*run("--config", str(tmp_path), "list"))
-    assert str(tmp_path) in line and "folder" in line
+    assert line == f"fel: {tmp_path}: är en mapp, inte en konfigurationsfil"
 
 
 def test_config_that_is_not_utf8(tmp_path: Path) -> None:
@@ -110,6 +112,40 @@ def test_config_that_is_not_utf8(tmp_path: Path) -> None:
     bad.write_bytes('[registry]\noffice_name = "Samordningsförbundet"\n'.encode("latin-1"))
     line = one_line_failure(*run("--config", str(bad), "list"))
     assert "UTF-8" in line and str(bad) in line
+
+
+def broken_config(tmp_path: Path) -> str:
+    """A file that says registry.language = "en" and has a number written as a word."""
+    return str(
+        toml.write_config(
+            tmp_path / "casefile.toml",
+            {"registry": {"language": "en"}, "limits": {"max_pdf_pages": "många"}},
+        )
+    )
+
+
+def test_configuration_errors_are_swedish_by_default(tmp_path: Path) -> None:
+    # Given no CASEFILE_LANG, and a file whose own registry.language (en) is not read yet
+    config = broken_config(tmp_path)
+    # When staff run a command with it, or with a file that is not there
+    bad = one_line_failure(*run("--config", config, "list", env={"CASEFILE_LANG": None}))
+    gone = str(tmp_path / "saknas.toml")
+    missing = one_line_failure(*run("--config", gone, "list", env={"CASEFILE_LANG": None}))
+    # Then the problem is in Swedish; the file and the key stay as written
+    assert bad == f"fel: {config}: limits.max_pdf_pages: ska vara ett heltal, inte 'många'"
+    assert missing == f"fel: {gone}: konfigurationsfilen finns inte"
+
+
+def test_configuration_errors_are_english_with_casefile_lang_en(tmp_path: Path) -> None:
+    # Given CASEFILE_LANG=en
+    config = broken_config(tmp_path)
+    gone = str(tmp_path / "saknas.toml")
+    # When staff run a command with a broken file, or with a file that is not there
+    bad = one_line_failure(*run("--config", config, "list", env={"CASEFILE_LANG": "en"}))
+    missing = one_line_failure(*run("--config", gone, "list", env={"CASEFILE_LANG": "en"}))
+    # Then the problem is in English, in the same one-line form
+    assert bad == f"fel: {config}: limits.max_pdf_pages: must be a whole number, not 'många'"
+    assert missing == f"fel: {gone}: configuration file not found"
 
 
 def test_huge_limit_is_a_usage_error(app: App, tmp_path: Path) -> None:
@@ -136,6 +172,17 @@ def test_intake_status_before_init_is_one_line(db_url: str, tmp_path: Path) -> N
     config = write_config(tmp_path, db_url)
     line = one_line_failure(*run("--config", config, "status", group=intake_cli))
     assert "casefile init" in line
+
+
+def test_intake_check_with_a_url_no_driver_opens_is_one_failed_check(tmp_path: Path) -> None:
+    # Given a database URL that parses but names no installed driver
+    config = write_config(tmp_path, "nosuchdb://x/y")
+    # When the operator runs intake check
+    code, out, err = run("--config", config, "check", group=intake_cli, env={"CASEFILE_LANG": None})
+    # Then it is the one failed configuration check, in Swedish, not an error beside the checks
+    assert code == 1 and err == ""
+    assert out.startswith("✗ konfiguration: database.url: ingen användbar databas-URL (")
+    assert len(out.strip().splitlines()) == 1
 
 
 def test_init_then_list_works(db_url: str, tmp_path: Path) -> None:

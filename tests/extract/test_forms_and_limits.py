@@ -14,7 +14,7 @@ from conftest import FIXTURES
 from casefile.config import LimitsSettings
 from intake.extract import ExtractionError, ExtractLimits, extract_bytes
 from intake.extract.command import limits_for, run_extract
-from intake.extract.forms import FormError, builtin, load_form, load_forms
+from intake.extract.forms import KINDS, FormError, builtin, load_form, load_forms
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,6 +51,25 @@ def test_every_mistake_in_a_definition_is_one_line(tmp_path: Path) -> None:
     assert "document_type" in lines[0] and "faktura" in lines[0]
     assert "fields[0].key" in lines[1] and "titel" in lines[1]
     assert "fields[1].kind" in lines[2] and "telefon" in lines[2]
+
+
+def test_sections_and_fields_that_are_not_tables_are_named(tmp_path: Path) -> None:
+    """Given `sections` that is no list and a `fields` entry that is no table, then loading
+    names each, and the fields that are tables are still checked."""
+    bad = tmp_path / "fel.toml"
+    bad.write_text(
+        'name = "fel"\n'
+        "sections = 4\n"
+        'fields = ["titel", { key = "title", labels = ["Insats"], kind = "datum" }]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(FormError) as caught:
+        load_form(bad)
+    assert caught.value.lines == [
+        f"{bad}: sections: ska vara en lista av tabeller ([[sections]])",
+        f"{bad}: fields[0]: ska vara en tabell",
+        f"{bad}: fields[1].kind: okänd typ 'datum' (tillåtna: {', '.join(KINDS)})",
+    ]
 
 
 def test_config_adds_a_form_without_code(

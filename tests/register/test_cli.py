@@ -165,7 +165,7 @@ def test_bad_config_names_key_and_file(tmp_path: Path) -> None:
     bad.write_text('[registry]\nprefx = "SFG"\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["--config", str(bad), "list"])
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"fel: {bad}: registry.prefx: unknown key"
+    assert result.stderr.strip() == f"fel: {bad}: registry.prefx: okänd nyckel"
     bad.write_text('[registry]\ntimezone = "Mars/Olympus"\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["--config", str(bad), "list"])
     assert "registry.timezone" in result.stderr and result.exit_code == 1
