@@ -218,7 +218,3 @@ def automatic_reason(
     rule = matching_rule(MailView.of_parsed(msg, loop_header, own_address, bounce_address))
     return rule.name if rule is not None else None
 
-
-def is_automatic_address(address: str | None) -> bool:
-    """No usable address at all, or a robot's: never answer it."""
-    return not address or "@" not in address or is_robot_address(address)
