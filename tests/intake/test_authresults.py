@@ -138,3 +138,26 @@ def test_acknowledge_policy(policy: str, verdict_: str | None, allowed: bool) ->
 def test_parsing_any_text_never_raises(value: str) -> None:
     header = parse_header(value)
     judge(header, "anna.berg@bollnas.test")
+
+
+def test_a_pass_that_names_no_domain_verifies_nothing() -> None:
+    """A dkim=pass without header.d/header.i, or an spf=pass without smtp.mailfrom, says
+    nothing about the From domain."""
+    assert verdict(f"{OURS}; dkim=pass") == "unknown"
+    assert verdict(f"{OURS}; spf=pass") == "unknown"
+    assert not aligned("", "bollnas.test") and not aligned("bollnas.test", "")
+
+
+def test_alignment_works_both_ways_whatever_the_alphabet() -> None:
+    # A subdomain that sorts before its parent ("a." < "b") is still aligned, in either order
+    assert aligned("a.bollnas.test", "bollnas.test")
+    assert aligned("bollnas.test", "a.bollnas.test")
+    assert verdict(f"{OURS}; dkim=pass header.d=a.bollnas.test") == "verified"
+
+
+def test_a_message_without_authentication_results_is_unknown() -> None:
+    raw = b"From: anna.berg@bollnas.test\r\nSubject: Hej\r\n\r\nHej\r\n"
+    assert judge_message(raw, "anna.berg@bollnas.test", OURS) == (
+        "unknown",
+        "ingen Authentication-Results från vår egen server",
+    )

@@ -365,6 +365,18 @@ def test_files_deeper_than_the_limit_are_counted_in_the_notes() -> None:
     assert at_limit.notes == []
 
 
+def test_a_message_nested_past_the_parsers_recursion_keeps_its_headers() -> None:
+    """Given a report 999 levels deep (fewer parts than the parts limit), then the standard
+    parser runs out of recursion; the headers are still read and the notes say why no file was."""
+    parsed = parse_message(nested(999, ["a.docx"]))
+    assert parsed.notes == ["meddelandet är nästlat i för många MIME-nivåer; bilagorna lästes inte"]
+    assert parsed.attachments == []
+    assert (parsed.from_address, parsed.content_type) == (
+        "anna.berg@bollnas.test",
+        "multipart/mixed",
+    )
+
+
 def test_a_message_of_too_many_parts_keeps_only_its_headers() -> None:
     parts = [part("application/pdf", b"%PDF") for _ in range(MAX_PARTS)]
     # MAX_PARTS parts and the top-level Content-Type: one over the limit
