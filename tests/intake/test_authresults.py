@@ -161,3 +161,137 @@ def test_a_message_without_authentication_results_is_unknown() -> None:
         "unknown",
         "ingen Authentication-Results från vår egen server",
     )
+
+
+def test_the_detail_staff_read_names_each_check_and_its_domain() -> None:
+    """Given a header as Postfix writes it, then the detail names dkim, spf and dmarc with the
+    domains they checked, in the order written, and leaves the rest out."""
+    value = (
+        "mx.finsam.test 1; (kommentar; med semikolon) arc=pass; "
+        'DKIM/1=Pass (2048-bit) header.i="@bollnas.test" header.d=Bollnas.test header.s=sel; '
+        'spf = softfail smtp.helo=mx.bollnas.test smtp.mailfrom="anna\\"x\\"@bollnas.test"; '
+        "dmarc=fail (p=none) header.from=bollnas.test policy.dmarc=none; auth=pass smtp.auth=a"
+    )
+    result = judge(trusted_header([value], OURS), "anna.berg@bollnas.test")
+    assert result.verdict == "failed"
+    assert result.detail == (
+        "mx.finsam.test: dkim=pass header.d=Bollnas.test header.i=@bollnas.test; "
+        'spf=softfail smtp.mailfrom=anna"x"@bollnas.test; dmarc=fail header.from=bollnas.test'
+    )
+
+
+def test_the_detail_without_results_or_sender() -> None:
+    assert judge(parse_header(f"{OURS}; none"), "anna@bollnas.test").detail == (
+        f"{OURS}: inga resultat"
+    )
+    no_sender = judge(parse_header(f"{OURS}; dkim=pass header.d=bollnas.test"), None)
+    assert (no_sender.verdict, no_sender.detail) == (
+        "unknown",
+        f"{OURS}: dkim=pass header.d=bollnas.test",
+    )
+    long = judge(parse_header(f"{OURS}; dkim=pass header.d={'x' * 600}"), "a@b.test").detail
+    assert len(long) == 500 and long.startswith(f"{OURS}: dkim=pass header.d=xxx")
+
+
+@pytest.mark.parametrize(
+    ("value", "results"),
+    [
+        # A quoted authserv-id, a property given twice (the first counts)
+        (
+            '"mx.finsam.test"; spf=pass smtp.mailfrom=a@b.test smtp.mailfrom=c@d.test',
+            [("spf", "pass", {"smtp.mailfrom": "a@b.test"})],
+        ),
+        # Nested comments, and a comment with a quote in it
+        (
+            'mx.finsam.test; spf=pass (a (nested "x) comment) smtp.mailfrom=a@b.test',
+            [("spf", "pass", {"smtp.mailfrom": "a@b.test"})],
+        ),
+        # Semicolons, spaces and parentheses inside a quoted value belong to it
+        (
+            'mx.finsam.test; spf=pass reason="a; b (c)" smtp.mailfrom=a@b.test',
+            [("spf", "pass", {"reason": "a; b (c)", "smtp.mailfrom": "a@b.test"})],
+        ),
+        # An escaped quote and backslash inside quotes; a quoted result
+        (
+            'mx.finsam.test; dkim="pass" header.i="a\\\\b\\"c"',
+            [("dkim", "pass", {"header.i": 'a\\b"c'})],
+        ),
+        # An escaped parenthesis outside a comment is kept
+        ("mx.finsam.test; dkim=pass header.i=a\\(b", [("dkim", "pass", {"header.i": "a\\(b"})]),
+        # An unmatched ")" is kept; junk without "=" is skipped; a property without a value too
+        (
+            "mx.finsam.test; x) ; spf=fail junk smtp.mailfrom=a@b.test",
+            [("spf", "fail", {"smtp.mailfrom": "a@b.test"})],
+        ),
+        ('mx.finsam.test; dkim=pass header.d="', [("dkim", "pass", {"header.d": '"'})]),
+    ],
+)
+def test_parse_header_reads_what_servers_write(
+    value: str, results: list[tuple[str, str, dict[str, str]]]
+) -> None:
+    header = parse_header(value)
+    assert header is not None and header.authserv_id == "mx.finsam.test"
+    assert [(r.method, r.result, r.properties) for r in header.results] == results
+
+
+def test_a_header_without_an_authserv_id_is_none() -> None:
+    assert parse_header("  ; spf=pass") is None
+    assert parse_header("(bara en kommentar)") is None
+    assert trusted_header([f"{OURS}; dmarc=pass"], "  ") is None
+
+
+def test_an_outer_comment_hides_everything_in_it() -> None:
+    header = parse_header(f"{OURS}; (spf=pass smtp.mailfrom=a@b.test; dkim=pass) dmarc=none")
+    assert header is not None
+    assert [(r.method, r.result) for r in header.results] == [("dmarc", "none")]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # DMARC for another domain neither fails nor verifies; the others decide
+        (f"{OURS}; dmarc=fail header.from=other.test; dkim=pass header.d=bollnas.test", "verified"),
+        # DMARC without header.from is about the From domain
+        (f"{OURS}; dmarc=pass", "verified"),
+        (f"{OURS}; dmarc=fail", "failed"),
+        (f"{OURS}; dmarc=none; spf=fail smtp.mailfrom=bollnas.test", "unknown"),
+        # SPF falls back to the HELO name; DKIM to header.i
+        (f"{OURS}; spf=pass smtp.helo=mx.bollnas.test", "verified"),
+        (f"{OURS}; dkim=pass header.i=@mail.bollnas.test", "verified"),
+        (f"{OURS}; dkim=fail header.d=bollnas.test; spf=pass smtp.mailfrom=x.test", "unknown"),
+        (f"{OURS}; dkim=fail header.d=bollnas.test; spf=neutral", "unknown"),
+        (f"{OURS}; arc=fail", "unknown"),
+        (f"{OURS}; dkim=pass header.d=bollnas.test.", "verified"),
+        (f"{OURS}; spf=pass smtp.mailfrom=<Anna@BOLLNAS.test>", "verified"),
+    ],
+)
+def test_verdicts_method_by_method(value: str, expected: str) -> None:
+    assert verdict(value) == expected
+
+
+def test_acknowledge_denials_say_why() -> None:
+    assert acknowledge_denial("unless_failed", "failed") == (
+        "avsändaren kunde inte verifieras (autentiseringen misslyckades)"
+    )
+    assert acknowledge_denial("verified", "failed") == (
+        "avsändaren kunde inte verifieras (autentiseringen misslyckades)"
+    )
+    assert acknowledge_denial("verified", "unknown") == (
+        "avsändaren är inte verifierad (mail.acknowledge = verified)"
+    )
+
+
+def test_judge_message_reads_folded_headers_top_down_and_says_when_unset() -> None:
+    raw = (
+        b"Authentication-Results: mx.evil.test;\r\n dmarc=pass header.from=bollnas.test\r\n"
+        b"Authentication-Results: mx.finsam.test;\r\n\tdmarc=fail\r\n header.from=bollnas.test\r\n"
+        b"From: anna.berg@bollnas.test\r\n\r\nHej\r\n"
+    )
+    assert judge_message(raw, "anna.berg@bollnas.test", OURS) == (
+        "failed",
+        "mx.finsam.test: dmarc=fail header.from=bollnas.test",
+    )
+    assert judge_message(raw, "anna.berg@bollnas.test", " ") == (
+        "unknown",
+        "mail.trusted_authserv_id är inte satt: avsändaren kontrolleras inte",
+    )
