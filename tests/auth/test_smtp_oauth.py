@@ -31,6 +31,7 @@ def test_xoauth2_with_a_3kb_token_sends(
     """Given SMTP with OAuth2, when the outbox is flushed, then the mail is sent after one AUTH."""
     app = smtp_app(db_url, tmp_path, oauth_smtp, credential(stub, MAILBOX))
     register(app)
+    before = stub.requests
     result = flush_outbox(app.sessions, app.settings)
     assert result.sent == 1, outbox(app)[0].last_error
     assert len(oauth_smtp.messages) == 1
@@ -38,6 +39,10 @@ def test_xoauth2_with_a_3kb_token_sends(
     assert isinstance(handler, OAuthHandler)
     assert handler.auth_exchanges == 1
     assert min(handler.token_lengths) > 2800
+    # And the next flush (a new connection) logs in with the same token, fetched once
+    register(app, title="Nästa", organisation="Annan")
+    assert flush_outbox(app.sessions, app.settings).sent == 1
+    assert (handler.auth_exchanges, stub.requests - before) == (2, 1)
 
 
 def test_a_refused_token_leaves_the_mail_queued_after_two_auth_exchanges(
@@ -47,11 +52,14 @@ def test_a_refused_token_leaves_the_mail_queued_after_two_auth_exchanges(
     renewed token once, the acknowledgement stays queued, and the error names the permission."""
     app = smtp_app(db_url, tmp_path, oauth_smtp, credential(stub, "annan@finsam.test"))
     register(app)
+    before = stub.requests
     result = flush_outbox(app.sessions, app.settings)
     assert (result.sent, result.retried) == (0, 1)
     handler = oauth_smtp.handler
     assert isinstance(handler, OAuthHandler)
     assert handler.auth_exchanges == 2
+    # The refused token was not offered again: a new one was fetched for the second AUTH
+    assert stub.requests - before == 2
     [row] = outbox(app)
     assert row.state == "queued"
     assert "SMTP.SendAsApp" in (row.last_error or "")

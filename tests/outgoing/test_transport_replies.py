@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import pytest
 
-from casefile.config import SmtpSettings
+from casefile.config import OAuth2Settings, SmtpSettings
 from intake.outgoing.transport import (
     ConnectionFailure,
     DeliveryError,
@@ -250,6 +250,21 @@ def test_a_refused_login_on_a_server_that_hangs_up_is_still_a_login_failure(
         "SMTP-inloggningen nekades (535 5.7.8 bad credentials): "
         "kontrollera användarnamn och lösenord"
     )
+
+
+@pytest.mark.parametrize("ehlo", [(b"AUTH PLAIN LOGIN",), ()])
+def test_oauth2_on_a_server_without_xoauth2_says_so_and_fetches_no_token(
+    scripted: list[ScriptedSmtp], ehlo: tuple[bytes, ...]
+) -> None:
+    server = ScriptedSmtp({}, ehlo)
+    scripted.append(server)
+    # A credential whose token command would fail loudly if it were ever run
+    oauth2 = OAuth2Settings(provider="generic", token_command="false")
+    settings = server.settings(auth="oauth2", oauth2="m365", username="kontakt@finsam.test")
+    with pytest.raises(LoginFailure) as caught, SmtpTransport(settings, oauth2) as transport:
+        transport.send(RAW, "kontakt@finsam.test", "c@d.test", "k")
+    assert str(caught.value) == "SMTP-servern 127.0.0.1 erbjuder inte AUTH XOAUTH2"
+    assert server.auth_lines == [] and server.delivered == 0
 
 
 class Silent:
