@@ -19,6 +19,7 @@ from typing import BinaryIO
 import pytest
 
 from casefile.config import OAuth2Settings, SmtpSettings
+from intake.auth.tokens import TokenCache
 from intake.outgoing.transport import (
     ConnectionFailure,
     DeliveryError,
@@ -265,6 +266,47 @@ def test_oauth2_on_a_server_without_xoauth2_says_so_and_fetches_no_token(
         transport.send(RAW, "kontakt@finsam.test", "c@d.test", "k")
     assert str(caught.value) == "SMTP-servern 127.0.0.1 erbjuder inte AUTH XOAUTH2"
     assert server.auth_lines == [] and server.delivered == 0
+
+
+def test_oauth2_token_trouble_is_one_line_and_only_config_trouble_is_a_login_failure(
+    scripted: list[ScriptedSmtp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a server offering XOAUTH2: a secret that is not set is the operator's to fix (a
+    login failure, backed off); a token server that cannot be reached is a connection failure
+    (tried again with the next flush). Each says which credential."""
+    server = ScriptedSmtp({}, (b"AUTH XOAUTH2",))
+    scripted.append(server)
+    settings = server.settings(auth="oauth2", oauth2="m365", username="kontakt@finsam.test")
+    monkeypatch.delenv("TEST_NO_SUCH_SECRET", raising=False)
+    unset = OAuth2Settings(
+        provider="microsoft", tenant="t", client_id="app", client_secret_env="TEST_NO_SUCH_SECRET"
+    )
+    with pytest.raises(ConnectionFailure) as caught:
+        SmtpTransport(settings, unset, tokens=TokenCache()).send(RAW, "a@b.test", "c@d.test", "k")
+    assert type(caught.value) is LoginFailure
+    assert str(caught.value) == (
+        "oauth2 m365: miljövariabeln TEST_NO_SUCH_SECRET med klienthemligheten är inte satt"
+    )
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    monkeypatch.setenv("TEST_SOME_SECRET", "hemlig")
+    unreachable = OAuth2Settings(
+        provider="microsoft",
+        token_url=f"http://127.0.0.1:{port}/token",
+        client_id="app",
+        client_secret_env="TEST_SOME_SECRET",
+    )
+    with pytest.raises(ConnectionFailure) as caught:
+        SmtpTransport(settings, unreachable, tokens=TokenCache()).send(
+            RAW, "a@b.test", "c@d.test", "k"
+        )
+    assert type(caught.value) is ConnectionFailure
+    assert str(caught.value) == (
+        f"oauth2 m365: kan inte nå tokenservern http://127.0.0.1:{port}/token "
+        "([Errno 111] Connection refused)"
+    )
+    assert server.auth_lines == []
 
 
 class Silent:
