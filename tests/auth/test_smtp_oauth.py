@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from casefile.app import App
 from intake.auth.health import login_report
@@ -106,3 +110,35 @@ def test_password_no_longer_accepted_says_to_switch(db_url: str, tmp_path: Path)
     assert row.state == "queued"
     assert 'byt till auth = "oauth2"' in (row.last_error or "")
     assert "hemligt" not in (row.last_error or "")
+
+
+def test_google_workspace_sends_as_the_configured_mailbox(
+    db_url: str, tmp_path: Path, stub: TokenStub, oauth_smtp: SmtpServer
+) -> None:
+    """Given a Google service account delegated for the office mailbox, when the outbox is
+    flushed, then the token is asked for that mailbox (sub) and the mail is sent."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    account = "casefile@finsam.iam.gserviceaccount.com"
+    stub.google_accounts[account] = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    stub.google_delegated.add(MAILBOX)
+    key_file = tmp_path / "sa.json"
+    key_file.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "client_email": account,
+                "private_key": pem,
+                "token_uri": stub.google_url,
+            }
+        )
+    )
+    app = smtp_app(db_url, tmp_path, oauth_smtp, {"provider": "google", "key_file": str(key_file)})
+    register(app)
+    result = flush_outbox(app.sessions, app.settings)
+    assert result.sent == 1, outbox(app)[0].last_error
+    assert len(oauth_smtp.messages) == 1
