@@ -300,3 +300,79 @@ def test_judge_message_reads_folded_headers_top_down_and_says_when_unset() -> No
 def test_without_a_from_address_nothing_is_verified() -> None:
     for value in (f"{OURS}; dkim=pass", f"{OURS}; dmarc=pass", f"{OURS}; spf=pass"):
         assert judge(parse_header(value), None).verdict == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("value", "results"),
+    [
+        # A comment after a quoted value is still a comment, semicolons and all
+        (
+            'mx.finsam.test; dkim=pass header.i="@bollnas.test" (signerad; x=y) header.d=b.test',
+            [("dkim", "pass", {"header.i": "@bollnas.test", "header.d": "b.test"})],
+        ),
+        # A comment inside a comment ends only with the outer one
+        (
+            "mx.finsam.test; spf=pass (yttre (inre) och sedan; x=y) smtp.mailfrom=a@b.test",
+            [("spf", "pass", {"smtp.mailfrom": "a@b.test"})],
+        ),
+        # An escaped character escapes only itself: the comment after it is still one
+        (
+            "mx.finsam.test; dkim=pass header.i=a\\(b (not; spf=fail) header.d=b.test",
+            [("dkim", "pass", {"header.i": "a\\(b", "header.d": "b.test"})],
+        ),
+        # An SRS envelope sender has "=" in its value: the key ends at the first one
+        (
+            "mx.finsam.test; spf=pass smtp.mailfrom=SRS0=abcd=TT=bollnas.test=anna@fwd.test",
+            [("spf", "pass", {"smtp.mailfrom": "SRS0=abcd=TT=bollnas.test=anna@fwd.test"})],
+        ),
+    ],
+)
+def test_comments_quotes_escapes_and_srs(
+    value: str, results: list[tuple[str, str, dict[str, str]]]
+) -> None:
+    header = parse_header(value)
+    assert header is not None
+    assert [(r.method, r.result, r.properties) for r in header.results] == results
+
+
+def test_an_empty_quoted_value_is_empty() -> None:
+    header = parse_header('mx.finsam.test; dkim=pass header.d=""')
+    assert header is not None and header.results[0].properties == {"header.d": ""}
+    assert judge(header, "anna@bollnas.test").detail == "mx.finsam.test: dkim=pass header.d="
+
+
+def test_an_aland_domain_in_capitals_is_still_the_same_domain() -> None:
+    # .ax ends in an x: nothing but case and brackets may be taken off an address
+    value = f"{OURS}; dmarc=pass header.from=kommun.ax"
+    assert verdict(value, sender="Anna@KOMMUN.AX") == "verified"
+
+
+def test_one_passing_check_for_another_domain_keeps_a_failure_from_being_certain() -> None:
+    value = f"{OURS}; spf=fail smtp.mailfrom=bollnas.test; dkim=pass header.d=other.test"
+    assert verdict(value) == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "detail"),
+    [
+        (f"{OURS}; dkim=pass; spf=fail", "unknown", "dkim=pass; spf=fail"),
+        (
+            f"{OURS}; dkim=pass header.d=bollnas.test; arc=pass",
+            "verified",
+            "dkim=pass header.d=bollnas.test",
+        ),
+        (
+            f"{OURS}; spf=pass smtp.mailfrom=a@bollnas.test",
+            "verified",
+            "spf=pass smtp.mailfrom=a@bollnas.test",
+        ),
+        (
+            f"{OURS}; spf=softfail; dkim=fail header.d=bollnas.test",
+            "failed",
+            "spf=softfail; dkim=fail header.d=bollnas.test",
+        ),
+    ],
+)
+def test_every_verdict_carries_the_detail(value: str, expected: str, detail: str) -> None:
+    result = judge(parse_header(value), "anna.berg@bollnas.test")
+    assert (result.verdict, result.detail) == (expected, f"{OURS}: {detail}")
