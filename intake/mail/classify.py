@@ -217,4 +217,3 @@ def automatic_reason(
     """The name of the first rule that marks an incoming message automatic, or None."""
     rule = matching_rule(MailView.of_parsed(msg, loop_header, own_address, bounce_address))
     return rule.name if rule is not None else None
-
