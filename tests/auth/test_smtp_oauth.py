@@ -66,7 +66,14 @@ def test_a_refused_token_leaves_the_mail_queued_after_two_auth_exchanges(
     assert stub.requests - before == 2
     [row] = outbox(app)
     assert row.state == "queued"
-    assert "SMTP.SendAsApp" in (row.last_error or "")
+    assert row.last_error == (
+        f"token hämtades men SMTP-inloggningen som {MAILBOX} nekades: kontrollera "
+        "1) behörigheten SMTP.SendAsApp (Office 365 Exchange Online, application) med "
+        "administratörsmedgivande, 2) New-ServicePrincipal med Enterprise-applikationens "
+        f"object id, 3) Add-MailboxPermission -Identity {MAILBOX} -User <tjänstens id> "
+        f"-AccessRights FullAccess, 4) Set-CASMailbox {MAILBOX} "
+        "-SmtpClientAuthenticationDisabled $false (535)"
+    )
     assert not oauth_smtp.messages
     # The refusal is remembered: status shows SMTP failing, and the next flush waits.
     [failing] = login_report(app.settings)["failing"]
