@@ -135,10 +135,7 @@ def prepare(group: Group, scratch: Path) -> None:
         f"also_copy ={_lines(['templates', 'config', 'tools'])}\n"
         f"pytest_add_cli_args ={_lines(['--db', 'sqlite', '-p', 'no:cacheprovider'])}\n"
         f"pytest_add_cli_args_test_selection ={_lines(group.tests)}\n"
-        "use_git_change_detection = false\n"
-        # A mutant that makes a test wait (a deadline that never fires) is cut at 4 times the
-        # time its tests took unmutated, not mutmut's 15: minutes instead of a quarter hour.
-        "timeout_multiplier = 4\n",
+        "use_git_change_detection = false\n",
         encoding="utf-8",
     )
 
