@@ -217,8 +217,3 @@ def automatic_reason(
     """The name of the first rule that marks an incoming message automatic, or None."""
     rule = matching_rule(MailView.of_parsed(msg, loop_header, own_address, bounce_address))
     return rule.name if rule is not None else None
-
-
-def is_automatic_address(address: str | None) -> bool:
-    """No usable address at all, or a robot's: never answer it."""
-    return not address or "@" not in address or is_robot_address(address)

@@ -91,9 +91,10 @@ class ParsedMessage:
 def _header(msg: Message, name: str, limit: int = TEXT_LENGTH) -> str | None:
     try:
         value = msg.get(name)
-    except Exception:  # a malformed header must not stop intake
-        raw = msg.get_all(name, failobj=[]) if hasattr(msg, "get_all") else []
-        value = str(raw[0]) if raw else None
+    except Exception:
+        # A malformed header must not stop intake: take it as written. (Not get_all: it runs
+        # the same header parser, which is what raised.)
+        value = _raw_header(msg, name)
     if value is None:
         return None
     return clean(str(value), limit)

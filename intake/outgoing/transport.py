@@ -282,7 +282,9 @@ class SmtpTransport:
                 _login(smtp, s.username, s.password() or "")
             if self._backoff is not None:
                 self._backoff.succeeded(SMTP_KEY)
-        except LoginFailure:
+        except ConnectionFailure:
+            # A refused login, or no token: the connection itself was fine. Say so, not that
+            # the server could not be reached, and end the session politely.
             _quietly_close(smtp)
             raise
         except smtplib.SMTPAuthenticationError as exc:

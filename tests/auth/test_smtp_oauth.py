@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from casefile.app import App
 from intake.auth.health import login_report
@@ -31,6 +35,7 @@ def test_xoauth2_with_a_3kb_token_sends(
     """Given SMTP with OAuth2, when the outbox is flushed, then the mail is sent after one AUTH."""
     app = smtp_app(db_url, tmp_path, oauth_smtp, credential(stub, MAILBOX))
     register(app)
+    before = stub.requests
     result = flush_outbox(app.sessions, app.settings)
     assert result.sent == 1, outbox(app)[0].last_error
     assert len(oauth_smtp.messages) == 1
@@ -38,6 +43,10 @@ def test_xoauth2_with_a_3kb_token_sends(
     assert isinstance(handler, OAuthHandler)
     assert handler.auth_exchanges == 1
     assert min(handler.token_lengths) > 2800
+    # And the next flush (a new connection) logs in with the same token, fetched once
+    register(app, title="Nästa", organisation="Annan")
+    assert flush_outbox(app.sessions, app.settings).sent == 1
+    assert (handler.auth_exchanges, stub.requests - before) == (2, 1)
 
 
 def test_a_refused_token_leaves_the_mail_queued_after_two_auth_exchanges(
@@ -47,14 +56,24 @@ def test_a_refused_token_leaves_the_mail_queued_after_two_auth_exchanges(
     renewed token once, the acknowledgement stays queued, and the error names the permission."""
     app = smtp_app(db_url, tmp_path, oauth_smtp, credential(stub, "annan@finsam.test"))
     register(app)
+    before = stub.requests
     result = flush_outbox(app.sessions, app.settings)
     assert (result.sent, result.retried) == (0, 1)
     handler = oauth_smtp.handler
     assert isinstance(handler, OAuthHandler)
     assert handler.auth_exchanges == 2
+    # The refused token was not offered again: a new one was fetched for the second AUTH
+    assert stub.requests - before == 2
     [row] = outbox(app)
     assert row.state == "queued"
-    assert "SMTP.SendAsApp" in (row.last_error or "")
+    assert row.last_error == (
+        f"token hämtades men SMTP-inloggningen som {MAILBOX} nekades: kontrollera "
+        "1) behörigheten SMTP.SendAsApp (Office 365 Exchange Online, application) med "
+        "administratörsmedgivande, 2) New-ServicePrincipal med Enterprise-applikationens "
+        f"object id, 3) Add-MailboxPermission -Identity {MAILBOX} -User <tjänstens id> "
+        f"-AccessRights FullAccess, 4) Set-CASMailbox {MAILBOX} "
+        "-SmtpClientAuthenticationDisabled $false (535)"
+    )
     assert not oauth_smtp.messages
     # The refusal is remembered: status shows SMTP failing, and the next flush waits.
     [failing] = login_report(app.settings)["failing"]
@@ -98,3 +117,35 @@ def test_password_no_longer_accepted_says_to_switch(db_url: str, tmp_path: Path)
     assert row.state == "queued"
     assert 'byt till auth = "oauth2"' in (row.last_error or "")
     assert "hemligt" not in (row.last_error or "")
+
+
+def test_google_workspace_sends_as_the_configured_mailbox(
+    db_url: str, tmp_path: Path, stub: TokenStub, oauth_smtp: SmtpServer
+) -> None:
+    """Given a Google service account delegated for the office mailbox, when the outbox is
+    flushed, then the token is asked for that mailbox (sub) and the mail is sent."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    account = "casefile@finsam.iam.gserviceaccount.com"
+    stub.google_accounts[account] = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    stub.google_delegated.add(MAILBOX)
+    key_file = tmp_path / "sa.json"
+    key_file.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "client_email": account,
+                "private_key": pem,
+                "token_uri": stub.google_url,
+            }
+        )
+    )
+    app = smtp_app(db_url, tmp_path, oauth_smtp, {"provider": "google", "key_file": str(key_file)})
+    register(app)
+    result = flush_outbox(app.sessions, app.settings)
+    assert result.sent == 1, outbox(app)[0].last_error
+    assert len(oauth_smtp.messages) == 1

@@ -1,7 +1,7 @@
 """A slow SMTP server stops neither intake nor the outbox for long.
 
 The server here is real (a socket on loopback) and hostile: it greets and answers EHLO at once,
-then answers MAIL FROM one byte per second, for ever, so no per-read timeout ever fires.
+then answers MAIL FROM one byte per second (for 150 s), so no per-read timeout fires.
 """
 
 from __future__ import annotations
@@ -66,9 +66,14 @@ class DrippingSmtp:
                 if line.upper().startswith((b"EHLO", b"HELO")):
                     conn.sendall(b"250 slow.test\r\n")
                     continue
-                while not self.stopped.is_set():  # never finishes the reply line
+                # Never finishes the reply line; hangs up after 150 s (longer than any test
+                # here needs it to hang) so that a client that is never cut fails, not hangs.
+                for _ in range(150):
+                    if self.stopped.is_set():
+                        break
                     conn.sendall(b"2")
                     time.sleep(1)
+                return
         except OSError:
             return
         finally:

@@ -135,3 +135,109 @@ def test_one_robot_address_rule_for_both_directions(address: str) -> None:
     view = MailView.of_message(message(sender=address), LOOP, OWN)
     rule = matching_rule(view)
     assert rule is not None and rule.name == "automatic_sender"
+
+
+# Every sign each rule reads, one at a time, as the header is written in the wild.
+SIGNS: list[tuple[str, str, str]] = [
+    ("X-Casefile-Loop", "ja", "own_loop"),
+    ("Auto-Submitted", "auto-generated", "auto_submitted"),
+    ("Auto-Submitted", "Auto-Replied", "auto_submitted"),
+    ("Auto-Submitted", "(kommentar) auto-notified; owner=x", "auto_submitted"),
+    ("Precedence", "bulk", "precedence"),
+    ("Precedence", " JUNK ", "precedence"),
+    ("Precedence", "list", "precedence"),
+    ("Precedence", "auto_reply", "precedence"),
+    ("Precedence", "auto-reply", "precedence"),
+    ("List-Id", "<lista.bollnas.test>", "mailing_list"),
+    ("List-Unsubscribe", "<mailto:av@lists.test>", "mailing_list"),
+    ("List-Post", "NO", "mailing_list"),
+    ("Mailing-List", "lista@lists.test", "mailing_list"),
+    ("X-Loop", "x", "loop"),
+    ("X-OTRS-Loop", "no", "loop"),
+    ("X-Autoreply", "yes", "x_autoreply"),
+    ("X-Autorespond", "x", "x_autoreply"),
+    ("X-Auto-Reply", "x", "x_autoreply"),
+    ("X-Auto-Response-Suppress", "All", "suppress"),
+    ("X-Auto-Response-Suppress", "AutoReply", "suppress"),
+    ("X-Auto-Response-Suppress", "OOF", "suppress"),
+    ("X-Auto-Response-Suppress", "RN,DR", "suppress"),
+    ("Return-Path", " <> ", "null_sender"),
+    ("Envelope-To", BOUNCE, "bounce_address"),
+    ("Delivered-To", f"Retur <{BOUNCE}>", "bounce_address"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "rule"), SIGNS)
+def test_each_sign_of_automatic_mail_in_both_directions(name: str, value: str, rule: str) -> None:
+    """Given an otherwise ordinary report with one sign, then incoming mail (parsed from bytes
+    as intake parses it) and our answer to it (reading the message) name the same rule."""
+    msg = message()
+    msg[name] = value
+    parsed = parse_message(msg.as_bytes())
+    assert automatic_reason(parsed, LOOP, OWN, BOUNCE) == rule
+    found = matching_rule(MailView.of_message(msg, LOOP, OWN, BOUNCE))
+    assert found is not None and found.name == rule
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Auto-Submitted", ""),
+        ("Auto-Submitted", "(bara en kommentar)"),
+        ("Auto-Submitted", "NO"),
+        ("Precedence", "first-class"),
+        ("X-Auto-Response-Suppress", "RN, NRN, none"),
+        ("Return-Path", "<anna.berg@bollnas.test>"),
+        ("Envelope-To", "kontakt@finsam.test"),
+    ],
+)
+def test_values_that_are_no_sign(name: str, value: str) -> None:
+    msg = message()
+    msg[name] = value
+    assert automatic_reason(parse_message(msg.as_bytes()), LOOP, OWN, BOUNCE) is None
+    assert matching_rule(MailView.of_message(msg, LOOP, OWN, BOUNCE)) is None
+
+
+def test_our_own_address_in_any_case_is_automatic_and_without_one_nothing_is() -> None:
+    view = MailView.of_message(message(sender="Kontakt <KONTAKT@finsam.test>"), LOOP, OWN)
+    rule = matching_rule(view)
+    assert rule is not None and rule.name == "own_address"
+    assert matching_rule(MailView.of_message(message(sender=OWN), LOOP)) is None
+
+
+@pytest.mark.parametrize("bounce", ["", "retur", OWN, f" {OWN.upper()} "])
+def test_a_bounce_address_that_is_unusable_or_our_own_makes_nothing_automatic(
+    bounce: str,
+) -> None:
+    msg = message()
+    msg["Delivered-To"] = OWN
+    msg["Return-Path"] = f"<{OWN}>"
+    assert matching_rule(MailView.of_message(msg, LOOP, OWN, bounce)) is None
+
+
+def test_a_bounce_address_is_compared_trimmed_and_without_case() -> None:
+    msg = message()
+    msg["Delivered-To"] = BOUNCE
+    rule = matching_rule(MailView.of_message(msg, LOOP, OWN, f"  {BOUNCE.upper()} "))
+    assert rule is not None and rule.name == "bounce_address"
+
+
+def test_a_message_without_from_has_no_sender() -> None:
+    msg = message()
+    del msg["From"]
+    view = MailView.of_message(msg, LOOP, OWN)
+    assert view.sender is None
+    rule = matching_rule(view)
+    assert rule is not None and rule.name == "no_sender"
+
+
+def test_the_view_of_a_parsed_message_carries_everything_the_rules_read() -> None:
+    msg = message(headers={"Precedence": "bulk"})
+    view = MailView.of_parsed(parse_message(msg.as_bytes()), LOOP, OWN, BOUNCE)
+    assert (view.sender, view.content_type, view.loop_header) == (
+        "anna.berg@bollnas.test",
+        "text/plain",
+        LOOP,
+    )
+    assert (view.own_address, view.bounce_address) == (OWN, BOUNCE)
+    assert view.header("PRECEDENCE") == "bulk" and view.has("precedence")

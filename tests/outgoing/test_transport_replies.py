@@ -8,19 +8,23 @@ not UTF-8 or too long, and AUTH PLAIN for a password with Swedish letters.
 from __future__ import annotations
 
 import base64
+import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import pytest
 
-from casefile.config import SmtpSettings
+from casefile.config import OAuth2Settings, SmtpSettings
+from intake.auth.tokens import TokenCache
 from intake.outgoing.transport import (
     ConnectionFailure,
     DeliveryError,
     FolderTransport,
+    LoginFailure,
     PermanentFailure,
     SmtpTransport,
     TemporaryFailure,
@@ -33,9 +37,15 @@ RAW = b"From: a@b.test\r\nTo: c@d.test\r\nSubject: x\r\n\r\nHej\r\n"
 class ScriptedSmtp:
     """Answers each SMTP verb as told (default: accept), records the AUTH lines it got."""
 
-    def __init__(self, answers: dict[bytes, bytes], ehlo_extra: tuple[bytes, ...] = ()) -> None:
+    def __init__(
+        self,
+        answers: dict[bytes, bytes],
+        ehlo_extra: tuple[bytes, ...] = (),
+        hang_up_after: bytes | None = None,
+    ) -> None:
         self.answers = answers
         self.ehlo_extra = ehlo_extra
+        self.hang_up_after = hang_up_after  # a verb after whose answer the line is closed
         self.auth_lines: list[bytes] = []
         self.delivered = 0
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -70,6 +80,8 @@ class ScriptedSmtp:
             elif verb == b"AUTH":
                 self.auth_lines.append(line.strip())
                 say(self.answers.get(b"AUTH", b"235 ok"))
+                if self.hang_up_after == b"AUTH":
+                    return
             elif verb == b"DATA":
                 answer = self.answers.get(b"DATA", b"354 go ahead")
                 say(answer)
@@ -111,7 +123,11 @@ def scripted() -> Iterator[list[ScriptedSmtp]]:
 def _send(
     scripted: list[ScriptedSmtp], answers: dict[bytes, bytes], **extra: object
 ) -> DeliveryError | None:
-    server = ScriptedSmtp(answers, tuple(extra.pop("ehlo_extra", ())))  # type: ignore[arg-type]
+    server = ScriptedSmtp(
+        answers,
+        tuple(extra.pop("ehlo_extra", ())),  # type: ignore[arg-type]
+        extra.pop("hang_up_after", None),  # type: ignore[arg-type]
+    )
     scripted.append(server)
     try:
         with SmtpTransport(server.settings(**extra)) as transport:
@@ -129,6 +145,8 @@ def _send(
         (b"MAIL", b"500 syntax", PermanentFailure, "MAIL FROM: 500 syntax"),
         (b"MAIL", b"599 odd", PermanentFailure, "MAIL FROM: 599 odd"),
         (b"MAIL", b"499 odd", TemporaryFailure, "MAIL FROM: 499 odd"),
+        # Not a 5xx answer: not refused for good, tried again later
+        (b"MAIL", b"600 odd", TemporaryFailure, "MAIL FROM: 600 odd"),
         (b"RCPT", b"550 unknown user", PermanentFailure, "RCPT TO: 550 unknown user"),
         (b"DATA", b"554 no DATA now", PermanentFailure, "DATA: 554 no DATA now"),
         (b"DATA", b"451 DATA later", TemporaryFailure, "DATA: 451 DATA later"),
@@ -186,14 +204,11 @@ def test_a_password_with_swedish_letters_goes_as_auth_plain_in_utf8(
 
 
 @pytest.mark.parametrize(
-    ("ehlo", "answers", "code"),
+    ("ehlo", "answers", "text"),
     [
-        ((b"AUTH LOGIN",), {}, "504"),
-        (
-            (b"AUTH PLAIN",),
-            {b"AUTH": b"535 nope"},
-            "535",
-        ),
+        ((b"AUTH LOGIN",), {}, "504 AUTH PLAIN is not offered"),
+        ((), {}, "504 AUTH PLAIN is not offered"),
+        ((b"AUTH PLAIN",), {b"AUTH": b"535 nope"}, "535 nope"),
     ],
 )
 def test_a_swedish_password_refused_or_without_plain_is_retried_later(
@@ -201,22 +216,187 @@ def test_a_swedish_password_refused_or_without_plain_is_retried_later(
     monkeypatch: pytest.MonkeyPatch,
     ehlo: tuple[bytes, ...],
     answers: dict[bytes, bytes],
-    code: str,
+    text: str,
 ) -> None:
     monkeypatch.setenv("TEST_SMTP_PW_H8", "hemlig-åäö")
     error = _send(
         scripted, answers, ehlo_extra=ehlo, username="kontakt", password_env="TEST_SMTP_PW_H8"
     )
-    # Not delivered and kept for later (the operator must fix the login): a connection-level
-    # temporary failure, naming the server's code.
-    assert isinstance(error, ConnectionFailure)
-    assert code in str(error)
+    # Not delivered and kept for later (the operator must fix the login): one line naming the
+    # server's answer and what to check.
+    assert type(error) is LoginFailure
+    assert str(error) == (
+        f"SMTP-inloggningen nekades ({text}): kontrollera användarnamn och lösenord"
+    )
+    assert scripted[0].delivered == 0
+
+
+@pytest.mark.parametrize("password", ["hemlig", "hemlig-åäö"])
+def test_a_refused_login_on_a_server_that_hangs_up_is_still_a_login_failure(
+    scripted: list[ScriptedSmtp], monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    """Given a server that refuses AUTH and closes the line at once, then QUIT cannot be said,
+    and the operator still reads the login refusal (not a broken connection)."""
+    monkeypatch.setenv("TEST_SMTP_PW_H8", password)
+    error = _send(
+        scripted,
+        {b"AUTH": b"535 5.7.8 bad credentials"},
+        ehlo_extra=(b"AUTH PLAIN",),
+        hang_up_after=b"AUTH",
+        username="kontakt",
+        password_env="TEST_SMTP_PW_H8",
+    )
+    assert type(error) is LoginFailure
+    assert str(error) == (
+        "SMTP-inloggningen nekades (535 5.7.8 bad credentials): "
+        "kontrollera användarnamn och lösenord"
+    )
+
+
+@pytest.mark.parametrize("ehlo", [(b"AUTH PLAIN LOGIN",), ()])
+def test_oauth2_on_a_server_without_xoauth2_says_so_and_fetches_no_token(
+    scripted: list[ScriptedSmtp], ehlo: tuple[bytes, ...]
+) -> None:
+    server = ScriptedSmtp({}, ehlo)
+    scripted.append(server)
+    # A credential whose token command would fail loudly if it were ever run
+    oauth2 = OAuth2Settings(provider="generic", token_command="false")
+    settings = server.settings(auth="oauth2", oauth2="m365", username="kontakt@finsam.test")
+    with pytest.raises(LoginFailure) as caught, SmtpTransport(settings, oauth2) as transport:
+        transport.send(RAW, "kontakt@finsam.test", "c@d.test", "k")
+    assert str(caught.value) == "SMTP-servern 127.0.0.1 erbjuder inte AUTH XOAUTH2"
+    assert server.auth_lines == [] and server.delivered == 0
+
+
+def test_oauth2_token_trouble_is_one_line_and_only_config_trouble_is_a_login_failure(
+    scripted: list[ScriptedSmtp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a server offering XOAUTH2: a secret that is not set is the operator's to fix (a
+    login failure, backed off); a token server that cannot be reached is a connection failure
+    (tried again with the next flush). Each says which credential."""
+    server = ScriptedSmtp({}, (b"AUTH XOAUTH2",))
+    scripted.append(server)
+    settings = server.settings(auth="oauth2", oauth2="m365", username="kontakt@finsam.test")
+    monkeypatch.delenv("TEST_NO_SUCH_SECRET", raising=False)
+    unset = OAuth2Settings(
+        provider="microsoft", tenant="t", client_id="app", client_secret_env="TEST_NO_SUCH_SECRET"
+    )
+    with pytest.raises(ConnectionFailure) as caught:
+        SmtpTransport(settings, unset, tokens=TokenCache()).send(RAW, "a@b.test", "c@d.test", "k")
+    assert type(caught.value) is LoginFailure
+    assert str(caught.value) == (
+        "oauth2 m365: miljövariabeln TEST_NO_SUCH_SECRET med klienthemligheten är inte satt"
+    )
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    monkeypatch.setenv("TEST_SOME_SECRET", "hemlig")
+    unreachable = OAuth2Settings(
+        provider="microsoft",
+        token_url=f"http://127.0.0.1:{port}/token",
+        client_id="app",
+        client_secret_env="TEST_SOME_SECRET",
+    )
+    with pytest.raises(ConnectionFailure) as caught:
+        SmtpTransport(settings, unreachable, tokens=TokenCache()).send(
+            RAW, "a@b.test", "c@d.test", "k"
+        )
+    assert type(caught.value) is ConnectionFailure
+    assert str(caught.value) == (
+        f"oauth2 m365: kan inte nå tokenservern http://127.0.0.1:{port}/token "
+        "([Errno 111] Connection refused)"
+    )
+    assert server.auth_lines == []
+
+
+class Silent:
+    """Accepts connections and never says a word (no greeting, no TLS handshake)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.mark.parametrize(("security", "reason"), [("none", "timed out"), ("ssl", "_ssl.c:")])
+def test_a_silent_server_is_given_up_after_the_read_timeout(security: str, reason: str) -> None:
+    """Given a server that accepts and then says nothing, a 1 s read timeout and a 30 s deadline,
+    then the send gives up after about a second, saying it could not connect, and the mail is
+    kept for later."""
+    server = Silent()
+    settings = SmtpSettings(
+        transport="smtp",
+        host="127.0.0.1",
+        port=server.port,
+        security=security,  # type: ignore[arg-type]
+        timeout_seconds=1,
+        deadline_seconds=30,
+        from_address="kontakt@finsam.test",
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(ConnectionFailure) as caught, SmtpTransport(settings) as transport:
+            transport.send(RAW, "kontakt@finsam.test", "c@d.test", "k")
+    finally:
+        server.close()
+    assert time.monotonic() - started < 10
+    message = str(caught.value)
+    assert message.startswith(f"kunde inte ansluta till 127.0.0.1:{server.port}: ")
+    assert reason in message and "timed out" in message
 
 
 def test_eml_names_are_safe_stable_and_short(tmp_path: Path) -> None:
     assert eml_name("outbox-7-<abc.def@finsam.test>") == "outbox-7-_abc.def@finsam.test.eml"
     assert eml_name("._x y_.") == "x_y.eml"
     assert len(eml_name("a" * 500)) == 200 + len(".eml")
+    assert eml_name("Xoutbox-7X") == "Xoutbox-7X.eml"
     folder = FolderTransport(tmp_path / "ut")
     folder.send(RAW, "a@b.test", "c@d.test", "outbox-7-<abc@finsam.test>")
     assert [p.name for p in (tmp_path / "ut").iterdir()] == ["outbox-7-_abc@finsam.test.eml"]
+
+
+def test_the_folder_and_its_parents_are_made_on_first_use(tmp_path: Path) -> None:
+    folder = tmp_path / "ut" / "till" / "diariet"
+    FolderTransport(folder).send(RAW, "a@b.test", "c@d.test", "outbox-1")
+    assert (folder / "outbox-1.eml").read_bytes() == RAW
+
+
+def test_a_mail_is_written_to_a_hidden_temporary_name_beside_it_then_renamed(
+    tmp_path: Path,
+) -> None:
+    """Given a folder where the mail's own name is taken by a folder, then the rename fails and
+    the one-line error shows the temporary file: hidden (.tmp-), in the same folder, ending in
+    .eml; it is removed, and the mail is kept for later."""
+    folder = tmp_path / "ut"
+    (folder / "outbox-1.eml").mkdir(parents=True)
+    (folder / "outbox-1.eml" / "upptagen").write_text("x")
+    with pytest.raises(ConnectionFailure) as caught:
+        FolderTransport(folder).send(RAW, "a@b.test", "c@d.test", "outbox-1")
+    pattern = (
+        rf"kunde inte skriva till {re.escape(str(folder))}: \[Errno 21\] Is a directory: "
+        rf"'{re.escape(str(folder))}/\.tmp-[a-z0-9_]+\.eml' -> "
+        rf"'{re.escape(str(folder))}/outbox-1\.eml'"
+    )
+    assert re.fullmatch(pattern, str(caught.value)), str(caught.value)
+    assert [p.name for p in folder.iterdir()] == ["outbox-1.eml"]
+
+
+def test_a_write_that_fails_leaves_no_temporary_file(tmp_path: Path) -> None:
+    folder = tmp_path / "ut"
+    with pytest.raises(TypeError):
+        FolderTransport(folder).send("inte bytes", "a@b.test", "c@d.test", "outbox-1")  # type: ignore[arg-type]
+    assert list(folder.iterdir()) == []

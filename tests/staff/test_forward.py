@@ -11,7 +11,12 @@ from sqlalchemy import select
 
 from casefile.app import App
 from casefile.db.models import Document, Event, OutboxMail
-from intake.mail.forward import find_original, inline_header_block, is_staff_address
+from intake.mail.forward import (
+    find_original,
+    html_to_text,
+    inline_header_block,
+    is_staff_address,
+)
 from intake.mail.forward import parse_header_date as header_date
 from tests.staff.conftest import at, poll, report
 from tests.support.dovecot import Account
@@ -111,6 +116,23 @@ def test_mail_from_outside_is_not_taken_for_a_forward(intake_app: App, account: 
         ("Tue, 3 Feb 2026 09:15:00 +0000", "2026-02-03T09:15:00+00:00"),
         ("2026-02-03 23:59", "2026-02-03T23:59:00+01:00"),
         ("3 juli 2026 12:00", "2026-07-03T12:00:00+02:00"),
+        ("12:30 AM 3 feb 2026", "2026-02-03T00:30:00+01:00"),
+        ("12:30 PM 3 feb 2026", "2026-02-03T12:30:00+01:00"),
+        ("3 feb 2026 kl 12.30 fm", "2026-02-03T00:30:00+01:00"),
+        ("3 feb 2026 11:05 em", "2026-02-03T23:05:00+01:00"),
+        ("1 dec 2026 12:00 am", "2026-12-01T00:00:00+01:00"),
+        ("3 FEB 2026 9:05:07", "2026-02-03T09:05:07+01:00"),
+        ("3 maj 1999 07:08:09", "1999-05-03T07:08:09+02:00"),
+        ("den 3 februari 2026", "2026-02-03T00:00:00+01:00"),
+        # A time that cannot be is left out, the day is kept
+        ("3 feb 2026 25:61", "2026-02-03T00:00:00+01:00"),
+        ("3 feb 2026 23:59:60", "2026-02-03T00:00:00+01:00"),
+        # The day is the first number of 1 to 31 besides the year
+        ("feb 2026 32 3", "2026-02-03T00:00:00+01:00"),
+        # A written offset wins over the registry's zone, also with a colon or minutes
+        ("2026-02-03 09:15 -0530", "2026-02-03T09:15:00-05:30"),
+        ("2026-02-03 09:15 +01:30", "2026-02-03T09:15:00+01:30"),
+        ("Mon, 3 Feb 2026 10:00:00 -0000", "2026-02-03T10:00:00+00:00"),
     ],
 )
 def test_header_dates_of_mail_programs(text: str, expected: str) -> None:
@@ -118,7 +140,9 @@ def test_header_dates_of_mail_programs(text: str, expected: str) -> None:
     assert parsed is not None and parsed.isoformat() == expected
 
 
-@pytest.mark.parametrize("text", ["igår", "", "Februari", "32 januari 2026"])
+@pytest.mark.parametrize(
+    "text", ["igår", "", "Februari", "32 januari 2026", "2026-13-03", "0 feb 2026", "3 feb"]
+)
 def test_unreadable_header_dates_are_none(text: str) -> None:
     assert header_date(text, ZONE) is None
 
@@ -158,3 +182,162 @@ def test_staff_addresses_and_domains() -> None:
     assert not is_staff_address("bo@sub.finsam.test.evil", staff)
     assert not is_staff_address(None, staff)
     assert is_staff_address("a@forbund.se", ["@forbund.se"])
+
+
+def test_html_is_made_plain_text_line_by_line() -> None:
+    markup = (
+        "<html><head><title>T</title></head><body><style>p{}</style><script>x()</script>"
+        "<p>Från: Anna &lt;a@b.test&gt;</p><DIV>Skickat:&nbsp;den 3 feb</DIV>A<br>B<br/>C<BR />D"
+        "<h2>Rubrik</h2><ul><li>ett</li><li>två</li></ul><table><tr><td>x</td><td>y</td></tr>"
+        "</table><SCRIPT type='x'>\nhemligt()\n</SCRIPT></body></html>"
+    )
+    assert html_to_text(markup) == (
+        "Från: Anna <a@b.test>\nSkickat: den 3 feb\nA\nB\nC\nD Rubrik\nett\ntvå\nx y"
+    )
+
+
+def test_an_outlook_forward_in_html_only_names_the_original() -> None:
+    """Given Bo's forward as Outlook writes it, in HTML only, then the original sender, date
+    and subject are read from the quoted block."""
+    msg = EmailMessage()
+    msg["From"] = "Bo Ek <bo.ek@finsam.test>"
+    msg["Subject"] = "VB: Slutrapport"
+    msg.set_content(
+        "<p>Hej!</p><hr><p><b>Från:</b> Anna Berg &lt;anna.berg@bollnas.test&gt;<br>"
+        "<b>Skickat:</b> den 29 januari 2026 23:40<br><b>Till:</b> Bo Ek<br>"
+        "<b>Ämne:</b> Slutrapport Kärnhuset</p><p>Här är rapporten.</p>",
+        subtype="html",
+    )
+    original = find_original(bytes(msg), ZONE)
+    assert original is not None
+    assert (original.sender, original.sender_name) == ("anna.berg@bollnas.test", "Anna Berg")
+    assert original.sent_at is not None
+    assert original.sent_at.isoformat() == "2026-01-29T23:40:00+01:00"
+    assert (original.subject, original.message_id, original.shape) == (
+        "Slutrapport Kärnhuset",
+        None,
+        "inline",
+    )
+
+
+def test_the_plain_text_is_read_before_the_html_and_attachments_are_not_text() -> None:
+    msg = EmailMessage()
+    msg["From"] = "bo.ek@finsam.test"
+    msg.set_content("Från: Anna Berg <anna.berg@bollnas.test>\nSkickat: 2026-02-03 09:15\n")
+    msg.add_alternative(
+        "<p>Från: Fel &lt;fel@x.test&gt;<br>Skickat: 2026-02-04 10:00</p>", subtype="html"
+    )
+    msg.add_attachment(
+        "Från: Bilaga <bilaga@x.test>\nSkickat: 2026-02-05 10:00\n", filename="a.txt"
+    )
+    original = find_original(bytes(msg), ZONE)
+    assert original is not None and original.sender == "anna.berg@bollnas.test"
+
+
+def test_a_blank_plain_text_gives_way_to_the_html() -> None:
+    msg = EmailMessage()
+    msg["From"] = "bo.ek@finsam.test"
+    msg.set_content("  \n")
+    msg.add_alternative(
+        "<p>From: Anna Berg &lt;anna.berg@bollnas.test&gt;<br>Date: 2026-02-03 09:15</p>",
+        subtype="html",
+    )
+    original = find_original(bytes(msg), ZONE)
+    assert original is not None and original.sender == "anna.berg@bollnas.test"
+
+
+def test_an_attached_original_gives_its_arrival_subject_and_message_id() -> None:
+    """The newest Received line says when it reached the office; without one, its Date."""
+    inner = message(date=dt.datetime(2026, 1, 27, 8, 0, tzinfo=dt.UTC))
+    inner["Received"] = "from mx.bollnas.test by mx.finsam.test; Wed, 28 Jan 2026 09:30:00 +0100"
+    inner["Received"] = "from a by b; Tue, 27 Jan 2026 10:00:00 +0100"
+    outer = message(sender="Bo Ek <bo.ek@finsam.test>", subject="VB: Slutrapport")
+    outer.add_attachment(inner)
+    original = find_original(bytes(outer), ZONE)
+    assert original is not None
+    assert (original.sender, original.sender_name, original.shape) == (
+        "anna.berg@bollnas.test",
+        "Anna Berg",
+        "attached",
+    )
+    assert original.sent_at is not None
+    assert original.sent_at.isoformat() == "2026-01-28T09:30:00+01:00"
+    assert original.subject == "Slutrapport" and original.message_id == inner["Message-ID"]
+    # Given a Received line without a readable date, then the Date counts
+    del inner["Received"]
+    inner["Received"] = "from mx.bollnas.test by mx.finsam.test"
+    outer = message(sender="Bo Ek <bo.ek@finsam.test>")
+    outer.add_attachment(inner)
+    again = find_original(bytes(outer), ZONE)
+    assert again is not None and again.sent_at is not None
+    assert again.sent_at.isoformat() == "2026-01-27T08:00:00+00:00"
+
+
+def test_an_attached_message_without_a_sender_falls_back_to_the_text() -> None:
+    inner = EmailMessage()
+    inner["Subject"] = "Utan avsändare"
+    inner.set_content("Hej")
+    outer = message(
+        sender="Bo Ek <bo.ek@finsam.test>",
+        body="Från: Anna Berg <anna.berg@bollnas.test>\nSkickat: 2026-02-03 09:15\n",
+    )
+    outer.add_attachment(inner)
+    original = find_original(bytes(outer), ZONE)
+    assert original is not None and original.shape == "inline"
+    assert original.sender == "anna.berg@bollnas.test"
+    assert find_original(bytes(message(body="Hej, inget vidarebefordrat.")), ZONE) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "address"),
+    [
+        ("Anna Berg <anna.berg@bollnas.test>", "Anna Berg", "anna.berg@bollnas.test"),
+        ('"Berg, Anna" <anna.berg@bollnas.test>', "Berg, Anna", "anna.berg@bollnas.test"),
+        ("Anna Berg [mailto:anna.berg@bollnas.test]", "Anna Berg", "anna.berg@bollnas.test"),
+        ("Anna Berg <mailto:anna.berg@bollnas.test>", "Anna Berg", "anna.berg@bollnas.test"),
+        ("anna.o'berg+rapport@bollnas.test", "", "anna.o'berg+rapport@bollnas.test"),
+        ("Anna Berg", "Anna Berg", None),
+    ],
+)
+def test_the_sender_line_of_a_block(line: str, name: str, address: str | None) -> None:
+    original = find_original(
+        bytes(message(sender="bo.ek@finsam.test", body=f"Från: {line}\nDatum: 2026-02-03\n")),
+        ZONE,
+    )
+    assert original is not None and (original.sender_name, original.sender) == (name, address)
+
+
+def test_a_block_is_the_run_of_labelled_lines_around_the_sender() -> None:
+    # Up to six lines above the sender line and seven below it count; the quoted text ends it
+    above = "".join(f"Till: t{n}@x.test\n" for n in range(6))
+    text = f"Ämne: för långt upp\n{above}Från: Anna <a@b.test>\nDatum: 2026-02-03\n"
+    block = inline_header_block(text)
+    assert block is not None and "subject" not in block and block["to"] == "t0@x.test"
+    below = "".join(f"Kopia: k{n}@x.test\n" for n in range(6))
+    assert inline_header_block(f"Från: A <a@b.test>\n{below}Datum: 2026-02-03\n") == {
+        "from": "A <a@b.test>",
+        "to": "k0@x.test",
+        "date": "2026-02-03",
+    }
+    assert inline_header_block(f"Från: A <a@b.test>\n{below}Kopia: x\nDatum: 2026-02-03\n") is None
+    ended = "Från: A <a@b.test>\nHej, här är texten.\nDatum: 2026-02-03\n"
+    assert inline_header_block(ended) is None
+    # Blank and quote-only lines do not end it; a later block with a date is found
+    spaced = "Från: A <a@b.test>\n\n>\nSkickat: 2026-02-03\n"
+    assert inline_header_block(spaced) == {"from": "A <a@b.test>", "date": "2026-02-03"}
+    later = "Från: ingen datumrad\n\nText.\n\n**From**: B <b@c.test>\n**Sent**: 2026-02-04\n"
+    assert inline_header_block(later) == {"from": "B <b@c.test>", "date": "2026-02-04"}
+    assert inline_header_block("Von: C <c@d.test>\nDATUM: 2026-02-05") == {
+        "from": "C <c@d.test>",
+        "date": "2026-02-05",
+    }
+
+
+def test_staff_entries_are_trimmed_and_blank_ones_ignored() -> None:
+    staff = ["  ", " Registrator@Kommun.test ", "@Finsam.test"]
+    assert is_staff_address(" Bo@FINSAM.test ", staff)
+    assert is_staff_address("registrator@kommun.test", staff)
+    assert not is_staff_address("finsam.test", staff)
+    assert not is_staff_address("bo@kommun.test", staff)
+    assert not is_staff_address("", staff)
+    assert not is_staff_address("a@x.test", [""])
