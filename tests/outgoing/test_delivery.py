@@ -565,3 +565,48 @@ def test_an_unexpected_error_makes_the_mail_uncertain_and_stops_the_flush(
     assert (second.state, second.attempts) == ("queued", 0)
     assert smtp.messages == []
     app.engine.dispose()
+
+
+def test_every_outcome_is_counted_per_mail(db_url: str, tmp_path: Path, smtp: SmtpServer) -> None:
+    """Given five mails, two attempts allowed, and a server that answers 451, 451, 550, 550
+    and then accepts, then 421 twice: each flush counts each mail once, so the summary the
+    operator sees from `intake send` adds up to what happened."""
+    app = build_app(db_url, tmp_path, smtp=smtp.smtp_settings(),
+                    mail={"retry_max_attempts": 2})  # fmt: skip
+    for i in range(5):
+        register(app, reply(recipient=f"p{i}@bollnas.test"), title=f"T{i}", organisation="O")
+    smtp.handler.fail_next(2, 451)
+    smtp.handler.fail_next(2, 550)
+    result = flush_outbox(app.sessions, app.settings)
+    assert (result.sent, result.retried, result.failed, result.uncertain) == (1, 2, 2, 0)
+    smtp.handler.fail_next(2, 421)
+    result = flush_outbox(app.sessions, app.settings, now=later(1))
+    assert (result.sent, result.retried, result.failed, result.uncertain) == (0, 0, 2, 0)
+    assert [r.state for r in outbox(app)] == ["failed"] * 4 + ["sent"]
+    app.engine.dispose()
+
+
+def test_a_mail_another_flusher_took_meanwhile_is_skipped_and_the_rest_still_go(
+    smtp_app: App, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """Given three due mails, when a second flusher (here: one writing .eml files) takes the
+    second while the first flusher is sending the first, then the first flusher skips the
+    taken one and still sends the third; every mail goes out once."""
+    for i in range(3):
+        register(smtp_app, reply(recipient=f"p{i}@bollnas.test"), title=f"T{i}", organisation="O")
+    other = build_app(smtp_app.settings.database.url, tmp_path / "other")
+    taken: list[int] = []
+
+    def second_flusher(_received: Received) -> None:
+        smtp.handler.on_accept = None
+        taken.append(flush_outbox(other.sessions, other.settings, limit=1).sent)
+
+    smtp.handler.on_accept = second_flusher
+    assert flush_outbox(smtp_app.sessions, smtp_app.settings).sent == 2
+    assert taken == [1]
+    assert [m.rcpt_tos for m in smtp.messages] == [["p0@bollnas.test"], ["p2@bollnas.test"]]
+    assert [p.name.split("-")[0] for p in Path(other.settings.smtp.folder).iterdir()] == [
+        f"{outbox(smtp_app)[1].id:08d}"
+    ]
+    assert [(r.state, r.attempts) for r in outbox(smtp_app)] == [("sent", 1)] * 3
+    other.engine.dispose()

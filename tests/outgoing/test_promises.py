@@ -130,6 +130,22 @@ def test_a_break_during_data_makes_the_mail_uncertain_and_it_is_never_resent(
     app.engine.dispose()
 
 
+def test_each_mail_whose_data_broke_is_counted_and_left_uncertain(
+    db_url: str, tmp_path: Path, dropping: DropAfterData
+) -> None:
+    """Given two mails and a server that drops every connection after DATA, one flush tries
+    each once on a fresh connection and counts both as uncertain."""
+    smtp = {"transport": "smtp", "host": "127.0.0.1", "port": dropping.port,
+            "security": "none", "timeout_seconds": 5}  # fmt: skip
+    app = build_app(db_url, tmp_path, smtp=smtp)
+    register(app, signed=False)  # a kvittens and a komplettering
+    result = flush_outbox(app.sessions, app.settings)
+    assert (result.sent, result.retried, result.failed, result.uncertain) == (0, 0, 0, 2)
+    assert [r.state for r in outbox(app)] == ["uncertain", "uncertain"]
+    assert (len(dropping.copies), dropping.connections) == (2, 2)
+    app.engine.dispose()
+
+
 def test_control_characters_never_reach_a_header(app: App) -> None:
     """Given a title with terminal escapes and other control characters, the Subject of the
     acknowledgement holds none of them: only the printable words, spaced once."""
