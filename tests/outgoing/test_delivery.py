@@ -415,7 +415,8 @@ def test_backoff_doubles_from_the_base_and_stops_at_six_hours(smtp_app: App) -> 
 
 def test_due_mail_goes_oldest_first_up_to_the_limit(smtp_app: App, smtp: SmtpServer) -> None:
     """Given three queued mails due at different times (one due exactly now) and one not yet
-    due, a flush with limit 2 sends the two that have waited longest, in that order."""
+    due, a flush with limit 2 sends the two that have waited longest, in that order; the next
+    flush with limit 1 sends the third: mail already sent takes no place in the limit."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     due = {"a@bollnas.test": now - dt.timedelta(minutes=1),
            "b@bollnas.test": now - dt.timedelta(minutes=5),
@@ -428,7 +429,7 @@ def test_due_mail_goes_oldest_first_up_to_the_limit(smtp_app: App, smtp: SmtpSer
             row.next_attempt_at = due[row.recipient]
     assert flush_outbox(smtp_app.sessions, smtp_app.settings, now=now, limit=2).sent == 2
     assert [m.rcpt_tos for m in smtp.messages] == [["b@bollnas.test"], ["a@bollnas.test"]]
-    assert flush_outbox(smtp_app.sessions, smtp_app.settings, now=now).sent == 1
+    assert flush_outbox(smtp_app.sessions, smtp_app.settings, now=now, limit=1).sent == 1
     assert smtp.messages[-1].rcpt_tos == ["c@bollnas.test"]
     assert {r.recipient: r.state for r in outbox(smtp_app)}["d@bollnas.test"] == "queued"
 
@@ -609,4 +610,100 @@ def test_a_mail_another_flusher_took_meanwhile_is_skipped_and_the_rest_still_go(
         f"{outbox(smtp_app)[1].id:08d}"
     ]
     assert [(r.state, r.attempts) for r in outbox(smtp_app)] == [("sent", 1)] * 3
+    other.engine.dispose()
+
+
+def test_sending_one_mail_leaves_other_uncertain_mail_alone(
+    smtp_app: App, smtp: SmtpServer
+) -> None:
+    """Given an earlier mail left 'uncertain' for staff, when another mail is sent, then the
+    uncertain one is still uncertain with its explanation: only the row sent is recorded."""
+    _, [left_id] = register(smtp_app, title="A", organisation="A")
+    register(smtp_app, reply(recipient="b@bollnas.test"), title="B", organisation="B")
+    with smtp_app.sessions() as s, s.begin():
+        s.query(OutboxMail).filter_by(id=left_id).update(
+            {"state": "uncertain", "last_error": "avbröts under sändning"}
+        )
+    assert flush_outbox(smtp_app.sessions, smtp_app.settings).sent == 1
+    left, sent = outbox(smtp_app)
+    assert (left.state, left.last_error, left.sent_at) == (
+        "uncertain",
+        "avbröts under sändning",
+        None,
+    )
+    assert sent.state == "sent"
+    assert [e.detail["outbox_id"] for e in _events(smtp_app, "mail_sent")] == [sent.id]
+
+
+def test_a_requeue_made_while_the_mail_was_in_flight_stands(
+    smtp_app: App, smtp: SmtpServer
+) -> None:
+    """Given a mail that recovery marks 'uncertain' while the server is taking it, and that a
+    person then requeues, when the server accepts, then the person's decision stands: the
+    row stays queued (to be sent again), and no mail_sent is recorded over it."""
+    _, [row_id] = register(smtp_app)
+
+    def recover_and_requeue(_received: Received) -> None:
+        smtp.handler.on_accept = None
+        with smtp_app.sessions() as s, s.begin():
+            assert recover_interrupted(s) == 1
+        with smtp_app.sessions() as s, s.begin():
+            requeue_mail(s, row_id, "AKH")
+
+    smtp.handler.on_accept = recover_and_requeue
+    assert flush_outbox(smtp_app.sessions, smtp_app.settings).sent == 1
+    [row] = outbox(smtp_app)
+    assert (row.state, row.attempts, row.sent_at) == ("queued", 0, None)
+    assert len(smtp.messages) == 1
+
+
+def test_a_claimed_mail_is_sending_since_the_flush_and_no_cutoff_before_it_touches_it(
+    smtp_app: App, smtp: SmtpServer
+) -> None:
+    """Given a mail that was due an hour ago, when a flush claims it, then while it is being
+    sent the row is 'sending' since the flush's time, so a recovery for rows stuck since
+    before the last minute leaves it alone."""
+    register(smtp_app)
+    now = dt.datetime.now(dt.UTC)
+    with smtp_app.sessions() as s, s.begin():
+        s.query(OutboxMail).update({"next_attempt_at": now - dt.timedelta(hours=1)})
+    seen: list[tuple[str, dt.datetime, int]] = []
+
+    def look(_received: Received) -> None:
+        [row] = outbox(smtp_app)
+        with smtp_app.sessions() as s, s.begin():
+            stuck = recover_interrupted(s, older_than=now - dt.timedelta(minutes=1))
+        seen.append((row.state, row.next_attempt_at.replace(tzinfo=dt.UTC), stuck))
+
+    smtp.handler.on_accept = look
+    assert flush_outbox(smtp_app.sessions, smtp_app.settings, now=now).sent == 1
+    assert seen == [("sending", now, 0)]
+    assert outbox(smtp_app)[0].state == "sent"
+
+
+def test_a_mail_another_flusher_just_put_back_to_wait_is_not_sent_early(
+    smtp_app: App, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """Given three due mails, when a second flusher (writing to a folder it cannot write)
+    takes the second while the first flusher is sending the first and puts it back to wait,
+    then the first flusher does not send it before its new time; the third still goes."""
+    for i in range(3):
+        register(smtp_app, reply(recipient=f"p{i}@bollnas.test"), title=f"T{i}", organisation="O")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    other = build_app(smtp_app.settings.database.url, tmp_path / "other",
+                      smtp={"folder": str(blocker / "outbox")})  # fmt: skip
+    retried: list[int] = []
+
+    def second_flusher(_received: Received) -> None:
+        smtp.handler.on_accept = None
+        retried.append(flush_outbox(other.sessions, other.settings, limit=1).retried)
+
+    smtp.handler.on_accept = second_flusher
+    assert flush_outbox(smtp_app.sessions, smtp_app.settings).sent == 2
+    assert retried == [1]
+    assert [m.rcpt_tos for m in smtp.messages] == [["p0@bollnas.test"], ["p2@bollnas.test"]]
+    waiting = outbox(smtp_app)[1]
+    assert (waiting.state, waiting.attempts) == ("queued", 1)
+    assert "kunde inte skriva till" in (waiting.last_error or "")
     other.engine.dispose()

@@ -67,6 +67,10 @@ def test_a_refused_login_never_uses_up_the_attempts(
             assert (result.sent, result.retried, result.failed) == (0, 0, 0)
             assert _lines(caplog) == [("INFO", f"outbox: not sending: SMTP: {waiting}")]
         assert [(r.state, r.attempts) for r in outbox(app)] == [("queued", 0), ("queued", 0)]
+        caplog.clear()  # nothing due yet: nothing to say, even in the backoff
+        quiet = flush_outbox(app.sessions, app.settings, now=now - dt.timedelta(hours=1))
+        assert (quiet.sent, quiet.retried, quiet.failed) == (0, 0, 0)
+        assert _lines(caplog) == []
 
         for _ in range(3):  # the backoff runs out; the login is refused again each time
             state = json.loads(backoff.path.read_text(encoding="utf-8"))
