@@ -86,7 +86,15 @@ GROUPS = (
     Group(
         "sender",
         ("intake/outgoing/sender.py",),
-        ("tests/outgoing/test_delivery.py", "tests/outgoing/test_commands.py"),
+        (
+            "tests/outgoing/test_delivery.py",
+            "tests/outgoing/test_commands.py",
+            "tests/outgoing/test_promises.py",
+            "tests/outgoing/test_login_backoff.py",
+            "tests/outgoing/test_slow_greeting.py",
+            "tests/outgoing/test_transport_replies.py",
+            "tests/auth/test_smtp_oauth.py",
+        ),
     ),
     Group(
         "reminders",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import socket
 import threading
 import unicodedata
@@ -91,15 +92,16 @@ def dropping() -> Iterator[DropAfterData]:
 
 
 def test_a_break_during_data_makes_the_mail_uncertain_and_it_is_never_resent(
-    db_url: str, tmp_path: Path, dropping: DropAfterData
+    db_url: str, tmp_path: Path, dropping: DropAfterData, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Given a server that reads the whole message and then drops the connection, when the
-    outbox is flushed again and again, then the mail is 'uncertain' and the server got exactly
-    one copy."""
+    outbox is flushed again and again, then the mail is 'uncertain', the server got exactly
+    one copy, and the operator's log has one error line for it."""
     smtp = {"transport": "smtp", "host": "127.0.0.1", "port": dropping.port,
             "security": "none", "timeout_seconds": 5}  # fmt: skip
     app = build_app(db_url, tmp_path, smtp=smtp, mail={"retry_base_seconds": 60})
     register(app)
+    caplog.set_level(logging.INFO, logger="intake.outgoing.sender")
 
     first = flush_outbox(app.sessions, app.settings)
     for hours in (1, 24, 24 * 30):
@@ -109,7 +111,7 @@ def test_a_break_during_data_makes_the_mail_uncertain_and_it_is_never_resent(
     assert (first.sent, first.retried, first.failed, first.uncertain) == (0, 0, 0, 1)
     [row] = outbox(app)
     assert row.state == "uncertain"
-    assert "DATA" in (row.last_error or "")
+    assert (row.last_error or "").startswith("förbindelsen bröts under DATA: ")
     assert len(dropping.copies) == 1
     assert row.message_id.encode() in dropping.copies[0]
     with app.sessions() as session:
@@ -121,6 +123,26 @@ def test_a_break_during_data_makes_the_mail_uncertain_and_it_is_never_resent(
         "message_id": row.message_id,
         "error": row.last_error,
     }
+    lines = [
+        (r.levelname, r.getMessage()) for r in caplog.records if r.name == "intake.outgoing.sender"
+    ]
+    assert lines == [("ERROR", f"outbox {row.id}: delivery uncertain: {row.last_error}")]
+    app.engine.dispose()
+
+
+def test_each_mail_whose_data_broke_is_counted_and_left_uncertain(
+    db_url: str, tmp_path: Path, dropping: DropAfterData
+) -> None:
+    """Given two mails and a server that drops every connection after DATA, one flush tries
+    each once on a fresh connection and counts both as uncertain."""
+    smtp = {"transport": "smtp", "host": "127.0.0.1", "port": dropping.port,
+            "security": "none", "timeout_seconds": 5}  # fmt: skip
+    app = build_app(db_url, tmp_path, smtp=smtp)
+    register(app, signed=False)  # a kvittens and a komplettering
+    result = flush_outbox(app.sessions, app.settings)
+    assert (result.sent, result.retried, result.failed, result.uncertain) == (0, 0, 0, 2)
+    assert [r.state for r in outbox(app)] == ["uncertain", "uncertain"]
+    assert (len(dropping.copies), dropping.connections) == (2, 2)
     app.engine.dispose()
 
 
