@@ -55,6 +55,10 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
     "unknown_key": ("okänd nyckel", "unknown key"),
     "missing_key": ("obligatorisk nyckel saknas", "required key is missing"),
     "invalid_value": ("ogiltigt värde", "invalid value"),
+    "envelope_from_ascii": (
+        "ska vara en e-postadress i ASCII, inte {value!r} (skriv domänen i punycode: xn--…)",
+        "must be an e-mail address in ASCII, not {value!r} (write the domain in punycode: xn--…)",
+    ),
     "not_one_of": (
         "ska vara något av {choices}, inte {value!r}",
         "must be one of {choices}, not {value!r}",
@@ -325,6 +329,15 @@ class MailSettings:
     acknowledge: Literal["verified", "unless_failed", "always"] = "unless_failed"
     # MAIL FROM of automatic mail: empty is the null reverse-path <> (RFC 3834).
     envelope_from: str = ""
+
+    def __post_init__(self) -> None:
+        # smtplib cannot put a non-ASCII address in MAIL FROM: found only while sending, it made
+        # every flush mark one mail uncertain. Said here, at start, instead.
+        address = self.envelope_from
+        if address and (
+            not address.isascii() or address.count("@") != 1 or any(c.isspace() for c in address)
+        ):
+            raise _Invalid("envelope_from", "envelope_from_ascii", value=address)
 
 
 @dataclass(frozen=True, kw_only=True)

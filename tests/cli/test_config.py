@@ -117,6 +117,25 @@ def test_number_formats_must_stay_unique(tmp_path: Path, key: str, fmt: str, pro
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("address", ["studs@bollnäs.test", "studs", "studs @x.test"])
+def test_envelope_from_must_be_an_ascii_address(tmp_path: Path, address: str) -> None:
+    # Given a bounce address smtplib cannot put in MAIL FROM
+    config = write(tmp_path / "c.toml", f'[mail]\nenvelope_from = "{address}"\n')
+    # When any command loads it
+    code, out, err = run("--config", config, "list")
+    # Then it is refused at start, in one line naming the key, not found while sending
+    assert code == 1 and out == ""
+    assert err.startswith(f"fel: {config}: mail.envelope_from: ska vara en e-postadress i ASCII")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_an_ascii_envelope_from_is_taken(tmp_path: Path) -> None:
+    from casefile.config import load_settings
+
+    config = write(tmp_path / "c.toml", '[mail]\nenvelope_from = "studs@xn--bollns-cua.test"\n')
+    assert load_settings(config).mail.envelope_from == "studs@xn--bollns-cua.test"
+
+
 def test_registry_language_is_the_default_output_language(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
