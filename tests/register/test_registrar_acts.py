@@ -21,9 +21,11 @@ from casefile.register import (
     CORRECTABLE,
     cancel_document,
     close_case,
+    confirm_contact,
     correct_field,
     dismiss_message,
     mark_secrecy,
+    move_document,
     record_manual,
     register_document,
     reopen_case,
@@ -308,7 +310,16 @@ def test_a_missing_section_8_stays_missing_when_other_fields_are_corrected(app: 
     doc = _document(app, ref)
     assert (doc.findings, doc.status) == ([missing], "incomplete")
 
-    other = _complete(app, title="Annan insats", sections={}, fields={"submitter_name": None})
+    no_name = {"code": "unsigned", "message": f"{SIGN}, saknar namn."}
+    other = _complete(
+        app,
+        title="Annan insats",
+        signed=False,
+        sections={},
+        fields={"submitter_name": None},
+        findings=[no_name],
+    )
+    assert _document(app, other).status == "incomplete"
     _correct(app, other, "submitter_name", "Per Holm")
     doc = _document(app, other)
     assert (doc.findings, doc.status, doc.submitter_signed) == ([], "registered", True)
@@ -422,6 +433,9 @@ def test_secrecy_marking_keeps_provision_public_title_and_who(app: App) -> None:
             {"provision": "OSL 26 kap. 1 §", "public_title": None, "previous": "OSL 21 kap. 1 §"},
         ),
     ]
+    with app.sessions() as s, s.begin():
+        mark_secrecy(s, app.settings, number, "OSL 26 kap. 1 §", None, "BRK")
+    assert _document(app, number).secrecy_public_title is None
 
 
 def _message(app: App, uid: int) -> int:
@@ -478,3 +492,138 @@ def test_a_registration_by_hand_records_channel_direction_and_the_file(app: App)
             "file": {"filename": "brev.pdf", "sha256": "a" * 64, "size": 1234},
         },
     )
+
+
+def test_a_move_is_told_in_both_cases_and_clears_the_flag_it_answers(app: App) -> None:
+    """Given a report flagged into a new case because it named SFG 26-01 from another sender,
+    when staff move it into SFG 26-01, then both cases' histories tell the move, the document
+    and its old case lose that flag, and a closed case takes no document."""
+    _register(app, sender="anna.berg@bollnas.test")
+    moved = _register(app, sender="mallory@evil.test", subject="Re: SFG 26-01")
+    flag = "hänvisar till SFG 26-01 men kommer från en annan avsändare"
+    assert (moved, _document(app, moved).flag, _case(app, "SFG 26-02").flag) == (
+        "SFG 26-02.01",
+        flag,
+        flag,
+    )
+    with app.sessions() as s, s.begin():
+        done = move_document(s, app.settings, moved, "SFG 26-01", "AKH")
+    assert (done.diarienummer, done.from_case, done.to_case) == (moved, "SFG 26-02", "SFG 26-01")
+    doc = _document(app, moved)
+    source, target = _case(app, "SFG 26-02"), _case(app, "SFG 26-01")
+    assert (doc.case_id, doc.flag, source.flag) == (target.id, None, None)
+    detail = {"diarienummer": moved, "from": "SFG 26-02", "to": "SFG 26-01"}
+    logged = [(e.actor, e.case_id, e.document_id, e.detail) for e in _events(app, "document_moved")]
+    assert logged == [("AKH", source.id, doc.id, detail), ("AKH", target.id, doc.id, detail)]
+
+    with app.sessions() as s, s.begin():
+        close_case(s, app.settings, "SFG 26-02", None, "AKH")
+    assert _case(app, "SFG 26-02").close_reason is None
+    assert _refused(app, lambda s: move_document(s, app.settings, moved, "SFG 26-02", "AKH")) == (
+        "ärendet SFG 26-02 är avslutat; öppna det igen först"
+    )
+    assert _refused(app, lambda s: move_document(s, app.settings, moved, "SFG 26-01", "AKH")) == (
+        "SFG 26-02.01 ligger redan i SFG 26-01"
+    )
+
+
+def test_a_move_keeps_an_old_case_flag_the_document_does_not_answer(app: App) -> None:
+    """Given a document and its case flagged for different reasons, when the document is moved,
+    then the document's flag is gone (staff decided) and its old case keeps its own."""
+    _register(app)
+    other = _register(app, title="Annan insats")
+    with app.sessions() as s, s.begin():
+        s.execute(select(Case).where(Case.number == "SFG 26-02")).scalar_one().flag = "granska"
+        doc = s.execute(select(Document).where(Document.diarienummer == other)).scalar_one()
+        doc.flag = "avsändaren kunde inte verifieras"
+    with app.sessions() as s, s.begin():
+        move_document(s, app.settings, other, "SFG 26-01", "AKH")
+    assert (_case(app, "SFG 26-02").flag, _document(app, other).flag) == ("granska", None)
+
+
+def test_confirming_a_contact_keeps_the_address_and_logs_what_it_replaced(app: App) -> None:
+    """Given a case whose report gave a contact address, when staff confirm another and then a
+    third, then the case keeps the last and who confirmed it, and each log entry names the
+    address, the one it replaced and the report's candidate. An address is at most 254
+    characters and a plain addr-spec."""
+    _register(app, contact_email="anna.berg@bollnas.test")
+    longest = "a" * (254 - len("@bollnas.test")) + "@bollnas.test"
+    with app.sessions() as s, s.begin():
+        case = confirm_contact(s, app.settings, "SFG 26-01", " per.holm@bollnas.test ", "AKH")
+        assert case.number == "SFG 26-01"
+    with app.sessions() as s, s.begin():
+        confirm_contact(s, app.settings, "SFG 26-01", longest, "BRK")
+    case = _case(app, "SFG 26-01")
+    assert (case.confirmed_contact_email, case.confirmed_contact_by) == (longest, "BRK")
+    assert case.contact_email == "anna.berg@bollnas.test"
+    logged = [(e.actor, e.case_id, e.detail) for e in _events(app, "contact_confirmed")]
+    assert logged == [
+        (
+            "AKH",
+            case.id,
+            {
+                "address": "per.holm@bollnas.test",
+                "previous": None,
+                "candidate": "anna.berg@bollnas.test",
+            },
+        ),
+        (
+            "BRK",
+            case.id,
+            {
+                "address": longest,
+                "previous": "per.holm@bollnas.test",
+                "candidate": "anna.berg@bollnas.test",
+            },
+        ),
+    ]
+    for address in ("a" + longest, "Anna <anna@bollnas.test>"):
+        refused = _refused(
+            app, lambda s, a=address: confirm_contact(s, app.settings, "SFG 26-01", a, "AKH")
+        )
+        assert refused == f"{address!r} är ingen e-postadress (t.ex. anna.berg@kommun.se)"
+
+
+def test_sections_are_checked_again_with_their_numbers_and_texts(app: App) -> None:
+    """An underspend explained in section 7.2.1 stays explained, and a personnummer in a section's
+    text stays found, when another field is corrected."""
+    explained = _complete(
+        app, fields={"spent_sek": 80000}, sections={**SECTIONS, "7.2.1": "Färre deltagare."}
+    )
+    _correct(app, explained, "contact_name", "Anna Lind")
+    assert _document(app, explained).findings == []
+
+    personal = _complete(
+        app, title="Annan insats", sections={**SECTIONS, "4.1": "Deltagare 19121212-1212 kom."}
+    )
+    _correct(app, personal, "contact_name", "Anna Lind")
+    assert [f["code"] for f in _document(app, personal).findings] == ["possible_personnummer"]
+
+
+def test_title_and_organisation_are_corrected_from_the_document_s_own_value(app: App) -> None:
+    """The old value of a title or organisation is the document's own (what lists show), and the
+    extracted field's only when the document has none."""
+    ref = _complete(app, fields={"title": "Säfe"})
+    assert _correct(app, ref, "title", "SAFE 2.0") == ("SAFE", "SAFE 2.0")
+    other = _complete(app, title="Annan insats", fields={"organisation": "Bollnäs k:n"})
+    assert _correct(app, other, "organisation", "Bollnäs") == ("Bollnäs kommun", "Bollnäs")
+    unnamed = _complete(app, title="Tredje insats", organisation="")
+    assert _correct(app, unnamed, "organisation", "Bollnäs") == ("Bollnäs kommun", "Bollnäs")
+
+
+def test_a_correction_of_a_registered_report_can_make_it_incomplete(app: App) -> None:
+    """Given a report registered without findings whose phone number is missing (registered by
+    hand), when another field is corrected, then the checks find the missing phone and the
+    report becomes incomplete."""
+    ref = _complete(app, fields={"contact_phone": None}, findings=[])
+    assert _document(app, ref).status == "registered"
+    _correct(app, ref, "contact_name", "Anna Lind")
+    doc = _document(app, ref)
+    assert doc.status == "incomplete"
+    assert doc.findings == [
+        {
+            "code": "missing_field",
+            "message": "Obligatoriskt fält saknas: Mobiltelefonnummer.",
+            "field": "contact_phone",
+        }
+    ]
