@@ -226,3 +226,29 @@ def test_staff_operations_refuse_with_one_clear_line(app: App) -> None:
         with app.sessions() as s, s.begin(), pytest.raises(RegisterError) as refused:
             action(s)
         assert str(refused.value) == message
+
+
+def test_a_cancelled_or_outgoing_document_does_not_make_its_sender_a_party(app: App) -> None:
+    """Given a case whose only other documents are a cancelled one from another sender and an
+    outgoing one from the office, when either of those addresses names the case in a subject,
+    then the mail is not filed there: a new case is opened with the flag for staff."""
+    from casefile.register import record_manual
+
+    _register(app, sender="anna.berg@bollnas.test")
+    with app.sessions() as s, s.begin():
+        case = s.execute(select(Case).where(Case.number == "SFG 26-01")).scalar_one()
+        stray = register_document(
+            s, app.settings, new_report(sender="mallory@evil.test"), actor="AKH", into=case
+        )
+        letter = register_document(
+            s, app.settings, new_report(sender="akh@finsam.test"), actor="AKH", into=case
+        )
+        record_manual(s, letter, "AKH", "e-post", "out", "svar.pdf", "b" * 64, 10)
+    with app.sessions() as s, s.begin():
+        cancel_document(s, app.settings, stray.diarienummer, "Fel ärende", "AKH")
+    flag = "hänvisar till SFG 26-01 men kommer från en annan avsändare"
+    for n, sender in enumerate(("mallory@evil.test", "bob@finsam.test"), start=2):
+        number = _register(app, sender=sender, subject="Re: SFG 26-01", title=f"T{n}")
+        assert number == f"SFG 26-0{n}.01"
+        assert _document(app, number).flag == flag
+    assert _register(app, sender="per@bollnas.test", subject="Re: SFG 26-01") == "SFG 26-01.04"
