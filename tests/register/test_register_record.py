@@ -252,3 +252,24 @@ def test_a_cancelled_or_outgoing_document_does_not_make_its_sender_a_party(app: 
         assert number == f"SFG 26-0{n}.01"
         assert _document(app, number).flag == flag
     assert _register(app, sender="per@bollnas.test", subject="Re: SFG 26-01") == "SFG 26-01.04"
+
+
+def test_a_confirmed_contact_speaks_for_its_own_case_only(app: App) -> None:
+    """Given two cases, each with a confirmed contact at a public mail service, when the
+    contact of the second names the first in a subject, then a new flagged case is opened;
+    when the first's own contact does, the mail is filed there."""
+    from casefile.register import confirm_contact
+
+    _register(app, title="A", sender="kansli@kommun-a.test")
+    _register(app, title="B", sender="kansli@kommun-b.test")
+    with app.sessions() as s, s.begin():
+        confirm_contact(s, app.settings, "SFG 26-01", "per.a@gmail.com", "AKH")
+        confirm_contact(s, app.settings, "SFG 26-02", "eva.b@gmail.com", "AKH")
+    stranger = _register(app, title="C", sender="eva.b@gmail.com", subject="Re: SFG 26-01")
+    assert stranger == "SFG 26-03.01"
+    assert _document(app, stranger).flag == (
+        "hänvisar till SFG 26-01 men kommer från en annan avsändare"
+    )
+    assert _register(app, title="D", sender="per.a@gmail.com", subject="Re: SFG 26-01") == (
+        "SFG 26-01.02"
+    )
