@@ -273,3 +273,28 @@ def test_a_confirmed_contact_speaks_for_its_own_case_only(app: App) -> None:
     assert _register(app, title="D", sender="per.a@gmail.com", subject="Re: SFG 26-01") == (
         "SFG 26-01.02"
     )
+
+
+def _source_message(app: App, uid: int, verdict: str | None) -> int:
+    with app.sessions() as s, s.begin():
+        message = SourceMessage(
+            mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=uid, raw_sha256="0" * 64,
+            size=10, internal_date=WHEN, state="registered", auth_verdict=verdict,
+        )  # fmt: skip
+        s.add(message)
+        s.flush()
+        return message.id
+
+
+def test_the_sender_verdict_comes_from_the_caller_or_else_from_the_message(app: App) -> None:
+    """A verdict the caller gives is stored as given; without one, the message's own verdict is
+    (unknown when the message has none), and a failed one flags the document."""
+    failed, unjudged = _source_message(app, 1, "failed"), _source_message(app, 2, None)
+    given = _register(app, title="A", source_message_id=failed, sender_verdict="verified")
+    taken = _register(app, title="B", source_message_id=failed)
+    unknown = _register(app, title="C", source_message_id=unjudged)
+    staff = _register(app, title="D")
+    verdicts = [_document(app, n).sender_verdict for n in (given, taken, unknown, staff)]
+    assert verdicts == ["verified", "failed", "unknown", None]
+    assert _document(app, given).flag is None
+    assert _document(app, taken).flag == "avsändaren kunde inte verifieras"
