@@ -298,3 +298,62 @@ def test_the_sender_verdict_comes_from_the_caller_or_else_from_the_message(app: 
     assert verdicts == ["verified", "failed", "unknown", None]
     assert _document(app, given).flag is None
     assert _document(app, taken).flag == "avsändaren kunde inte verifieras"
+
+
+def test_a_registration_named_by_staff_is_logged_with_rule_staff_and_both_flags_join(
+    app: App,
+) -> None:
+    """A document staff file into a case is logged with rule 'staff'. A report from an
+    unverified sender that names another party's case carries both reasons, and its flag is
+    logged."""
+    _register(app, sender="anna.berg@bollnas.test")
+    with app.sessions() as s, s.begin():
+        case = s.execute(select(Case).where(Case.number == "SFG 26-01")).scalar_one()
+        register_document(s, app.settings, new_report(title="Brev"), actor="AKH", into=case)
+    assert [e.detail["rule"] for e in _events(app, "document_registered")] == ["new", "staff"]
+    assert _events(app, "document_registered")[1].actor == "AKH"
+
+    failed = _source_message(app, 1, "failed")
+    number = _register(
+        app, sender="mallory@evil.test", subject="Re: SFG 26-01", source_message_id=failed
+    )
+    both = (
+        "hänvisar till SFG 26-01 men kommer från en annan avsändare; "
+        "avsändaren kunde inte verifieras"
+    )
+    doc = _document(app, number)
+    assert doc.flag == both
+    [flagged] = _events(app, "document_flagged")
+    assert (flagged.actor, flagged.document_id, flagged.detail) == (
+        app.settings.registry.bot_actor,
+        doc.id,
+        {"flag": both},
+    )
+
+
+def test_a_stranger_s_incomplete_report_in_the_case_does_not_stop_completion(app: App) -> None:
+    """Given a case with an incomplete report staff filed from another party, then one from the
+    case's own party, when the own party's signed report arrives, then its own earlier report
+    is completed and the stranger's stays incomplete."""
+    _register(app, kind="delrapport")
+    with app.sessions() as s, s.begin():
+        case = s.execute(select(Case).where(Case.number == "SFG 26-01")).scalar_one()
+        stranger = register_document(
+            s, app.settings, new_report(signed=False, sender="eva@annan.test"), "AKH", into=case
+        ).diarienummer
+    own = _incomplete(app)
+    _register(app)
+    assert (_document(app, stranger).status, _document(app, own).status) == (
+        "incomplete",
+        "completed",
+    )
+
+
+def test_a_new_case_and_its_document_are_found_by_search_at_once(app: App) -> None:
+    from casefile.search import search
+
+    _register(app, title="Zebrafinken")
+    _register(app, title="Zebrafinken")
+    with app.engine.connect() as conn:
+        refs = sorted(h["ref"] for h in search(conn, "zebrafinken"))
+    assert refs == ["SFG 26-01", "SFG 26-01.01", "SFG 26-01.02"]
