@@ -352,8 +352,11 @@ def test_a_stranger_s_incomplete_report_in_the_case_does_not_stop_completion(app
 def test_a_new_case_and_its_document_are_found_by_search_at_once(app: App) -> None:
     from casefile.search import search
 
+    def found() -> list[str]:
+        with app.engine.connect() as conn:
+            return sorted(h["ref"] for h in search(conn, "zebrafinken"))
+
     _register(app, title="Zebrafinken")
+    assert found() == ["SFG 26-01", "SFG 26-01.01"]
     _register(app, title="Zebrafinken")
-    with app.engine.connect() as conn:
-        refs = sorted(h["ref"] for h in search(conn, "zebrafinken"))
-    assert refs == ["SFG 26-01", "SFG 26-01.01", "SFG 26-01.02"]
+    assert found() == ["SFG 26-01", "SFG 26-01.01", "SFG 26-01.02"]
