@@ -360,3 +360,10 @@ def test_a_new_case_and_its_document_are_found_by_search_at_once(app: App) -> No
     assert found() == ["SFG 26-01", "SFG 26-01.01"]
     _register(app, title="Zebrafinken")
     assert found() == ["SFG 26-01", "SFG 26-01.01", "SFG 26-01.02"]
+
+
+def test_a_signed_report_leaves_an_earlier_complete_one_as_it_is(app: App) -> None:
+    first = _register(app)
+    _register(app)
+    assert _document(app, first).status == "registered"
+    assert _events(app, "completed_by") == []
