@@ -5,6 +5,12 @@ scratch copy of the work tree, because mutmut 3 reads its settings from setup.cf
 current folder and rewrites a `mutants/` folder there; the work tree itself is never touched.
 Prints the kill rate per group and every surviving mutant (`mutmut show NAME` in the group's
 folder shows its diff). Not part of CI: it takes long.
+
+The run itself is on SQLite. Code that only PostgreSQL reaches (the advisory lock, the
+dialect's upsert) cannot be killed there, so with --postgresql each mutant that survives a
+group is tried once more against the group's `postgresql` tests on PostgreSQL (mutmut's own
+MUTANT_UNDER_TEST switch, in the group's mutants/ folder); one that fails there counts as
+killed, and is listed as such.
 """
 
 from __future__ import annotations
@@ -33,13 +39,23 @@ class Group:
     name: str
     mutate: tuple[str, ...]
     tests: tuple[str, ...]
+    # With --postgresql: the tests a survivor on SQLite is tried with on PostgreSQL.
+    postgresql: tuple[str, ...] = ()
 
 
 GROUPS = (
-    Group("numbering", ("casefile/numbering.py",), ("tests/register",)),
+    Group(
+        "numbering",
+        ("casefile/numbering.py",),
+        ("tests/register",),
+        postgresql=("tests/register/test_register.py",),
+    ),
     Group("matching", ("casefile/matching.py",), ("tests/register",)),
     Group(
-        "register", ("casefile/register.py",), ("tests/register", "tests/outgoing/test_rules.py")
+        "register",
+        ("casefile/register.py",),
+        ("tests/register", "tests/outgoing/test_rules.py"),
+        postgresql=("tests/register/test_one_case_per_insats.py",),
     ),
     # intake/mail is two groups so that each finishes in reasonable time: the pipeline and
     # the poll around it, and the pure parsing modules.
@@ -148,7 +164,37 @@ def prepare(group: Group, scratch: Path) -> None:
     )
 
 
-def run_group(group: Group, scratch: Path, children: int, resume: bool) -> dict[str, object]:
+def _pytest_on_postgresql(folder: Path, mutant: str, tests: tuple[str, ...]) -> int:
+    """Exit status of the tests on PostgreSQL with one mutant switched on (1: a test failed)."""
+    command = [sys.executable, "-m", "pytest", "--rootdir=.", "-x", "-q", "-p", "no:randomly"]
+    command += ["-p", "no:cacheprovider", "--db", "postgresql", *tests]
+    env = {**os.environ, "MUTANT_UNDER_TEST": mutant, "PYTHONPATH": str(folder)}
+    try:
+        done = subprocess.run(command, cwd=folder, env=env, capture_output=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return 1  # a hang is a kill, as a timeout is in mutmut's own run
+    return done.returncode
+
+
+def killed_on_postgresql(group: Group, scratch: Path, survivors: list[str]) -> list[str]:
+    """The survivors that fail the group's PostgreSQL tests."""
+    folder = scratch / "mutants"
+    # mutmut's check that the mutated code is the code under test: "fail" makes it raise.
+    if _pytest_on_postgresql(folder, "fail", group.postgresql) != 1:
+        raise SystemExit(f"fel: {group.name}: PostgreSQL-testerna når inte den muterade koden")
+    killed = []
+    for name in survivors:
+        status = _pytest_on_postgresql(folder, name, group.postgresql)
+        if status not in (0, 1):
+            raise SystemExit(f"fel: {name}: pytest på PostgreSQL gav {status}")
+        if status == 1:
+            killed.append(name)
+    return killed
+
+
+def run_group(
+    group: Group, scratch: Path, children: int, resume: bool, postgresql: bool
+) -> dict[str, object]:
     # mutmut keeps each verdict under mutants/: a resumed run tests only what is left.
     if not (resume and (scratch / "mutants").is_dir()):
         prepare(group, scratch)
@@ -170,6 +216,14 @@ def run_group(group: Group, scratch: Path, children: int, resume: bool) -> dict[
         [mutmut, "results", "--all", "true"], cwd=scratch, capture_output=True, text=True
     ).stdout
     verdicts = parse_results(everything)
+    on_postgresql: list[str] = []
+    if postgresql and group.postgresql:
+        survived = sorted(name for name, status in verdicts.items() if status == "survived")
+        on_postgresql = killed_on_postgresql(group, scratch, survived)
+        for name in on_postgresql:
+            verdicts[name] = "killed"
+        stats["killed"] = stats.get("killed", 0) + len(on_postgresql)
+        stats["survived"] = stats.get("survived", 0) - len(on_postgresql)
     survivors = sorted(name for name, status in verdicts.items() if status == "survived")
     survivors += sorted(name for name, status in verdicts.items() if status == "no tests")
     return {
@@ -177,6 +231,7 @@ def run_group(group: Group, scratch: Path, children: int, resume: bool) -> dict[
         "seconds": round(time.monotonic() - started),
         "stats": stats,
         "survivors": survivors,
+        "killed_on_postgresql": on_postgresql,
         "modules": per_module(verdicts),
         "folder": str(scratch),
     }
@@ -233,6 +288,11 @@ def main() -> int:
     parser.add_argument(
         "--resume", action="store_true", help="go on with an interrupted run of the same code"
     )
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="try each survivor once more with the group's PostgreSQL tests",
+    )
     args = parser.parse_args()
     wanted = [g for g in GROUPS if not args.groups or g.name in args.groups]
     unknown = set(args.groups) - {g.name for g in GROUPS}
@@ -243,7 +303,7 @@ def main() -> int:
     for group in wanted:
         scratch = Path(args.scratch) / group.name.replace("/", "-")
         print(f"== {group.name} ({', '.join(group.mutate)})", file=sys.stderr, flush=True)
-        result = run_group(group, scratch, args.children, args.resume)
+        result = run_group(group, scratch, args.children, args.resume, args.postgresql)
         results.append(result)
         (Path(args.scratch) / f"{group.name.replace('/', '-')}.json").write_text(
             json.dumps(result, indent=2)
@@ -267,6 +327,11 @@ def main() -> int:
         for module, (killed, total) in sorted(modules.items()):
             pct = 100.0 * killed / total if total else 0.0
             print(f"{module:<34}{killed:>8}{total:>8}{pct:>8.1f}%")
+    for result in results:
+        on_postgresql = result["killed_on_postgresql"]
+        assert isinstance(on_postgresql, list)
+        for name in on_postgresql:
+            print(f"killed on PostgreSQL only: {name}")
     unexplained = 0
     for result in results:
         survivors = result["survivors"]

@@ -46,3 +46,14 @@ def test_parse_reference_takes_lower_case_case_and_document_numbers() -> None:
         NumberParts(2025, 16),
         NumberParts(2024, 8),
     ]
+
+
+def test_a_document_number_in_the_form_box_names_its_own_case_in_any_allowed_format() -> None:
+    """Given an office whose document numbers put the document's serial before the case's
+    ('SFG 24-03/08': document 3 of case 8, which the configuration allows), when the form's
+    Diarienummer box holds such a number, then it files into case 8, not into case 3, which the
+    start of the number also looks like."""
+    reg = RegistrySettings(number_format="{prefix} {yy}-{doc:02d}/{case:02d}")
+    cases = [*CASES, OpenCase("SFG 24-03", 2024, 3, "Lotsen", "Ovanåkers kommun")]
+    m = match_case(reg, Incoming(form_reference="SFG 24-03/08"), cases)
+    assert (m.number, m.rule) == ("SFG 24-08", "form_reference")

@@ -226,3 +226,144 @@ def test_staff_operations_refuse_with_one_clear_line(app: App) -> None:
         with app.sessions() as s, s.begin(), pytest.raises(RegisterError) as refused:
             action(s)
         assert str(refused.value) == message
+
+
+def test_a_cancelled_or_outgoing_document_does_not_make_its_sender_a_party(app: App) -> None:
+    """Given a case whose only other documents are a cancelled one from another sender and an
+    outgoing one from the office, when either of those addresses names the case in a subject,
+    then the mail is not filed there: a new case is opened with the flag for staff."""
+    from casefile.register import record_manual
+
+    _register(app, sender="anna.berg@bollnas.test")
+    with app.sessions() as s, s.begin():
+        case = s.execute(select(Case).where(Case.number == "SFG 26-01")).scalar_one()
+        stray = register_document(
+            s, app.settings, new_report(sender="mallory@evil.test"), actor="AKH", into=case
+        )
+        letter = register_document(
+            s, app.settings, new_report(sender="akh@finsam.test"), actor="AKH", into=case
+        )
+        record_manual(s, letter, "AKH", "e-post", "out", "svar.pdf", "b" * 64, 10)
+    with app.sessions() as s, s.begin():
+        cancel_document(s, app.settings, stray.diarienummer, "Fel ärende", "AKH")
+    flag = "hänvisar till SFG 26-01 men kommer från en annan avsändare"
+    for n, sender in enumerate(("mallory@evil.test", "bob@finsam.test"), start=2):
+        number = _register(app, sender=sender, subject="Re: SFG 26-01", title=f"T{n}")
+        assert number == f"SFG 26-0{n}.01"
+        assert _document(app, number).flag == flag
+    assert _register(app, sender="per@bollnas.test", subject="Re: SFG 26-01") == "SFG 26-01.04"
+
+
+def test_a_confirmed_contact_speaks_for_its_own_case_only(app: App) -> None:
+    """Given two cases, each with a confirmed contact at a public mail service, when the
+    contact of the second names the first in a subject, then a new flagged case is opened;
+    when the first's own contact does, the mail is filed there."""
+    from casefile.register import confirm_contact
+
+    _register(app, title="A", sender="kansli@kommun-a.test")
+    _register(app, title="B", sender="kansli@kommun-b.test")
+    with app.sessions() as s, s.begin():
+        confirm_contact(s, app.settings, "SFG 26-01", "per.a@gmail.com", "AKH")
+        confirm_contact(s, app.settings, "SFG 26-02", "eva.b@gmail.com", "AKH")
+    stranger = _register(app, title="C", sender="eva.b@gmail.com", subject="Re: SFG 26-01")
+    assert stranger == "SFG 26-03.01"
+    assert _document(app, stranger).flag == (
+        "hänvisar till SFG 26-01 men kommer från en annan avsändare"
+    )
+    assert _register(app, title="D", sender="per.a@gmail.com", subject="Re: SFG 26-01") == (
+        "SFG 26-01.02"
+    )
+
+
+def _source_message(app: App, uid: int, verdict: str | None) -> int:
+    with app.sessions() as s, s.begin():
+        message = SourceMessage(
+            mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=uid, raw_sha256="0" * 64,
+            size=10, internal_date=WHEN, state="registered", auth_verdict=verdict,
+        )  # fmt: skip
+        s.add(message)
+        s.flush()
+        return message.id
+
+
+def test_the_sender_verdict_comes_from_the_caller_or_else_from_the_message(app: App) -> None:
+    """A verdict the caller gives is stored as given; without one, the message's own verdict is
+    (unknown when the message has none), and a failed one flags the document."""
+    failed, unjudged = _source_message(app, 1, "failed"), _source_message(app, 2, None)
+    given = _register(app, title="A", source_message_id=failed, sender_verdict="verified")
+    taken = _register(app, title="B", source_message_id=failed)
+    unknown = _register(app, title="C", source_message_id=unjudged)
+    staff = _register(app, title="D")
+    verdicts = [_document(app, n).sender_verdict for n in (given, taken, unknown, staff)]
+    assert verdicts == ["verified", "failed", "unknown", None]
+    assert _document(app, given).flag is None
+    assert _document(app, taken).flag == "avsändaren kunde inte verifieras"
+
+
+def test_a_registration_named_by_staff_is_logged_with_rule_staff_and_both_flags_join(
+    app: App,
+) -> None:
+    """A document staff file into a case is logged with rule 'staff'. A report from an
+    unverified sender that names another party's case carries both reasons, and its flag is
+    logged."""
+    _register(app, sender="anna.berg@bollnas.test")
+    with app.sessions() as s, s.begin():
+        case = s.execute(select(Case).where(Case.number == "SFG 26-01")).scalar_one()
+        register_document(s, app.settings, new_report(title="Brev"), actor="AKH", into=case)
+    assert [e.detail["rule"] for e in _events(app, "document_registered")] == ["new", "staff"]
+    assert _events(app, "document_registered")[1].actor == "AKH"
+
+    failed = _source_message(app, 1, "failed")
+    number = _register(
+        app, sender="mallory@evil.test", subject="Re: SFG 26-01", source_message_id=failed
+    )
+    both = (
+        "hänvisar till SFG 26-01 men kommer från en annan avsändare; "
+        "avsändaren kunde inte verifieras"
+    )
+    doc = _document(app, number)
+    assert doc.flag == both
+    [flagged] = _events(app, "document_flagged")
+    assert (flagged.actor, flagged.document_id, flagged.detail) == (
+        app.settings.registry.bot_actor,
+        doc.id,
+        {"flag": both},
+    )
+
+
+def test_a_stranger_s_incomplete_report_in_the_case_does_not_stop_completion(app: App) -> None:
+    """Given a case with an incomplete report staff filed from another party, then one from the
+    case's own party, when the own party's signed report arrives, then its own earlier report
+    is completed and the stranger's stays incomplete."""
+    _register(app, kind="delrapport")
+    with app.sessions() as s, s.begin():
+        case = s.execute(select(Case).where(Case.number == "SFG 26-01")).scalar_one()
+        stranger = register_document(
+            s, app.settings, new_report(signed=False, sender="eva@annan.test"), "AKH", into=case
+        ).diarienummer
+    own = _incomplete(app)
+    _register(app)
+    assert (_document(app, stranger).status, _document(app, own).status) == (
+        "incomplete",
+        "completed",
+    )
+
+
+def test_a_new_case_and_its_document_are_found_by_search_at_once(app: App) -> None:
+    from casefile.search import search
+
+    def found() -> list[str]:
+        with app.engine.connect() as conn:
+            return sorted(h["ref"] for h in search(conn, "zebrafinken"))
+
+    _register(app, title="Zebrafinken")
+    assert found() == ["SFG 26-01", "SFG 26-01.01"]
+    _register(app, title="Zebrafinken")
+    assert found() == ["SFG 26-01", "SFG 26-01.01", "SFG 26-01.02"]
+
+
+def test_a_signed_report_leaves_an_earlier_complete_one_as_it_is(app: App) -> None:
+    first = _register(app)
+    _register(app)
+    assert _document(app, first).status == "registered"
+    assert _events(app, "completed_by") == []
