@@ -527,7 +527,7 @@ def _parse_value(field_name: str, value: str) -> Any:
 def _recomputed_findings(doc: Document, corrected: str) -> list[dict[str, Any]]:
     """The extraction's checks run again on the corrected fields. An unreadable value of another
     field stays as it was (its raw text is only in the old message)."""
-    from intake.extract.findings import _signature_section
+    from intake.extract.findings import _signature_section, for_registration
     from intake.extract.findings import findings as check
     from intake.extract.forms import default_form, load_forms
 
@@ -558,7 +558,8 @@ def _recomputed_findings(doc: Document, corrected: str) -> list[dict[str, Any]]:
     # What the checks cannot see again (an unrecognised form, an unreadable file) stays.
     rechecked = {f.code for f in fresh} | _CHECKED_CODES
     out.extend(f for f in old if f.get("code") not in rechecked)
-    return out
+    # As at registration: a form we did not recognise never asks the sender for a completion.
+    return for_registration(out)
 
 
 _CHECKED_CODES = frozenset(

@@ -627,3 +627,19 @@ def test_a_correction_of_a_registered_report_can_make_it_incomplete(app: App) ->
             "field": "contact_phone",
         }
     ]
+
+
+def test_a_correction_of_an_unrecognised_form_asks_for_no_completion(app: App) -> None:
+    """Given a report registered from a form we did not recognise (its missing phone number
+    gave way to form_not_recognised, as for_registration does), when staff correct a field,
+    then the checks run again but still ask the sender for nothing: the report stays
+    registered, with the finding that sends it to staff."""
+    not_recognised = {
+        "code": "form_not_recognised",
+        "message": "Blanketten kändes inte igen.",
+    }
+    ref = _complete(app, fields={"contact_phone": None}, findings=[not_recognised])
+    _correct(app, ref, "contact_name", "Anna Lind")
+    doc = _document(app, ref)
+    assert doc.status == "registered"
+    assert doc.findings == [not_recognised]
