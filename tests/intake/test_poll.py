@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import shutil
@@ -17,6 +18,7 @@ from casefile.app import App
 from casefile.db import schema
 from casefile.db.models import (
     Attachment,
+    Case,
     Document,
     Event,
     MailboxState,
@@ -761,3 +763,67 @@ def test_a_retry_under_the_same_header_limit_fails_again_and_says_so(
     [retried] = events(app, "message_retried")
     assert retried.source_message_id == msg.id and retried.detail == {"state": "failed"}
     app.engine.dispose()
+
+
+# -- what a registered report carries from its form ----------------------------------------
+
+
+def test_a_polled_report_is_stored_as_its_form_says_and_filed_where_it_points(
+    intake_app: App, account: Account
+) -> None:
+    """Given two reports, then each document holds its form's kind, fields, sections, title,
+    organisation, signature and findings, and each case the contact and period end; given a
+    third whose Diarienummer box names the first case, and a fourth sent as a reply to the
+    second case's kvittens, then each is filed into that case, not a new one."""
+    from tests.intake.test_sender_trust import variant
+
+    expected = {
+        name: json.loads((REPORTS / f"{name}.json").read_text(encoding="utf-8"))
+        for name in ("r01_cell_iso_endash", "r04_row_blocksdt_unsigned_nfd")
+    }
+    account.append(bytes(message(attachments=[("a.docx", DOCX)])), WHEN)
+    account.append(bytes(message(subject="Rapport", attachments=[("b.docx", UNSIGNED)])), WHEN)
+    poll(intake_app)
+
+    signed, unsigned = documents(intake_app)
+    for doc, name in ((signed, "r01_cell_iso_endash"), (unsigned, "r04_row_blocksdt_unsigned_nfd")):
+        form = expected[name]
+        assert doc.kind == form["document_type"] and doc.fields == form["fields"]
+        assert set(form["sections"]) <= set(doc.sections)
+        assert doc.title == form["fields"]["title"]
+        assert doc.organisation == form["fields"]["organisation"]
+        assert [f["code"] for f in doc.findings] == form["finding_codes"]
+        assert doc.source_message_id is not None
+    assert (signed.subject, unsigned.subject) == ("Slutrapport", "Rapport")
+    assert (signed.submitter_signed, unsigned.submitter_signed) == (True, False)
+    assert unsigned.findings == [
+        {"code": "unsigned", "message": "Avsnitt 8, Uppgiftslämnare, saknar datum och namn."}
+    ]
+    with intake_app.sessions() as s:
+        cases = list(s.scalars(select(Case).order_by(Case.id)))
+        kvittens = s.scalars(
+            select(OutboxMail.message_id)
+            .where(OutboxMail.case_id == cases[1].id)
+            .order_by(OutboxMail.id)
+        ).first()
+    assert kvittens
+    assert [(c.contact_name, c.contact_email, c.period_end) for c in cases] == [
+        ("Maja Eklind Sjöberg", "Maja.Eklind-Sjoberg@Exempelby.se", dt.date(2024, 12, 31)),
+        ("Björn Öhrström", "Bjorn.Ohrstrom@Vastera.se", dt.date(2025, 8, 31)),
+    ]
+    named = variant(UNSIGNED, {"SFG 24-02.02": "SFG 26-01", "slingan": "stigen"})
+    account.append(bytes(message(subject="Komplettering", attachments=[("c.docx", named)])), WHEN)
+    reply = variant(UNSIGNED, {"slingan": "vandringen"})
+    answer = bytes(message(subject="Sv: Kvittens", attachments=[("d.docx", reply)]))
+    # Written as a mail client writes it (the helper would fold the long ID as encoded words).
+    threading = f"In-Reply-To: {kvittens}\nReferences: {kvittens}\nSubject: ".encode()
+    account.append(answer.replace(b"Subject: ", threading, 1), WHEN)
+
+    poll(intake_app)
+
+    assert [d.diarienummer for d in documents(intake_app)] == [
+        "SFG 26-01.01",
+        "SFG 26-02.01",
+        "SFG 26-01.02",
+        "SFG 26-02.02",
+    ]
