@@ -517,3 +517,35 @@ def test_disk_full_in_a_running_poll_forgets_the_attempt_and_marks_what_was_take
     [again] = poll_all(app)
     assert again.ok, again.error
     assert numbers(app) == ["SFG 26-01.01", "SFG 26-02.01"]
+
+
+def test_one_unfinished_start_is_tried_again_two_are_put_aside(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given the markers a killed poll leaves (one unfinished start for the first message, two
+    for the second), when polled, then the first is handled as usual and the second recorded
+    as failed with the reason, unmarked on the server; no marker is left."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    account.append(bytes(message(subject="Bomben", attachments=[("u.docx", UNSIGNED)])), WHEN)
+    once, twice = account.uids()
+    app = build_app(db_url, tmp_path, account.mailbox_settings())
+    with account.client() as c:
+        uidvalidity = int(c.select_folder("INBOX", readonly=True)[b"UIDVALIDITY"])
+    key = {"mailbox": "kontakt", "folder": "INBOX", "uidvalidity": uidvalidity}
+    with app.engine.begin() as conn:
+        conn.execute(insert(schema.message_attempts).values(uid=once, attempts=1, **key))
+        conn.execute(insert(schema.message_attempts).values(uid=twice, attempts=2, **key))
+
+    [result] = poll_all(app)
+
+    assert [(o.uid, o.state) for o in result.outcomes] == [(once, "registered"), (twice, "failed")]
+    registered, poison = messages(app)
+    assert (registered.uid, poison.uid) == (once, twice)
+    assert poison.reason == (
+        "meddelandet stoppade intaget 2 gånger (processen dog); det lades åt sidan"
+    )
+    assert poison.size > 0 and app.archive.has(poison.raw_sha256)
+    assert numbers(app) == ["SFG 26-01.01"]
+    assert b"$CasefileProcessed" not in account.flags()[twice]
+    with app.sessions() as s:
+        assert s.scalars(select(schema.message_attempts.c.uid)).all() == []
