@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -25,11 +26,13 @@ from casefile.db.models import (
     MessageAttempt,
     OutboxMail,
     SourceMessage,
+    StoredFile,
 )
 from casefile.queries import inbox_json
 from intake.mail.poll import poll_all, poll_mailbox
 from tests.intake.conftest import build_app
 from tests.support.dovecot import Account, DovecotServer, free_port
+from tests.support.mail import DOCX as DOCX_TYPE
 from tests.support.mail import REPORTS, forwarded, message
 
 WHEN = dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC)
@@ -827,3 +830,16 @@ def test_a_polled_report_is_stored_as_its_form_says_and_filed_where_it_points(
         "SFG 26-01.02",
         "SFG 26-02.02",
     ]
+    rows = messages(intake_app)
+    assert (rows[3].in_reply_to, rows[3].references) == (kvittens, kvittens)
+    assert (rows[0].in_reply_to, rows[0].references) == (None, None)
+    assert [m.date_header for m in rows] == ["Tue, 03 Feb 2026 09:00:00 +0000"] * 4
+    assert [m.subject for m in rows] == ["Slutrapport", "Rapport", "Komplettering", "Sv: Kvittens"]
+    assert {m.sender for m in rows} == {"anna.berg@bollnas.test"}
+    with intake_app.sessions() as s:
+        stored = {f.sha256: f for f in s.scalars(select(StoredFile))}
+    first = stored[rows[0].raw_sha256]
+    assert (first.size, first.media_type) == (rows[0].size, "message/rfc822")
+    assert first.size == len(intake_app.archive.get(rows[0].raw_sha256))
+    docx = stored[hashlib.sha256(DOCX).hexdigest()]
+    assert (docx.size, docx.media_type) == (len(DOCX), DOCX_TYPE)
