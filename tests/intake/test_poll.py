@@ -843,3 +843,27 @@ def test_a_polled_report_is_stored_as_its_form_says_and_filed_where_it_points(
     assert first.size == len(intake_app.archive.get(rows[0].raw_sha256))
     docx = stored[hashlib.sha256(DOCX).hexdigest()]
     assert (docx.size, docx.media_type) == (len(DOCX), DOCX_TYPE)
+
+
+def test_a_database_fault_at_the_end_of_a_pass_is_one_line_and_keeps_the_result(
+    intake_app: App, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Given a report, when the mailbox's health row cannot be written once it is taken (the
+    table gone, as in a database fault), then the poll still returns what it did, and the
+    operator reads one line naming the mailbox and the cause."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    box = intake_app.settings.mailboxes[0]
+    caplog.set_level(logging.ERROR, logger="intake")
+
+    def break_the_table() -> bool:
+        with intake_app.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE mailbox_state RENAME TO mailbox_state_away")
+        return False
+
+    result = poll_mailbox(intake_app, box, should_stop=break_the_table)
+
+    assert result.ok and [o.state for o in result.outcomes] == ["registered"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "intake"]
+    assert line.startswith("brevlåda kontakt: kunde inte spara hämtningens utfall: (")
+    assert "mailbox_state" in line
+    assert [d.diarienummer for d in documents(intake_app)] == ["SFG 26-01.01"]
