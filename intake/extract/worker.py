@@ -78,7 +78,11 @@ def _serve(limits_json: dict[str, Any]) -> int:
         data = stdin.read(int(job["size"]))
         used = resource.getrusage(resource.RUSAGE_SELF)
         spent = math.ceil(used.ru_utime + used.ru_stime)
-        resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu, resource.RLIM_INFINITY))
+        # Keep the hard limit we were given (systemd LimitCPU=, ulimit -t): raising it needs
+        # privileges, and the refusal would crash the worker on every file.
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        soft = spent + cpu if hard == resource.RLIM_INFINITY else min(spent + cpu, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
         out = _job(data, str(job["filename"]), limits_json)
         stdout.write(json.dumps(out, ensure_ascii=False).encode() + b"\n")
         stdout.flush()

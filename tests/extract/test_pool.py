@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import badfiles
@@ -70,3 +72,22 @@ def test_worker_is_recycled_after_max_jobs() -> None:
         assert worker._proc is None  # retired after its second file
         worker.extract(DOCX, "c.docx")
         assert worker._proc is not None and worker._proc.pid != pid
+
+
+def test_the_worker_reads_files_under_a_finite_cpu_hard_limit() -> None:
+    """Given a service started with a finite hard CPU limit (systemd LimitCPU=, ulimit -t, a
+    test runner's guard), when the worker reads a file, then it answers; it used to raise its
+    hard limit to unlimited, which is refused without privileges, and crashed on every file."""
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_CPU, (3600, 3601))\n"
+        "from intake.extract import ExtractLimits\n"
+        "from intake.extract.pool import ExtractionWorker\n"
+        "with ExtractionWorker(ExtractLimits()) as worker:\n"
+        "    print(worker.extract(sys.stdin.buffer.read(), 'r.docx').fields['title'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], input=DOCX, capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode().strip() == "Kärnhuset 2.0"
