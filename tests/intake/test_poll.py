@@ -29,8 +29,9 @@ from casefile.db.models import (
     StoredFile,
 )
 from casefile.queries import inbox_json
-from intake.mail.pipeline import Pipeline
+from intake.mail.pipeline import Identity, Pipeline
 from intake.mail.poll import poll_all, poll_mailbox
+from intake.sources.base import FetchedMessage
 from tests.intake.conftest import build_app
 from tests.support.dovecot import Account, DovecotServer, free_port
 from tests.support.mail import DOCX as DOCX_TYPE
@@ -488,6 +489,9 @@ def test_a_failed_message_is_audited_and_the_watermark_passes_it(
     )
     [failed] = events(app, "message_failed")
     assert failed.source_message_id == big.id and failed.detail == {"error": big.reason}
+    with app.sessions() as s:
+        stored = s.get(StoredFile, big.raw_sha256)
+    assert stored is not None and (stored.size, stored.media_type) == (0, "message/rfc822")
     assert failed.actor == app.settings.registry.bot_actor
     state = mailbox_state(app)
     assert state.last_uid == big_uid and state.uidvalidity is not None
@@ -896,3 +900,31 @@ def test_a_database_fault_at_the_end_of_a_pass_is_one_line_and_keeps_the_result(
     assert line.startswith("brevlåda kontakt: kunde inte spara hämtningens utfall: (")
     assert "mailbox_state" in line
     assert [d.diarienummer for d in documents(intake_app)] == ["SFG 26-01.01"]
+
+
+def test_a_message_recorded_meanwhile_is_seen_not_recorded_again(
+    intake_app: App, account: Account
+) -> None:
+    """Given a message another poller has recorded (the identity row is there), when this
+    poller's pipeline handles it or records it as failed, then both say "seen" with that row,
+    and nothing is recorded, registered or audited twice."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    poll(intake_app)
+    (row,) = messages(intake_app)
+    ident = Identity("kontakt", "INBOX", row.uidvalidity)
+    fetched = FetchedMessage(row.uid, intake_app.archive.get(row.raw_sha256), row.internal_date)
+    pipeline = Pipeline(intake_app)
+    try:
+        handled = pipeline.handle(ident, fetched)
+        failed = pipeline.record_failure(ident, fetched, "ett fel")
+    finally:
+        pipeline.close()
+
+    for outcome in (handled, failed):
+        assert (outcome.uid, outcome.state, outcome.message_row) == (row.uid, "seen", row.id)
+        assert (outcome.numbers, outcome.reason) == ([], None)
+    assert [(m.id, m.state) for m in messages(intake_app)] == [(row.id, "registered")]
+    assert len(documents(intake_app)) == 1 and events(intake_app, "message_failed") == []
+    assert mailbox_state(intake_app).last_uid == row.uid
+    with intake_app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(MessageAttempt)) == 0

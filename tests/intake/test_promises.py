@@ -70,7 +70,9 @@ def test_a_message_that_breaks_the_pipeline_is_shunted_and_the_next_goes_on(
     blocked by a file), when polled, then that message is recorded as failed, its raw bytes
     kept, the error with its traceback logged and audited, it is left unmarked on the server,
     and the next message in the same mailbox is registered."""
-    app = build_app(db_url, tmp_path, account.mailbox_settings())
+    # An archive deep in the file system: the error names the path and is over 500 characters.
+    deep = tmp_path / ("arkiv-" + "a" * 200) / ("b" * 200) / ("c" * 100)
+    app = build_app(db_url, tmp_path, account.mailbox_settings(), storage={"path": str(deep)})
     bad = bytes(message(attachments=[("a.docx", OTHER_DOCX)], message_id="<bad-1@bollnas.test>"))
     good = bytes(message(attachments=[("b.docx", DOCX)], message_id="<good-1@bollnas.test>"))
     blocked = hashlib.sha256(OTHER_DOCX).hexdigest()
@@ -90,10 +92,12 @@ def test_a_message_that_breaks_the_pipeline_is_shunted_and_the_next_goes_on(
     first, second = messages(app)
     assert first.state == "failed" and first.reason
     assert first.reason.startswith("FileExistsError: [Errno 17] File exists: ")
+    assert len(first.reason) == 500  # cut: the full text is in the log
     assert (first.uid, first.message_id, first.marked_on_server) == (bad_uid, None, False)
     assert b"$CasefileProcessed" not in account.flags()[bad_uid]
     said = [r.getMessage() for r in caplog.records if r.name == "intake"]
-    assert said[0].startswith(f"brevlåda kontakt uid {bad_uid}: {first.reason}\nTraceback")
+    assert said[0].startswith(f"brevlåda kontakt uid {bad_uid}: {first.reason}")
+    assert f"{blocked[2:4]}'\nTraceback (most recent call last):\n" in said[0]
     assert said[1:] == [
         f"brevlåda=kontakt uid={bad_uid} utfall=failed diarienummer=-",
         f"brevlåda=kontakt uid={good_uid} utfall=registered diarienummer=SFG 26-01.01",
