@@ -487,6 +487,7 @@ def test_a_failed_message_is_audited_and_the_watermark_passes_it(
     assert big.reason.startswith("meddelandet är för stort (") and big.reason.endswith(
         " byte, gräns 100000)"
     )
+    assert (result.outcomes[0].reason, result.outcomes[0].message_row) == (big.reason, big.id)
     [failed] = events(app, "message_failed")
     assert failed.source_message_id == big.id and failed.detail == {"error": big.reason}
     with app.sessions() as s:
