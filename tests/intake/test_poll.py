@@ -929,3 +929,17 @@ def test_a_message_recorded_meanwhile_is_seen_not_recorded_again(
     assert mailbox_state(intake_app).last_uid == row.uid
     with intake_app.sessions() as s:
         assert s.scalar(select(func.count()).select_from(MessageAttempt)) == 0
+
+
+def test_a_stop_request_reaches_the_pass_of_every_mailbox(
+    intake_app: App, account: Account
+) -> None:
+    """Given two reports, when the whole poll is asked to stop (the service shutting down),
+    then the mailbox's pass finishes the message in hand and leaves the other waiting."""
+    for data in (DOCX, UNSIGNED):
+        account.append(bytes(message(attachments=[("rapport", data)])), WHEN)
+
+    [result] = poll_all(intake_app, should_stop=lambda: True)
+
+    assert [o.state for o in result.outcomes] == ["registered"] and result.waiting == 1
+    assert mailbox_state(intake_app).waiting == 1
