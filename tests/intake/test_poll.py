@@ -565,13 +565,21 @@ def test_a_changed_uidvalidity_is_logged_and_audited(
     reads one warning with the old and new UIDVALIDITY, and the audit log has the change."""
     account.create_folder("Rapporter")
     account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN, folder="Rapporter")
-    app = build_app(db_url, tmp_path, account.mailbox_settings(folder="Rapporter"))
+    bomb = bytes(message(headers={"X-Ord": " ".join(["ord"] * 1000)}))
+    account.append(bomb, WHEN, folder="Rapporter")
+    app = build_app(
+        db_url,
+        tmp_path,
+        account.mailbox_settings(folder="Rapporter"),
+        limits={"max_header_bytes": 2000},
+    )
     poll(app)
     old = mailbox_state(app).uidvalidity
     with account.client() as c:
         c.delete_folder("Rapporter")
         c.create_folder("Rapporter")
     account.append(bytes(message(subject="Hej")), WHEN, folder="Rapporter")
+    account.append(bytes(message(subject="Hej igen")), WHEN, folder="Rapporter")
     caplog.set_level(logging.WARNING, logger="intake")
 
     poll(app)
@@ -582,6 +590,14 @@ def test_a_changed_uidvalidity_is_logged_and_audited(
     warnings = [r.getMessage() for r in caplog.records if r.name == "intake"]
     assert warnings == [
         f"brevlåda kontakt: UIDVALIDITY ändrad {old} -> {state.uidvalidity}; läser om mappen"
+    ]
+    # Marks go to this UIDVALIDITY's rows only: the failed row of the old folder with the same
+    # UID was never marked on the server, and still says so.
+    assert [(m.uid, m.state, m.marked_on_server) for m in messages(app)] == [
+        (1, "registered", True),
+        (2, "failed", False),
+        (1, "no_report", True),
+        (2, "no_report", True),
     ]
     [changed] = events(app, "uidvalidity_changed")
     assert changed.detail == {
