@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import hashlib
 import json
 import logging
@@ -882,6 +884,14 @@ def test_a_polled_report_is_stored_as_its_form_says_and_filed_where_it_points(
     ]
     rows = messages(intake_app)
     assert (rows[3].in_reply_to, rows[3].references) == (kvittens, kvittens)
+    with intake_app.sessions() as s:
+        answers = {
+            m.in_reply_to: m.raw for m in s.scalars(select(OutboxMail).order_by(OutboxMail.id))
+        }
+    # Each kvittens answers its report's message, in the thread the sender started.
+    assert {m.message_id for m in rows} <= set(answers)
+    answer = email.message_from_bytes(answers[rows[3].message_id], policy=email.policy.default)
+    assert str(answer["References"]).split() == [kvittens, rows[3].message_id]
     assert (rows[0].in_reply_to, rows[0].references) == (None, None)
     assert [m.date_header for m in rows] == ["Tue, 03 Feb 2026 09:00:00 +0000"] * 4
     assert [m.subject for m in rows] == ["Slutrapport", "Rapport", "Komplettering", "Sv: Kvittens"]
