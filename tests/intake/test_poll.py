@@ -969,3 +969,19 @@ def test_a_stop_request_reaches_the_pass_of_every_mailbox(
 
     assert [o.state for o in result.outcomes] == ["registered"] and result.waiting == 1
     assert mailbox_state(intake_app).waiting == 1
+
+
+def test_a_report_without_a_title_is_titled_by_its_file_name(
+    intake_app: App, account: Account
+) -> None:
+    """Given a report whose form leaves the name of the insats empty, when polled, then it is
+    registered with the attachment's file name as its title, so staff can still tell it."""
+    from tests.intake.test_sender_trust import variant
+
+    untitled = variant(DOCX, {"Kärnhuset 2.0": ""})
+    account.append(bytes(message(attachments=[("Slutrapport 2025.docx", untitled)])), WHEN)
+
+    poll(intake_app)
+
+    (doc,) = documents(intake_app)
+    assert doc.title == "Slutrapport 2025.docx"
