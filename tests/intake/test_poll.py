@@ -730,7 +730,10 @@ def test_a_retry_that_breaks_is_one_line_and_leaves_the_row_as_it_was(
     from casefile.register import RegisterError
     from intake.mail.retry import retry_message
 
-    checked = {"Authentication-Results": "mx.finsam.test; dmarc=pass header.from=bollnas.test"}
+    checked = {
+        "Authentication-Results": "mx.finsam.test; dmarc=pass header.from=bollnas.test",
+        "Auto-Submitted": "auto-generated",  # an e-service: registered, never answered
+    }
     account.append(bytes(message(attachments=[("r.docx", DOCX)], headers=checked)), WHEN)
     trusted = {"trusted_authserv_id": "mx.finsam.test"}
     tight = build_app(
@@ -786,7 +789,7 @@ def test_a_retry_that_breaks_is_one_line_and_leaves_the_row_as_it_was(
         msg.uid,
         "registered",
         [],
-        None,
+        "automatiskt brev (auto_submitted): ingen kvittens",
         msg.id,
     )
     assert len(events(normal, "message_retried")) == 1 and len(documents(normal)) == 1
