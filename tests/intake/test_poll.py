@@ -988,3 +988,23 @@ def test_a_report_without_a_title_is_titled_by_its_file_name(
 
     (doc,) = documents(intake_app)
     assert doc.title == "Slutrapport 2025.docx"
+
+
+def test_a_resend_is_the_same_sender_sending_the_same_file_again(
+    intake_app: App, account: Account
+) -> None:
+    """Given a report, sent again twice by its sender and once by another sender, then both
+    resends by the sender link to the first document, and the other sender's copy is a new
+    document of its own."""
+    for sender in ("Anna Berg <anna.berg@bollnas.test>",) * 3 + ("Bo Ek <bo.ek@vastera.test>",):
+        account.append(bytes(message(sender=sender, attachments=[("r.docx", DOCX)])), WHEN)
+
+    poll(intake_app)
+
+    assert [(m.state, m.reason) for m in messages(intake_app)] == [
+        ("registered", None),
+        ("duplicate", "redan registrerad som SFG 26-01.01"),
+        ("duplicate", "redan registrerad som SFG 26-01.01"),
+        ("registered", None),
+    ]
+    assert len(documents(intake_app)) == 2
