@@ -1008,3 +1008,25 @@ def test_a_resend_is_the_same_sender_sending_the_same_file_again(
         ("registered", None),
     ]
     assert len(documents(intake_app)) == 2
+
+
+def test_a_report_resent_after_its_document_was_cancelled_is_registered_anew(
+    intake_app: App, account: Account
+) -> None:
+    """Given a registered report whose document staff cancelled, when the sender sends the
+    same file again, then it is a new document, not a link to the cancelled one."""
+    from casefile.register import cancel_document
+
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    poll(intake_app)
+    with intake_app.sessions() as s, s.begin():
+        cancel_document(s, intake_app.settings, "SFG 26-01.01", "fel fil", "handläggare")
+    account.append(bytes(message(subject="Rätt nu", attachments=[("r.docx", DOCX)])), WHEN)
+
+    poll(intake_app)
+
+    assert [m.state for m in messages(intake_app)] == ["registered", "registered"]
+    assert [(d.diarienummer, d.cancelled) for d in documents(intake_app)] == [
+        ("SFG 26-01.01", True),
+        ("SFG 26-01.02", False),
+    ]
