@@ -35,9 +35,6 @@ class PollResult:
     # New messages left on the server for the next poll (a stop request came first).
     waiting: int = 0
 
-    def count(self, state: str) -> int:
-        return sum(1 for o in self.outcomes if o.state == state)
-
 
 class StorageFull(Exception):
     """The archive's file system is full: this mailbox's pass stops on purpose."""

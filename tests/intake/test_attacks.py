@@ -9,6 +9,7 @@ retry that must take the same way as a poll.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import resource
 import subprocess
@@ -475,3 +476,76 @@ def test_disk_full_stops_the_pass_with_one_line_and_loses_nothing(
     assert again.returncode == 0, again.stderr
     assert numbers(app) == ["SFG 26-01.01", "SFG 26-02.01"]
     assert [m.state for m in messages(app)] == ["registered", "no_report", "registered"]
+
+
+def test_disk_full_in_a_running_poll_forgets_the_attempt_and_marks_what_was_taken(
+    db_url: str, tmp_path: Path, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Given the same full archive inside a running poll (a file-size limit on this process),
+    when polled, then the report before the big message is registered and marked, the big one
+    is neither recorded nor counted as a poison start, and the mailbox's error is the one line
+    the operator reads in the log; once there is room, the next poll takes the rest."""
+    big = os.urandom(3 * 1024 * 1024)
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    account.append(bytes(message(subject="Stor", attachments=[("stor.pdf", big)])), WHEN)
+    account.append(bytes(message(attachments=[("u.docx", UNSIGNED)])), WHEN)
+    first, stuck, _ = account.uids()
+    app = build_app(db_url, tmp_path, account.mailbox_settings())
+    caplog.set_level(logging.ERROR, logger="intake")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2 * 1024 * 1024, hard))
+    try:
+        [result] = poll_all(app)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+    line = (
+        f"brevlåda kontakt: arkivet är fullt (File too large) vid uid {stuck}; hämtningen "
+        "stoppades, inget gick förlorat: frigör utrymme så fortsätter nästa hämtning"
+    )
+    assert not result.ok and result.error == line
+    assert [(o.uid, o.state) for o in result.outcomes] == [(first, "registered")]
+    assert [r.getMessage() for r in caplog.records if r.name == "intake"] == [line]
+    assert [(m.uid, m.state, m.marked_on_server) for m in messages(app)] == [
+        (first, "registered", True)
+    ]
+    assert b"$CasefileProcessed" in account.flags()[first]
+    with app.sessions() as s:
+        assert s.scalars(select(schema.message_attempts.c.uid)).all() == []
+        state = s.scalars(select(MailboxState)).one()
+    assert state.last_error == line and state.last_success_at is None
+    [again] = poll_all(app)
+    assert again.ok, again.error
+    assert numbers(app) == ["SFG 26-01.01", "SFG 26-02.01"]
+
+
+def test_one_unfinished_start_is_tried_again_two_are_put_aside(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given the markers a killed poll leaves (one unfinished start for the first message, two
+    for the second), when polled, then the first is handled as usual and the second recorded
+    as failed with the reason, unmarked on the server; no marker is left."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    account.append(bytes(message(subject="Bomben", attachments=[("u.docx", UNSIGNED)])), WHEN)
+    once, twice = account.uids()
+    app = build_app(db_url, tmp_path, account.mailbox_settings())
+    with account.client() as c:
+        uidvalidity = int(c.select_folder("INBOX", readonly=True)[b"UIDVALIDITY"])
+    key = {"mailbox": "kontakt", "folder": "INBOX", "uidvalidity": uidvalidity}
+    with app.engine.begin() as conn:
+        conn.execute(insert(schema.message_attempts).values(uid=once, attempts=1, **key))
+        conn.execute(insert(schema.message_attempts).values(uid=twice, attempts=2, **key))
+
+    [result] = poll_all(app)
+
+    assert [(o.uid, o.state) for o in result.outcomes] == [(once, "registered"), (twice, "failed")]
+    registered, poison = messages(app)
+    assert (registered.uid, poison.uid) == (once, twice)
+    assert poison.reason == (
+        "meddelandet stoppade intaget 2 gånger (processen dog); det lades åt sidan"
+    )
+    assert poison.size > 0 and app.archive.has(poison.raw_sha256)
+    assert numbers(app) == ["SFG 26-01.01"]
+    assert b"$CasefileProcessed" not in account.flags()[twice]
+    with app.sessions() as s:
+        assert s.scalars(select(schema.message_attempts.c.uid)).all() == []

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
+import hashlib
+import json
+import logging
+import os
 import shutil
 import zipfile
 from io import BytesIO
@@ -12,11 +18,25 @@ import pytest
 from sqlalchemy import func, select
 
 from casefile.app import App
-from casefile.db.models import Attachment, Document, MailboxState, OutboxMail, SourceMessage
+from casefile.db import schema
+from casefile.db.models import (
+    Attachment,
+    Case,
+    Document,
+    Event,
+    MailboxState,
+    MessageAttempt,
+    OutboxMail,
+    SourceMessage,
+    StoredFile,
+)
 from casefile.queries import inbox_json
+from intake.mail.pipeline import Identity, Pipeline
 from intake.mail.poll import poll_all, poll_mailbox
+from intake.sources.base import FetchedMessage
 from tests.intake.conftest import build_app
-from tests.support.dovecot import Account, DovecotServer
+from tests.support.dovecot import Account, DovecotServer, free_port
+from tests.support.mail import DOCX as DOCX_TYPE
 from tests.support.mail import REPORTS, forwarded, message
 
 WHEN = dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC)
@@ -374,3 +394,639 @@ def test_starttls_is_verified_too(db_url: str, tmp_path: Path, dovecot: DovecotS
     )
     poll(trusted)
     assert len(documents(trusted)) == 1
+
+
+# -- what staff and the operator read afterwards: the audit log, the mailbox's health -----
+
+
+def events(app: App, action: str) -> list[Event]:
+    with app.sessions() as s:
+        return list(s.scalars(select(Event).where(Event.action == action).order_by(Event.id)))
+
+
+def mailbox_state(app: App) -> MailboxState:
+    with app.sessions() as s:
+        return s.scalars(select(MailboxState)).one()
+
+
+def test_each_disposition_is_in_the_audit_log_with_its_details(
+    intake_app: App, account: Account
+) -> None:
+    """Given a report, the same report resent, the same message again, automatic mail, a
+    message without a report and an unreadable file, when polled, then the audit log says for
+    each row what became of it, by the bot, with the details staff look for."""
+    first = message(attachments=[("r.docx", DOCX)], message_id="<ett@bollnas.test>")
+    account.append(bytes(first), WHEN)
+    account.append(bytes(message(subject="Igen", attachments=[("r.docx", DOCX)])), WHEN)
+    account.append(bytes(first), WHEN)
+    account.append(bytes(message(headers={"Auto-Submitted": "auto-replied"})), WHEN)
+    account.append(bytes(message(subject="Fråga")), WHEN)
+    account.append(bytes(message(attachments=[("trasig.docx", BAD_DOCX)])), WHEN)
+
+    poll(intake_app)
+
+    report, resent, copy, auto, question, broken = messages(intake_app)
+    assert [m.state for m in (report, resent, copy, auto, question, broken)] == [
+        "registered",
+        "duplicate",
+        "duplicate",
+        "automatic",
+        "no_report",
+        "quarantined",
+    ]
+    assert resent.reason == "redan registrerad som SFG 26-01.01"
+    assert copy.reason == f"samma meddelande som post {report.id}"
+    assert copy.duplicate_of_id == report.id and resent.duplicate_of_id is None
+    assert auto.reason == "auto_submitted"
+    assert question.reason == "ingen rapport bifogad"
+    assert (broken.reason or "").startswith("bilagan kunde inte läsas: ")
+    (doc,) = documents(intake_app)
+    [again] = events(intake_app, "report_resent")
+    assert (again.source_message_id, again.document_id, again.case_id) == (
+        resent.id,
+        doc.id,
+        doc.case_id,
+    )
+    [dup] = events(intake_app, "message_duplicate")
+    assert (dup.source_message_id, dup.detail) == (copy.id, {"of": report.id})
+    [automatic] = events(intake_app, "message_automatic")
+    assert (automatic.source_message_id, automatic.detail) == (auto.id, {"rule": "auto_submitted"})
+    [without] = events(intake_app, "message_without_report")
+    assert (without.source_message_id, without.detail) == (question.id, {})
+    [unreadable] = events(intake_app, "attachment_quarantined")
+    with intake_app.sessions() as s:
+        row = s.scalars(select(Attachment).where(Attachment.state == "quarantined")).one()
+    assert unreadable.source_message_id == broken.id
+    assert unreadable.detail == {"filename": "trasig.docx", "error": row.error}
+    assert row.error and broken.reason == f"bilagan kunde inte läsas: {row.error}"
+    bot = intake_app.settings.registry.bot_actor
+    assert {e.actor for e in (again, dup, automatic, without, unreadable)} == {bot}
+
+
+def test_a_failed_message_is_audited_and_the_watermark_passes_it(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given an over-size message last in the inbox, when polled, then its row names the
+    mailbox, folder, UID and arrival, the audit log has the failure with its reason, and the
+    watermark is past it, so the next poll does not fetch it again."""
+    app = build_app(
+        db_url, tmp_path, account.mailbox_settings(), limits={"max_message_bytes": 100_000}
+    )
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    account.append(bytes(message(body="x" * 150_000)), WHEN + dt.timedelta(minutes=5))
+    big_uid = account.uids()[-1]
+
+    [result] = poll_all(app)
+
+    assert [(o.uid, o.state) for o in result.outcomes] == [
+        (big_uid, "failed"),
+        (big_uid - 1, "registered"),
+    ]
+    big, _ = messages(app)
+    assert (big.mailbox, big.folder, big.uid, big.size) == ("kontakt", "INBOX", big_uid, 0)
+    assert big.internal_date == WHEN + dt.timedelta(minutes=5)
+    assert big.reason is not None
+    assert big.reason.startswith("meddelandet är för stort (") and big.reason.endswith(
+        " byte, gräns 100000)"
+    )
+    assert (result.outcomes[0].reason, result.outcomes[0].message_row) == (big.reason, big.id)
+    [failed] = events(app, "message_failed")
+    assert failed.source_message_id == big.id and failed.detail == {"error": big.reason}
+    with app.sessions() as s:
+        stored = s.get(StoredFile, big.raw_sha256)
+    assert stored is not None and (stored.size, stored.media_type) == (0, "message/rfc822")
+    assert failed.actor == app.settings.registry.bot_actor
+    state = mailbox_state(app)
+    assert state.last_uid == big_uid and state.uidvalidity is not None
+    assert state.last_error is None and state.last_success_at is not None
+    assert poll_all(app)[0].outcomes == []
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(MessageAttempt)) == 0
+    app.engine.dispose()
+
+
+def test_an_unreachable_server_is_tried_three_times_then_said_in_one_line(
+    db_url: str, tmp_path: Path, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Given a mailbox on a port where nothing listens, when polled, then the connection is
+    tried three times with 1 s and 2 s between, and the failure is one line in the log and in
+    the mailbox's health; a refused login is not retried at all."""
+    port = free_port()
+    app = build_app(db_url, tmp_path, account.mailbox_settings(port=port))
+    waits: list[float] = []
+    caplog.set_level(logging.ERROR, logger="intake")
+
+    result = poll_mailbox(app, app.settings.mailboxes[0], sleep=waits.append)
+
+    assert waits == [1.0, 2.0]
+    assert not result.ok and result.outcomes == []
+    assert (result.error or "").startswith(f"brevlåda kontakt: kan inte nå 127.0.0.1:{port} (")
+    assert [r.getMessage() for r in caplog.records if r.name == "intake"] == [result.error]
+    state = mailbox_state(app)
+    assert (state.mailbox, state.folder) == ("kontakt", "INBOX")
+    assert state.last_error == result.error and state.last_error_at is not None
+    assert state.last_success_at is None
+    refused = account.mailbox_settings(name="nekad", password_env="TEST_WRONG_PASSWORD")
+    os.environ["TEST_WRONG_PASSWORD"] = "inte-rätt"
+    other = build_app(db_url, tmp_path / "nekad", refused)
+    waits.clear()
+    result = poll_mailbox(other, other.settings.mailboxes[0], sleep=waits.append)
+    assert waits == [] and "inloggningen nekades" in (result.error or "")
+    app.engine.dispose()
+    other.engine.dispose()
+
+
+def test_a_failed_poll_keeps_the_time_of_the_last_good_one(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given a mailbox polled once, when a later poll cannot reach the server, then its health
+    keeps the last good poll and the watermark, and adds the error; the next good poll is
+    recorded again, the error kept for the record."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    app = build_app(db_url, tmp_path, account.mailbox_settings())
+    poll(app)
+    good = mailbox_state(app)
+    broken = build_app(db_url, tmp_path, account.mailbox_settings(port=free_port()))
+
+    poll_mailbox(broken, broken.settings.mailboxes[0], sleep=lambda _: None)
+
+    state = mailbox_state(app)
+    assert state.last_success_at == good.last_success_at and state.last_uid == good.last_uid
+    assert state.last_error and "kan inte nå" in state.last_error
+    assert state.last_error_at is not None and state.last_error_at >= good.last_success_at
+    poll(app)
+    assert mailbox_state(app).last_success_at > good.last_success_at  # type: ignore[operator]
+    app.engine.dispose()
+    broken.engine.dispose()
+
+
+def test_a_changed_uidvalidity_is_logged_and_audited(
+    db_url: str, tmp_path: Path, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Given a folder polled once and then recreated, when polled again, then the operator
+    reads one warning with the old and new UIDVALIDITY, and the audit log has the change."""
+    account.create_folder("Rapporter")
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN, folder="Rapporter")
+    bomb = bytes(message(headers={"X-Ord": " ".join(["ord"] * 1000)}))
+    account.append(bomb, WHEN, folder="Rapporter")
+    app = build_app(
+        db_url,
+        tmp_path,
+        account.mailbox_settings(folder="Rapporter"),
+        limits={"max_header_bytes": 2000},
+    )
+    poll(app)
+    old = mailbox_state(app).uidvalidity
+    with account.client() as c:
+        c.delete_folder("Rapporter")
+        c.create_folder("Rapporter")
+    account.append(bytes(message(subject="Hej")), WHEN, folder="Rapporter")
+    account.append(bytes(message(subject="Hej igen")), WHEN, folder="Rapporter")
+    caplog.set_level(logging.WARNING, logger="intake")
+
+    poll(app)
+
+    state = mailbox_state(app)
+    assert old is not None and state.uidvalidity not in (None, old)
+    assert state.last_uid == account.uids("Rapporter")[-1]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "intake"]
+    assert warnings == [
+        f"brevlåda kontakt: UIDVALIDITY ändrad {old} -> {state.uidvalidity}; läser om mappen"
+    ]
+    # Marks go to this UIDVALIDITY's rows only: the failed row of the old folder with the same
+    # UID was never marked on the server, and still says so.
+    assert [(m.uid, m.state, m.marked_on_server) for m in messages(app)] == [
+        (1, "registered", True),
+        (2, "failed", False),
+        (1, "no_report", True),
+        (2, "no_report", True),
+    ]
+    [changed] = events(app, "uidvalidity_changed")
+    assert changed.detail == {
+        "mailbox": "kontakt",
+        "folder": "Rapporter",
+        "old": old,
+        "new": state.uidvalidity,
+    }
+    app.engine.dispose()
+
+
+def test_messages_registered_before_marking_was_turned_on_are_marked_later(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given reports registered while the mailbox had no processed keyword (nothing marked on
+    the server), when the keyword is configured and the mailbox polled, then exactly those
+    messages get it, a failed one does not, and the rows say they are marked."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    account.append(bytes(message(subject="Fråga")), WHEN)
+    account.append(bytes(message(headers={"X-Ord": " ".join(["ord"] * 1000)})), WHEN)
+    unmarked = build_app(
+        db_url,
+        tmp_path,
+        account.mailbox_settings(processed_keyword=""),
+        limits={"max_header_bytes": 2000},
+    )
+    poll(unmarked)
+    assert [m.marked_on_server for m in messages(unmarked)] == [False, False, False]
+    assert all(b"$CasefileProcessed" not in f for f in account.flags().values())
+    report_uid, question_uid, bomb_uid = account.uids()
+    marking = build_app(
+        db_url, tmp_path, account.mailbox_settings(), limits={"max_header_bytes": 2000}
+    )
+
+    [result] = poll_all(marking)
+
+    assert result.ok and result.outcomes == []
+    flags = account.flags()
+    assert b"$CasefileProcessed" in flags[report_uid]
+    assert b"$CasefileProcessed" in flags[question_uid]
+    assert b"$CasefileProcessed" not in flags[bomb_uid]
+    assert [(m.state, m.marked_on_server) for m in messages(marking)] == [
+        ("registered", True),
+        ("no_report", True),
+        ("failed", False),
+    ]
+    unmarked.engine.dispose()
+    marking.engine.dispose()
+
+
+def test_marks_are_set_in_batches_as_the_pass_goes(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given batch_size 2 and three reports, when polled, then the first two are marked on the
+    server and in their rows as soon as the second is done (a crash after it fetches neither
+    again), and the third when the pass ends."""
+    for data in (DOCX, UNSIGNED, PDF):
+        account.append(bytes(message(attachments=[("rapport", data)])), WHEN)
+    app = build_app(db_url, tmp_path, account.mailbox_settings(batch_size=2))
+    uids = account.uids()
+    seen: list[tuple[list[bool], list[bool]]] = []
+
+    def look() -> bool:
+        flags = account.flags()
+        on_server = [b"$CasefileProcessed" in flags[uid] for uid in uids]
+        seen.append((on_server, [m.marked_on_server for m in messages(app)]))
+        return False
+
+    result = poll_mailbox(app, app.settings.mailboxes[0], should_stop=look)
+
+    assert [o.state for o in result.outcomes] == ["registered"] * 3
+    assert seen == [
+        ([False, False, False], [False]),
+        ([True, True, False], [True, True]),
+        ([True, True, False], [True, True, False]),
+    ]
+    assert all(b"$CasefileProcessed" in f for f in account.flags().values())
+    assert [m.marked_on_server for m in messages(app)] == [True, True, True]
+    app.engine.dispose()
+
+
+# -- retry: the outcome audited, or one line that says why not ------------------------------
+
+
+def test_retry_says_in_one_line_why_it_cannot_run(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given an unknown row, a registered one, an over-size one never fetched and one whose
+    archived copy is gone, when staff retry them, then each refusal is one line naming the
+    row and the cause, and nothing changes."""
+    from casefile.register import RegisterError
+    from intake.mail.retry import retry_message
+
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    account.append(bytes(message(body="x" * 150_000)), WHEN)
+    account.append(bytes(message(subject="Fråga")), WHEN)
+    app = build_app(
+        db_url, tmp_path, account.mailbox_settings(), limits={"max_message_bytes": 100_000}
+    )
+    poll(app)
+    big, report, question = messages(app)
+    assert (big.state, report.state, question.state) == ("failed", "registered", "no_report")
+    intake_path = app.archive.path_for(question.raw_sha256)
+    intake_path.unlink()
+
+    def refusal(row: int) -> str:
+        with pytest.raises(RegisterError) as caught:
+            retry_message(app, row)
+        return str(caught.value)
+
+    assert refusal(question.id + 100) == f"det finns ingen post {question.id + 100}"
+    assert refusal(report.id) == f"post {report.id} är registered; inget att försöka igen"
+    assert refusal(big.id) == f"post {big.id} finns inte i arkivet ({big.reason})"
+    gone = refusal(question.id)
+    assert gone.startswith(f"post {question.id} kan inte läsas ur arkivet: [Errno 2] ")
+    assert str(intake_path) in gone
+    assert [m.state for m in messages(app)] == ["failed", "registered", "no_report"]
+    assert events(app, "message_retried") == []
+    app.engine.dispose()
+
+
+def test_a_retry_that_breaks_is_one_line_and_leaves_the_row_as_it_was(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given a quarantined report whose case number is taken meanwhile, when staff retry it,
+    then the refusal is one line with the error's kind, the row stays quarantined, and nothing
+    is audited; once a retry succeeds, its new state is in the audit log."""
+    from casefile.register import RegisterError
+    from intake.mail.retry import retry_message
+
+    checked = {
+        "Authentication-Results": "mx.finsam.test; dmarc=pass header.from=bollnas.test",
+        "Auto-Submitted": "auto-generated",  # an e-service: registered, never answered
+    }
+    account.append(bytes(message(attachments=[("r.docx", DOCX)], headers=checked)), WHEN)
+    trusted = {"trusted_authserv_id": "mx.finsam.test"}
+    tight = build_app(
+        db_url,
+        tmp_path,
+        account.mailbox_settings(),
+        limits={"max_attachment_bytes": 1000},
+        mail=trusted,
+    )
+    poll(tight)
+    (msg,) = messages(tight)
+    with tight.engine.begin() as conn:
+        conn.execute(
+            schema.cases.insert().values(number="SFG 26-01", year=2025, serial=1, title="Förra")
+        )
+    normal = build_app(db_url, tmp_path, account.mailbox_settings(), mail=trusted)
+
+    with pytest.raises(RegisterError) as caught:
+        retry_message(normal, msg.id)
+
+    said = str(caught.value)
+    prefix = f"post {msg.id} kunde inte köras igen: IntegrityError: "
+    assert said.startswith(prefix) and "\n" not in said and "  " not in said
+    assert len(said) - len(prefix) == 300  # the database's long message, cut
+    assert (
+        "(sqlite3.IntegrityError) UNIQUE constraint failed: cases.number [SQL: " in said
+        or "(psycopg.errors.UniqueViolation) duplicate key value violates unique constraint" in said
+    )
+    (after,) = messages(normal)
+    assert after.state == "quarantined" and documents(normal) == []
+    assert events(normal, "message_retried") == []
+    with normal.engine.begin() as conn:
+        conn.execute(schema.cases.delete())
+    outcome = retry_message(normal, msg.id)
+    assert (outcome.state, outcome.numbers, outcome.message_row) == (
+        "registered",
+        ["SFG 26-01.01"],
+        msg.id,
+    )
+    [retried] = events(normal, "message_retried")
+    assert retried.source_message_id == msg.id and retried.detail == {"state": "registered"}
+    assert retried.actor == normal.settings.registry.bot_actor
+    (done,) = messages(normal)
+    assert done.auth_verdict == "verified"  # the sender judged again from the archived bytes
+    assert documents(normal)[0].sender_verdict == "verified"
+    pipeline = Pipeline(normal)
+    try:
+        again = pipeline.retry(msg.id, normal.archive.get(msg.raw_sha256))
+    finally:
+        pipeline.close()
+    # A row someone else retried meanwhile (the state is read again under the lock): as it is.
+    assert (again.uid, again.state, again.numbers, again.reason, again.message_row) == (
+        msg.uid,
+        "registered",
+        [],
+        "automatiskt brev (auto_submitted): ingen kvittens",
+        msg.id,
+    )
+    assert len(events(normal, "message_retried")) == 1 and len(documents(normal)) == 1
+    tight.engine.dispose()
+    normal.engine.dispose()
+
+
+def test_a_retry_under_the_same_header_limit_fails_again_and_says_so(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given a message failed for its header size, when retried with the limit unchanged,
+    then it is failed again with the same reason, and the audit log has the retry."""
+    from intake.mail.retry import retry_message
+
+    account.append(bytes(message(headers={"X-Ord": " ".join(["ord"] * 1000)})), WHEN)
+    app = build_app(db_url, tmp_path, account.mailbox_settings(), limits={"max_header_bytes": 2000})
+    poll(app)
+    (msg,) = messages(app)
+    assert msg.state == "failed"
+    assert (msg.reason or "").startswith("meddelandets huvud är för stort (")
+    assert (msg.reason or "").endswith(" byte, gräns 2000); det lästes inte")
+
+    outcome = retry_message(app, msg.id)
+
+    assert (outcome.state, outcome.reason, outcome.numbers) == ("failed", msg.reason, [])
+    assert (outcome.uid, outcome.message_row) == (msg.uid, msg.id)
+    (again,) = messages(app)
+    assert (again.state, again.reason) == ("failed", msg.reason)
+    [retried] = events(app, "message_retried")
+    assert retried.source_message_id == msg.id and retried.detail == {"state": "failed"}
+    app.engine.dispose()
+
+
+# -- what a registered report carries from its form ----------------------------------------
+
+
+def test_a_polled_report_is_stored_as_its_form_says_and_filed_where_it_points(
+    intake_app: App, account: Account
+) -> None:
+    """Given two reports, then each document holds its form's kind, fields, sections, title,
+    organisation, signature and findings, and each case the contact and period end; given a
+    third whose Diarienummer box names the first case, and a fourth sent as a reply to the
+    second case's kvittens, then each is filed into that case, not a new one."""
+    from tests.intake.test_sender_trust import variant
+
+    expected = {
+        name: json.loads((REPORTS / f"{name}.json").read_text(encoding="utf-8"))
+        for name in ("r01_cell_iso_endash", "r04_row_blocksdt_unsigned_nfd")
+    }
+    account.append(bytes(message(attachments=[("a.docx", DOCX)])), WHEN)
+    account.append(bytes(message(subject="Rapport", attachments=[("b.docx", UNSIGNED)])), WHEN)
+    poll(intake_app)
+
+    signed, unsigned = documents(intake_app)
+    for doc, name in ((signed, "r01_cell_iso_endash"), (unsigned, "r04_row_blocksdt_unsigned_nfd")):
+        form = expected[name]
+        assert doc.kind == form["document_type"] and doc.fields == form["fields"]
+        assert set(form["sections"]) <= set(doc.sections)
+        assert doc.title == form["fields"]["title"]
+        assert doc.organisation == form["fields"]["organisation"]
+        assert [f["code"] for f in doc.findings] == form["finding_codes"]
+        assert doc.source_message_id is not None
+    assert (signed.subject, unsigned.subject) == ("Slutrapport", "Rapport")
+    assert (signed.submitter_signed, unsigned.submitter_signed) == (True, False)
+    assert unsigned.findings == [
+        {"code": "unsigned", "message": "Avsnitt 8, Uppgiftslämnare, saknar datum och namn."}
+    ]
+    with intake_app.sessions() as s:
+        cases = list(s.scalars(select(Case).order_by(Case.id)))
+        kvittens = s.scalars(
+            select(OutboxMail.message_id)
+            .where(OutboxMail.case_id == cases[1].id)
+            .order_by(OutboxMail.id)
+        ).first()
+    assert kvittens
+    assert [(c.contact_name, c.contact_email, c.period_end) for c in cases] == [
+        ("Maja Eklind Sjöberg", "Maja.Eklind-Sjoberg@Exempelby.se", dt.date(2024, 12, 31)),
+        ("Björn Öhrström", "Bjorn.Ohrstrom@Vastera.se", dt.date(2025, 8, 31)),
+    ]
+    named = variant(UNSIGNED, {"SFG 24-02.02": "SFG 26-01", "slingan": "stigen"})
+    account.append(bytes(message(subject="Komplettering", attachments=[("c.docx", named)])), WHEN)
+    reply = variant(UNSIGNED, {"slingan": "vandringen"})
+    answer = bytes(message(subject="Sv: Kvittens", attachments=[("d.docx", reply)]))
+    # Written as a mail client writes it (the helper would fold the long ID as encoded words).
+    threading = f"In-Reply-To: {kvittens}\nReferences: {kvittens}\nSubject: ".encode()
+    account.append(answer.replace(b"Subject: ", threading, 1), WHEN)
+
+    poll(intake_app)
+
+    assert [d.diarienummer for d in documents(intake_app)] == [
+        "SFG 26-01.01",
+        "SFG 26-02.01",
+        "SFG 26-01.02",
+        "SFG 26-02.02",
+    ]
+    rows = messages(intake_app)
+    assert (rows[3].in_reply_to, rows[3].references) == (kvittens, kvittens)
+    with intake_app.sessions() as s:
+        answers = {
+            m.in_reply_to: m.raw for m in s.scalars(select(OutboxMail).order_by(OutboxMail.id))
+        }
+    # Each kvittens answers its report's message, in the thread the sender started.
+    assert {m.message_id for m in rows} <= set(answers)
+    answer = email.message_from_bytes(answers[rows[3].message_id], policy=email.policy.default)
+    assert str(answer["References"]).split() == [kvittens, rows[3].message_id]
+    assert (rows[0].in_reply_to, rows[0].references) == (None, None)
+    assert [m.date_header for m in rows] == ["Tue, 03 Feb 2026 09:00:00 +0000"] * 4
+    assert [m.subject for m in rows] == ["Slutrapport", "Rapport", "Komplettering", "Sv: Kvittens"]
+    assert {m.sender for m in rows} == {"anna.berg@bollnas.test"}
+    with intake_app.sessions() as s:
+        stored = {f.sha256: f for f in s.scalars(select(StoredFile))}
+    first = stored[rows[0].raw_sha256]
+    assert (first.size, first.media_type) == (rows[0].size, "message/rfc822")
+    assert first.size == len(intake_app.archive.get(rows[0].raw_sha256))
+    docx = stored[hashlib.sha256(DOCX).hexdigest()]
+    assert (docx.size, docx.media_type) == (len(DOCX), DOCX_TYPE)
+
+
+def test_a_database_fault_at_the_end_of_a_pass_is_one_line_and_keeps_the_result(
+    intake_app: App, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Given a report, when the mailbox's health row cannot be written once it is taken (the
+    table gone, as in a database fault), then the poll still returns what it did, and the
+    operator reads one line naming the mailbox and the cause."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    box = intake_app.settings.mailboxes[0]
+    caplog.set_level(logging.ERROR, logger="intake")
+
+    def break_the_table() -> bool:
+        with intake_app.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE mailbox_state RENAME TO mailbox_state_away")
+        return False
+
+    result = poll_mailbox(intake_app, box, should_stop=break_the_table)
+
+    assert result.ok and [o.state for o in result.outcomes] == ["registered"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "intake"]
+    assert line.startswith("brevlåda kontakt: kunde inte spara hämtningens utfall: (")
+    assert "mailbox_state" in line
+    assert [d.diarienummer for d in documents(intake_app)] == ["SFG 26-01.01"]
+
+
+def test_a_message_recorded_meanwhile_is_seen_not_recorded_again(
+    intake_app: App, account: Account
+) -> None:
+    """Given a message another poller has recorded (the identity row is there), when this
+    poller's pipeline handles it or records it as failed, then both say "seen" with that row,
+    and nothing is recorded, registered or audited twice."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    poll(intake_app)
+    (row,) = messages(intake_app)
+    ident = Identity("kontakt", "INBOX", row.uidvalidity)
+    fetched = FetchedMessage(row.uid, intake_app.archive.get(row.raw_sha256), row.internal_date)
+    pipeline = Pipeline(intake_app)
+    try:
+        handled = pipeline.handle(ident, fetched)
+        failed = pipeline.record_failure(ident, fetched, "ett fel")
+    finally:
+        pipeline.close()
+
+    for outcome in (handled, failed):
+        assert (outcome.uid, outcome.state, outcome.message_row) == (row.uid, "seen", row.id)
+        assert (outcome.numbers, outcome.reason) == ([], None)
+    assert [(m.id, m.state) for m in messages(intake_app)] == [(row.id, "registered")]
+    assert len(documents(intake_app)) == 1 and events(intake_app, "message_failed") == []
+    assert mailbox_state(intake_app).last_uid == row.uid
+    with intake_app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(MessageAttempt)) == 0
+
+
+def test_a_stop_request_reaches_the_pass_of_every_mailbox(
+    intake_app: App, account: Account
+) -> None:
+    """Given two reports, when the whole poll is asked to stop (the service shutting down),
+    then the mailbox's pass finishes the message in hand and leaves the other waiting."""
+    for data in (DOCX, UNSIGNED):
+        account.append(bytes(message(attachments=[("rapport", data)])), WHEN)
+
+    [result] = poll_all(intake_app, should_stop=lambda: True)
+
+    assert [o.state for o in result.outcomes] == ["registered"] and result.waiting == 1
+    assert mailbox_state(intake_app).waiting == 1
+
+
+def test_a_report_without_a_title_is_titled_by_its_file_name(
+    intake_app: App, account: Account
+) -> None:
+    """Given a report whose form leaves the name of the insats empty, when polled, then it is
+    registered with the attachment's file name as its title, so staff can still tell it."""
+    from tests.intake.test_sender_trust import variant
+
+    untitled = variant(DOCX, {"Kärnhuset 2.0": ""})
+    account.append(bytes(message(attachments=[("Slutrapport 2025.docx", untitled)])), WHEN)
+
+    poll(intake_app)
+
+    (doc,) = documents(intake_app)
+    assert doc.title == "Slutrapport 2025.docx"
+
+
+def test_a_resend_is_the_same_sender_sending_the_same_file_again(
+    intake_app: App, account: Account
+) -> None:
+    """Given a report, sent again twice by its sender and once by another sender, then both
+    resends by the sender link to the first document, and the other sender's copy is a new
+    document of its own."""
+    for sender in ("Anna Berg <anna.berg@bollnas.test>",) * 3 + ("Bo Ek <bo.ek@vastera.test>",):
+        account.append(bytes(message(sender=sender, attachments=[("r.docx", DOCX)])), WHEN)
+
+    poll(intake_app)
+
+    assert [(m.state, m.reason) for m in messages(intake_app)] == [
+        ("registered", None),
+        ("duplicate", "redan registrerad som SFG 26-01.01"),
+        ("duplicate", "redan registrerad som SFG 26-01.01"),
+        ("registered", None),
+    ]
+    assert len(documents(intake_app)) == 2
+
+
+def test_a_report_resent_after_its_document_was_cancelled_is_registered_anew(
+    intake_app: App, account: Account
+) -> None:
+    """Given a registered report whose document staff cancelled, when the sender sends the
+    same file again, then it is a new document, not a link to the cancelled one."""
+    from casefile.register import cancel_document
+
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    poll(intake_app)
+    with intake_app.sessions() as s, s.begin():
+        cancel_document(s, intake_app.settings, "SFG 26-01.01", "fel fil", "handläggare")
+    account.append(bytes(message(subject="Rätt nu", attachments=[("r.docx", DOCX)])), WHEN)
+
+    poll(intake_app)
+
+    assert [m.state for m in messages(intake_app)] == ["registered", "registered"]
+    assert [(d.diarienummer, d.cancelled) for d in documents(intake_app)] == [
+        ("SFG 26-01.01", True),
+        ("SFG 26-01.02", False),
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from casefile.app import App
-from casefile.db.models import Document, OutboxMail, SourceMessage
+from casefile.db.models import Document, Event, OutboxMail, SourceMessage
 from intake.mail.poll import poll_all
 from tests.intake.conftest import build_app
 from tests.support.dovecot import Account
@@ -63,12 +64,15 @@ def stockholm_clock() -> Iterator[None]:
 
 
 def test_a_message_that_breaks_the_pipeline_is_shunted_and_the_next_goes_on(
-    db_url: str, tmp_path: Path, account: Account
+    db_url: str, tmp_path: Path, account: Account, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Given a message whose attachment cannot be stored (the archive's folder for it is
     blocked by a file), when polled, then that message is recorded as failed, its raw bytes
-    kept, and the next message in the same mailbox is registered."""
-    app = build_app(db_url, tmp_path, account.mailbox_settings())
+    kept, the error with its traceback logged and audited, it is left unmarked on the server,
+    and the next message in the same mailbox is registered."""
+    # An archive deep in the file system: the error names the path and is over 500 characters.
+    deep = tmp_path / ("arkiv-" + "a" * 200) / ("b" * 200) / ("c" * 100)
+    app = build_app(db_url, tmp_path, account.mailbox_settings(), storage={"path": str(deep)})
     bad = bytes(message(attachments=[("a.docx", OTHER_DOCX)], message_id="<bad-1@bollnas.test>"))
     good = bytes(message(attachments=[("b.docx", DOCX)], message_id="<good-1@bollnas.test>"))
     blocked = hashlib.sha256(OTHER_DOCX).hexdigest()
@@ -78,12 +82,29 @@ def test_a_message_that_breaks_the_pipeline_is_shunted_and_the_next_goes_on(
     account.append(bad, WHEN)
     account.append(good, WHEN + dt.timedelta(minutes=1))
 
+    bad_uid, good_uid = account.uids()
+    caplog.set_level(logging.INFO, logger="intake")
+
     [result] = poll_all(app)
 
     assert result.ok, result.error
     assert [o.state for o in result.outcomes] == ["failed", "registered"]
     first, second = messages(app)
     assert first.state == "failed" and first.reason
+    assert first.reason.startswith("FileExistsError: [Errno 17] File exists: ")
+    assert len(first.reason) == 500  # cut: the full text is in the log
+    assert (first.uid, first.message_id, first.marked_on_server) == (bad_uid, None, False)
+    assert b"$CasefileProcessed" not in account.flags()[bad_uid]
+    said = [r.getMessage() for r in caplog.records if r.name == "intake"]
+    assert said[0].startswith(f"brevlåda kontakt uid {bad_uid}: {first.reason}")
+    assert f"{blocked[2:4]}'\nTraceback (most recent call last):\n" in said[0]
+    assert said[1:] == [
+        f"brevlåda=kontakt uid={bad_uid} utfall=failed diarienummer=-",
+        f"brevlåda=kontakt uid={good_uid} utfall=registered diarienummer=SFG 26-01.01",
+    ]
+    with app.sessions() as s:
+        [failed] = s.scalars(select(Event).where(Event.action == "message_failed")).all()
+    assert failed.source_message_id == first.id and failed.detail == {"error": first.reason}
     assert first.raw_sha256[:4] != blocked[:4]  # the raw message could be stored
     assert app.archive.get(first.raw_sha256).replace(b"\r\n", b"\n") == bad
     assert second.state == "registered"
