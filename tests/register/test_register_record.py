@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from casefile.app import App
-from casefile.db.models import Case, Document, Event, SourceMessage
+from casefile.db.models import Case, SourceMessage
 from casefile.errors import RegisterError
 from casefile.register import (
     add_note,
@@ -25,28 +25,12 @@ from casefile.register import (
     sign_document,
 )
 from tests.register.factories import new_report
+from tests.register.readback import case_by_number as _case
+from tests.register.readback import document_by_number as _document
+from tests.register.readback import events_of as _events
+from tests.register.readback import register_report as _register
 
 WHEN = dt.datetime(2026, 2, 3, 10, 0, tzinfo=dt.UTC)
-
-
-def _register(app: App, **report: Any) -> str:
-    with app.sessions() as s, s.begin():
-        return register_document(s, app.settings, new_report(**report)).diarienummer
-
-
-def _document(app: App, number: str) -> Document:
-    with app.sessions() as s:
-        return s.execute(select(Document).where(Document.diarienummer == number)).scalar_one()
-
-
-def _case(app: App, number: str) -> Case:
-    with app.sessions() as s:
-        return s.execute(select(Case).where(Case.number == number)).scalar_one()
-
-
-def _events(app: App, action: str) -> list[Event]:
-    with app.sessions() as s:
-        return list(s.scalars(select(Event).where(Event.action == action).order_by(Event.id)))
 
 
 def test_a_document_and_its_case_are_stored_as_given_without_nul_characters(app: App) -> None:
