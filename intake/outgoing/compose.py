@@ -13,8 +13,10 @@ import email.policy
 import re
 import uuid
 from dataclasses import dataclass
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
 
 from casefile.config import Settings
 from intake.outgoing.render import Rendered
@@ -28,6 +30,44 @@ from intake.outgoing.safety import (
 )
 
 SUBJECT_LIMIT = 140
+FOLD_AT = 78  # RFC 5322 2.1.1: lines SHOULD be at most 78 characters
+
+
+class _MessageIdList(BaseHeader):
+    """In-Reply-To and References as mail programs thread on them: the ids as written, folded
+    only between ids.
+
+    The email package treats both as unstructured text and writes an id too long for one line
+    (our own ids and Outlook's are 75-90 characters) as RFC 2047 encoded words, which no mail
+    program decodes there, so the reply fell out of its thread. The ids have already passed
+    `safety.references_chain` / `message_id_or_none`: ASCII, no whitespace inside, no CR/LF.
+    """
+
+    max_count = 1
+
+    @classmethod
+    def parse(cls, value: str, kwds: dict[str, Any]) -> None:
+        kwds["decoded"] = " ".join(value.split())
+        kwds["parse_tree"] = None
+
+    def fold(self, *, policy: email.policy.Policy) -> str:
+        name = self.name
+        lines = [f"{name}:"]
+        for item in str(self).split():
+            if len(lines[-1]) > len(name) + 1 and len(lines[-1]) + 1 + len(item) > FOLD_AT:
+                lines.append("")
+            lines[-1] += f" {item}"
+        return policy.linesep.join(lines) + policy.linesep
+
+
+def _policy() -> email.policy.EmailPolicy[EmailMessage]:
+    registry = HeaderRegistry()
+    registry.map_to_type("in-reply-to", _MessageIdList)
+    registry.map_to_type("references", _MessageIdList)
+    return email.policy.SMTP.clone(header_factory=registry)
+
+
+POLICY = _policy()
 
 
 @dataclass(frozen=True)
@@ -78,7 +118,7 @@ def compose(
     """The message for one outbox row. `recipient` must already be a clean addr-spec (or '')."""
     message_id = new_message_id(settings, kind)
     subject = tagged_subject(reference, rendered.subject)
-    msg = EmailMessage(policy=email.policy.SMTP)
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = plain_address(settings.smtp.from_address, settings.smtp.from_name)
     if recipient:
         msg["To"] = plain_address(recipient)

@@ -165,3 +165,38 @@ def test_any_subject_text_gives_one_subject_header(subject: str, body: str) -> N
     assert msg["Subject"].startswith("[SFG 26-01.01]")
     assert "\n" not in str(msg["Subject"]) and "\r" not in str(msg["Subject"])
     assert all(len(line) <= 998 for line in header_block(composed.raw))
+
+
+OUTLOOK_ID = (
+    "<DB9PR07MB77370F1A2B3C4D5E6F708192A3B4C5D6E7F8@DB9PR07MB7737.eurprd07.prod.outlook.com>"
+)
+
+
+def test_long_message_ids_are_written_as_ids_for_mail_programs_to_thread_on(app: App) -> None:
+    """Given a report answering with Outlook's 85-character ids, when the kvittens is composed,
+    then In-Reply-To and References hold the ids as written (folded between ids, never as
+    encoded words, which no mail program decodes there) and parse back unchanged."""
+    earlier = [f"<{n}{OUTLOOK_ID[1:]}" for n in range(3)]
+    register(app, reply(message_id=OUTLOOK_ID, references=" ".join(earlier)))
+    [row] = outbox(app)
+    lines = header_block(row.raw)
+    assert not [line for line in lines if "=?" in line and not line.startswith("From:")]
+    assert f"In-Reply-To: {OUTLOOK_ID}" in lines
+    start = lines.index(f"References: {earlier[0]}")
+    assert lines[start + 1 : start + 4] == [f" {earlier[1]}", f" {earlier[2]}", f" {OUTLOOK_ID}"]
+    msg = parse(row.raw)
+    assert msg["In-Reply-To"] == OUTLOOK_ID
+    assert msg["References"] == " ".join([*earlier, OUTLOOK_ID])
+
+
+def test_short_ids_share_a_line_of_at_most_78_characters(app: App) -> None:
+    ids = [f"<kort-{n}@b.test>" for n in range(9)]
+    register(app, reply(message_id=ids[-1], references=" ".join(ids[:-1])))
+    [row] = outbox(app)
+    lines = header_block(row.raw)
+    start = next(i for i, line in enumerate(lines) if line.startswith("References:"))
+    folded = [lines[start]]
+    folded += [line for line in lines[start + 1 :] if line.startswith(" ")][:3]
+    assert folded[0] == "References: " + " ".join(ids[:4])
+    assert all(len(line) <= 78 for line in folded)
+    assert parse(row.raw)["References"] == " ".join(ids)
