@@ -89,10 +89,13 @@ def tls_context(settings: SmtpSettings) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=settings.ca_file or None)
 
 
+_AUTH_METHODS = ("CRAM-MD5", "PLAIN", "LOGIN")  # smtplib.SMTP.login's order
+
+
 def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
     """AUTH, also with a non-ASCII password: smtplib only encodes ASCII, so send PLAIN in UTF-8."""
     if (username + password).isascii():
-        smtp.login(username, password)
+        _login_ascii(smtp, username, password)
         return
     if "plain" not in smtp.esmtp_features.get("auth", "").lower().split():
         raise smtplib.SMTPAuthenticationError(504, b"AUTH PLAIN is not offered")
@@ -100,6 +103,31 @@ def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
     code, resp = smtp.docmd("AUTH", f"PLAIN {token}")
     if code != 235:
         raise smtplib.SMTPAuthenticationError(code, resp)
+
+
+def _login_ascii(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    """smtplib.SMTP.login's loop over the offered methods, except that a server hanging up
+    after refusing one is reported as the refusal, which is what the operator must fix, and
+    not as a broken line (smtplib would go on to the next method and fail on the socket)."""
+    smtp.ehlo_or_helo_if_needed()
+    if not smtp.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+    offered = smtp.esmtp_features["auth"].upper().split()
+    smtp.user, smtp.password = username, password
+    refused: smtplib.SMTPException = smtplib.SMTPException(
+        "No suitable authentication method found."
+    )
+    for method in (m for m in _AUTH_METHODS if m in offered):
+        try:
+            smtp.auth(method, getattr(smtp, "auth_" + method.lower().replace("-", "_")))
+            return
+        except smtplib.SMTPAuthenticationError as exc:
+            refused = exc
+        except smtplib.SMTPServerDisconnected:
+            if not isinstance(refused, smtplib.SMTPAuthenticationError):
+                raise
+            break
+    raise refused
 
 
 class LoginFailure(ConnectionFailure):

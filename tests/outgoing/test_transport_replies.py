@@ -231,17 +231,27 @@ def test_a_swedish_password_refused_or_without_plain_is_retried_later(
     assert scripted[0].delivered == 0
 
 
-@pytest.mark.parametrize("password", ["hemlig", "hemlig-åäö"])
+@pytest.mark.parametrize(
+    ("password", "offered"),
+    [
+        ("hemlig", b"AUTH PLAIN"),
+        ("hemlig-åäö", b"AUTH PLAIN"),
+        ("hemlig", b"AUTH PLAIN LOGIN"),
+        ("hemlig-åäö", b"AUTH PLAIN LOGIN"),
+        ("hemlig", b"AUTH CRAM-MD5 LOGIN"),
+    ],
+)
 def test_a_refused_login_on_a_server_that_hangs_up_is_still_a_login_failure(
-    scripted: list[ScriptedSmtp], monkeypatch: pytest.MonkeyPatch, password: str
+    scripted: list[ScriptedSmtp], monkeypatch: pytest.MonkeyPatch, password: str, offered: bytes
 ) -> None:
     """Given a server that refuses AUTH and closes the line at once, then QUIT cannot be said,
-    and the operator still reads the login refusal (not a broken connection)."""
+    and the operator still reads the login refusal (not a broken connection), also when a
+    second method was offered that could no longer be tried."""
     monkeypatch.setenv("TEST_SMTP_PW_H8", password)
     error = _send(
         scripted,
         {b"AUTH": b"535 5.7.8 bad credentials"},
-        ehlo_extra=(b"AUTH PLAIN",),
+        ehlo_extra=(offered,),
         hang_up_after=b"AUTH",
         username="kontakt",
         password_env="TEST_SMTP_PW_H8",
