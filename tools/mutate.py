@@ -180,6 +180,7 @@ def _pytest_on_postgresql(folder: Path, mutant: str, tests: tuple[str, ...]) -> 
     command = [sys.executable, "-m", "pytest", "--rootdir=.", "-x", "-q", "-p", "no:randomly"]
     command += ["-p", "no:cacheprovider", "--db", "postgresql", *tests]
     env = {**os.environ, "MUTANT_UNDER_TEST": mutant, "PYTHONPATH": str(folder)}
+    env["PYTEST_PLUGINS"] = "tools.mutant_order"
     try:
         done = subprocess.run(command, cwd=folder, env=env, capture_output=True, timeout=600)
     except subprocess.TimeoutExpired:
@@ -216,6 +217,9 @@ def run_group(
         subprocess.run(
             [mutmut, "run", "--max-children", str(children)],
             cwd=scratch,
+            # Order only (tools/mutant_order.py); an environment variable and not a setup.cfg
+            # argument, so that a resumed run keeps its verdicts.
+            env={**os.environ, "PYTEST_PLUGINS": "tools.mutant_order"},
             stdout=out,
             stderr=subprocess.STDOUT,
             check=False,
