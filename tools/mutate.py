@@ -72,6 +72,7 @@ GROUPS = (
         # test_slow_smtp.py drive a real `intake` process (mutmut cannot attribute its calls)
         # and wait out timeouts.
         (
+            "tests/intake/test_new_document.py",
             "tests/intake/test_poll.py",
             "tests/intake/test_promises.py",
             "tests/intake/test_attacks.py",
