@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
-from email.message import EmailMessage
+import email
+import email.policy
+from dataclasses import replace
+from email.message import EmailMessage, Message
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from casefile.app import App
-from casefile.db.models import Document, Event, OutboxMail
+from casefile.config import Settings
+from casefile.db.models import Document, Event, OutboxMail, SourceMessage
 from intake.mail.forward import (
+    Original,
+    StaffForward,
+    body_text,
     find_original,
     html_to_text,
     inline_header_block,
     is_staff_address,
+    staff_forward,
 )
 from intake.mail.forward import parse_header_date as header_date
+from intake.mail.mime import parse_message
+from tests.register.readback import document_by_number, events_of, register_report
 from tests.staff.conftest import at, poll, report
 from tests.support.dovecot import Account
 from tests.support.mail import message
@@ -124,15 +134,23 @@ def test_mail_from_outside_is_not_taken_for_a_forward(intake_app: App, account: 
         ("3 FEB 2026 9:05:07", "2026-02-03T09:05:07+01:00"),
         ("3 maj 1999 07:08:09", "1999-05-03T07:08:09+02:00"),
         ("den 3 februari 2026", "2026-02-03T00:00:00+01:00"),
+        ("9:15 3 feb 2026", "2026-02-03T09:15:00+01:00"),
+        ("31 jan 2026 10:00", "2026-01-31T10:00:00+01:00"),
+        ("3 feb 2026 23:59:59", "2026-02-03T23:59:59+01:00"),
         # A time that cannot be is left out, the day is kept
         ("3 feb 2026 25:61", "2026-02-03T00:00:00+01:00"),
         ("3 feb 2026 23:59:60", "2026-02-03T00:00:00+01:00"),
+        ("3 feb 2026 24:00", "2026-02-03T00:00:00+01:00"),
+        ("3 feb 2026 10:60", "2026-02-03T00:00:00+01:00"),
         # The day is the first number of 1 to 31 besides the year
         ("feb 2026 32 3", "2026-02-03T00:00:00+01:00"),
         # A written offset wins over the registry's zone, also with a colon or minutes
         ("2026-02-03 09:15 -0530", "2026-02-03T09:15:00-05:30"),
         ("2026-02-03 09:15 +01:30", "2026-02-03T09:15:00+01:30"),
         ("Mon, 3 Feb 2026 10:00:00 -0000", "2026-02-03T10:00:00+00:00"),
+        # A named zone, and an offset followed by a comment, as in Date and Received lines
+        ("Tue, 3 Feb 2026 09:15:00 GMT", "2026-02-03T09:15:00+00:00"),
+        ("Tue, 3 Feb 2026 08:15:00 +0000 (UTC)", "2026-02-03T08:15:00+00:00"),
     ],
 )
 def test_header_dates_of_mail_programs(text: str, expected: str) -> None:
@@ -296,6 +314,9 @@ def test_an_attached_message_without_a_sender_falls_back_to_the_text() -> None:
         ("Anna Berg [mailto:anna.berg@bollnas.test]", "Anna Berg", "anna.berg@bollnas.test"),
         ("Anna Berg <mailto:anna.berg@bollnas.test>", "Anna Berg", "anna.berg@bollnas.test"),
         ("anna.o'berg+rapport@bollnas.test", "", "anna.o'berg+rapport@bollnas.test"),
+        ("anna.berg@bollnas.test (Anna Berg)", "Anna Berg", "anna.berg@bollnas.test"),
+        ("Anna Berg (anna.berg@bollnas.test)", "Anna Berg", "anna.berg@bollnas.test"),
+        ("Xenia Berg [mailto:xenia.berg@bollnas.test]", "Xenia Berg", "xenia.berg@bollnas.test"),
         ("Anna Berg", "Anna Berg", None),
     ],
 )
@@ -341,3 +362,234 @@ def test_staff_entries_are_trimmed_and_blank_ones_ignored() -> None:
     assert not is_staff_address("bo@kommun.test", staff)
     assert not is_staff_address("", staff)
     assert not is_staff_address("a@x.test", [""])
+    # The domain is what follows the last @: a quoted local part may hold one too
+    assert is_staff_address('"bo@hemma"@finsam.test', staff)
+    assert not is_staff_address('"bo@finsam.test"@evil.test', staff)
+
+
+def _parsed(raw: bytes) -> Message:
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def test_a_text_in_an_unknown_charset_is_read_as_utf8_with_bad_bytes_replaced() -> None:
+    """Given a forward whose text/plain names a charset Python does not know, then its bytes are
+    read as UTF-8, a byte that is not UTF-8 becomes U+FFFD, and the block is still found."""
+    raw = (
+        b'From: bo.ek@finsam.test\nMIME-Version: 1.0\nContent-Type: text/plain; charset="x-okand"\n'
+        b"Content-Transfer-Encoding: 8bit\n\n"
+        + "Från: Åsa Öberg <asa.oberg@bollnas.test>\nSkickat: 2026-02-03 09:15\n".encode()
+        + b"Hej \xff\n"
+    )
+    assert body_text(_parsed(raw)) == (
+        "Från: Åsa Öberg <asa.oberg@bollnas.test>\nSkickat: 2026-02-03 09:15\nHej \ufffd\n"
+    )
+    original = find_original(raw, ZONE)
+    assert original is not None
+    assert (original.sender, original.sender_name) == ("asa.oberg@bollnas.test", "Åsa Öberg")
+
+
+def test_only_the_messages_own_text_and_html_parts_are_its_text() -> None:
+    """Given a text file attached before the HTML body and a calendar part between them, then
+    the text is the HTML's; neither the attachment nor the calendar part counts."""
+    raw = (
+        'From: bo.ek@finsam.test\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="g"\n'
+        '\n--g\nContent-Type: text/plain; charset="utf-8"\n'
+        'Content-Disposition: attachment; filename="gammal.txt"\n\n'
+        "Från: Fel <fel@x.test>\nSkickat: 2026-02-05 10:00\n"
+        '--g\nContent-Type: text/calendar; charset="utf-8"\n\nBEGIN:VCALENDAR\nEND:VCALENDAR\n'
+        '--g\nContent-Type: text/html; charset="utf-8"\n\n'
+        "<p>Från: Anna Berg &lt;anna.berg@bollnas.test&gt;<br>Skickat: 2026-02-03 09:15</p>\n"
+        "--g--\n"
+    ).encode()
+    assert body_text(_parsed(raw)) == (
+        "Från: Anna Berg <anna.berg@bollnas.test>\nSkickat: 2026-02-03 09:15"
+    )
+    invitation = b"Content-Type: text/calendar\n\nBEGIN:VCALENDAR\nEND:VCALENDAR\n"
+    assert body_text(_parsed(invitation)) == ""
+
+
+def test_an_attached_messages_text_is_not_the_forwards_text() -> None:
+    outer = EmailMessage()
+    outer["From"] = "bo.ek@finsam.test"
+    outer.set_content("<p>Se bifogat.</p>", subtype="html")
+    outer.add_attachment(message(body="Från: Fel <fel@x.test>\nSkickat: 2026-02-05 10:00"))
+    assert body_text(_parsed(bytes(outer))) == "Se bifogat."
+
+
+def test_a_message_without_text_has_empty_text_and_a_blank_text_is_kept() -> None:
+    only_a_file = EmailMessage()
+    only_a_file.set_content(b"%PDF-1.4", maintype="application", subtype="pdf", filename="r.pdf")
+    assert body_text(_parsed(bytes(only_a_file))) == ""
+    blank = EmailMessage()
+    blank.set_content("  \n")
+    assert body_text(_parsed(bytes(blank))) == "  \n"
+
+
+def test_labels_that_are_not_header_names_are_passed_over() -> None:
+    text = "Obs: se nedan\n\nFrån: A <a@b.test>\nPrioritet: Hög\nDatum: 2026-02-03\n"
+    assert inline_header_block(text) == {"from": "A <a@b.test>", "date": "2026-02-03"}
+
+
+def test_the_block_reaches_up_to_the_first_line_but_not_past_text() -> None:
+    # A line of text above the block ends it upwards, even with labelled lines further up
+    text = "Text\nÄmne: fel\nText.\nTill: x@y.test\nFrån: A <a@b.test>\nDatum: 2026-02-03\n"
+    assert inline_header_block(text) == {
+        "to": "x@y.test",
+        "from": "A <a@b.test>",
+        "date": "2026-02-03",
+    }
+    # A block that starts on the very first line is read from it
+    assert inline_header_block("Datum: 2026-02-03\nFrån: A <a@b.test>") == {
+        "date": "2026-02-03",
+        "from": "A <a@b.test>",
+    }
+    # A line of a single letter below the sender is text, and ends the block
+    assert inline_header_block("Från: A <a@b.test>\nX\nDatum: 2026-02-03\n") is None
+
+
+def test_an_attached_original_is_found_after_a_plain_and_html_body_with_its_name_decoded() -> None:
+    """Given an original with a non-ASCII name and neither subject nor Message-ID, attached to a
+    forward written in both plain text and HTML, then it is found, its name decoded, and its
+    subject and message id are None."""
+    inner = EmailMessage()
+    inner["From"] = "Åsa Öberg <asa.oberg@bollnas.test>"
+    inner["Date"] = "Tue, 27 Jan 2026 10:00:00 +0100"
+    inner.set_content("Hej! Här är rapporten.")
+    outer = message(sender="Bo Ek <bo.ek@finsam.test>", subject="VB:", body="Se bifogat.")
+    outer.add_alternative("<p>Se bifogat.</p>", subtype="html")
+    outer.add_attachment(inner)
+    original = find_original(bytes(outer), ZONE)
+    assert original == Original(
+        sender="asa.oberg@bollnas.test",
+        sender_name="Åsa Öberg",
+        sent_at=dt.datetime(2026, 1, 27, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        subject=None,
+        message_id=None,
+        shape="attached",
+    )
+
+
+def test_the_arrival_is_read_after_the_last_semicolon_and_in_the_registry_zone() -> None:
+    """A Received line's date follows its last ';' (a comment may hold one); without a zone it
+    is the registry's. A Date the standard library cannot read is read like a block's date."""
+    inner = message()
+    inner["Received"] = (
+        "from mx1.bollnas.test ([192.0.2.7]; 2 hops) by mx.finsam.test with ESMTP id 12;"
+        " Wed, 28 Jan 2026 09:30:00"
+    )
+    outer = message(sender="Bo Ek <bo.ek@finsam.test>")
+    outer.add_attachment(inner)
+    original = find_original(bytes(outer), ZONE)
+    assert original is not None and original.sent_at is not None
+    assert original.sent_at.isoformat() == "2026-01-28T09:30:00+01:00"
+    undated = b"From: anna.berg@bollnas.test\nDate: den 27 januari 2026 10:00\n\nHej\n"
+    outer = message(sender="Bo Ek <bo.ek@finsam.test>")
+    outer.add_attachment(email.message_from_bytes(undated))
+    original = find_original(bytes(outer), ZONE)
+    assert original is not None and original.sent_at is not None
+    assert original.sent_at.isoformat() == "2026-01-27T10:00:00+01:00"
+
+
+# --- staff_forward and StaffForward.record, called directly. ---
+
+STAFF_SETTINGS = Settings.from_dict({"registry": {"staff_addresses": ["finsam.test"]}})
+FORWARD_ARRIVED = dt.datetime(2026, 2, 3, 9, 0, tzinfo=dt.UTC)
+
+
+def forwarded(outer: EmailMessage) -> StaffForward | None:
+    raw = bytes(outer)
+    return staff_forward(STAFF_SETTINGS, lambda: raw, parse_message(raw), FORWARD_ARRIVED)
+
+
+def test_a_staff_forward_is_the_message_as_the_original_sender_sent_it() -> None:
+    """Given Bo's forward (itself a reply) of Anna's report attached whole, then the message is
+    Anna's: her address, name, Message-ID and subject, no reply headers, her arrival date."""
+    inner = message(
+        date=dt.datetime(2026, 1, 28, 8, 30, tzinfo=dt.UTC), message_id="<r1@bollnas.test>"
+    )
+    outer = message(
+        sender="Bo Ek <bo.ek@finsam.test>",
+        subject="VB: Slutrapport",
+        message_id="<vb1@finsam.test>",
+        headers={"In-Reply-To": "<q1@finsam.test>", "References": "<q1@finsam.test>"},
+    )
+    outer.add_attachment(inner)
+    fwd = forwarded(outer)
+    assert fwd is not None
+    assert (fwd.officer, fwd.original.shape) == ("bo.ek@finsam.test", "attached")
+    assert fwd.received_at == dt.datetime(2026, 1, 28, 8, 30, tzinfo=dt.UTC)
+    p = fwd.parsed
+    assert (p.from_address, p.from_name, p.message_id, p.in_reply_to, p.references) == (
+        "anna.berg@bollnas.test",
+        "Anna Berg",
+        "<r1@bollnas.test>",
+        None,
+        None,
+    )
+    assert p.subject == "Slutrapport"
+
+
+def inline_forward(block: str) -> EmailMessage:
+    return message(sender="Bo Ek <bo.ek@finsam.test>", subject="VB: Rapport", body=block)
+
+
+def test_a_staff_forward_without_a_usable_date_or_subject_keeps_the_forwards() -> None:
+    """An unreadable date, or one after the forward reached us, gives the forward's arrival;
+    a block without a subject keeps the forward's subject."""
+    for date in ("igår", "2026-02-04 10:00"):
+        fwd = forwarded(inline_forward(f"Från: Anna <anna@bollnas.test>\nSkickat: {date}\n"))
+        assert fwd is not None
+        assert fwd.received_at == FORWARD_ARRIVED and fwd.parsed.subject == "VB: Rapport"
+
+
+def test_no_staff_forward_without_an_outside_sender_address() -> None:
+    """A block that shows only a name, or a colleague's own mail passed on, is no forward to
+    register for someone else."""
+    assert forwarded(inline_forward("Från: Anna Berg\nSkickat: 2026-02-03 09:15\n")) is None
+    colleague = "Från: Cia <cia@finsam.test>\nSkickat: 2026-02-03 09:15\n"
+    assert forwarded(inline_forward(colleague)) is None
+
+
+def test_record_names_the_officer_on_the_document_and_in_the_log(app: App) -> None:
+    number = register_report(app, sender="anna.berg@bollnas.test")
+    original = Original(
+        sender="anna.berg@bollnas.test",
+        sender_name="Anna Berg",
+        sent_at=dt.datetime(2026, 1, 28, 9, 30, tzinfo=ZONE),
+        subject="Slutrapport",
+        message_id=None,
+        shape="attached",
+    )
+    fwd = StaffForward("bo.ek@finsam.test", original, parse_message(b""), FORWARD_ARRIVED)
+    undated = replace(fwd, original=replace(original, sent_at=None, shape="inline"))
+    with app.sessions() as s, s.begin():
+        source = SourceMessage(
+            mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=7, raw_sha256="0" * 64,
+            size=10, internal_date=FORWARD_ARRIVED, state="registered",
+        )  # fmt: skip
+        s.add(source)
+        s.flush()
+        doc = s.scalars(select(Document).where(Document.diarienummer == number)).one()
+        fwd.record(s, doc, source)
+        undated.record(s, doc, source)
+        ids = (doc.id, source.id)
+    assert document_by_number(app, number).registered_by == "bo.ek@finsam.test"
+    events = events_of(app, "forwarded_by_staff")
+    assert [(e.actor, e.document_id, e.source_message_id) for e in events] == [
+        ("bo.ek@finsam.test", *ids),
+        ("bo.ek@finsam.test", *ids),
+    ]
+    assert [e.detail for e in events] == [
+        {
+            "officer": "bo.ek@finsam.test",
+            "sender": "anna.berg@bollnas.test",
+            "shape": "attached",
+            "original_date": "2026-01-28T09:30:00+01:00",
+        },
+        {
+            "officer": "bo.ek@finsam.test",
+            "sender": "anna.berg@bollnas.test",
+            "shape": "inline",
+            "original_date": None,
+        },
+    ]
