@@ -22,7 +22,7 @@ from email.message import Message
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from intake.mail.mime import ParsedMessage
+from intake.mail.mime import ParsedMessage, clean
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -309,8 +309,22 @@ class StaffForward:
     parsed: ParsedMessage  # the message as if the original sender had sent it
     received_at: dt.datetime
 
+    @property
+    def flag(self) -> str | None:
+        """For staff, when the forward names its sender without an address: the mail is then
+        registered as the officer's, and someone must find the sender's address."""
+        if self.original.sender is not None:
+            return None
+        name = clean(self.original.sender_name, 60) or "?"
+        sent = self.original.sent_at
+        when = f" {sent.date().isoformat()}" if sent is not None else ""
+        return (
+            f"vidarebefordrad från ”{name}”{when} utan adress: "
+            "kontrollera avsändare och ankomstdatum"
+        )
+
     def record(self, session: Session, document: Document, msg: SourceMessage) -> None:
-        """The forwarding officer on the document and in the log."""
+        """The forwarding officer on the document and in the log, and the flag if any."""
         from casefile.events import log_event
 
         document.registered_by = self.officer
@@ -325,6 +339,9 @@ class StaffForward:
             shape=self.original.shape,
             original_date=self.original.sent_at.isoformat() if self.original.sent_at else None,
         )
+        if self.flag is not None:
+            document.flag = "; ".join(f for f in (document.flag, self.flag) if f)
+            log_event(session, self.officer, "document_flagged", document=document, flag=self.flag)
 
 
 def staff_forward(
@@ -333,8 +350,13 @@ def staff_forward(
     parsed: ParsedMessage,
     received_at: dt.datetime,
 ) -> StaffForward | None:
-    """A forward from one of `[registry] staff_addresses` that names its original sender.
-    `load_raw` is called only for mail from a staff address."""
+    """A forward from one of `[registry] staff_addresses` of an outside sender's mail.
+    `load_raw` is called only for mail from a staff address.
+
+    When the quoted block shows the sender only by name, nothing says whether it was an outside
+    sender's mail or a colleague's quoted in the officer's own: the mail stays the officer's, with
+    the server's arrival date (the officer gets the kvittens and can pass the number on), and
+    the flag asks staff to check the sender and the date."""
     officer = parsed.from_address
     if not settings.registry.staff_addresses or not is_staff_address(
         officer, settings.registry.staff_addresses
@@ -342,10 +364,12 @@ def staff_forward(
         return None
     assert officer is not None
     original = find_original(load_raw(), settings.registry.zone)
-    if original is None or original.sender is None:
+    if original is None:
         return None
     if is_staff_address(original.sender, settings.registry.staff_addresses):
         return None  # a colleague's own mail passed on: no outside sender to answer
+    if original.sender is None:
+        return StaffForward(officer, original, parsed, received_at)
     arrived = original.sent_at if original.sent_at is not None else received_at
     # A date after the forward itself reached us is not an arrival date; keep the server's.
     if arrived > received_at:

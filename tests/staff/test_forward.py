@@ -542,12 +542,31 @@ def test_a_staff_forward_without_a_usable_date_or_subject_keeps_the_forwards() -
         assert fwd.received_at == FORWARD_ARRIVED and fwd.parsed.subject == "VB: Rapport"
 
 
-def test_no_staff_forward_without_an_outside_sender_address() -> None:
-    """A block that shows only a name, or a colleague's own mail passed on, is no forward to
-    register for someone else."""
-    assert forwarded(inline_forward("Från: Anna Berg\nSkickat: 2026-02-03 09:15\n")) is None
+def test_no_staff_forward_of_a_colleagues_mail() -> None:
+    """A colleague's own mail passed on is no forward to register for someone else."""
     colleague = "Från: Cia <cia@finsam.test>\nSkickat: 2026-02-03 09:15\n"
     assert forwarded(inline_forward(colleague)) is None
+
+
+def test_a_block_with_only_a_name_keeps_the_officers_mail_and_asks_staff_to_check() -> None:
+    """Given a quoted block that names its sender without an address (an outside sender, or a
+    colleague quoted in the officer's own mail: nothing tells them apart), then the mail stays
+    the officer's with the server's arrival, and the flag asks staff to check both."""
+    fwd = forwarded(inline_forward("Från: Anna Berg\nSkickat: 2026-01-29 09:15\n"))
+    assert fwd is not None
+    assert fwd.officer == "bo.ek@finsam.test" and fwd.original.sender is None
+    assert (fwd.parsed.from_address, fwd.parsed.subject) == ("bo.ek@finsam.test", "VB: Rapport")
+    assert fwd.received_at == FORWARD_ARRIVED
+    assert fwd.flag == (
+        "vidarebefordrad från ”Anna Berg” 2026-01-29 utan adress: "
+        "kontrollera avsändare och ankomstdatum"
+    )
+    undated = forwarded(inline_forward("Från: Anna\x1b[31m Berg\nSkickat: igår\n"))
+    assert undated is not None and undated.flag == (
+        "vidarebefordrad från ”Anna [31m Berg” utan adress: kontrollera avsändare och ankomstdatum"
+    )
+    named = forwarded(inline_forward("Från: Anna <anna@bollnas.test>\nSkickat: 2026-01-29\n"))
+    assert named is not None and named.flag is None
 
 
 def test_record_names_the_officer_on_the_document_and_in_the_log(app: App) -> None:
@@ -592,4 +611,58 @@ def test_record_names_the_officer_on_the_document_and_in_the_log(app: App) -> No
             "shape": "inline",
             "original_date": None,
         },
+    ]
+
+
+def test_record_of_a_name_only_forward_adds_its_flag_to_the_documents(app: App) -> None:
+    """Given a document already flagged at registration, when a name-only forward is recorded,
+    then both flags are kept, and the new one is logged on its own."""
+    number = register_report(app, sender="bo.ek@finsam.test")
+    original = Original(
+        sender=None, sender_name="Anna Berg", sent_at=None, subject=None, message_id=None,
+        shape="inline",
+    )  # fmt: skip
+    fwd = StaffForward("bo.ek@finsam.test", original, parse_message(b""), FORWARD_ARRIVED)
+    assert fwd.flag is not None
+    with app.sessions() as s, s.begin():
+        source = SourceMessage(
+            mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=8, raw_sha256="1" * 64,
+            size=10, internal_date=FORWARD_ARRIVED, state="registered",
+        )  # fmt: skip
+        s.add(source)
+        s.flush()
+        doc = s.scalars(select(Document).where(Document.diarienummer == number)).one()
+        doc.flag = "avsändaren kunde inte verifieras"
+        fwd.record(s, doc, source)
+    assert document_by_number(app, number).flag == f"avsändaren kunde inte verifieras; {fwd.flag}"
+    [flagged] = events_of(app, "document_flagged")
+    assert (flagged.actor, flagged.detail) == ("bo.ek@finsam.test", {"flag": fwd.flag})
+    [forward] = events_of(app, "forwarded_by_staff")
+    assert forward.detail["sender"] is None and forward.detail["shape"] == "inline"
+
+
+def test_a_polled_name_only_forward_is_the_officers_with_a_flag(
+    intake_app: App, account: Account
+) -> None:
+    """Given Bo's forward whose block shows Anna only by name, when polled, then the report is
+    registered from Bo on the day it reached us, Bo gets the kvittens, and `show` says why."""
+    outer = message(
+        sender="Bo Ek <bo.ek@finsam.test>",
+        subject="VB: Slutrapport",
+        body="Från: Anna Berg\nSkickat: den 29 januari 2026 23:40\nÄmne: Slutrapport\n\nHej!",
+        attachments=[("slutrapport.docx", DOCX)],
+    )
+    account.append(bytes(outer), at(3))
+    poll(intake_app)
+    doc, mail, log = registered(intake_app)
+    assert (doc.sender, doc.received_date) == ("bo.ek@finsam.test", dt.date(2026, 2, 3))
+    assert doc.registered_by == "bo.ek@finsam.test"
+    assert doc.flag == (
+        "vidarebefordrad från ”Anna Berg” 2026-01-29 utan adress: "
+        "kontrollera avsändare och ankomstdatum"
+    )
+    assert {m.recipient for m in mail if m.kind == "kvittens"} == {"bo.ek@finsam.test"}
+    assert [e.action for e in log if e.action in ("forwarded_by_staff", "document_flagged")] == [
+        "forwarded_by_staff",
+        "document_flagged",
     ]
