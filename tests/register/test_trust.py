@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from casefile.app import App
+from casefile.config import Settings
 from casefile.db.models import Case, Document, Event
 from casefile.matching import Incoming, OpenCase, match_case, same_party
 from casefile.register import register_document
@@ -33,6 +34,17 @@ def test_same_party_by_address_or_domain_but_not_public_mail() -> None:
     assert same_party(MALLORY, [])  # a case without e-mail parties has nobody to compare
 
 
+def test_addresses_are_compared_as_written_in_headers() -> None:
+    """Angle brackets and case do not count; the domain is after the last @ (a quoted local
+    part may hold one); text without an @ has no domain to share."""
+    assert same_party("<Anna@Gmail.com>", ["anna@gmail.com"])
+    assert same_party("Xavier@gmail.com", ["<xavier@gmail.com>"])
+    assert same_party('"bo@evil.example"@kommun-a.test', [KOMMUN_A])
+    assert not same_party("anna@kommun-a.test@evil.example", [KOMMUN_A])
+    assert not same_party("kommun-a.test", [KOMMUN_A])
+    assert not same_party("bo", ["anna"])
+
+
 def test_a_subject_reference_from_another_party_opens_a_flagged_case(app: App) -> None:
     settings = app.settings.registry
     case = OpenCase("SFG 26-01", 2026, 1, "SAFE", "Kommun A", parties=(KOMMUN_A,))
@@ -40,8 +52,18 @@ def test_a_subject_reference_from_another_party_opens_a_flagged_case(app: App) -
     assert match_case(settings, theirs, [case]).number == "SFG 26-01"
     other = Incoming(subject="Re: SFG 26-01", sender=MALLORY, title="SAFE", organisation="X")
     got = match_case(settings, other, [case])
-    assert got.number is None
+    assert (got.number, got.rule) == (None, "new")
     assert got.flag == "hänvisar till SFG 26-01 men kommer från en annan avsändare"
+
+
+def test_the_same_insats_from_another_party_opens_a_new_case() -> None:
+    """Title and organisation match only for the case's own parties: a stranger naming the same
+    insats gets a new case, not a document in someone else's."""
+    case = OpenCase("SFG 26-01", 2026, 1, "Kärnhuset", "Kommun A", parties=(KOMMUN_A,))
+    for sender, expected in ((MALLORY, None), ("bo.ek@kommun-a.test", "SFG 26-01")):
+        incoming = Incoming(title="Kärnhuset", organisation="Kommun A", sender=sender)
+        got = match_case(Settings.from_dict({}).registry, incoming, [case])
+        assert got.number == expected, sender
 
 
 def register(app: App, **report: object) -> Document:
