@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from casefile.db.models import SourceMessage
 from casefile.register import NewDocument
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 STOCKHOLM = dt.timezone(dt.timedelta(hours=1))
 
@@ -32,3 +36,22 @@ def new_report(
     }
     base.update(extra)
     return NewDocument(**base)
+
+
+def stored_message(
+    session: Session,
+    uid: int = 7,
+    *,
+    state: str = "registered",
+    when: dt.datetime | None = None,
+    **extra: Any,
+) -> SourceMessage:
+    """A flushed row of a message taken from the intake mailbox (its bytes are not archived)."""
+    message = SourceMessage(
+        mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=uid, raw_sha256="0" * 64, size=10,
+        internal_date=when or dt.datetime(2026, 2, 3, 10, 0, tzinfo=dt.UTC), state=state,
+        **extra,
+    )  # fmt: skip
+    session.add(message)
+    session.flush()
+    return message

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from casefile.app import App
-from casefile.db.models import Case, SourceMessage
+from casefile.db.models import Case
 from casefile.errors import RegisterError
 from casefile.register import (
     add_note,
@@ -24,7 +24,7 @@ from casefile.register import (
     set_due_date,
     sign_document,
 )
-from tests.register.factories import new_report
+from tests.register.factories import new_report, stored_message
 from tests.register.readback import case_by_number as _case
 from tests.register.readback import document_by_number as _document
 from tests.register.readback import events_of as _events
@@ -35,13 +35,7 @@ WHEN = dt.datetime(2026, 2, 3, 10, 0, tzinfo=dt.UTC)
 
 def test_a_document_and_its_case_are_stored_as_given_without_nul_characters(app: App) -> None:
     with app.sessions() as s, s.begin():
-        message = SourceMessage(
-            mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=7, raw_sha256="0" * 64,
-            size=10, internal_date=WHEN, state="registered",
-        )  # fmt: skip
-        s.add(message)
-        s.flush()
-        source_message_id = message.id
+        source_message_id = stored_message(s, when=WHEN).id
     number = _register(
         app,
         title="SA\x00FE",
@@ -261,13 +255,7 @@ def test_a_confirmed_contact_speaks_for_its_own_case_only(app: App) -> None:
 
 def _source_message(app: App, uid: int, verdict: str | None) -> int:
     with app.sessions() as s, s.begin():
-        message = SourceMessage(
-            mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=uid, raw_sha256="0" * 64,
-            size=10, internal_date=WHEN, state="registered", auth_verdict=verdict,
-        )  # fmt: skip
-        s.add(message)
-        s.flush()
-        return message.id
+        return stored_message(s, uid, when=WHEN, auth_verdict=verdict).id
 
 
 def test_the_sender_verdict_comes_from_the_caller_or_else_from_the_message(app: App) -> None:

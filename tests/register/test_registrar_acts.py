@@ -32,7 +32,7 @@ from casefile.register import (
     sign_document,
     unsign_document,
 )
-from tests.register.factories import new_report
+from tests.register.factories import new_report, stored_message
 from tests.register.readback import case_by_number as _case
 from tests.register.readback import document_by_number as _document
 from tests.register.readback import events_of as _events
@@ -424,13 +424,7 @@ def test_secrecy_marking_keeps_provision_public_title_and_who(app: App) -> None:
 
 def _message(app: App, uid: int) -> int:
     with app.sessions() as s, s.begin():
-        message = SourceMessage(
-            mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=uid, raw_sha256="0" * 64,
-            size=10, internal_date=NOW, state="quarantined",
-        )  # fmt: skip
-        s.add(message)
-        s.flush()
-        return message.id
+        return stored_message(s, uid, state="quarantined", when=NOW).id
 
 
 def test_dismissing_a_message_keeps_who_and_why(app: App) -> None:

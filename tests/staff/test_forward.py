@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from casefile.app import App
 from casefile.config import Settings
-from casefile.db.models import Document, Event, OutboxMail, SourceMessage
+from casefile.db.models import Document, Event, OutboxMail
 from intake.mail.forward import (
     Original,
     StaffForward,
@@ -27,6 +27,7 @@ from intake.mail.forward import (
 )
 from intake.mail.forward import parse_header_date as header_date
 from intake.mail.mime import parse_message
+from tests.register.factories import stored_message
 from tests.register.readback import document_by_number, events_of, register_report
 from tests.staff.conftest import at, poll, report
 from tests.support.dovecot import Account
@@ -582,12 +583,7 @@ def test_record_names_the_officer_on_the_document_and_in_the_log(app: App) -> No
     fwd = StaffForward("bo.ek@finsam.test", original, parse_message(b""), FORWARD_ARRIVED)
     undated = replace(fwd, original=replace(original, sent_at=None, shape="inline"))
     with app.sessions() as s, s.begin():
-        source = SourceMessage(
-            mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=7, raw_sha256="0" * 64,
-            size=10, internal_date=FORWARD_ARRIVED, state="registered",
-        )  # fmt: skip
-        s.add(source)
-        s.flush()
+        source = stored_message(s, 7, when=FORWARD_ARRIVED)
         doc = s.scalars(select(Document).where(Document.diarienummer == number)).one()
         fwd.record(s, doc, source)
         undated.record(s, doc, source)
@@ -625,12 +621,7 @@ def test_record_of_a_name_only_forward_adds_its_flag_to_the_documents(app: App) 
     fwd = StaffForward("bo.ek@finsam.test", original, parse_message(b""), FORWARD_ARRIVED)
     assert fwd.flag is not None
     with app.sessions() as s, s.begin():
-        source = SourceMessage(
-            mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=8, raw_sha256="1" * 64,
-            size=10, internal_date=FORWARD_ARRIVED, state="registered",
-        )  # fmt: skip
-        s.add(source)
-        s.flush()
+        source = stored_message(s, 8, when=FORWARD_ARRIVED)
         doc = s.scalars(select(Document).where(Document.diarienummer == number)).one()
         doc.flag = "avsändaren kunde inte verifieras"
         fwd.record(s, doc, source)
