@@ -118,6 +118,22 @@ def test_incoming_mail_is_classified_by_the_same_table(
     assert automatic_reason(parsed, LOOP) == reason
 
 
+@pytest.mark.parametrize("loop_header", [LOOP, "X-Forbund-Auto", "X-Casefile-Marker"])
+def test_a_configured_loop_header_of_any_name_is_kept_and_read(loop_header: str) -> None:
+    """Given `[mail] loop_header` set to a name without "loop" in it, then incoming mail that
+    carries it is our own, as our answers to it say (parse_message keeps that header)."""
+    msg = message(headers={loop_header: OWN})
+    parsed = parse_message(msg.as_bytes(), loop_header=loop_header)
+    assert parsed.headers[loop_header.lower()] == OWN
+    assert automatic_reason(parsed, loop_header, OWN, BOUNCE) == "own_loop"
+    found = matching_rule(MailView.of_message(msg, loop_header, OWN, BOUNCE))
+    assert found is not None and found.name == "own_loop"
+    # Another casefile header is not kept, and without it the mail is a person's
+    other = parse_message(message(headers={"X-Casefile-Annat": "1"}).as_bytes(), loop_header=LOOP)
+    assert "x-casefile-annat" not in other.headers
+    assert automatic_reason(other, LOOP, OWN, BOUNCE) is None
+
+
 def test_outgoing_answers_use_the_same_table(settings: Settings) -> None:
     settings = replace(settings, mail=replace(settings.mail, envelope_from=BOUNCE))
     for name, msg in EXAMPLES.items():
