@@ -231,6 +231,21 @@ def test_a_bounce_address_that_is_unusable_or_our_own_makes_nothing_automatic(
     assert matching_rule(MailView.of_message(msg, LOOP, OWN, bounce)) is None
 
 
+@pytest.mark.parametrize(
+    ("name", "junk"),
+    [("Delivered-To", '"kontakt'), ("X-Original-To", "(kontakt"), ("Envelope-To", '"')],
+)
+def test_a_stray_quote_or_parenthesis_in_one_header_hides_no_other(name: str, junk: str) -> None:
+    """Given an envelope header with an unclosed quote or comment before a Return-Path with our
+    bounce address, then each header is read on its own and the mail is still automatic."""
+    msg = message()
+    msg[name] = junk
+    msg["Return-Path"] = f"<{BOUNCE}>"
+    assert automatic_reason(parse_message(msg.as_bytes()), LOOP, OWN, BOUNCE) == "bounce_address"
+    found = matching_rule(MailView.of_message(msg, LOOP, OWN, BOUNCE))
+    assert found is not None and found.name == "bounce_address"
+
+
 def test_a_bounce_address_is_compared_trimmed_and_without_case() -> None:
     msg = message()
     msg["Delivered-To"] = BOUNCE
