@@ -235,6 +235,22 @@ def test_a_deadline_is_never_below_one_second_nor_above_the_workers(
     assert worker.deadlines == [30.0, 1.0]
 
 
+def test_a_worker_deadline_under_one_second_is_never_raised() -> None:
+    """Given `parse_timeout_seconds = 0.5` and a message with 0.2 s of its budget left, then the
+    file gets the worker's 0.5 s: the one-second floor never lifts the configured deadline."""
+    chosen = make_worker(LimitsSettings(parse_timeout_seconds=0.5)).limits
+    ticks = iter([0.0, 0.0, 99.8])
+    with RecordingWorker(chosen) as worker:
+        worker.deadlines = []
+        examine_message(
+            [AttachedFile("a.docx", DOCX, REPORT), AttachedFile("b.docx", DOCX, OTHER_REPORT)],
+            LimitsSettings(max_extraction_seconds_per_message=100),
+            worker,
+            clock=lambda: next(ticks),
+        )
+    assert worker.deadlines == [0.5, 0.5]
+
+
 def test_a_budget_of_a_fraction_of_a_second_is_shown_as_written(worker: RecordingWorker) -> None:
     ticks = iter([0.0, 0.5])
     (cand,) = examine_message(
