@@ -153,6 +153,22 @@ def test_one_robot_address_rule_for_both_directions(address: str) -> None:
     assert rule is not None and rule.name == "automatic_sender"
 
 
+@pytest.mark.parametrize("address", [None, "", "postmaster", "no-reply"])
+def test_what_is_not_an_address_is_no_robot_address(address: str | None) -> None:
+    # The rules before it (no_sender; no recipient) speak for such mail
+    assert is_robot_address(address) is False
+
+
+def test_incoming_mail_from_our_own_address_is_automatic() -> None:
+    """The pipeline's classification passes our own address on: mail from it is automatic, and
+    a bounce address that is our own address is ignored for incoming mail too."""
+    parsed = parse_message(message(sender=f"Kontakt <{OWN.upper()}>").as_bytes())
+    assert automatic_reason(parsed, LOOP, OWN) == "own_address"
+    msg = message()
+    msg["Delivered-To"] = OWN
+    assert automatic_reason(parse_message(msg.as_bytes()), LOOP, OWN, OWN) is None
+
+
 # Every sign each rule reads, one at a time, as the header is written in the wild.
 SIGNS: list[tuple[str, str, str]] = [
     ("X-Casefile-Loop", "ja", "own_loop"),
