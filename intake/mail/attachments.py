@@ -124,10 +124,12 @@ def _refused(file: AttachedFile, digest: str, why: str) -> Candidate:
 def _examine_within(
     file: AttachedFile, limits: LimitsSettings, worker: ExtractionWorker, left: float
 ) -> Candidate:
-    # The worker reads its deadline from its limits; shorten it to what the message has left.
+    # The worker reads its deadline from its limits; shorten it to what the message has left,
+    # but not below a second, nor ever above the configured one (which may be under a second).
     full = worker.limits
     if left < full.timeout_seconds:
-        worker.limits = dataclasses.replace(full, timeout_seconds=max(left, 1.0))
+        deadline = min(max(left, 1.0), full.timeout_seconds)
+        worker.limits = dataclasses.replace(full, timeout_seconds=deadline)
     try:
         return examine(file, limits, worker)
     finally:

@@ -155,8 +155,10 @@ def _to_bounce_address(view: MailView) -> bool:
     bounce = (view.bounce_address or "").strip().lower()
     if "@" not in bounce or bounce == (view.own_address or "").strip().lower():
         return False
-    values = [view.headers.get(name, "") for name in (*_ADDRESSED_HEADERS, "return-path")]
-    return any(address.lower() == bounce for _, address in getaddresses(values))
+    names = (*_ADDRESSED_HEADERS, "return-path")
+    values = [view.headers[name] for name in names if name in view.headers]
+    # Each header on its own: an unclosed quote or comment in one must not swallow the next.
+    return any(address.lower() == bounce for v in values for _, address in getaddresses([v]))
 
 
 RULES: tuple[Rule, ...] = (

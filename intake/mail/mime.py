@@ -234,7 +234,10 @@ def _parse(raw: bytes) -> tuple[EmailMessage, list[str]]:
     return msg, []
 
 
-def parse_message(raw: bytes, max_header_bytes: int = 64 * 1024) -> ParsedMessage:
+def parse_message(
+    raw: bytes, max_header_bytes: int = 64 * 1024, loop_header: str | None = None
+) -> ParsedMessage:
+    """`loop_header` is `[mail] loop_header`, kept for the rules whatever its name."""
     msg, notes = _parse(raw)
     name, addr = _address(msg)
     attachments: list[AttachedFile] = []
@@ -246,12 +249,12 @@ def parse_message(raw: bytes, max_header_bytes: int = 64 * 1024) -> ParsedMessag
     # Imported here: classify imports this module for ParsedMessage.
     from intake.mail.classify import HEADERS
 
-    interesting = (*HEADERS, "Sender")
+    interesting = [*HEADERS, "Sender"]
+    if loop_header:
+        interesting.append(loop_header)
     headers = {h.lower(): v for h in interesting if (v := _header(msg, h)) is not None}
     for key in msg:
-        if key.lower().startswith("x-casefile") or (
-            key.lower().startswith("x-") and "loop" in key.lower()
-        ):
+        if key.lower().startswith("x-") and "loop" in key.lower():
             value = _header(msg, key)
             if value is not None:
                 headers[key.lower()] = value

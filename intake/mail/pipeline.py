@@ -251,7 +251,9 @@ class Pipeline:
 
     def _prepare(self, raw: bytes) -> tuple[ParsedMessage, str | None, list[Candidate]]:
         """Parse, classify and examine (outside any transaction); store what is worth a file."""
-        parsed = parse_message(raw, self.settings.limits.max_header_bytes)
+        parsed = parse_message(
+            raw, self.settings.limits.max_header_bytes, self.settings.mail.loop_header
+        )
         auto = automatic_reason(
             parsed,
             self.settings.mail.loop_header,

@@ -162,6 +162,25 @@ def test_automatic_mail_by_live_rules_gets_no_case_and_no_answer(
     assert [row.state for row in outbox(intake_app) if row.state != "suppressed"] == []
 
 
+def test_our_loop_header_is_read_whatever_it_is_called(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given `[mail] loop_header = "X-Forbund-Auto"` (no "loop" in the name), a report that
+    carries only that header is marked by the own_loop rule and gets no answer."""
+    app = build_app(
+        db_url, tmp_path, account.mailbox_settings(), mail={"loop_header": "X-Forbund-Auto"}
+    )
+    headers = {"X-Forbund-Auto": "kontakt@finsam.test"}
+    account.append(bytes(message(headers=headers, attachments=[("r.docx", DOCX)])), WHEN)
+
+    poll_all(app)
+
+    [msg] = messages(app)
+    assert "own_loop" in (msg.reason or ""), msg.reason
+    assert [row.state for row in outbox(app) if row.state != "suppressed"] == []
+    app.engine.dispose()
+
+
 def test_an_ordinary_report_next_to_them_is_answered(intake_app: App, account: Account) -> None:
     """The control for the test above: the same report without those headers gets a case and
     an acknowledgement, so the rules above are what kept the others silent."""

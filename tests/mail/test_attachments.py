@@ -70,8 +70,15 @@ def test_a_report_is_a_report_with_its_extraction(worker: RecordingWorker) -> No
 
 
 def test_a_document_that_is_no_known_form_is_kept_as_other(worker: RecordingWorker) -> None:
-    cand = examine(AttachedFile("brev.docx", DOCX, UNKNOWN), LimitsSettings(), worker)
-    assert (cand.state, cand.media_type, cand.error) == ("other", DOCX, None)
+    file = AttachedFile("brev.docx", DOCX, UNKNOWN)
+    cand = examine(file, LimitsSettings(), worker)
+    assert (cand.file, cand.sha256, cand.state, cand.media_type, cand.error) == (
+        file,
+        sha(UNKNOWN),
+        "other",
+        DOCX,
+        None,
+    )
     assert cand.extraction is not None and cand.extraction.document_type == "unknown"
 
 
@@ -84,21 +91,47 @@ def test_a_file_that_is_neither_docx_nor_pdf_is_other_and_not_extracted(
 
 
 def test_an_unreadable_document_is_quarantined_with_the_reason(worker: RecordingWorker) -> None:
-    cand = examine(AttachedFile("rapport.pdf", PDF, BROKEN_PDF), LimitsSettings(), worker)
-    assert (cand.state, cand.media_type, cand.extraction) == ("quarantined", PDF, None)
-    assert cand.error == "PDF-filen är ofullständig (avkortad eller skadad; slutmarkering saknas)."
+    file = AttachedFile("rapport.pdf", PDF, BROKEN_PDF)
+    cand = examine(file, LimitsSettings(), worker)
+    assert cand == Candidate(
+        file,
+        sha(BROKEN_PDF),
+        PDF,
+        "quarantined",
+        error="PDF-filen är ofullständig (avkortad eller skadad; slutmarkering saknas).",
+    )
     assert not cand.is_docx
+
+
+def test_a_zip_is_taken_for_a_docx_by_its_name(worker: RecordingWorker) -> None:
+    """Given a damaged zip (no word/ part to sniff), then a file named .docx is a DOCX that could
+    not be read (quarantined, staff are told), and one without a name is only kept."""
+    zipped = b"PK\x03\x04 avklippt"
+    named = AttachedFile("rapport.docx", "application/octet-stream", zipped)
+    assert examine(named, LimitsSettings(), worker) == Candidate(
+        named,
+        sha(zipped),
+        DOCX,
+        "quarantined",
+        error="Filen är inte en giltig DOCX (zip-arkivet är skadat).",
+    )
+    nameless = AttachedFile(None, "application/octet-stream", zipped)
+    assert examine(nameless, LimitsSettings(), worker) == Candidate(
+        nameless, sha(zipped), "application/octet-stream", "other"
+    )
 
 
 def test_a_file_over_the_size_limit_is_quarantined_unread(worker: RecordingWorker) -> None:
     size = len(REPORT)
-    over = examine(
-        AttachedFile("stor.docx", DOCX, REPORT),
-        LimitsSettings(max_attachment_bytes=size - 1),
-        worker,
+    file = AttachedFile("stor.docx", DOCX, REPORT)
+    over = examine(file, LimitsSettings(max_attachment_bytes=size - 1), worker)
+    assert over == Candidate(
+        file,
+        sha(REPORT),
+        DOCX,
+        "quarantined",
+        error=f"filen är för stor ({size} byte, gräns {size - 1})",
     )
-    assert (over.state, over.media_type) == ("quarantined", DOCX)
-    assert over.error == f"filen är för stor ({size} byte, gräns {size - 1})"
     assert worker.deadlines == []
     exact = examine(
         AttachedFile("stor.docx", DOCX, REPORT), LimitsSettings(max_attachment_bytes=size), worker
@@ -128,6 +161,7 @@ def test_a_copy_is_read_once_and_files_over_the_count_cap_are_quarantined(
             AttachedFile("b.docx", DOCX, OTHER_REPORT),
             AttachedFile("c.pdf", PDF, BROKEN_PDF),
             AttachedFile("d.txt", "text/plain", b"hej"),
+            AttachedFile("e.docx", "application/octet-stream", b"PK\x03\x04"),
         ],
         limits,
         worker,
@@ -137,10 +171,17 @@ def test_a_copy_is_read_once_and_files_over_the_count_cap_are_quarantined(
         ("b.docx", "report"),
         ("c.pdf", "quarantined"),
         ("d.txt", "other"),
+        ("e.docx", "quarantined"),
     ]
     assert found[2].error == "fler än 2 bilagor i meddelandet; den här lästes inte"
     assert found[2].media_type == PDF and found[2].sha256 == sha(BROKEN_PDF)
-    assert (found[3].media_type, found[3].error) == ("text/plain", None)
+    # Kept whole, with its digest; a zip is a DOCX by its name, as in examine
+    assert (found[3].media_type, found[3].sha256, found[3].error) == (
+        "text/plain",
+        sha(b"hej"),
+        None,
+    )
+    assert (found[4].media_type, found[4].sha256) == (DOCX, sha(b"PK\x03\x04"))
     assert len(worker.deadlines) == 2
 
 
@@ -174,6 +215,7 @@ def test_the_time_budget_shortens_each_deadline_and_quarantines_what_is_left(
     )
     assert [c.state for c in found] == ["report", "report", "quarantined", "other"]
     assert found[2].error == "tidsgränsen för meddelandet (10 s) tog slut före den här bilagan"
+    assert [c.sha256 for c in found[2:]] == [sha(SAME_AS_PDF), sha(b"hej")]
     assert found[3].error is None
     assert worker.deadlines == [10.0, 2.5]
     assert worker.limits.timeout_seconds == 30.0  # given back after each file
@@ -191,6 +233,22 @@ def test_a_deadline_is_never_below_one_second_nor_above_the_workers(
         clock=lambda: next(ticks),
     )
     assert worker.deadlines == [30.0, 1.0]
+
+
+def test_a_worker_deadline_under_one_second_is_never_raised() -> None:
+    """Given `parse_timeout_seconds = 0.5` and a message with 0.2 s of its budget left, then the
+    file gets the worker's 0.5 s: the one-second floor never lifts the configured deadline."""
+    chosen = make_worker(LimitsSettings(parse_timeout_seconds=0.5)).limits
+    ticks = iter([0.0, 0.0, 99.8])
+    with RecordingWorker(chosen) as worker:
+        worker.deadlines = []
+        examine_message(
+            [AttachedFile("a.docx", DOCX, REPORT), AttachedFile("b.docx", DOCX, OTHER_REPORT)],
+            LimitsSettings(max_extraction_seconds_per_message=100),
+            worker,
+            clock=lambda: next(ticks),
+        )
+    assert worker.deadlines == [0.5, 0.5]
 
 
 def test_a_budget_of_a_fraction_of_a_second_is_shown_as_written(worker: RecordingWorker) -> None:

@@ -118,6 +118,22 @@ def test_incoming_mail_is_classified_by_the_same_table(
     assert automatic_reason(parsed, LOOP) == reason
 
 
+@pytest.mark.parametrize("loop_header", [LOOP, "X-Forbund-Auto", "X-Casefile-Marker"])
+def test_a_configured_loop_header_of_any_name_is_kept_and_read(loop_header: str) -> None:
+    """Given `[mail] loop_header` set to a name without "loop" in it, then incoming mail that
+    carries it is our own, as our answers to it say (parse_message keeps that header)."""
+    msg = message(headers={loop_header: OWN})
+    parsed = parse_message(msg.as_bytes(), loop_header=loop_header)
+    assert parsed.headers[loop_header.lower()] == OWN
+    assert automatic_reason(parsed, loop_header, OWN, BOUNCE) == "own_loop"
+    found = matching_rule(MailView.of_message(msg, loop_header, OWN, BOUNCE))
+    assert found is not None and found.name == "own_loop"
+    # Another casefile header is not kept, and without it the mail is a person's
+    other = parse_message(message(headers={"X-Casefile-Annat": "1"}).as_bytes(), loop_header=LOOP)
+    assert "x-casefile-annat" not in other.headers
+    assert automatic_reason(other, LOOP, OWN, BOUNCE) is None
+
+
 def test_outgoing_answers_use_the_same_table(settings: Settings) -> None:
     settings = replace(settings, mail=replace(settings.mail, envelope_from=BOUNCE))
     for name, msg in EXAMPLES.items():
@@ -135,6 +151,22 @@ def test_one_robot_address_rule_for_both_directions(address: str) -> None:
     view = MailView.of_message(message(sender=address), LOOP, OWN)
     rule = matching_rule(view)
     assert rule is not None and rule.name == "automatic_sender"
+
+
+@pytest.mark.parametrize("address", [None, "", "postmaster", "no-reply"])
+def test_what_is_not_an_address_is_no_robot_address(address: str | None) -> None:
+    # The rules before it (no_sender; no recipient) speak for such mail
+    assert is_robot_address(address) is False
+
+
+def test_incoming_mail_from_our_own_address_is_automatic() -> None:
+    """The pipeline's classification passes our own address on: mail from it is automatic, and
+    a bounce address that is our own address is ignored for incoming mail too."""
+    parsed = parse_message(message(sender=f"Kontakt <{OWN.upper()}>").as_bytes())
+    assert automatic_reason(parsed, LOOP, OWN) == "own_address"
+    msg = message()
+    msg["Delivered-To"] = OWN
+    assert automatic_reason(parse_message(msg.as_bytes()), LOOP, OWN, OWN) is None
 
 
 # Every sign each rule reads, one at a time, as the header is written in the wild.
@@ -213,6 +245,21 @@ def test_a_bounce_address_that_is_unusable_or_our_own_makes_nothing_automatic(
     msg["Delivered-To"] = OWN
     msg["Return-Path"] = f"<{OWN}>"
     assert matching_rule(MailView.of_message(msg, LOOP, OWN, bounce)) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "junk"),
+    [("Delivered-To", '"kontakt'), ("X-Original-To", "(kontakt"), ("Envelope-To", '"')],
+)
+def test_a_stray_quote_or_parenthesis_in_one_header_hides_no_other(name: str, junk: str) -> None:
+    """Given an envelope header with an unclosed quote or comment before a Return-Path with our
+    bounce address, then each header is read on its own and the mail is still automatic."""
+    msg = message()
+    msg[name] = junk
+    msg["Return-Path"] = f"<{BOUNCE}>"
+    assert automatic_reason(parse_message(msg.as_bytes()), LOOP, OWN, BOUNCE) == "bounce_address"
+    found = matching_rule(MailView.of_message(msg, LOOP, OWN, BOUNCE))
+    assert found is not None and found.name == "bounce_address"
 
 
 def test_a_bounce_address_is_compared_trimmed_and_without_case() -> None:

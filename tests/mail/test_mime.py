@@ -79,6 +79,8 @@ def test_clean_caps_the_length_after_cleaning() -> None:
     [
         (b"Subject: x\r\n\r\nbody\n\nmore", len(b"Subject: x")),
         (b"Subject: x\n\nbody\r\n\r\nmore", len(b"Subject: x")),
+        (b"Subject: x\r\n\r\nbody\r\n\r\nmore", len(b"Subject: x")),
+        (b"Subject: x\n\nbody\n\nmore", len(b"Subject: x")),
         (b"Subject: x\r\nTo: y\r\n", len(b"Subject: x\r\nTo: y\r\n")),
         (b"\r\n\r\nbody", 0),
     ],
@@ -147,6 +149,11 @@ def test_long_values_are_capped_to_their_columns() -> None:
     assert parsed.date_header == "9" * SHORT
 
 
+def test_a_long_top_level_content_type_is_capped() -> None:
+    parsed = parse_message(raw(f"Content-Type: application/{'x' * 300}"))
+    assert parsed.content_type == ("application/" + "x" * 300)[:SHORT]
+
+
 def test_the_first_message_id_header_counts_whatever_its_case() -> None:
     parsed = parse_message(raw("message-id: <a@x.test>", "Message-ID: <b@x.test>"))
     assert parsed.message_id == "<a@x.test>"
@@ -160,6 +167,8 @@ def test_the_first_message_id_header_counts_whatever_its_case() -> None:
         (f"Anna <{'a' * 320}@x.test>", "Anna"),
         ('"Anna" <"anna berg"@bollnas.test>', "Anna"),
         ("Anna <a<b@x.test>", "Anna"),
+        # The name is capped to its column whether or not the address is usable
+        (f"{'N' * 300} <anna.berg>", "N" * SHORT),
     ],
 )
 def test_a_from_without_a_usable_address_keeps_only_the_name(sender: str, name: str) -> None:
@@ -187,9 +196,12 @@ def test_a_from_header_the_parser_chokes_on_is_read_as_written(sender: str) -> N
     assert parsed.subject == "Slutrapport"
 
 
-def test_a_from_of_exactly_320_characters_is_kept() -> None:
+def test_a_from_of_exactly_320_characters_is_kept_and_one_more_is_not() -> None:
     address = "a" * (320 - len("@x.test")) + "@x.test"
-    assert parse_message(raw(f"From: <{address}>")).from_address == address
+    parsed = parse_message(raw(f"From: <{address}>"))
+    # A bare address has no name: the name is empty, not made up
+    assert (parsed.from_name, parsed.from_address) == ("", address)
+    assert parse_message(raw(f"From: <a{address}>")).from_address is None
 
 
 def test_in_reply_to_and_references_keep_the_newest_50_ids() -> None:
@@ -206,6 +218,9 @@ def test_ids_that_are_not_message_ids_are_kept_cleaned() -> None:
     parsed = parse_message(raw("In-Reply-To: ett\x01svar", "References: inget"))
     assert (parsed.in_reply_to, parsed.references) == ("ett svar", "inget")
     assert parsed.referenced_ids == []
+    # Capped like a Message-ID
+    long = parse_message(raw(f"In-Reply-To: {'s' * 600}", f"References: {'r' * 600}"))
+    assert (long.in_reply_to, long.references) == ("s" * ID_LENGTH, "r" * ID_LENGTH)
 
 
 def test_referenced_ids_name_each_id_once() -> None:
@@ -288,6 +303,16 @@ def test_rfc2231_file_names_are_decoded_and_cleaned() -> None:
     assert [f.filename for f in parsed.attachments] == ["rätt fil.docx"]
 
 
+def test_a_long_file_name_and_content_type_are_capped() -> None:
+    name = "r" * 300 + ".docx"
+    content_type = "application/" + "x" * 300
+    disposition = f'Content-Disposition: attachment; filename="{name}"'
+    parsed = parse_message(multipart([part(content_type, b"PK", disposition)]))
+    assert [(f.filename, f.content_type) for f in parsed.attachments] == [
+        (name[:SHORT], content_type[:SHORT])
+    ]
+
+
 def test_tnef_is_named_in_the_notes_and_kept() -> None:
     parsed = parse_message(
         multipart(
@@ -335,12 +360,12 @@ def test_a_part_header_of_exactly_the_limit_is_read() -> None:
     assert parse_message(multipart([block]), limit - 1).attachments == []
 
 
-def nested(levels: int, names: list[str]) -> bytes:
-    """Files `levels` multipart levels below the top (the top message is level 0)."""
+def nested(levels: int, names: list[str | None]) -> bytes:
+    """Files `levels` multipart levels below the top (the top message is level 0); a name of
+    None is a DOCX without a name or a disposition."""
+    named = 'Content-Disposition: attachment; filename="{}"'
     body = b"".join(
-        b"--b%d\r\n" % levels
-        + part(DOCX, b"PK", f'Content-Disposition: attachment; filename="{name}"')
-        + b"\r\n"
+        b"--b%d\r\n" % levels + part(DOCX, b"PK", *([named.format(name)] if name else [])) + b"\r\n"
         for name in names
     )
     body += b"--b%d--\r\n" % levels
@@ -360,6 +385,13 @@ def test_files_deeper_than_the_limit_are_counted_in_the_notes() -> None:
     ]
     one = parse_message(nested(MAX_DEPTH + 1, ["a.docx"]))
     assert len(one.notes) == 1
+    # Two: the first named, the other counted; a file without a name is called so
+    two = parse_message(nested(MAX_DEPTH + 1, [None, "b.docx"]))
+    assert two.notes == [
+        f"bilagan (utan namn) ligger {MAX_DEPTH + 1} MIME-nivåer djupt (gräns {MAX_DEPTH}) "
+        "och lästes inte",
+        "ytterligare 1 bilagor låg för djupt och lästes inte",
+    ]
     at_limit = parse_message(nested(MAX_DEPTH, ["a.docx", "b.docx"]))
     assert [f.filename for f in at_limit.attachments] == ["a.docx", "b.docx"]
     assert at_limit.notes == []
@@ -375,6 +407,29 @@ def test_a_message_nested_past_the_parsers_recursion_keeps_its_headers() -> None
         "anna.berg@bollnas.test",
         "multipart/mixed",
     )
+
+
+def test_a_part_header_nested_past_the_parsers_recursion_keeps_the_message() -> None:
+    """Given a part whose Content-Disposition holds 2,000 nested comments, then the standard
+    header parser runs out of recursion when the part is looked at: the message is still read,
+    and the notes say its attachments were not."""
+    disposition = "attachment; filename=a.pdf " + "(" * 2000 + ")" * 2000
+    parsed = parse_message(
+        multipart([part("application/pdf", b"%PDF", f"Content-Disposition: {disposition}")])
+    )
+    assert parsed.notes == ["meddelandet är nästlat i för många MIME-nivåer; bilagorna lästes inte"]
+    assert parsed.attachments == []
+    assert (parsed.subject, parsed.from_address) == ("Delar", "anna.berg@bollnas.test")
+
+
+@pytest.mark.parametrize("charset", ["idna", "punycode"])
+def test_a_text_body_python_cannot_decode_is_no_reason_to_fail(charset: str) -> None:
+    # Given 8-bit text in a charset whose codec refuses errors="replace" (the body is not read)
+    parsed = parse_message(
+        raw(f"From: {ANNA}", f"Content-Type: text/plain; charset={charset}", body=b"R\xc3\xa4tt")
+    )
+    assert (parsed.from_address, parsed.content_type) == ("anna.berg@bollnas.test", "text/plain")
+    assert parsed.attachments == [] and parsed.notes == []
 
 
 def test_a_message_of_too_many_parts_keeps_only_its_headers() -> None:
