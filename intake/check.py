@@ -272,7 +272,7 @@ def _smtp_checks(app: App) -> Iterator[Check]:
             for_settings(settings).succeeded(SMTP_KEY)
             yield Check(step, True, f"AUTH XOAUTH2 som {s.username} godtogs")
         elif s.username:
-            _login(smtp, s.username, s.password() or "")
+            _login(smtp, s.host, s.username, s.password() or "")
             for_settings(settings).succeeded(SMTP_KEY)
             yield Check(step, True, f"inloggad som {s.username}")
         else:

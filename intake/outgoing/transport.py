@@ -92,10 +92,11 @@ def tls_context(settings: SmtpSettings) -> ssl.SSLContext:
 _AUTH_METHODS = ("CRAM-MD5", "PLAIN", "LOGIN")  # smtplib.SMTP.login's order
 
 
-def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
-    """AUTH, also with a non-ASCII password: smtplib only encodes ASCII, so send PLAIN in UTF-8."""
+def _login(smtp: smtplib.SMTP, host: str, username: str, password: str) -> None:
+    """AUTH, also with a non-ASCII password: smtplib only encodes ASCII, so send PLAIN in UTF-8.
+    The caller has said EHLO."""
     if (username + password).isascii():
-        _login_ascii(smtp, username, password)
+        _login_ascii(smtp, host, username, password)
         return
     if "plain" not in smtp.esmtp_features.get("auth", "").lower().split():
         raise smtplib.SMTPAuthenticationError(504, b"AUTH PLAIN is not offered")
@@ -105,29 +106,48 @@ def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
         raise smtplib.SMTPAuthenticationError(code, resp)
 
 
-def _login_ascii(smtp: smtplib.SMTP, username: str, password: str) -> None:
+def _login_ascii(smtp: smtplib.SMTP, host: str, username: str, password: str) -> None:
     """smtplib.SMTP.login's loop over the offered methods, except that a server hanging up
     after refusing one is reported as the refusal, which is what the operator must fix, and
     not as a broken line (smtplib would go on to the next method and fail on the socket)."""
-    smtp.ehlo_or_helo_if_needed()
-    if not smtp.has_extn("auth"):
-        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
-    offered = smtp.esmtp_features["auth"].upper().split()
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    usable = [m for m in _AUTH_METHODS if m in offered]
+    if not usable:
+        raise LoginFailure(_no_login_offered(smtp, host, offered))
     smtp.user, smtp.password = username, password
-    refused: smtplib.SMTPException = smtplib.SMTPException(
-        "No suitable authentication method found."
-    )
-    for method in (m for m in _AUTH_METHODS if m in offered):
+    refused: smtplib.SMTPAuthenticationError | None = None
+    for method in usable:
         try:
             smtp.auth(method, getattr(smtp, "auth_" + method.lower().replace("-", "_")))
             return
         except smtplib.SMTPAuthenticationError as exc:
             refused = exc
         except smtplib.SMTPServerDisconnected:
-            if not isinstance(refused, smtplib.SMTPAuthenticationError):
+            if refused is None:
                 raise
             break
+    assert refused is not None
     raise refused
+
+
+def _no_login_offered(smtp: smtplib.SMTP, host: str, offered: list[str]) -> str:
+    """The one line for a server that offers no AUTH method we can use (smtplib's own words
+    were English and read as a broken connection)."""
+    if offered:
+        return (
+            f"SMTP-servern {host} erbjuder bara AUTH {' '.join(offered)}, som casefile inte kan"
+            " (PLAIN, LOGIN, CRAM-MD5 eller XOAUTH2 behövs)"
+        )
+    if isinstance(smtp.sock, ssl.SSLSocket):
+        return (
+            f"SMTP-servern {host} erbjuder ingen inloggning (AUTH): "
+            "ta bort [smtp] username om servern inte kräver inloggning"
+        )
+    # The usual cause: a submission port that offers AUTH only after STARTTLS.
+    return (
+        f"SMTP-servern {host} erbjuder ingen inloggning (AUTH) utan TLS: "
+        'sätt [smtp] security till "starttls" eller "ssl"'
+    )
 
 
 class LoginFailure(ConnectionFailure):
@@ -307,7 +327,7 @@ class SmtpTransport:
             if self._oauth2 is not None:
                 _oauth2_login(smtp, s, self._oauth2, self._tokens)
             elif s.username:
-                _login(smtp, s.username, s.password() or "")
+                _login(smtp, s.host, s.username, s.password() or "")
             if self._backoff is not None:
                 self._backoff.succeeded(SMTP_KEY)
         except ConnectionFailure:

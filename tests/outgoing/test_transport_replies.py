@@ -30,6 +30,7 @@ from intake.outgoing.transport import (
     TemporaryFailure,
     eml_name,
 )
+from tests.support.smtp import SmtpServer
 
 RAW = b"From: a@b.test\r\nTo: c@d.test\r\nSubject: x\r\n\r\nHej\r\n"
 
@@ -261,6 +262,66 @@ def test_a_refused_login_on_a_server_that_hangs_up_is_still_a_login_failure(
         "SMTP-inloggningen nekades (535 5.7.8 bad credentials): "
         "kontrollera användarnamn och lösenord"
     )
+
+
+def test_a_server_offering_only_methods_we_cannot_use_says_which(
+    scripted: list[ScriptedSmtp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_SMTP_PW_G", "hemlig")
+    error = _send(
+        scripted,
+        {},
+        ehlo_extra=(b"AUTH GSSAPI NTLM",),
+        username="kontakt",
+        password_env="TEST_SMTP_PW_G",
+    )
+    assert type(error) is LoginFailure
+    assert str(error) == (
+        "SMTP-servern 127.0.0.1 erbjuder bara AUTH GSSAPI NTLM, som casefile inte kan"
+        " (PLAIN, LOGIN, CRAM-MD5 eller XOAUTH2 behövs)"
+    )
+    assert scripted[0].auth_lines == [] and scripted[0].delivered == 0
+
+
+@pytest.mark.parametrize(
+    ("server_tls", "security", "text"),
+    [
+        # A submission port that offers AUTH only after STARTTLS, reached without TLS
+        (
+            "starttls",
+            "none",
+            "erbjuder ingen inloggning (AUTH) utan TLS: "
+            'sätt [smtp] security till "starttls" eller "ssl"',
+        ),
+        # A server over TLS that takes mail without any login
+        (
+            "ssl",
+            "ssl",
+            "erbjuder ingen inloggning (AUTH): "
+            "ta bort [smtp] username om servern inte kräver inloggning",
+        ),
+    ],
+)
+def test_a_server_offering_no_login_is_a_login_failure_that_says_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, server_tls: str, security: str, text: str
+) -> None:
+    """Given a username but a server (aiosmtpd) that offers no AUTH on this connection, then
+    the operator reads which setting to change, in Swedish, and no mail is sent."""
+    monkeypatch.setenv("TEST_SMTP_PW_T", "hemlig")
+    auth = ("kontakt", "hemlig") if server_tls == "starttls" else None
+    server = SmtpServer(auth=auth, tls=server_tls)
+    server.start()
+    try:
+        section = server.smtp_settings(
+            security=security, username="kontakt", password_env="TEST_SMTP_PW_T"
+        )
+        settings = SmtpSettings(**section)  # type: ignore[arg-type]
+        with pytest.raises(LoginFailure) as caught, SmtpTransport(settings) as transport:
+            transport.send(RAW, "kontakt@finsam.test", "c@d.test", "k")
+        assert str(caught.value) == f"SMTP-servern 127.0.0.1 {text}"
+        assert server.logins == [] and server.messages == []
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize("ehlo", [(b"AUTH PLAIN LOGIN",), ()])
