@@ -206,7 +206,12 @@ def killed_on_postgresql(group: Group, scratch: Path, survivors: list[str]) -> l
 
 
 def run_group(
-    group: Group, scratch: Path, children: int, resume: bool, postgresql: bool
+    group: Group,
+    scratch: Path,
+    children: int,
+    resume: bool,
+    postgresql: bool,
+    only: tuple[str, ...] = (),
 ) -> dict[str, object]:
     # mutmut keeps each verdict under mutants/: a resumed run tests only what is left.
     if not (resume and (scratch / "mutants").is_dir()):
@@ -216,7 +221,7 @@ def run_group(
     log = scratch / "mutmut-run.log"
     with log.open("w") as out:
         subprocess.run(
-            [mutmut, "run", "--max-children", str(children)],
+            [mutmut, "run", "--max-children", str(children), *only],
             cwd=scratch,
             # Order only (tools/mutant_order.py); an environment variable and not a setup.cfg
             # argument, so that a resumed run keeps its verdicts.
@@ -309,6 +314,14 @@ def main() -> int:
         action="store_true",
         help="try each survivor once more with the group's PostgreSQL tests",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="only the mutants whose names match (fnmatch; repeatable), e.g. after a change to "
+        "one function; the figures then cover those alone",
+    )
     args = parser.parse_args()
     wanted = [g for g in GROUPS if not args.groups or g.name in args.groups]
     unknown = set(args.groups) - {g.name for g in GROUPS}
@@ -319,7 +332,9 @@ def main() -> int:
     for group in wanted:
         scratch = Path(args.scratch) / group.name.replace("/", "-")
         print(f"== {group.name} ({', '.join(group.mutate)})", file=sys.stderr, flush=True)
-        result = run_group(group, scratch, args.children, args.resume, args.postgresql)
+        result = run_group(
+            group, scratch, args.children, args.resume, args.postgresql, tuple(args.only)
+        )
         results.append(result)
         (Path(args.scratch) / f"{group.name.replace('/', '-')}.json").write_text(
             json.dumps(result, indent=2)
