@@ -35,6 +35,7 @@ from intake.mail.pipeline import Identity, Pipeline
 from intake.mail.poll import poll_all, poll_mailbox
 from intake.sources.base import FetchedMessage
 from tests.intake.conftest import build_app
+from tests.register.factories import stored_message
 from tests.support.dovecot import Account, DovecotServer, free_port
 from tests.support.mail import DOCX as DOCX_TYPE
 from tests.support.mail import REPORTS, forwarded, message
@@ -1030,3 +1031,58 @@ def test_a_report_resent_after_its_document_was_cancelled_is_registered_anew(
         ("SFG 26-01.01", True),
         ("SFG 26-01.02", False),
     ]
+
+
+def _uidvalidity(account: Account, folder: str = "INBOX") -> int:
+    with account.client() as c:
+        return int(c.folder_status(folder, [b"UIDVALIDITY"])[b"UIDVALIDITY"])
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"mailbox": "annan"},
+        {"folder": "Rapporter"},
+        {"uidvalidity_offset": 1},
+    ],
+    ids=["another mailbox", "another folder", "an earlier UIDVALIDITY"],
+)
+def test_leftover_marks_are_for_this_folder_alone(
+    db_url: str, tmp_path: Path, account: Account, other: dict[str, object]
+) -> None:
+    """Given a row left unmarked by a crash, of another mailbox, folder or UIDVALIDITY but with
+    the UID of a new message here, when this folder is polled with a processed folder, then the
+    new message is not moved away unread: it is registered, and the other row stays unmarked."""
+    account.create_folder("Registrerat")
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    [uid] = account.uids()
+    app = build_app(db_url, tmp_path, account.mailbox_settings(processed_folder="Registrerat"))
+    offset = int(str(other.pop("uidvalidity_offset", 0)))
+    with app.sessions() as s, s.begin():
+        stored_message(s, uid, uidvalidity=_uidvalidity(account) - offset, **other)
+    poll(app)
+    assert len(documents(app)) == 1
+    assert account.uids("INBOX") == [] and len(account.uids("Registrerat")) == 1
+    # The crash's row first, then this folder's new message
+    crashed, new = messages(app)
+    assert (crashed.raw_sha256, crashed.marked_on_server) == ("0" * 64, False)
+    assert (new.state, new.marked_on_server) == ("registered", True)
+
+
+def test_a_message_marked_once_is_not_marked_again(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given a registered report whose keyword staff have taken off on the server, when the
+    mailbox is polled again, then it is left as staff left it: marking is once, after the
+    register has it, and an unchanged mailbox costs no STORE."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    app = build_app(db_url, tmp_path, account.mailbox_settings())
+    poll(app)
+    [uid] = account.uids()
+    assert b"$CasefileProcessed" in account.flags()[uid]
+    with account.client() as c:
+        c.select_folder("INBOX")
+        c.remove_flags([uid], [b"$CasefileProcessed"])
+    poll(app)
+    assert b"$CasefileProcessed" not in account.flags()[uid]
+    assert [m.marked_on_server for m in messages(app)] == [True]

@@ -44,13 +44,16 @@ def stored_message(
     *,
     state: str = "registered",
     when: dt.datetime | None = None,
+    mailbox: str = "kontakt",
+    folder: str = "INBOX",
+    uidvalidity: int = 1,
     **extra: Any,
 ) -> SourceMessage:
     """A flushed row of a message taken from the intake mailbox (its bytes are not archived)."""
     message = SourceMessage(
-        mailbox="kontakt", folder="INBOX", uidvalidity=1, uid=uid, raw_sha256="0" * 64, size=10,
-        internal_date=when or dt.datetime(2026, 2, 3, 10, 0, tzinfo=dt.UTC), state=state,
-        **extra,
+        mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, uid=uid, raw_sha256="0" * 64,
+        size=10, internal_date=when or dt.datetime(2026, 2, 3, 10, 0, tzinfo=dt.UTC),
+        state=state, **extra,
     )  # fmt: skip
     session.add(message)
     session.flush()
