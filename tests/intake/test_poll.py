@@ -32,7 +32,7 @@ from casefile.db.models import (
 )
 from casefile.queries import inbox_json
 from intake.mail.pipeline import Identity, Pipeline
-from intake.mail.poll import poll_all, poll_mailbox
+from intake.mail.poll import _reset_watermark, poll_all, poll_mailbox
 from intake.sources.base import FetchedMessage
 from tests.intake.conftest import build_app
 from tests.register.factories import stored_message
@@ -1086,3 +1086,21 @@ def test_a_message_marked_once_is_not_marked_again(
     poll(app)
     assert b"$CasefileProcessed" not in account.flags()[uid]
     assert [m.marked_on_server for m in messages(app)] == [True]
+
+
+def test_a_uidvalidity_change_stores_a_watermark_of_0_before_any_message(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """The stored watermark is 0 as soon as the change is seen, not only when the pass ends:
+    a crash before the recreated folder's first message must not skip the message with UID 1."""
+    account.create_folder("Rapporter")
+    account.append(bytes(message(subject="Hej")), WHEN, folder="Rapporter")
+    account.append(bytes(message(subject="Hej igen")), WHEN, folder="Rapporter")
+    app = build_app(db_url, tmp_path, account.mailbox_settings(folder="Rapporter"))
+    poll(app)
+    old = mailbox_state(app)
+    assert old.last_uid == 2 and old.uidvalidity is not None
+    _reset_watermark(app, app.settings.mailboxes[0], "Rapporter", old.uidvalidity, 7)
+    new = mailbox_state(app)
+    assert (new.uidvalidity, new.last_uid) == (7, 0)
+    app.engine.dispose()
