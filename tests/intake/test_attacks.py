@@ -123,6 +123,27 @@ def test_final_state_rules() -> None:
     assert state == "no_report" and "TNEF" in (reason or "")
 
 
+def test_final_state_reasons_list_every_item_in_swedish() -> None:
+    """The reason staff read names every number, file error and note, in order."""
+
+    def reason(**found: tuple[str, ...]) -> tuple[str, str | None]:
+        return final_state(duplicate_of=None, automatic=None, filing=Filing(**found))
+
+    assert reason(resent=("SFG 26-01.01", "SFG 26-01.02")) == (
+        "duplicate",
+        "redan registrerad som SFG 26-01.01, SFG 26-01.02",
+    )
+    assert reason(quarantined=("för stor", "trasig zip")) == (
+        "quarantined",
+        "bilagan kunde inte läsas: för stor; trasig zip",
+    )
+    assert reason(notes=("winmail.dat är TNEF", "för djupt nästlad")) == (
+        "no_report",
+        "ingen rapport bifogad: winmail.dat är TNEF; för djupt nästlad",
+    )
+    assert reason() == ("no_report", "ingen rapport bifogad")
+
+
 # -- 1. a conflict that is not "another poller recorded it" ------------------------------
 
 
