@@ -79,6 +79,8 @@ GROUPS = (
             "tests/intake/test_bounce_address.py",
             "tests/intake/test_sender_trust.py",
             "tests/auth/test_imap_operator.py",
+            # The staff-forward hook of _file: forwards polled through the pipeline.
+            "tests/staff/test_forward.py",
         ),
     ),
     Group(

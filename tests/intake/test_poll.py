@@ -357,6 +357,12 @@ def test_quarantined_message_can_be_retried_after_the_limit_is_raised(
     assert outcome.state == "registered" and outcome.numbers == ["SFG 26-01.01"]
     (doc,) = documents(normal)
     assert doc.received_date == dt.date(2026, 2, 3)
+    # The attachment's row of the first try is the one brought up to date, not a second row
+    with normal.sessions() as s:
+        rows = s.scalars(select(Attachment).where(Attachment.source_message_id == msg.id)).all()
+        assert [(a.filename, a.state, a.error, a.document_id) for a in rows] == [
+            ("r.docx", "report", None, doc.id)
+        ]
     from casefile.register import RegisterError
 
     with pytest.raises(RegisterError, match="inget att försöka igen"):
