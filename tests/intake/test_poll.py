@@ -1110,3 +1110,33 @@ def test_a_uidvalidity_change_stores_a_watermark_of_0_before_any_message(
     new = mailbox_state(app)
     assert (new.uidvalidity, new.last_uid) == (7, 0)
     app.engine.dispose()
+
+
+def test_a_resent_report_beside_a_new_one_links_the_old_and_registers_the_new(
+    intake_app: App, account: Account
+) -> None:
+    """Given a report, then a message with the same file again and a new report, when polled,
+    then the resent file's row points at the earlier document as a duplicate, and the new
+    report after it is registered all the same."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    both = message(
+        subject="Igen, och en till", attachments=[("r.docx", DOCX), ("u.docx", UNSIGNED)]
+    )
+    account.append(bytes(both), WHEN)
+    poll(intake_app)
+    first, second = messages(intake_app)
+    assert (first.state, second.state) == ("registered", "registered")
+    old, new = documents(intake_app)
+    assert new.source_message_id == second.id
+    with intake_app.sessions() as s:
+        rows = s.scalars(
+            select(Attachment)
+            .where(Attachment.source_message_id == second.id)
+            .order_by(Attachment.filename)
+        ).all()
+        assert [(a.filename, a.state, a.document_id) for a in rows] == [
+            ("r.docx", "duplicate", old.id),
+            ("u.docx", "report", new.id),
+        ]
+    [again] = events(intake_app, "report_resent")
+    assert (again.source_message_id, again.document_id) == (second.id, old.id)
