@@ -80,7 +80,9 @@ class ScriptedSmtp:
                 say(b"250 8BITMIME")
             elif verb == b"AUTH":
                 self.auth_lines.append(line.strip())
-                say(self.answers.get(b"AUTH", b"235 ok"))
+                if not (answer := self.answers.get(b"AUTH", b"235 ok")):
+                    return  # an empty answer: the line is closed without one
+                say(answer)
                 if self.hang_up_after == b"AUTH":
                     return
             elif verb == b"DATA":
@@ -262,6 +264,25 @@ def test_a_refused_login_on_a_server_that_hangs_up_is_still_a_login_failure(
         "SMTP-inloggningen nekades (535 5.7.8 bad credentials): "
         "kontrollera användarnamn och lösenord"
     )
+
+
+@pytest.mark.parametrize("password", ["hemlig", "hemlig-åäö"])
+def test_a_line_closed_during_the_first_login_is_a_connection_failure(
+    scripted: list[ScriptedSmtp], monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    """Given a server that closes the line at AUTH without answering, then nothing was refused:
+    it is a broken connection (tried again later), not a login failure."""
+    monkeypatch.setenv("TEST_SMTP_PW_C", password)
+    error = _send(
+        scripted,
+        {b"AUTH": b""},
+        ehlo_extra=(b"AUTH PLAIN LOGIN",),
+        username="kontakt",
+        password_env="TEST_SMTP_PW_C",
+    )
+    assert type(error) is ConnectionFailure
+    assert str(error).startswith("kunde inte ansluta till 127.0.0.1:")
+    assert len(scripted[0].auth_lines) == 1 and scripted[0].delivered == 0
 
 
 def test_a_server_offering_only_methods_we_cannot_use_says_which(
