@@ -1140,3 +1140,18 @@ def test_a_resent_report_beside_a_new_one_links_the_old_and_registers_the_new(
         ]
     [again] = events(intake_app, "report_resent")
     assert (again.source_message_id, again.document_id) == (second.id, old.id)
+
+
+def test_a_third_copy_of_a_message_is_a_duplicate_of_the_first(
+    intake_app: App, account: Account
+) -> None:
+    """Given the same message three times (a mail program that sent it again, twice), then the
+    second and third are duplicates that both name the first row."""
+    first = bytes(message(attachments=[("r.docx", DOCX)], message_id="<tre@bollnas.test>"))
+    for _ in range(3):
+        account.append(first, WHEN)
+    poll(intake_app)
+    one, two, three = messages(intake_app)
+    assert [m.state for m in (one, two, three)] == ["registered", "duplicate", "duplicate"]
+    assert (two.duplicate_of_id, three.duplicate_of_id) == (one.id, one.id)
+    assert len(documents(intake_app)) == 1

@@ -104,7 +104,9 @@ def test_inline_forward_from_outlook_and_gmail(
     doc, mail, log = registered(intake_app)
     assert (doc.sender, doc.received_date) == ("anna.berg@bollnas.test", arrived)
     assert {m.recipient for m in mail if m.kind == "kvittens"} == {"anna.berg@bollnas.test"}
-    assert any(e.action == "forwarded_by_staff" and e.actor == "bo.ek@finsam.test" for e in log)
+    [forward] = [e for e in log if e.action == "forwarded_by_staff"]
+    assert forward.actor == "bo.ek@finsam.test"
+    assert forward.source_message_id == doc.source_message_id is not None
 
 
 def test_mail_from_outside_is_not_taken_for_a_forward(intake_app: App, account: Account) -> None:
