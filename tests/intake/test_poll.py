@@ -1155,3 +1155,33 @@ def test_a_third_copy_of_a_message_is_a_duplicate_of_the_first(
     assert [m.state for m in (one, two, three)] == ["registered", "duplicate", "duplicate"]
     assert (two.duplicate_of_id, three.duplicate_of_id) == (one.id, one.id)
     assert len(documents(intake_app)) == 1
+
+
+def test_what_prepare_reads_follows_the_settings(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given the configured part-header limit, our own address and the listing cap of 200
+    files, when polled, then a part with a larger header is left out with a note, our own
+    address is automatic mail, and files past the 200th are named only in the reason."""
+    fat = message(subject="Fet del")
+    fat.add_attachment(b"x", maintype="application", subtype="octet-stream", filename="a.bin")
+    fat.get_payload()[-1]["X-Fyllnad"] = "ord " * 600  # a part header over 2000 bytes
+    account.append(bytes(fat), WHEN)
+    account.append(bytes(message(sender="Kontakt <kontakt@finsam.test>", subject="Eko")), WHEN)
+    for count in (200, 201):
+        many = message(subject=f"{count} filer")
+        for n in range(count):
+            many.add_attachment(b"x", maintype="text", subtype="plain", filename=f"{n}.txt")
+        account.append(bytes(many), WHEN)
+    app = build_app(db_url, tmp_path, account.mailbox_settings(), limits={"max_header_bytes": 2000})
+    poll(app)
+    assert [(m.state, m.reason) for m in messages(app)] == [
+        (
+            "no_report",
+            "ingen rapport bifogad: en del med för stort huvud (över 2000 byte) lästes inte",
+        ),
+        ("automatic", "own_address"),
+        ("no_report", "ingen rapport bifogad"),
+        ("no_report", "ingen rapport bifogad: 1 bilagor till finns bara i originalmeddelandet"),
+    ]
+    app.engine.dispose()
