@@ -312,16 +312,14 @@ class StaffForward:
     @property
     def flag(self) -> str | None:
         """For staff, when the forward names its sender without an address: the mail is then
-        registered as the officer's, and someone must find the sender's address."""
+        registered as the officer's, and someone must check the sender and the date. Short, so
+        that `casefile show` (60 columns for a document's flag) shows the name and the date."""
         if self.original.sender is not None:
             return None
         name = clean(self.original.sender_name, 60) or "?"
         sent = self.original.sent_at
         when = f" {sent.date().isoformat()}" if sent is not None else ""
-        return (
-            f"vidarebefordrad från ”{name}”{when} utan adress: "
-            "kontrollera avsändare och ankomstdatum"
-        )
+        return f"vidarebefordrat, adress saknas: ”{name}”{when}"
 
     def record(self, session: Session, document: Document, msg: SourceMessage) -> None:
         """The forwarding officer on the document and in the log, and the flag if any."""
@@ -339,9 +337,10 @@ class StaffForward:
             shape=self.original.shape,
             original_date=self.original.sent_at.isoformat() if self.original.sent_at else None,
         )
-        if self.flag is not None:
-            document.flag = "; ".join(f for f in (document.flag, self.flag) if f)
-            log_event(session, self.officer, "document_flagged", document=document, flag=self.flag)
+        flag = self.flag
+        if flag is not None:
+            document.flag = "; ".join(f for f in (document.flag, flag) if f)
+            log_event(session, self.officer, "document_flagged", document=document, flag=flag)
 
 
 def staff_forward(

@@ -560,13 +560,10 @@ def test_a_block_with_only_a_name_keeps_the_officers_mail_and_asks_staff_to_chec
     assert fwd.officer == "bo.ek@finsam.test" and fwd.original.sender is None
     assert (fwd.parsed.from_address, fwd.parsed.subject) == ("bo.ek@finsam.test", "VB: Rapport")
     assert fwd.received_at == FORWARD_ARRIVED
-    assert fwd.flag == (
-        "vidarebefordrad från ”Anna Berg” 2026-01-29 utan adress: "
-        "kontrollera avsändare och ankomstdatum"
-    )
+    assert fwd.flag == ("vidarebefordrat, adress saknas: ”Anna Berg” 2026-01-29")
     undated = forwarded(inline_forward("Från: Anna\x1b[31m Berg\nSkickat: igår\n"))
     assert undated is not None and undated.flag == (
-        "vidarebefordrad från ”Anna [31m Berg” utan adress: kontrollera avsändare och ankomstdatum"
+        "vidarebefordrat, adress saknas: ”Anna [31m Berg”"
     )
     named = forwarded(inline_forward("Från: Anna <anna@bollnas.test>\nSkickat: 2026-01-29\n"))
     assert named is not None and named.flag is None
@@ -650,10 +647,7 @@ def test_a_polled_name_only_forward_is_the_officers_with_a_flag(
     doc, mail, log = registered(intake_app)
     assert (doc.sender, doc.received_date) == ("bo.ek@finsam.test", dt.date(2026, 2, 3))
     assert doc.registered_by == "bo.ek@finsam.test"
-    assert doc.flag == (
-        "vidarebefordrad från ”Anna Berg” 2026-01-29 utan adress: "
-        "kontrollera avsändare och ankomstdatum"
-    )
+    assert doc.flag == ("vidarebefordrat, adress saknas: ”Anna Berg” 2026-01-29")
     assert {m.recipient for m in mail if m.kind == "kvittens"} == {"bo.ek@finsam.test"}
     assert [e.action for e in log if e.action in ("forwarded_by_staff", "document_flagged")] == [
         "forwarded_by_staff",
