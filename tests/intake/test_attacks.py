@@ -9,6 +9,7 @@ retry that must take the same way as a poll.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 import resource
@@ -16,12 +17,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
 
 from casefile.app import App
+from casefile.archive import Archive
 from casefile.db import schema
 from casefile.db.models import Attachment, Document, MailboxState, OutboxMail, SourceMessage
 from casefile.queries import inbox_json
@@ -537,6 +540,90 @@ def test_disk_full_in_a_running_poll_forgets_the_attempt_and_marks_what_was_take
     assert state.last_error == line and state.last_success_at is None
     [again] = poll_all(app)
     assert again.ok, again.error
+    assert numbers(app) == ["SFG 26-01.01", "SFG 26-02.01"]
+
+
+class _FillingArchive(Archive):
+    """The real archive, except that the writes of chosen data fail with the errors given, in
+    order: a real disk cannot be made to fill up at one exact step of a pass."""
+
+    def __init__(self, root: Path, fails: Callable[[bytes], bool], errors: list[OSError]):
+        super().__init__(root)
+        self.fails, self.errors = fails, errors
+
+    def put(self, data: bytes) -> str:
+        if self.errors and self.fails(data):
+            raise self.errors.pop(0)
+        return super().put(data)
+
+
+def _full_line(uid: int, why: str) -> str:
+    return (
+        f"brevlåda kontakt: arkivet är fullt ({why}) vid uid {uid}; hämtningen stoppades, "
+        "inget gick förlorat: frigör utrymme så fortsätter nästa hämtning"
+    )
+
+
+def test_disk_full_while_an_oversize_message_is_recorded_stops_before_anything_is_lost(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given an over-size message between two reports and a disk that fills up as its failure
+    is recorded, when polled, then the pass stops at it with the one line, nothing is recorded
+    and the watermark stays put; once there is room, the next poll takes all three."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    account.append(bytes(message(subject="Stor", body="x" * 150_000)), WHEN)
+    account.append(bytes(message(attachments=[("u.docx", UNSIGNED)])), WHEN)
+    _, big, _ = account.uids()
+    app = build_app(
+        db_url, tmp_path, account.mailbox_settings(), limits={"max_message_bytes": 100_000}
+    )
+    full = _FillingArchive(
+        app.settings.storage.path, lambda data: data == b"", [OSError(errno.ENOSPC, "Disk full")]
+    )
+    app.__dict__["archive"] = full
+
+    [result] = poll_all(app)
+
+    assert (result.ok, result.error, result.outcomes) == (False, _full_line(big, "Disk full"), [])
+    assert messages(app) == []
+    with app.sessions() as s:
+        assert s.scalars(select(MailboxState.last_uid)).one() == 0
+    [again] = poll_all(app)
+    assert again.ok, again.error
+    assert [m.state for m in messages(app)] == ["registered", "failed", "registered"]
+    assert numbers(app) == ["SFG 26-01.01", "SFG 26-02.01"]
+
+
+def test_disk_full_while_a_broken_message_is_shunted_marks_what_was_taken(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given a report, then a message the archive cannot take (an I/O error) and a disk that
+    fills up as that failure is recorded, when polled, then the report before it is registered
+    and marked, the broken one is neither recorded nor counted as a poison start, and the pass
+    stops with the one line; once the disk is sound, the next poll registers the rest."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    account.append(bytes(message(subject="Trasig", attachments=[("u.docx", UNSIGNED)])), WHEN)
+    first, broken = account.uids()
+    app = build_app(db_url, tmp_path, account.mailbox_settings())
+    errors = [OSError(errno.EIO, "Input/output error"), OSError(errno.ENOSPC, "Disk full")]
+    app.__dict__["archive"] = _FillingArchive(
+        app.settings.storage.path, lambda data: b"Subject: Trasig" in data, errors
+    )
+
+    [result] = poll_all(app)
+
+    assert (result.ok, result.error) == (False, _full_line(broken, "Disk full"))
+    assert [(o.uid, o.state) for o in result.outcomes] == [(first, "registered")]
+    assert [(m.uid, m.state, m.marked_on_server) for m in messages(app)] == [
+        (first, "registered", True)
+    ]
+    assert b"$CasefileProcessed" in account.flags()[first]
+    assert b"$CasefileProcessed" not in account.flags()[broken]
+    with app.sessions() as s:
+        assert s.scalars(select(schema.message_attempts.c.uid)).all() == []
+    [again] = poll_all(app)
+    assert again.ok, again.error
+    assert [(o.uid, o.state) for o in again.outcomes] == [(broken, "registered")]
     assert numbers(app) == ["SFG 26-01.01", "SFG 26-02.01"]
 
 

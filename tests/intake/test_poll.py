@@ -15,10 +15,12 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from casefile.app import App
 from casefile.db import schema
+from casefile.db.migrate import upgrade
 from casefile.db.models import (
     Attachment,
     Case,
@@ -31,6 +33,7 @@ from casefile.db.models import (
     StoredFile,
 )
 from casefile.queries import inbox_json
+from intake.cli import cli
 from intake.mail.pipeline import Identity, Pipeline
 from intake.mail.poll import _reset_watermark, poll_all, poll_mailbox
 from intake.sources.base import FetchedMessage
@@ -39,6 +42,7 @@ from tests.register.factories import stored_message
 from tests.support.dovecot import Account, DovecotServer, free_port
 from tests.support.mail import DOCX as DOCX_TYPE
 from tests.support.mail import REPORTS, forwarded, message
+from tests.support.toml import write_config
 
 WHEN = dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC)
 DOCX = (REPORTS / "r01_cell_iso_endash.docx").read_bytes()
@@ -1189,3 +1193,65 @@ def test_what_prepare_reads_follows_the_settings(
         ("no_report", "ingen rapport bifogad: 1 bilagor till finns bara i originalmeddelandet"),
     ]
     app.engine.dispose()
+
+
+def test_a_message_of_exactly_the_size_limit_is_taken(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given a message of exactly `max_message_bytes` as the server counts it and one a byte
+    larger, when polled, then the first is read and the second refused with its reason."""
+    account.append(bytes(message(subject="Lagom", body="x" * 5000)), WHEN)
+    account.append(bytes(message(subject="Lagom", body="x" * 5001)), WHEN)
+    fits, over = account.uids()
+    with account.client() as c:
+        c.select_folder("INBOX", readonly=True)
+        fetched = c.fetch([fits, over], "RFC822.SIZE")
+    sizes = {uid: data[b"RFC822.SIZE"] for uid, data in fetched.items()}
+    assert sizes[over] == sizes[fits] + 1
+    app = build_app(
+        db_url, tmp_path, account.mailbox_settings(), limits={"max_message_bytes": sizes[fits]}
+    )
+
+    [result] = poll_all(app)
+
+    assert [(o.uid, o.state) for o in result.outcomes] == [(over, "failed"), (fits, "no_report")]
+    assert result.outcomes[0].reason == (
+        f"meddelandet är för stort ({sizes[over]} byte, gräns {sizes[fits]})"
+    )
+    app.engine.dispose()
+
+
+def test_poll_json_lists_each_message_with_its_state_and_reason(
+    db_url: str, tmp_path: Path, account: Account
+) -> None:
+    """Given a report and a question without one, when `intake poll --once --json` runs, then
+    each message is listed with its state, its numbers and the reason staff read in the inbox."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    account.append(bytes(message(subject="Fråga om ansökan")), WHEN)
+    report, question = account.uids()
+    config = write_config(
+        tmp_path / "casefile.toml",
+        {
+            "database": {"url": db_url},
+            "storage": {"path": str(tmp_path / "archive")},
+            "smtp": {"transport": "folder", "folder": str(tmp_path / "outbox")},
+            "service": {"lock_path": str(tmp_path / "casefile.lock")},
+            "mailboxes": [account.mailbox_settings()],
+        },
+    )
+    upgrade(App.from_config(str(config)).engine)
+
+    out = CliRunner().invoke(cli, ["--config", str(config), "poll", "--once", "--json"])
+
+    assert out.exit_code == 0, out.output
+    [box] = json.loads(out.stdout)["mailboxes"]
+    assert (box["mailbox"], box["ok"], box["error"]) == ("kontakt", True, None)
+    assert box["messages"] == [
+        {"uid": report, "state": "registered", "diarienummer": ["SFG 26-01.01"], "reason": None},
+        {
+            "uid": question,
+            "state": "no_report",
+            "diarienummer": [],
+            "reason": "ingen rapport bifogad",
+        },
+    ]
