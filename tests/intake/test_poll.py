@@ -1071,9 +1071,11 @@ def test_leftover_marks_are_for_this_folder_alone(
     account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
     [uid] = account.uids()
     app = build_app(db_url, tmp_path, account.mailbox_settings(processed_folder="Registrerat"))
-    offset = int(str(other.pop("uidvalidity_offset", 0)))
+    # A copy: the parameter is shared by every pytest session in this process (mutmut runs two).
+    columns = dict(other)
+    offset = int(str(columns.pop("uidvalidity_offset", 0)))
     with app.sessions() as s, s.begin():
-        stored_message(s, uid, uidvalidity=_uidvalidity(account) - offset, **other)
+        stored_message(s, uid, uidvalidity=_uidvalidity(account) - offset, **columns)
     poll(app)
     assert len(documents(app)) == 1
     assert account.uids("INBOX") == [] and len(account.uids("Registrerat")) == 1
