@@ -82,6 +82,8 @@ GROUPS = (
             # The staff-forward hook of _file: forwards polled through the pipeline.
             "tests/staff/test_forward.py",
         ),
+        # The dialect branch of _insert_ignore (ON CONFLICT DO NOTHING).
+        postgresql=("tests/intake/test_poll.py",),
     ),
     Group(
         "mail-parsing",

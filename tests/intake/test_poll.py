@@ -1257,3 +1257,22 @@ def test_poll_json_lists_each_message_with_its_state_and_reason(
             "reason": "ingen rapport bifogad",
         },
     ]
+
+
+def test_the_log_line_of_a_message_lists_every_number_it_got(
+    intake_app: App, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Given one message with the reports of two insatser, when polled, then the operator's
+    log line for it names both numbers, comma-separated, as scripts that read the log expect."""
+    other = (REPORTS / "r02_row_compact_nbsp.docx").read_bytes()
+    account.append(bytes(message(attachments=[("a.docx", DOCX), ("b.docx", other)])), WHEN)
+    [uid] = account.uids()
+    caplog.set_level(logging.INFO, logger="intake")
+
+    poll(intake_app)
+
+    assert [d.diarienummer for d in documents(intake_app)] == ["SFG 26-01.01", "SFG 26-02.01"]
+    said = [r.getMessage() for r in caplog.records if "utfall=" in r.getMessage()]
+    assert said == [
+        f"brevlåda=kontakt uid={uid} utfall=registered diarienummer=SFG 26-01.01,SFG 26-02.01"
+    ]
