@@ -1276,3 +1276,71 @@ def test_the_log_line_of_a_message_lists_every_number_it_got(
     assert said == [
         f"brevlåda=kontakt uid={uid} utfall=registered diarienummer=SFG 26-01.01,SFG 26-02.01"
     ]
+
+
+def test_a_message_another_poller_records_first_is_seen_when_the_insert_collides(
+    intake_app: App, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given another poller that records the same message between this poller's look-up and
+    its insert (the look-up made to miss once, as in that race), when this one handles it,
+    then the identity's unique key refuses the second row and the outcome is "seen" with the
+    other poller's row: nothing is registered or failed twice."""
+    import intake.mail.pipeline as pipeline_module
+
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    poll(intake_app)
+    (row,) = messages(intake_app)
+    looked_up = pipeline_module._recorded
+    misses = [True]
+
+    def racing(session: object, ident: Identity, uid: int) -> int | None:
+        return None if misses and misses.pop() else looked_up(session, ident, uid)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline_module, "_recorded", racing)
+    ident = Identity("kontakt", "INBOX", row.uidvalidity)
+    fetched = FetchedMessage(row.uid, intake_app.archive.get(row.raw_sha256), row.internal_date)
+    pipeline = Pipeline(intake_app)
+    try:
+        outcome = pipeline.handle(ident, fetched)
+    finally:
+        pipeline.close()
+
+    assert misses == []
+    assert (outcome.uid, outcome.state, outcome.message_row) == (row.uid, "seen", row.id)
+    assert [(m.id, m.state) for m in messages(intake_app)] == [(row.id, "registered")]
+    assert len(documents(intake_app)) == 1 and events(intake_app, "message_failed") == []
+
+
+def test_a_pipeline_on_its_own_starts_the_watermark_and_clears_only_its_own_attempts(
+    intake_app: App, account: Account
+) -> None:
+    """Given no poll before it, and unfinished starts on the same UID in another folder and
+    under an earlier UIDVALIDITY, when the pipeline handles a report, then it starts the
+    mailbox's watermark at that UID and clears only this message's start marker."""
+    account.append(bytes(message(attachments=[("r.docx", DOCX)])), WHEN)
+    [uid] = account.uids()
+    uidvalidity = _uidvalidity(account)
+    with account.client() as c:
+        c.select_folder("INBOX", readonly=True)
+        raw = c.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"]
+    ident = Identity("kontakt", "INBOX", uidvalidity)
+    others = [Identity("kontakt", "Arkiv", uidvalidity), Identity("kontakt", "INBOX", 1)]
+    pipeline = Pipeline(intake_app)
+    try:
+        for other in [*others, ident]:
+            assert pipeline.begin_attempt(other, uid) == 0
+        outcome = pipeline.handle(ident, FetchedMessage(uid, raw, WHEN))
+    finally:
+        pipeline.close()
+
+    assert (outcome.state, outcome.numbers) == ("registered", ["SFG 26-01.01"])
+    state = mailbox_state(intake_app)
+    assert (state.mailbox, state.folder, state.uidvalidity, state.last_uid) == (
+        "kontakt",
+        "INBOX",
+        uidvalidity,
+        uid,
+    )
+    with intake_app.sessions() as s:
+        left = s.execute(select(MessageAttempt.folder, MessageAttempt.uidvalidity)).all()
+    assert sorted(left) == [("Arkiv", uidvalidity), ("INBOX", 1)]
