@@ -344,6 +344,33 @@ def test_maildir_source(db_url: str, tmp_path: Path) -> None:
     assert len(documents(app)) == 1 and len(messages(app)) == 3
 
 
+def test_a_maildir_is_read_once_and_a_box_pointed_elsewhere_reads_its_new_folder(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Given a Maildir mailbox polled once, when polled again, then no file is fetched again;
+    and when the operator points the mailbox at another Maildir holding a file of the same
+    name, then that file is read: the register knows files per mailbox and folder."""
+    first, second = tmp_path / "maildir", tmp_path / "ny"
+    for root in (first, second):
+        for sub in ("new", "cur", "tmp"):
+            (root / sub).mkdir(parents=True)
+    other = (REPORTS / "r02_row_compact_nbsp.docx").read_bytes()
+    (first / "new" / "1.demo").write_bytes(bytes(message(attachments=[("r.docx", DOCX)])))
+    (second / "new" / "1.demo").write_bytes(bytes(message(attachments=[("o.docx", other)])))
+    app = build_app(db_url, tmp_path, {"name": "demo", "type": "maildir", "path": str(first)})
+
+    [taken] = poll_all(app)
+    [again] = poll_all(app)
+    moved = build_app(db_url, tmp_path, {"name": "demo", "type": "maildir", "path": str(second)})
+    [elsewhere] = poll_all(moved)
+
+    assert [(o.state, o.numbers) for o in taken.outcomes] == [("registered", ["SFG 26-01.01"])]
+    assert (again.ok, again.outcomes) == (True, [])
+    assert [(o.state, o.numbers) for o in elsewhere.outcomes] == [("registered", ["SFG 26-02.01"])]
+    app.engine.dispose()
+    moved.engine.dispose()
+
+
 def test_quarantined_message_can_be_retried_after_the_limit_is_raised(
     db_url: str, tmp_path: Path, account: Account
 ) -> None:
