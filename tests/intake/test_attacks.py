@@ -467,6 +467,13 @@ def _limited(max_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
 
 
+def _full_line(uid: int, why: str) -> str:
+    return (
+        f"brevlåda kontakt: arkivet är fullt ({why}) vid uid {uid}; hämtningen stoppades, "
+        "inget gick förlorat: frigör utrymme så fortsätter nästa hämtning"
+    )
+
+
 def test_disk_full_stops_the_pass_with_one_line_and_loses_nothing(
     db_url: str, tmp_path: Path, account: Account
 ) -> None:
@@ -528,10 +535,7 @@ def test_disk_full_in_a_running_poll_forgets_the_attempt_and_marks_what_was_take
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
 
-    line = (
-        f"brevlåda kontakt: arkivet är fullt (File too large) vid uid {stuck}; hämtningen "
-        "stoppades, inget gick förlorat: frigör utrymme så fortsätter nästa hämtning"
-    )
+    line = _full_line(stuck, "File too large")
     assert not result.ok and result.error == line
     assert [(o.uid, o.state) for o in result.outcomes] == [(first, "registered")]
     assert [r.getMessage() for r in caplog.records if r.name == "intake"] == [line]
@@ -562,13 +566,6 @@ class _FillingArchive(Archive):
         return super().put(data)
 
 
-def _full_line(uid: int, why: str) -> str:
-    return (
-        f"brevlåda kontakt: arkivet är fullt ({why}) vid uid {uid}; hämtningen stoppades, "
-        "inget gick förlorat: frigör utrymme så fortsätter nästa hämtning"
-    )
-
-
 def test_disk_full_while_an_oversize_message_is_recorded_stops_before_anything_is_lost(
     db_url: str, tmp_path: Path, account: Account
 ) -> None:
@@ -582,10 +579,9 @@ def test_disk_full_while_an_oversize_message_is_recorded_stops_before_anything_i
     app = build_app(
         db_url, tmp_path, account.mailbox_settings(), limits={"max_message_bytes": 100_000}
     )
-    full = _FillingArchive(
+    app.__dict__["archive"] = _FillingArchive(  # in place of the cached property's value
         app.settings.storage.path, lambda data: data == b"", [OSError(errno.ENOSPC, "Disk full")]
     )
-    app.__dict__["archive"] = full
 
     [result] = poll_all(app)
 
