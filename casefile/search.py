@@ -72,18 +72,67 @@ def _notes(conn: Connection | Session, **where: int) -> list[str]:
     return [str(d.get("text") or "") for d in details if isinstance(d, dict)]
 
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The index text of one document or case is bounded, whatever a sender wrote: at most
+# MAX_INDEX_CHARS characters (about 40 pages of report text; PostgreSQL refuses a tsvector over
+# 1 MB, and ts_headline reads the whole text of every hit), each run of non-space characters cut
+# to MAX_TOKEN_CHARS (an address's RFC 5321 limit), and at most MAX_ADDRESS_CHARS of address
+# words. Text beyond the cap is kept in the register, only not found by `casefile search`.
+MAX_INDEX_CHARS = 100_000
+MAX_TOKEN_CHARS = 254
+MAX_ADDRESS_CHARS = 10_000
+
+# Run on one whitespace-free token at a time, at most MAX_TOKEN_CHARS long. It starts only at
+# the start of a run of address characters (the lookbehind) and never gives characters back
+# (possessive), so each character is looked at a bounded number of times: linear in the token.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
+_ADDRESS_SEPARATORS = re.compile(r"[@.+_-]+")
 
 
-def _with_address_words(body: str) -> str:
-    """PostgreSQL's parser keeps an e-mail address as one token; its parts as words too let
-    "sara lind" or "norrdala" find sara.lind@norrdala.se on both databases."""
-    words = {" ".join(re.split(r"[@.+_-]+", a)) for a in _EMAIL.findall(body)}
-    return "\n".join([body, *sorted(words)]) if words else body
+def bounded_text(body: str) -> str:
+    """`body` as it goes into the index: lines of whitespace-separated tokens, each at most
+    MAX_TOKEN_CHARS, the whole at most MAX_INDEX_CHARS. Linear in len(body): str.split, no
+    pattern over the free text."""
+    lines: list[str] = []
+    size = 0
+    for line in body.splitlines():
+        # A line of one 1 MB word gives one token: the later answers are indexed too.
+        words = " ".join(w[:MAX_TOKEN_CHARS] for w in line.split())
+        if words:
+            lines.append(words)
+            size += len(words) + 1
+            if size >= MAX_INDEX_CHARS:
+                break
+    return "\n".join(lines)[:MAX_INDEX_CHARS]
+
+
+def addresses(text: str) -> list[str]:
+    """The e-mail addresses in `text`, in order, each once; one token at a time."""
+    found: dict[str, None] = {}
+    for token in text.split():
+        if "@" in token and len(token) <= MAX_TOKEN_CHARS:
+            for address in _EMAIL.findall(token):
+                found.setdefault(address, None)
+    return list(found)
+
+
+def index_content(body: str) -> str:
+    """What is stored for search: the bounded text, then the parts of each e-mail address as
+    words (PostgreSQL's parser keeps an address as one token; its parts as words too let
+    "sara lind" or "norrdala" find sara.lind@norrdala.se on both databases)."""
+    text = bounded_text(body)
+    words: list[str] = []
+    size = 0
+    for address in addresses(text):
+        line = " ".join(p for p in _ADDRESS_SEPARATORS.split(address) if p)
+        size += len(line) + 1
+        if size > MAX_ADDRESS_CHARS:
+            break
+        words.append(line)
+    return "\n".join([text, *sorted(set(words))]) if words else text
 
 
 def _put(conn: Connection | Session, ref: str, case_id: int, doc_id: int | None, body: str) -> None:
-    body = _with_address_words(body)
+    body = index_content(body)
     conn.execute(delete(search_entries).where(search_entries.c.ref == ref))
     conn.execute(
         insert(search_entries).values(ref=ref, case_id=case_id, document_id=doc_id, content=body)
