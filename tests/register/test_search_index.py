@@ -7,18 +7,26 @@ on PostgreSQL (a tsvector over 1 MB). The assertions are structural: what is sto
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import random
 import string
+from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import insert, select
 
 from casefile.app import App
-from casefile.db.schema import search_entries
+from casefile.cli import cli
+from casefile.db.schema import cases, search_entries
 from casefile.register import add_note, register_document
 from casefile.search import (
     MAX_ADDRESS_CHARS,
     MAX_INDEX_CHARS,
+    MAX_QUERY_WORDS,
     MAX_TOKEN_CHARS,
+    SearchTimeout,
     addresses,
     index_content,
     search,
@@ -111,3 +119,74 @@ def test_addresses_are_still_found_one_token_at_a_time() -> None:
     assert addresses(text) == ["sara.lind@norrdala.se", "Per+x@kommun.se", "sista.ord@x.se"]
     content = index_content(text)
     assert "sara lind norrdala se" in content and "Per x kommun se" in content
+
+
+# -- the query: capped in words, length and time ---------------------------------------------
+
+
+@pytest.fixture
+def config_file(app: App, tmp_path: Path) -> str:
+    path = tmp_path / "casefile.toml"
+    path.write_text(
+        f'[database]\nurl = "{app.settings.database.url}"\n'
+        f'[storage]\npath = "{app.settings.storage.path}"\n',
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def _run(config: str, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--config", config, *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        ([f"w{i}" for i in range(1000)], "sök på högst 20 ord (1000 angavs)"),
+        (["x" * 300], "sökningen är för lång (300 tecken, högst 200)"),
+    ],
+)
+def test_a_long_query_is_a_usage_error_in_swedish(
+    config_file: str, words: list[str], message: str
+) -> None:
+    """Given 1,000 short words (21 s on SQLite, over a minute on PostgreSQL before) or one
+    300-character word, then the search is refused with exit 2 and one Swedish line."""
+    code, out, err = _run(config_file, "search", *words)
+    assert code == 2 and out == ""
+    assert message in err and "Traceback" not in err
+
+
+def test_twenty_words_are_still_searched(app: App, config_file: str) -> None:
+    with app.sessions() as s, s.begin():
+        register_document(s, app.settings, new_report(title="Zebrafinken"))
+    code, out, _ = _run(config_file, "search", "--json", *(["zebra"] * MAX_QUERY_WORDS))
+    assert code == 0 and [h["ref"] for h in json.loads(out)] == ["SFG 26-01.01", "SFG 26-01"]
+
+
+@pytest.mark.parametrize("limit", ["99999999999999999999", "0", "-1", "1001"])
+def test_search_limit_out_of_range_is_a_usage_error(config_file: str, limit: str) -> None:
+    code, _, err = _run(config_file, "search", "x", "--limit", limit)
+    assert code == 2 and "--limit" in err and "Traceback" not in err
+
+
+def test_a_search_past_its_time_limit_is_stopped_on_the_server(app: App) -> None:
+    """Given a register of 3,000 index rows that all match, when a search has a 1 ms limit,
+    then the database stops it (PostgreSQL: statement_timeout; SQLite: the progress handler),
+    the error is one Swedish line, and the connection searches normally afterwards."""
+    with app.engine.begin() as conn:
+        opened = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        conn.execute(insert(cases).values(id=1, number="SFG 26-01", year=2026, serial=1,
+                                          title="T", organisation="O", status="open",
+                                          opened_at=opened))  # fmt: skip
+        conn.execute(
+            insert(search_entries),
+            [
+                {"ref": f"x:{i}", "case_id": 1, "content": _distinct_words(3000) + " hackspett"}
+                for i in range(3000)
+            ],
+        )
+    with app.engine.connect() as conn:
+        with pytest.raises(SearchTimeout, match=r"sökningen avbröts efter 0\.001 s"):
+            search(conn, "hackspett", 1000, seconds=0.001)
+        assert len(search(conn, "hackspett", 5)) == 5
