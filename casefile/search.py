@@ -103,6 +103,8 @@ def bounded_text(body: str) -> str:
     lines: list[str] = []
     size = 0
     for line in body.splitlines():
+        if not line or line.isspace():
+            continue
         # A line of one 1 MB word gives one token: the later answers are indexed too.
         words = " ".join(w[:MAX_TOKEN_CHARS] for w in line.split())
         if words:
