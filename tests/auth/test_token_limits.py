@@ -113,10 +113,11 @@ def test_a_server_that_drips_is_given_up_at_the_deadline(head_at_once: bool) -> 
 
 @pytest.mark.parametrize("declared", [False, True], ids=["until-close", "content-length"])
 def test_an_oversized_answer_is_not_read_past_the_cap(declared: bool) -> None:
-    """Given a server that streams 64 MB (of a declared 1.5 GB, or until it closes), when a
+    """Given a server that streams 128 MB (of a declared 1.5 GB, or until it closes), when a
     token is fetched, then the client stops reading after MAX_ANSWER_BYTES: one Swedish line,
-    and the server could send only a small part (socket buffers) before the client hung up."""
-    total = 64 * 1024 * 1024
+    and the server could send only a part (the cap and what loopback buffers hold: up to
+    tcp_rmem's 32 MB here) before the client hung up; before, all of it was read."""
+    total = 128 * 1024 * 1024
 
     def flood(handler: http.server.BaseHTTPRequestHandler, sent: Sent) -> None:
         length = b"Content-Length: 1500000000\r\n" if declared else b""
@@ -133,7 +134,7 @@ def test_an_oversized_answer_is_not_read_past_the_cap(declared: bool) -> None:
             f"oauth2 stor: tokenservern {url} svarade med mer än {MAX_ANSWER_BYTES // 1000} kB"
         )
         assert sent.done.wait(60)
-        assert sent.bytes < 16 * 1024 * 1024  # the cap plus what loopback buffers hold
+        assert sent.bytes < total // 2
 
 
 def test_an_answer_within_the_limits_still_gives_the_token() -> None:
