@@ -364,14 +364,52 @@ def _from_answer(data: dict[str, Any], now: float) -> Token:
     return Token(str(data["access_token"]), now + lifetime, lifetime)
 
 
+class _Overflow(Exception):
+    """token_command printed more than MAX_ANSWER_BYTES."""
+
+
+def _bounded_run(argv: list[str], seconds: float) -> subprocess.CompletedProcess[bytes]:
+    """subprocess.run with capture_output, but stopped (killed) as soon as either stream passes
+    MAX_ANSWER_BYTES: a token is a few kB, and capture_output kept all a command printed."""
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        caught: dict[str, bytearray] = {"out": bytearray(), "err": bytearray()}
+        overflow = threading.Event()
+
+        def drain(stream: Any, key: str) -> None:
+            while chunk := stream.read1(65536):
+                if overflow.is_set():
+                    continue  # killed: read to the end so the pipe closes
+                caught[key] += chunk
+                if len(caught[key]) > MAX_ANSWER_BYTES:
+                    overflow.set()
+                    proc.kill()
+
+        readers = [
+            threading.Thread(target=drain, args=(proc.stdout, "out"), daemon=True),
+            threading.Thread(target=drain, args=(proc.stderr, "err"), daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
+        try:
+            code = proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        finally:
+            for reader in readers:
+                reader.join(timeout=5)
+        if overflow.is_set():
+            raise _Overflow
+        return subprocess.CompletedProcess(argv, code, bytes(caught["out"]), bytes(caught["err"]))
+
+
 def _run_command(name: str, cfg: OAuth2Settings, now: float) -> Token:
     try:
-        done = subprocess.run(
-            shlex.split(cfg.token_command),
-            capture_output=True,
-            timeout=cfg.timeout_seconds,
-            check=False,
-        )
+        done = _bounded_run(shlex.split(cfg.token_command), cfg.timeout_seconds)
+    except _Overflow:
+        raise TokenError(
+            f"oauth2 {name}: token_command skrev mer än {MAX_ANSWER_BYTES // 1000} kB", "config"
+        ) from None
     except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
         raise TokenError(
             f"oauth2 {name}: token_command kunde inte köras ({exc})", "config"

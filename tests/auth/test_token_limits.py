@@ -8,11 +8,13 @@ token answer. Each server counts what it managed to send before the client hung 
 from __future__ import annotations
 
 import http.server
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +145,27 @@ def test_an_answer_within_the_limits_still_gives_the_token() -> None:
 
     with _serve(answer) as (url, _sent):
         assert fetch_token("ok", _cfg(url), "").value == "tok-123"
+
+
+def test_a_token_command_that_prints_too_much_is_stopped(tmp_path: Path) -> None:
+    """Given a token_command that prints 64 MB and then leaves a mark, when a token is fetched,
+    then the command is stopped once it passed MAX_ANSWER_BYTES (no mark: it never finished)
+    and one Swedish line says why."""
+    script = tmp_path / "flood.py"
+    mark = tmp_path / "finished"
+    script.write_text(
+        "import sys, pathlib\n"
+        "for _ in range(1024):\n"
+        "    sys.stdout.buffer.write(b'a' * 65536)\n"
+        "    sys.stdout.buffer.flush()\n"
+        f"pathlib.Path({str(mark)!r}).write_text('ja')\n"
+    )
+    settings = Settings.from_dict(
+        {"oauth2": {"x": {"provider": "generic", "token_command": f"{sys.executable} {script}"}}}
+    ).oauth2["x"]
+    with pytest.raises(TokenError) as caught:
+        fetch_token("cmd", settings, "")
+    assert (
+        str(caught.value) == f"oauth2 cmd: token_command skrev mer än {MAX_ANSWER_BYTES // 1000} kB"
+    )
+    assert not mark.exists()
