@@ -271,3 +271,9 @@ def parse_message(
         attachments=attachments,
         notes=notes,
     )
+
+
+def message_tree(raw: bytes) -> tuple[EmailMessage, list[str]]:
+    """The MIME tree as intake reads it (bounded in parts, no recursion error), with notes on
+    what was not read. The caller checks the header block's size first (header_block_size)."""
+    return _parse(raw)

@@ -34,14 +34,15 @@ def _setup_logging(level: str) -> None:
 @click.command("serve")
 @click.option(
     "--cycles",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 1_000_000),
     metavar="N",
     help="Stanna när varje brevlåda har hämtats N gånger (för demo och test).",
 )
 @click.option(
     "--for",
     "duration",
-    type=click.FloatRange(min=0, min_open=True),
+    # At most 115 days: a larger number overflowed the stop timer's clock (a thread traceback).
+    type=click.FloatRange(min=0, min_open=True, max=10_000_000),
     metavar="SECONDS",
     help="Stanna efter så många sekunder (för demo och test).",
 )
