@@ -63,6 +63,32 @@ from casefile.states import (
         "contact": "casefile.commands.contact:contact_command",
         "move": "casefile.commands.move:move_command",
     },
+    # Swedish names beside the English ones; help lists them after the command.
+    aliases={
+        "avför": "dismiss",
+        "avsignera": "unsign",
+        "avsluta": "close",
+        "anteckna": "note",
+        "bevaka": "due",
+        "brev": "mail",
+        "exportera": "export",
+        "flytta": "move",
+        "försenade": "overdue",
+        "inkorg": "inbox",
+        "kontakt": "contact",
+        "lista": "list",
+        "makulera": "cancel",
+        "påminn": "remind",
+        "registrera": "register",
+        "rätta": "correct",
+        "sekretess": "secrecy",
+        "signera": "sign",
+        "skicka-igen": "requeue",
+        "sök": "search",
+        "utkorg": "outbox",
+        "visa": "show",
+        "återöppna": "reopen",
+    },
 )
 @config_option
 @click.pass_context

@@ -32,6 +32,13 @@ if TYPE_CHECKING:  # imported when needed: `intake extract` starts without the d
         "send": "intake.outgoing.commands:send_command",
         "check": "intake.check_command:check_command",
     },
+    aliases={
+        "hämta": "poll",
+        "kontrollera": "check",
+        "läs": "extract",
+        "skicka": "send",
+        "kör-igen": "retry",
+    },
 )
 @config_option
 @click.option(
