@@ -38,6 +38,7 @@ from casefile.states import (
     choices,
     event_label,
     label_of,
+    readable_reason,
 )
 
 
@@ -503,7 +504,7 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
         return
     click.echo(f"{t('mail')}: {len(items)}")
     zone = app.settings.registry.zone
-    rows = []
+    rows, reasons = [], []
     for m in items:
         reason = m["reason"] or "; ".join(a["error"] for a in m["attachments"] if a["error"])
         # Sender trust: why a registered message still needs a person.
@@ -522,19 +523,19 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
                 m["sender"] or "",
                 m["subject"] or "",
                 label_of(MessageState, m["state"]),
-                reason or "",
             ]
         )
+        # The reason is what a person acts on: its own line under the row, whole.
+        reasons.append(f"{t('reason')}: {readable_reason(reason)}" if reason else "")
     if rows:
         columns = [
             Column("Id"),
             Column(t("received")),
             Column(t("sender"), flex=True),
-            Column("Ämne", flex=True),
+            Column(t("subject"), flex=True),
             Column(t("state")),
-            Column(t("reason"), flex=True),
         ]
-        click.echo(table(columns, rows))
+        click.echo(table(columns, rows, reasons))
 
 
 def main() -> None:

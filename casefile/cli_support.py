@@ -220,26 +220,68 @@ class LazyGroup(Group):
         # database or on the terminal, with a traceback.
         for arg in args:
             if _SURROGATE.search(arg):
-                raise click.UsageError(
-                    f"argumentet {arg.encode('utf-8', 'replace').decode()!r} är inte UTF-8", ctx
+                raise _wrapped(
+                    click.UsageError(
+                        f"argumentet {arg.encode('utf-8', 'replace').decode()!r} är inte UTF-8",
+                        ctx,
+                    )
                 )
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _wrapped(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            # `casefile show SFG 26-01` without quotes: the shell splits the number in two.
-            # ("Got unexpected extra argument", or its Swedish, "Oväntat extra argument".)
-            command = exc.ctx.command if exc.ctx is not None else None
-            if (
-                command is not None
-                and "extra argument" in exc.message
-                and any(isinstance(p.type, RefType) for p in command.params)
-                and QUOTE_HINT not in exc.message
-            ):
-                raise click.UsageError(f"{exc.message}; {QUOTE_HINT}", exc.ctx) from None
-            raise
+            raise _wrapped(self._with_quote_hint(exc)) from None
+
+    def _with_quote_hint(self, exc: click.UsageError) -> click.UsageError:
+        # `casefile show SFG 26-01` without quotes: the shell splits the number in two.
+        # ("Got unexpected extra argument", or its Swedish, "Oväntat extra argument".)
+        command = exc.ctx.command if exc.ctx is not None else None
+        if (
+            command is not None
+            and "extra argument" in exc.message
+            and any(isinstance(p.type, RefType) for p in command.params)
+            and QUOTE_HINT not in exc.message
+        ):
+            return click.UsageError(f"{exc.message}; {QUOTE_HINT}", exc.ctx)
+        return exc
+
+
+def _stderr_width() -> int | None:
+    """The terminal's width for a usage error, or None (no wrapping) when stderr is not one."""
+    import shutil
+
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    return shutil.get_terminal_size().columns if sys.stderr.isatty() else None
+
+
+def _wrapped(exc: click.UsageError) -> click.UsageError:
+    """The usage error, shown as click shows it but with long lines (a list of choices)
+    wrapped to the terminal, indented under the message."""
+    show = type(exc).show
+
+    def wrapped_show(file: Any = None) -> None:
+        import io
+        import textwrap
+
+        buffer = io.StringIO()
+        show(exc, buffer)
+        width = _stderr_width()
+        lines = []
+        for line in buffer.getvalue().splitlines():
+            if width is None or len(line) <= width:
+                lines.append(line)
+            else:
+                lines.extend(textwrap.wrap(line, width, subsequent_indent="  "))
+        click.echo("\n".join(lines), file=file, err=file is None)
+
+    exc.show = wrapped_show  # type: ignore[method-assign]
+    return exc
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -310,9 +352,9 @@ CONFIG_HELP = "Konfigurationsfil (standard: $CASEFILE_CONFIG, annars config/case
 
 
 def config_option(func: F) -> F:
-    return click.option(
-        "--config", "config_path", metavar="PATH", envvar=None, help=CONFIG_HELP
-    )(func)
+    return click.option("--config", "config_path", metavar="PATH", envvar=None, help=CONFIG_HELP)(
+        func
+    )
 
 
 def json_option(func: F) -> F:
