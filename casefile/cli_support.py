@@ -436,10 +436,35 @@ def _registry_zone(ctx: click.Context | None) -> dt.tzinfo:
     return ZoneInfo(RegistrySettings().timezone)
 
 
+def _say(swedish: str, english: str) -> str:
+    from casefile.i18n import language
+
+    return english if language() == "en" else swedish
+
+
+class Word(click.ParamType[str]):
+    """Plain text whose placeholder in help and usage is a word in the output's language
+    (`FÄLT`, or `FIELD` under CASEFILE_LANG=en)."""
+
+    name = "text"
+
+    def __init__(self, swedish: str, english: str) -> None:
+        self.words = (swedish, english)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return _say(*self.words)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return str(value)
+
+
 class DateType(click.ParamType[dt.date]):
     """An ISO date (ÅÅÅÅ-MM-DD), or idag/igår (today/yesterday) in the registry's zone."""
 
     name = "DATE"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return _say("DATUM", "DATE")
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, dt.date):
@@ -496,11 +521,23 @@ class StateType(click.ParamType[Coded]):
         self.enum = enum
         self.name = enum.__name__
 
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return _say(*_STATE_METAVARS.get(self.enum.__name__, ("VÄRDE", "VALUE")))
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, self.enum):
             return value
         return parse_state(self.enum, str(value))
 
+
+# The placeholder of a state option in help: `--status STATUS`, not `--status DOCUMENTSTATUS`.
+_STATE_METAVARS = {
+    "DocumentStatus": ("STATUS", "STATUS"),
+    "DocumentKind": ("TYP", "KIND"),
+    "OutboxState": ("LÄGE", "STATE"),
+    "MessageState": ("LÄGE", "STATE"),
+    "CaseStatus": ("STATUS", "STATUS"),
+}
 
 # A row number (messages.id, outbox.id): PostgreSQL's integer keys stop at 2**31 - 1.
 ROW_ID = click.IntRange(1, 2**31 - 1)
@@ -512,6 +549,7 @@ MAX_LIMIT = 1_000_000
 def limit_option(default: int = 50) -> Callable[[F], F]:
     return click.option(
         "--limit",
+        metavar="N",
         default=default,
         show_default=True,
         type=click.IntRange(0, MAX_LIMIT),

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casefile.cli_support import Failure, json_option, one_line_errors, print_json
+from casefile.cli_support import Failure, Word, json_option, one_line_errors, print_json
 from casefile.commands.common import REF, act, actor_of, by_option
 from casefile.history import shown_value
 from casefile.states import DocumentKind, field_choices, field_code, field_label
@@ -71,8 +71,8 @@ def k_names(kind: DocumentKind) -> tuple[str, str, str]:
 
 @click.command()
 @click.argument("ref", type=REF)
-@click.argument("field")
-@click.argument("value")
+@click.argument("field", type=Word("FÄLT", "FIELD"))
+@click.argument("value", type=Word("VÄRDE", "VALUE"))
 @by_option
 @json_option
 @click.pass_context
@@ -82,7 +82,7 @@ def correct(
 ) -> None:
     """Rätta en utläst uppgift i en handling; det gamla värdet finns kvar i historiken.
 
-    FIELD, på svenska eller som kod: insats (title), organisation, typ (kind), startdatum
+    FÄLT, på svenska eller som kod: insats (title), organisation, typ (kind), startdatum
     (period_start), slutdatum (period_end), beviljat (granted_sek), förbrukat (spent_sek),
     arbetsplats (workplace), kontaktperson (contact_name), telefon (contact_phone), e-post
     (contact_email), postnummer (postal_code), postort (postal_town), underskriftsdatum

@@ -152,9 +152,9 @@ def test_a_closed_pipe_ends_quietly(config: str) -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    program = [sys.executable, "-c", "from casefile.cli import main; main()"]
     child = subprocess.run(
-        [sys.executable, "-c", "from casefile.cli import main; main()"]
-        + ["--config", config, "list", "--limit", "0"],
+        [*program, "--config", config, "list", "--limit", "0"],
         stdout=write_end,
         stderr=subprocess.PIPE,
         env=env,
