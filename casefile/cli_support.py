@@ -101,7 +101,7 @@ def _late_config_option() -> click.Option:
     """`--config` after the command name (`intake check --config FILE`), as before it."""
     return click.Option(
         ["--config", "_late_config_path"],
-        metavar="PATH",
+        type=FILE_WORD,
         expose_value=False,
         is_eager=True,  # before REF and the other values that read the configuration
         callback=_config_callback,
@@ -352,7 +352,7 @@ CONFIG_HELP = "Konfigurationsfil (standard: $CASEFILE_CONFIG, annars config/case
 
 
 def config_option(func: F) -> F:
-    return click.option("--config", "config_path", metavar="PATH", envvar=None, help=CONFIG_HELP)(
+    return click.option("--config", "config_path", type=FILE_WORD, envvar=None, help=CONFIG_HELP)(
         func
     )
 
@@ -456,6 +456,9 @@ class Word(click.ParamType[str]):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         return str(value)
+
+
+FILE_WORD = Word("FIL", "PATH")
 
 
 class DateType(click.ParamType[dt.date]):
