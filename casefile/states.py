@@ -349,8 +349,11 @@ class InvalidState(click.BadParameter, ValueError):
 
 
 def choices(enum: type[Coded]) -> str:
-    """'registered (registrerad) | …': the valid values, for help texts and errors."""
-    return " | ".join(f"{m.value} ({m.sv})" if m.sv != m.value else m.value for m in enum)
+    """'registrerad (registered) | …': the valid values, for help texts and errors; the
+    Swedish word first (the code first under CASEFILE_LANG=en), both are accepted."""
+    if language() == "en":
+        return " | ".join(f"{m.value} ({m.sv})" if m.sv != m.value else m.value for m in enum)
+    return " | ".join(f"{m.sv} ({m.value})" if m.sv != m.value else m.value for m in enum)
 
 
 def parse_state(enum: type[E], text: str) -> E:
