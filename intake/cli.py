@@ -17,6 +17,7 @@ from casefile.cli_support import (
     run_main,
     setup_logging,
 )
+from casefile.i18n import count
 from casefile.states import MessageState, label_of
 
 if TYPE_CHECKING:  # imported when needed: `intake extract` starts without the database layer
@@ -31,6 +32,13 @@ if TYPE_CHECKING:  # imported when needed: `intake extract` starts without the d
         "status": "intake.service.commands:status_command",
         "send": "intake.outgoing.commands:send_command",
         "check": "intake.check_command:check_command",
+    },
+    aliases={
+        "hämta": "poll",
+        "kontrollera": "check",
+        "läs": "extract",
+        "skicka": "send",
+        "kör-igen": "retry",
     },
 )
 @config_option
@@ -84,10 +92,9 @@ def poll(ctx: click.Context, once: bool, as_json: bool) -> None:
                 registered = [
                     n for o in r.outcomes for n in o.numbers if o.state == MessageState.REGISTERED
                 ]
-                click.echo(
-                    f"{r.mailbox}: {len(r.outcomes)} nya meddelanden, "
-                    f"{len(registered)} registrerade {' '.join(registered)}".rstrip()
-                )
+                new = count(len(r.outcomes), "nytt meddelande", "nya meddelanden")
+                done = count(len(registered), "registrerad", "registrerade")
+                click.echo(f"{r.mailbox}: {new}, {done} {' '.join(registered)}".rstrip())
             else:
                 click.echo(f"{r.mailbox}: FEL – {r.error}")
         if sent:

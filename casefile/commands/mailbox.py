@@ -12,6 +12,7 @@ import click
 
 from casefile.cli_support import Failure, json_option, one_line_errors, print_json, safe_text
 from casefile.commands.common import ROW_ID, act, actor_of, app_of, by_option
+from casefile.commands.table import terminal_width, wrap_line
 from casefile.db.engine import read_only
 
 
@@ -165,10 +166,19 @@ def mail(ctx: click.Context, source_message_id: int, save_dir: Path | None, as_j
     click.echo("")
     click.echo(f"Bilagor: {len(attachments)}")
     for a in attachments:
-        where = f"  → {a['saved_as']}" if a["saved_as"] else ""
-        click.echo(
-            f"  {a['filename'] or '(utan namn)'}  {a['media_type']}  {a['size']} byte{where}"
-        )
+        # The name on its line; type, size and where it was saved under it when it is long.
+        name = str(a["filename"] or "(utan namn)")
+        about = f"{a['media_type']}, {a['size']} byte"
+        width = terminal_width()
+        if width is None or len(name) + len(about) + 4 <= width:
+            click.echo(f"  {name}  {about}")
+        else:
+            for line in wrap_line(f"  {name}"):
+                click.echo(line)
+            click.echo(f"    {about}")
+        if a["saved_as"]:
+            for line in wrap_line(f"    → {a['saved_as']}", 6):
+                click.echo(line)
 
 
 @click.command()
