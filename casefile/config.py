@@ -128,6 +128,12 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
         "give both certificate_file and private_key_file",
     ),
     "secret_needed": ("krävs (eller ett certifikat)", "required (or a certificate)"),
+    "oauth2_cleartext": (
+        'är "none": OAuth2-token skulle skickas okrypterad till {host}; '
+        'använd "ssl" eller "starttls" (okrypterat går bara mot loopback)',
+        'is "none": the OAuth2 token would be sent in clear to {host}; '
+        'use "ssl" or "starttls" (plain text is allowed to loopback only)',
+    ),
     # [reminders] (checked when the service builds its schedule: intake/service/scheduler.py)
     "cron": (
         "{expression!r} är inget giltigt cron-uttryck ({error})",
@@ -519,20 +525,45 @@ def _anchor_path(path: str | None, folder: Path) -> str | None:
 
 
 def _check_oauth2_refs(settings: Settings) -> None:
-    """auth = "oauth2" needs `oauth2` naming an [oauth2.NAME] section."""
-    users: list[tuple[str, AuthMode, str]] = [
-        (f"mailboxes[{b.name}]", b.auth, b.oauth2) for b in settings.mailboxes
+    """auth = "oauth2" needs `oauth2` naming an [oauth2.NAME] section, and TLS: a bearer token
+    sent in clear is as good as the password to whoever reads the line (loopback excepted)."""
+    users: list[tuple[str, AuthMode, str, Security, str]] = [
+        # A Maildir is read from disk: nothing is sent.
+        (
+            f"mailboxes[{b.name}]",
+            b.auth,
+            b.oauth2,
+            b.security if b.type == "imap" else "ssl",
+            b.host,
+        )
+        for b in settings.mailboxes
     ]
-    if settings.smtp.transport == "smtp":
-        users.append(("smtp", settings.smtp.auth, settings.smtp.oauth2))
-    for where, auth, name in users:
+    smtp = settings.smtp
+    if smtp.transport == "smtp":
+        users.append(("smtp", smtp.auth, smtp.oauth2, smtp.security, smtp.host))
+    for where, auth, name, security, host in users:
         if auth != "oauth2":
             continue
+        if security == "none" and not _loopback(host):
+            raise ConfigError.at(f"{where}.security", "oauth2_cleartext", host=host)
         if not name:
             raise ConfigError.at(f"{where}.oauth2", "oauth2_name_missing")
         if name not in settings.oauth2:
             known = ", ".join(sorted(settings.oauth2)) or _problem("oauth2_none_defined")
             raise ConfigError.at(f"{where}.oauth2", "oauth2_no_section", name=name, known=known)
+
+
+def _loopback(host: str) -> bool:
+    """localhost or a loopback address: nothing leaves the machine."""
+    import ipaddress
+
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def resolve_config_path(explicit: str | None) -> Path:
