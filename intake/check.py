@@ -37,7 +37,7 @@ class Check:
 
     @property
     def status(self) -> str:
-        """"ok" | "warning" | "error", as --json says it."""
+        """ "ok" | "warning" | "error", as --json says it."""
         if not self.ok:
             return "error"
         return "warning" if self.warning else "ok"
@@ -303,7 +303,10 @@ def _smtp_checks(app: App) -> Iterator[Check]:
             step, False, explain.smtp_refused(exc.smtp_code, text, None, s.username or "", s.host)
         )
     except Exception as exc:
-        yield Check(step, False, f"{s.host}:{s.port}: {exc or type(exc).__name__}")
+        from intake.auth import explain
+
+        detail = f"{s.host}:{s.port}: {exc or type(exc).__name__}"
+        yield Check(step, False, explain.with_tls_hint(detail, exc, "SMTP", "smtp", s.host, s.port))
     finally:
         if smtp is not None:
             try:

@@ -356,7 +356,14 @@ class SmtpTransport:
             if self._cutter.expired:
                 raise self._too_slow() from None
             raise ConnectionFailure(
-                f"kunde inte ansluta till {s.host}:{s.port}: {exc or type(exc).__name__}"
+                explain.with_tls_hint(
+                    f"kunde inte ansluta till {s.host}:{s.port}: {exc or type(exc).__name__}",
+                    exc,
+                    "SMTP",
+                    "smtp",
+                    s.host,
+                    s.port,
+                )
             ) from None
         return smtp
 
