@@ -374,6 +374,8 @@ class ServiceSettings:
     on_lock_busy: Literal["wait", "exit"] = "exit"
     lock_path: str = field(default="var/casefile.lock", metadata=PATH)
     stale_poll_seconds: int = 3600
+    # `intake status` exits 1 after this many failed delivery attempts in a row (the outbox).
+    max_failed_deliveries: int = 3
     stop_timeout_seconds: int = 30
     # IMAP IDLE is ended and started again this often (RFC 2177: before 29 minutes).
     idle_renew_seconds: int = 1500
