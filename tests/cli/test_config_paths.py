@@ -39,9 +39,9 @@ lock_path = "var/casefile.lock"
 
 def command(program: str, config: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """`casefile …` or `intake …` as the console script would run it, from `cwd`."""
+    script = f"from {program}.cli import main; main()"
     return subprocess.run(
-        [sys.executable, "-c", f"from {program}.cli import main; main()", "--config", str(config)]
-        + list(args),
+        [sys.executable, "-c", script, "--config", str(config), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
