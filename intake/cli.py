@@ -141,11 +141,12 @@ def retry(ctx: click.Context, source_message_id: int, as_json: bool) -> None:
 
     Exempel: intake retry 17
     """
-    from intake.mail.retry import retry_message
+    from intake.mail.retry import next_step, retry_message
 
     app = get_app(ctx)
     setup_logging(app.settings.service.log_level)
     outcome = retry_message(app, source_message_id)
+    steps = next_step(source_message_id, outcome.state)
     if as_json:
         print_json(
             {
@@ -153,11 +154,15 @@ def retry(ctx: click.Context, source_message_id: int, as_json: bool) -> None:
                 "state": outcome.state,
                 "diarienummer": outcome.numbers,
                 "reason": outcome.reason,
+                "next_step": " ".join(steps) or None,
             }
         )
     else:
         state = label_of(MessageState, outcome.state)
-        click.echo(f"post {source_message_id}: {state} {' '.join(outcome.numbers)}".rstrip())
+        why = f": {outcome.reason}" if steps and outcome.reason else ""
+        click.echo(f"post {source_message_id}: {state}{why} {' '.join(outcome.numbers)}".rstrip())
+        for line in steps:
+            click.echo(line)
     if outcome.state in (MessageState.FAILED, MessageState.QUARANTINED):
         raise SystemExit(1)
 

@@ -25,6 +25,11 @@ def _first_line(exc: OperationalError) -> str:
 
 def _setup_logging(level: str) -> None:
     setup_logging(level)
+    if level == "WARNING":
+        # The service's own few lines (start with its mailboxes and intervals, one per poll
+        # that found mail, the outbox's, stop) show at WARNING too, so a quiet service (the
+        # demo's level) still says what it does; per-message lines need INFO.
+        logging.getLogger("intake.service.summary").setLevel(logging.INFO)
     if level != "DEBUG":
         # APScheduler logs two INFO lines per job run and English warnings for skipped runs;
         # the service logs what happened itself, in Swedish (runner.py). Errors still show.
