@@ -174,8 +174,10 @@ class Service:
                 self._running -= 1
                 self._idle.notify_all()
         if spec.kind == "poll" and spec.mailbox is not None:
-            self._send_soon()
+            # Counted before the outbox run starts, so a quick outbox run still sees the
+            # stop-after-outbox flag that --cycles sets.
             self._count_cycle(spec.mailbox)
+            self._send_soon()
             with self._idle:
                 self._polling.discard(spec.mailbox)
                 again = spec.mailbox in self._poll_again
