@@ -62,6 +62,7 @@ from casefile.states import (
         "export": "casefile.export.cli:export_group",
         "contact": "casefile.commands.contact:contact_command",
         "move": "casefile.commands.move:move_command",
+        "file": "casefile.commands.file:file_command",
     },
 )
 @config_option
