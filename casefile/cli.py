@@ -225,6 +225,8 @@ def _warnings(data: dict[str, Any]) -> list[str]:
             mine, theirs = d[key] or "", data[key] or ""
             if mine and theirs and normalise_key(mine) != normalise_key(theirs):
                 out.append(f"{number}: {word} ”{mine}” skiljer sig från ärendets ”{theirs}”")
+        if d["flag"]:  # in full: the lines above cut it to the terminal
+            out.append(f"{number}: {d['flag']}")
         codes = {f.get("code") for f in d["findings"]}
         if "possible_personnummer" in codes and not d["secrecy"]:
             out.append(
