@@ -20,6 +20,7 @@ from sqlalchemy import select
 from casefile.app import App
 from casefile.db.models import Document, OutboxMail, StoredFile
 from intake.outgoing.reminders import plan_reminders
+from tests.export.schemas import erms_schema
 from tests.staff.conftest import REPORTS, run
 
 ERMS = "{https://DILCIS.eu/XML/ERMS}"
@@ -377,3 +378,5 @@ def test_archive_package_holds_files_registered_by_hand_and_checks_them(
     code, out, err = run(config_file, "export", "archive", "SFG 26-03", "--output", str(again))
     assert code == 0 and "1 ärenden och 4 filer" in out, err
     assert (again / data.relative_to(output) / "SFG 26-03.03" / "brev.docx").exists()
+    erms = etree.parse(str(again / "metadata" / "descriptive" / "erms.xml"))
+    assert erms_schema().validate(erms), erms_schema().error_log
