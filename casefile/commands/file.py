@@ -66,6 +66,8 @@ def _save(app: Any, files: list[DocumentFile], folder: Path) -> list[str]:
                 data = app.archive.get(f.sha256)
             except ArchiveError:
                 raise Failure(f"arkivfilen {f.sha256} är skadad; inget mer sparades") from None
+            except OSError as exc:
+                raise Failure(f"arkivfilen {f.sha256} kan inte läsas ({exc.strerror})") from None
             path = _unique(folder, safe_filename(f.name, i))
             with path.open("xb") as out:
                 out.write(data)

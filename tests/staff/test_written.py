@@ -314,6 +314,13 @@ def test_every_registered_file_can_be_listed_and_saved(
     assert (target / "Steget vidare.docx").read_bytes() == paper.read_bytes()
     code, _, err = run(config_file, "file", "SFG 26-03.09")
     assert code == 1 and "SFG 26-03.09" in err
+    blob = filled.archive.path_for(rows[2]["sha256"])
+    blob.chmod(0o640)
+    blob.write_bytes(b"not the paper")
+    code, _, err = run(config_file, "file", "SFG 26-03.02", "--save", str(tmp_path / "igen"))
+    assert code == 1 and err.strip() == (
+        f"fel: arkivfilen {rows[2]['sha256']} är skadad; inget mer sparades"
+    )
 
 
 def test_archive_package_holds_files_registered_by_hand_and_checks_them(
