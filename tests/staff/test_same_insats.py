@@ -3,12 +3,16 @@ case, flagged for staff in `show` and the inbox with the `casefile move` that fi
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
+from email import message_from_bytes, policy
 
 from sqlalchemy import select
 
 from casefile.app import App
 from casefile.db.models import Case
+from intake.outgoing import queue_digest
 from tests.staff.conftest import at, poll, report, run
 from tests.support.dovecot import Account
 from tests.support.mail import message
@@ -37,6 +41,17 @@ def test_same_report_from_another_sender_is_flagged_and_offered_for_move(
     code, out, _ = run(config_file, "inbox", "--json")
     (item,) = json.loads(out)
     assert item["sender"] == "per@ovanaker.test" and item["flags"] == [FLAG]
+    staff = dataclasses.replace(
+        intake_app.settings.reminders, staff_address="registrator@finsam.test"
+    )
+    with intake_app.sessions() as s, s.begin():
+        row = queue_digest(
+            s, dataclasses.replace(intake_app.settings, reminders=staff), dt.date(2026, 2, 5)
+        )
+        assert row is not None
+        digest = message_from_bytes(row.raw, policy=policy.default)
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "SFG 26-02.01  inkom 2026-02-04" in text and f"Obs: {FLAG}" in " ".join(text.split())
     code, _, err = run(config_file, "move", "SFG 26-02.01", "--to", "SFG 26-01")
     assert code == 0, err
     assert json.loads(run(config_file, "inbox", "--json")[1]) == []
