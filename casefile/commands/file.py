@@ -122,10 +122,10 @@ def file_command(ctx: click.Context, ref: str, save_dir: Path | None, as_json: b
     if as_json:
         print_json(rows)
         return
-    if not rows:
-        click.echo("Inga lagrade filer.")
-        return
     english = language() == "en"
+    if not rows:
+        click.echo("No stored files." if english else "Inga lagrade filer.")
+        return
     columns = [
         Column("Handling" if not english else "Document"),
         Column("Fil" if not english else "File", flex=True),
@@ -139,7 +139,7 @@ def file_command(ctx: click.Context, ref: str, save_dir: Path | None, as_json: b
             [
                 [
                     r["diarienummer"],
-                    r["name"] or "(utan namn)",
+                    r["name"] or ("(no name)" if english else "(utan namn)"),
                     f"{r['size']} byte",
                     r["sha256"][:PREFIX],
                     r["way_in"],
@@ -150,4 +150,4 @@ def file_command(ctx: click.Context, ref: str, save_dir: Path | None, as_json: b
     )
     for r in rows:
         if r["saved_as"]:
-            click.echo(f"sparad: {r['saved_as']}")
+            click.echo(f"{'saved' if english else 'sparad'}: {r['saved_as']}")

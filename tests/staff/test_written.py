@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import docx
+import pytest
 from lxml import etree
 from sqlalchemy import select
 
@@ -244,7 +245,7 @@ def test_register_checks_the_size_before_reading(
 
 
 def test_every_registered_file_can_be_listed_and_saved(
-    config_file: str, filled: App, tmp_path: Path
+    config_file: str, filled: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given a report by mail, a paper report registered by hand and an outgoing letter, when
     `casefile file` lists and saves them, then each shows its name, size, SHA-256 prefix and way
@@ -302,6 +303,11 @@ def test_every_registered_file_can_be_listed_and_saved(
     assert max(len(line) for line in lines) <= 80
     assert rows[2]["sha256"][:12] in out and f"{paper.stat().st_size} byte" in out
     assert "personligen" in out and "SFG 26-03.03" not in out
+    monkeypatch.setenv("CASEFILE_LANG", "en")
+    code, out, _ = run(config_file, "file", "SFG 26-03.02")
+    assert out.splitlines()[0].split() == ["Document", "File", "Size", "SHA-256", "Way", "in"]
+    assert "by hand" in out
+    monkeypatch.delenv("CASEFILE_LANG")
 
     target = tmp_path / "hämtat"
     for _ in range(2):
