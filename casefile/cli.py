@@ -63,6 +63,7 @@ from casefile.states import (
         "export": "casefile.export.cli:export_group",
         "contact": "casefile.commands.contact:contact_command",
         "move": "casefile.commands.move:move_command",
+        "file": "casefile.commands.file:file_command",
     },
     # Swedish names beside the English ones; help lists them after the command.
     aliases={
@@ -251,6 +252,8 @@ def _warnings(data: dict[str, Any]) -> list[str]:
             mine, theirs = d[key] or "", data[key] or ""
             if mine and theirs and normalise_key(mine) != normalise_key(theirs):
                 out.append(f"{number}: {word} ”{mine}” skiljer sig från ärendets ”{theirs}”")
+        if d["flag"]:  # in full: the lines above cut it to the terminal
+            out.append(f"{number}: {d['flag']}")
         codes = {f.get("code") for f in d["findings"]}
         if "possible_personnummer" in codes and not d["secrecy"]:
             out.append(

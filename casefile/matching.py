@@ -7,6 +7,11 @@ Rules in order (the first that names an open case wins):
 4. the report's title (Insatsens namn) and organisation equal an open case's.
 Otherwise a new case is opened.
 
+A report of the same insats (title, organisation and insats period equal, normalised) as an open
+case, from another party, opens a new case too, but flagged for staff with the case it may
+belong to, and the `casefile move` that files it there (a second copy of one report must not
+list the insats twice unseen).
+
 A reference is not proof of who writes: anyone can put "Re: SFG 26-01" in a subject. Every rule
 files only when the sender is the same party as the case (the same address, or the same domain
 unless it is a public mail service, as an earlier sender or the confirmed contact). A message
@@ -15,6 +20,7 @@ that names a case but comes from another party opens a new case with a flag for 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -34,6 +40,7 @@ class OpenCase:
     # Addresses that speak for the case: earlier senders and the confirmed contact. Empty for a
     # case with no e-mail party (paper post): nothing to compare with.
     parties: tuple[str, ...] = ()
+    period_end: dt.date | None = None  # the insats period's end, when a report gave it
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Incoming:
     title: str = ""
     organisation: str = ""
     sender: str | None = None  # the From address
+    period_end: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,8 @@ class CaseMatch:
     number: str | None
     rule: str  # reply | subject | form_reference | title_organisation | new
     flag: str | None = None  # why staff should look at the new case
+    # A new case for a report of the same insats as this open case, from another party.
+    same_insats_as: str | None = None
 
 
 # Domains shared by unrelated people: there only the exact address makes the same party.
@@ -106,6 +116,20 @@ def same_party(sender: str | None, parties: Sequence[str]) -> bool:
 
 def other_party_flag(number: str) -> str:
     return f"hänvisar till {number} men kommer från en annan avsändare"
+
+
+def same_insats_flag(case_number: str, document_number: str) -> str:
+    """The warning for staff on a report that opened a new case although an open case holds the
+    same insats, with the command that files it there."""
+    return (
+        f"samma insats som {case_number}? Om så: "
+        f'casefile move "{document_number}" --to "{case_number}"'
+    )
+
+
+def _same_period(a: dt.date | None, b: dt.date | None) -> bool:
+    """Periods agree unless both are known and differ (a report without one may be the same)."""
+    return a is None or b is None or a == b
 
 
 def normalise_key(text: str) -> str:
@@ -174,7 +198,11 @@ def match_case(
             return CaseMatch(case.number, rule)
     if referenced:
         return CaseMatch(None, "new", other_party_flag(referenced[0][0].number))
-    for case in _same_insats(incoming, open_cases):
+    same = _same_insats(incoming, open_cases)
+    for case in same:
         if same_party(incoming.sender, case.parties):
             return CaseMatch(case.number, "title_organisation")
+    for case in same:
+        if _same_period(case.period_end, incoming.period_end):
+            return CaseMatch(None, "new", same_insats_as=case.number)
     return CaseMatch(None, "new")

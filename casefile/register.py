@@ -26,6 +26,7 @@ from casefile.matching import (
     OpenCase,
     candidate_numbers,
     match_case,
+    same_insats_flag,
     same_party,
 )
 from casefile.numbering import case_number, document_number, next_serial, parse_reference
@@ -77,11 +78,21 @@ def arrival_date(settings: Settings, received_at: dt.datetime) -> dt.date:
 
 def open_cases(session: Session) -> list[OpenCase]:
     rows = session.execute(
-        select(Case.number, Case.year, Case.serial, Case.title, Case.organisation).where(
-            Case.status == CaseStatus.OPEN
-        )
+        select(
+            Case.number, Case.year, Case.serial, Case.title, Case.organisation, Case.period_end
+        ).where(Case.status == CaseStatus.OPEN)
     )
-    return [OpenCase(*row) for row in rows]
+    return [OpenCase(*row[:5], period_end=row[5]) for row in rows]
+
+
+def _period_end(new: NewDocument) -> dt.date | None:
+    """The insats period's end: as intake read it, else from the fields (a paper report)."""
+    if new.period_end is not None:
+        return new.period_end
+    try:
+        return dt.date.fromisoformat(str(new.fields.get("period_end") or ""))
+    except ValueError:
+        return None
 
 
 def case_parties(session: Session, numbers: set[str]) -> dict[str, tuple[str, ...]]:
@@ -120,6 +131,7 @@ def choose_case(session: Session, settings: Settings, new: NewDocument) -> CaseM
         title=new.title,
         organisation=new.organisation,
         sender=new.sender,
+        period_end=_period_end(new),
     )
     cases = open_cases(session)
     # Parties are loaded only for the few cases the message could join, not for every case.
@@ -197,8 +209,13 @@ def register_document(
         case = session.execute(select(Case).where(Case.number == match.number)).scalar_one()
     serial = next_serial(session, f"doc:{case.id}")
     codes = {f.get("code") for f in new.findings}
+    diarienummer = document_number(settings.registry, case.year, case.serial, serial)
+    if match.same_insats_as is not None:
+        match = dataclasses.replace(
+            match, flag=same_insats_flag(match.same_insats_as, diarienummer)
+        )
     document = Document(
-        diarienummer=document_number(settings.registry, case.year, case.serial, serial),
+        diarienummer=diarienummer,
         case=case,
         serial=serial,
         kind=new.kind,

@@ -64,12 +64,16 @@ class DocumentStatus(Coded):
 
 
 class DocumentKind(Coded):
-    """What a document is (documents.kind); the extraction's document types."""
+    """What a document is (documents.kind): the extraction's document types, and what the office
+    writes itself (never read as a report, never a reason for mail)."""
 
     SLUTRAPPORT = "slutrapport"
     DELRAPPORT = "delrapport"
     ANSOKAN = "ansokan"
     UNKNOWN = "unknown"
+    BREV = "brev"
+    BESLUT = "beslut"
+    TJANSTEANTECKNING = "tjansteanteckning"
 
 
 class CaseStatus(Coded):
@@ -142,6 +146,9 @@ _LABEL_TABLE: list[tuple[Coded, str, str]] = [
     (DocumentKind.DELRAPPORT, "delrapport", "interim report"),
     (DocumentKind.ANSOKAN, "ansökan", "application"),
     (DocumentKind.UNKNOWN, "okänd", "unknown"),
+    (DocumentKind.BREV, "brev", "letter"),
+    (DocumentKind.BESLUT, "beslut", "decision"),
+    (DocumentKind.TJANSTEANTECKNING, "tjänsteanteckning", "file note"),
     (CaseStatus.OPEN, "öppet", "open"),
     (CaseStatus.CLOSED, "avslutat", "closed"),
     (OutboxState.QUEUED, "i kö", "queued"),
@@ -200,6 +207,8 @@ def label_of(enum: type[Coded], code: str | None, *, swedish: bool = False) -> s
 
 # --- Named groups -------------------------------------------------------------------------
 
+# What the office writes (casefile register --direction out|internal --kind …).
+WRITTEN_KINDS = frozenset({DocumentKind.BREV, DocumentKind.BESLUT, DocumentKind.TJANSTEANTECKNING})
 # Messages that need a person: listed by `casefile inbox` and the staff digest.
 INBOX_STATES = frozenset({MessageState.NO_REPORT, MessageState.QUARANTINED, MessageState.FAILED})
 # Messages `intake retry` may run through intake again.

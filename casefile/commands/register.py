@@ -6,16 +6,68 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import click
 
 from casefile.cli_support import Failure, json_option, one_line_errors, print_json
-from casefile.commands.common import DATE, REF, act, actor_of, by_option
+from casefile.commands.common import DATE, REF, act, actor_of, app_of, by_option
+from casefile.states import WRITTEN_KINDS, Direction, DocumentKind, parse_state
 
 CHANNELS = ("post", "email", "hand", "other")
 DIRECTIONS = ("in", "out", "internal")
+# What the office writes, when --kind is not given.
+DEFAULT_WRITTEN_KIND = {
+    Direction.OUT: DocumentKind.BREV,
+    Direction.INTERNAL: DocumentKind.TJANSTEANTECKNING,
+}
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. Anything else (a FIFO, a device
+    such as /dev/zero, a folder) is refused before a byte is read, and so is a file whose size
+    is over the limit: a sparse 2 GB file is never read whole."""
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer must not hang; it changes nothing for files.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise Failure(f"{path}: filen finns inte") from None
+    except IsADirectoryError:
+        raise Failure(f"{path}: är en mapp, ingen vanlig fil") from None
+    except OSError as exc:
+        raise Failure(f"{path}: kan inte läsas ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise Failure(f"{path}: är en mapp, ingen vanlig fil")
+        if not stat.S_ISREG(info.st_mode):
+            raise Failure(f"{path}: är ingen vanlig fil (en enhet, en FIFO eller liknande)")
+        if info.st_size > limit:
+            raise Failure(f"{path}: för stor ({info.st_size} byte; högst {limit})")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # it grew while we read it
+        raise Failure(f"{path}: för stor (över {limit} byte)")
+    return data
+
+
+def _written_kind(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> DocumentKind | None:
+    if value is None:
+        return None
+    try:
+        kind = parse_state(DocumentKind, value)
+    except ValueError:
+        kind = None
+    if kind not in WRITTEN_KINDS:
+        raise click.BadParameter(f"{value!r}: välj brev, beslut eller tjänsteanteckning")
+    return kind
 
 
 def _extracted(path: Path, data: bytes, settings: Any) -> tuple[Any, str | None]:
@@ -39,17 +91,29 @@ def _extracted(path: Path, data: bytes, settings: Any) -> tuple[Any, str | None]
         return None, str(exc)
 
 
+def _media_type(path: Path) -> str | None:
+    import mimetypes
+
+    return mimetypes.guess_type(path.name)[0]
+
+
 def _address(sender: str) -> str | None:
     _name, addr = email.utils.parseaddr(sender)
     return addr if addr and "@" in addr and " " not in addr else None
 
 
 @click.command("register")
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--from", "sender", help="Avsändaren (namn eller e-postadress); inkommande.")
+@click.option("--received", type=DATE, help="Ankomstdatum (ÅÅÅÅ-MM-DD, idag); inkommande.")
+@click.option("--to", "recipient", help="Mottagaren; utgående och upprättade handlingar.")
+@click.option("--date", "written", type=DATE, help="Datum; utgående och upprättade handlingar.")
+@click.option(
+    "--kind",
+    callback=_written_kind,
+    metavar="brev|beslut|tjänsteanteckning",
+    help="Vad kansliet skrivit (utgående: brev, upprättad: tjänsteanteckning om inget anges).",
 )
-@click.option("--from", "sender", required=True, help="Avsändaren (namn eller e-postadress).")
-@click.option("--received", type=DATE, required=True, help="Ankomstdatum (ÅÅÅÅ-MM-DD, idag).")
 @click.option("--case", "case_ref", type=REF, help="Lägg i detta ärende (SFG 26-01).")
 @click.option("--channel", type=click.Choice(CHANNELS), default="post", show_default=True)
 @click.option("--direction", type=click.Choice(DIRECTIONS), default="in", show_default=True)
@@ -62,8 +126,11 @@ def _address(sender: str) -> str | None:
 def register_command(
     ctx: click.Context,
     files: tuple[Path, ...],
-    sender: str,
-    received: dt.date,
+    sender: str | None,
+    received: dt.date | None,
+    recipient: str | None,
+    written: dt.date | None,
+    kind: DocumentKind | None,
     case_ref: str | None,
     channel: str,
     direction: str,
@@ -74,19 +141,44 @@ def register_command(
 ) -> None:
     """Registrera handlingar som inte kom in via e-postintaget (en per fil).
 
+    Inkommande: --from och --received. Det kansliet skriver (--direction out|internal):
+    --to och --date; det läses aldrig som en rapport och ger aldrig något utskick.
+
     Exempel: casefile register brev.pdf --from "Ovanåkers kommun" --received 2026-02-03
+
+    Exempel: casefile register beslut.pdf --direction out --kind beslut --to "Ovanåkers kommun"
+    --date idag --case "SFG 26-03"
     """
     who = actor_of(actor)
-    address = _address(sender)
+    incoming = direction == Direction.IN
+    if incoming:
+        _demand(ctx, {"--from": sender, "--received": received}, "inkommande handlingar")
+        _refuse(
+            ctx,
+            {"--to": recipient, "--date": written, "--kind": kind},
+            "gäller bara det kansliet skriver (--direction out eller internal)",
+        )
+    else:
+        _demand(ctx, {"--to": recipient, "--date": written}, "det kansliet skriver")
+        _refuse(
+            ctx,
+            {"--from": sender, "--received": received},
+            "gäller bara inkommande handlingar; ange --to och --date",
+        )
+        if acknowledge:
+            raise click.UsageError(
+                "--acknowledge gäller bara inkommande handlingar: det kansliet skriver ger inget "
+                "utskick",
+                ctx,
+            )
+    party = str(sender if incoming else recipient)
+    day = received if incoming else written
+    assert day is not None
+    address = _address(party)
     if acknowledge and address is None:
-        raise Failure(f"ingen e-postadress i --from {sender!r}: kvittens kan inte skickas")
-    read = []
-    for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise Failure(f"{path}: {exc.strerror}") from None
-        read.append((path, data))
+        raise Failure(f"ingen e-postadress i --from {party!r}: kvittens kan inte skickas")
+    limit = app_of(ctx).settings.limits.max_attachment_bytes
+    read = [(path, read_regular_file(path, limit)) for path in files]
 
     def work(app: Any, session: Any) -> list[dict[str, Any]]:
         from casefile.db.models import StoredFile
@@ -104,23 +196,32 @@ def register_command(
             )
         zone = app.settings.registry.zone
         now = dt.datetime.now(zone)
-        at = now if received == now.date() else dt.datetime.combine(received, dt.time(12), zone)
+        at = now if day == now.date() else dt.datetime.combine(day, dt.time(12), zone)
         out = []
         for path, data in read:
-            extraction, error = _extracted(path, data, app.settings)
-            if extraction is None and not title:
-                raise Failure(f"{error} Ange --title för att registrera den ändå.")
+            if incoming:
+                extraction, error = _extracted(path, data, app.settings)
+                if extraction is None and not title:
+                    raise Failure(f"{error} Ange --title för att registrera den ändå.")
+            else:
+                # What the office writes is never read as a report: no fields, no findings, so
+                # no slutrapport, no completion request, no change to the case's due state.
+                extraction, error = None, None
             fields = dict(extraction.fields) if extraction else {}
             digest = app.archive.put(data)
             if session.get(StoredFile, digest) is None:
-                session.add(StoredFile(sha256=digest, size=len(data), media_type=None))
+                session.add(StoredFile(sha256=digest, size=len(data), media_type=_media_type(path)))
             findings = [f.to_json() for f in extraction.findings] if extraction else []
             if error:
                 findings.append({"code": "unreadable_file", "message": error})
+            if incoming:
+                doc_kind = extraction.document_type if extraction else DocumentKind.UNKNOWN
+            else:
+                doc_kind = kind or DEFAULT_WRITTEN_KIND[Direction(direction)]
             new = NewDocument(
-                kind=extraction.document_type if extraction else "unknown",
+                kind=str(doc_kind),
                 received_at=at.astimezone(dt.UTC),
-                sender=address or sender,
+                sender=address or party,
                 subject=title,
                 title=title or str(fields.get("title") or path.name),
                 organisation=str(fields.get("organisation") or ""),
@@ -166,3 +267,15 @@ def register_command(
         click.echo(f"{r['diarienummer']}  {r['file']}  ({r['title']}) registrerad av {who}.")
         if r["queued_mail"]:
             click.echo(f"  köat: {', '.join(r['queued_mail'])} till {address}")
+
+
+def _demand(ctx: click.Context, options: dict[str, Any], what: str) -> None:
+    missing = [name for name, value in options.items() if value is None]
+    if missing:
+        raise click.UsageError(f"{' och '.join(missing)} behövs för {what}", ctx)
+
+
+def _refuse(ctx: click.Context, options: dict[str, Any], why: str) -> None:
+    given = [name for name, value in options.items() if value is not None]
+    if given:
+        raise click.UsageError(f"{' och '.join(given)} {why}", ctx)

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, RowMapping, select
 
 from casefile.archive import Archive
 from casefile.config import Settings
-from casefile.db.schema import attachments, cases, documents, events, messages
+from casefile.db.schema import cases, documents, events
 from casefile.errors import RegisterError
 from casefile.export.common import mask_personnummer, xml_text
 from casefile.states import CaseStatus
@@ -487,45 +487,15 @@ FileRef = tuple[str, str, str | None]  # (media type, sha256, file name)
 
 
 def case_files(conn: Connection, docs: list[RowMapping]) -> dict[int, list[FileRef]]:
-    """Per document of one case: its raw message (.eml) and every attachment, those of its
-    message and those linked to it directly (a registration by hand). Two queries per case."""
-    out: dict[int, list[FileRef]] = {d["id"]: [] for d in docs}
-    by_message: dict[int, list[int]] = {}
-    for d in docs:
-        if d["source_message_id"] is not None:
-            by_message.setdefault(d["source_message_id"], []).append(d["id"])
-    if by_message:
-        for m in conn.execute(
-            select(messages.c.id, messages.c.raw_sha256)
-            .where(messages.c.id.in_(list(by_message)))
-            .order_by(messages.c.id)
-        ):
-            for doc_id in by_message[m.id]:
-                out[doc_id].append(("message/rfc822", m.raw_sha256, f"meddelande-{m.id}.eml"))
-    if not docs:
-        return out
-    rows = conn.execute(
-        select(
-            attachments.c.source_message_id,
-            attachments.c.document_id,
-            attachments.c.sha256,
-            attachments.c.filename,
-            attachments.c.media_type,
-        )
-        .where(
-            attachments.c.source_message_id.in_(list(by_message))
-            | attachments.c.document_id.in_(list(out))
-        )
-        .order_by(attachments.c.id)
-    )
-    for a in rows:
-        ref = (a.media_type or "application/octet-stream", a.sha256, a.filename)
-        owners = set(by_message.get(a.source_message_id, []))
-        if a.document_id in out:
-            owners.add(a.document_id)
-        for doc_id in sorted(owners):
-            out[doc_id].append(ref)
-    return out
+    """Per document of one case: every stored file, whatever its way in (casefile.files): the
+    raw message (.eml) and its attachments, and the files registered by hand (post, outgoing,
+    internal)."""
+    from casefile.files import document_files
+
+    return {
+        doc_id: [(f.media_type, f.sha256, f.name) for f in files]
+        for doc_id, files in document_files(conn, docs).items()
+    }
 
 
 def export_archive(

@@ -52,6 +52,7 @@ class BoardRow:
     spent: int | None
     signed: bool
     completion_requested: bool
+    case: str = ""  # the case (one insats's matter): its grant counts once in the totals
 
     @property
     def difference(self) -> int | None:
@@ -88,15 +89,30 @@ class BoardReport:
     def title(self) -> str:
         return f"Inkomna rapporter {self.start.isoformat()}–{self.end.isoformat()}"
 
+    def per_insats(self) -> dict[str, tuple[int | None, int | None]]:
+        """Per case: the newest granted and spent figures its reports give (the rows are in
+        arrival order; spent is cumulative, so the newest figure is the insats's spending)."""
+        out: dict[str, tuple[int | None, int | None]] = {}
+        for r in self.rows:
+            granted, spent = out.get(r.case or r.diarienummer, (None, None))
+            out[r.case or r.diarienummer] = (
+                r.granted if r.granted is not None else granted,
+                r.spent if r.spent is not None else spent,
+            )
+        return out
+
     def totals(self) -> tuple[int, int, int]:
-        granted = sum(r.granted or 0 for r in self.rows)
-        spent = sum(r.spent or 0 for r in self.rows)
-        return granted, spent, sum(r.difference or 0 for r in self.rows)
+        """Sums per insats, not per report: two delrapporter of one insats count its grant once."""
+        figures = self.per_insats().values()
+        granted = sum(g or 0 for g, _ in figures)
+        spent = sum(s or 0 for _, s in figures)
+        difference = sum(g - s for g, s in figures if g is not None and s is not None)
+        return granted, spent, difference
 
     def total_cells(self) -> list[str]:
         granted, spent, difference = self.totals()
-        return ["Summa", "", f"{len(self.rows)} rapporter", "", "", sek(granted), sek(spent),
-                sek(difference), "", ""]  # fmt: skip
+        count = f"{len(self.rows)} rapporter, {len(self.per_insats())} insatser"
+        return ["Summa", "", count, "", "", sek(granted), sek(spent), sek(difference), "", ""]
 
     def notices(self) -> list[str]:
         """Short sentences for the meeting papers: what the board should notice."""
@@ -125,7 +141,7 @@ class BoardReport:
 
 def board_report(conn: Connection, start: dt.date, end: dt.date, office: str) -> BoardReport:
     stmt = (
-        select(documents, cases.c.title.label("case_title"))
+        select(documents, cases.c.title.label("case_title"), cases.c.number.label("case_number"))
         .join(cases, documents.c.case_id == cases.c.id)
         .where(
             documents.c.kind.in_(REPORT_KINDS),
@@ -152,6 +168,7 @@ def board_report(conn: Connection, start: dt.date, end: dt.date, office: str) ->
                 spent=amount(fields, "spent_sek"),
                 signed=bool(d["submitter_signed"]),
                 completion_requested=d["id"] in asked,
+                case=d["case_number"],
             )
         )
     return report

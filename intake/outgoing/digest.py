@@ -54,6 +54,8 @@ def _unsigned(session: Session) -> list[dict[str, Any]]:
             "title": one_line(d.title, 60) or "–",
             "organisation": one_line(d.organisation, 60) or "–",
             "incomplete": d.status == DocumentStatus.INCOMPLETE,
+            # Why staff must look (another party naming the case, the same insats as another).
+            "flag": one_line(d.flag, 200),
         }
         for d in docs
     ]
