@@ -353,7 +353,7 @@ def test_archive_package_holds_files_registered_by_hand_and_checks_them(
     output = tmp_path / "paket"
     code, out, err = run(config_file, "export", "archive", "SFG 26-03", "--output", str(output))
     assert code == 0, err
-    assert "1 ärenden och 3 filer" in out
+    assert "1 ärende och 3 filer" in out
     data = output / "representations" / "rep1" / "data" / "SFG 26-03"
     assert (data / "SFG 26-03.02" / "post.docx").read_bytes() == paper.read_bytes()
     erms = etree.parse(str(output / "metadata" / "descriptive" / "erms.xml"))
@@ -389,7 +389,7 @@ def test_archive_package_holds_files_registered_by_hand_and_checks_them(
     assert not again.exists() or not any(again.iterdir())
     blob.write_bytes(paper.read_bytes())
     code, out, err = run(config_file, "export", "archive", "SFG 26-03", "--output", str(again))
-    assert code == 0 and "1 ärenden och 4 filer" in out, err
+    assert code == 0 and "1 ärende och 4 filer" in out, err
     assert (again / data.relative_to(output) / "SFG 26-03.03" / "brev.docx").exists()
     erms = etree.parse(str(again / "metadata" / "descriptive" / "erms.xml"))
     assert erms_schema().validate(erms), erms_schema().error_log
