@@ -13,6 +13,7 @@ import html
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -20,11 +21,14 @@ from casefile.db.schema import cases, documents
 from casefile.export.common import (
     REPORT_KINDS,
     amount,
+    atomic_output,
     completion_requested,
     period_text,
+    secret_titles,
     sek,
     xml_text,
 )
+from casefile.export.disclosure import Disclosure
 
 HEADERS = (
     "Diarienummer",
@@ -137,6 +141,8 @@ def board_report(conn: Connection, start: dt.date, end: dt.date, office: str) ->
     )
     docs = list(conn.execute(stmt).mappings())
     asked = completion_requested(conn, [d["id"] for d in docs])
+    # The board's papers are public: every text through the disclosure rule.
+    disclosure = Disclosure(secret_titles(conn))
     report = BoardReport(office, start, end)
     for d in docs:
         fields = d["fields"] or {}
@@ -145,9 +151,13 @@ def board_report(conn: Connection, start: dt.date, end: dt.date, office: str) ->
                 diarienummer=d["diarienummer"],
                 received=d["received_date"],
                 kind=d["kind"],
-                insats=d["title"] or d["case_title"],
-                organisation=d["organisation"],
-                period=period_text(fields),
+                insats=disclosure.title(
+                    d["title"] or d["case_title"],
+                    bool(d["secrecy_provision"]),
+                    d["secrecy_public_title"],
+                ),
+                organisation=disclosure.text(d["organisation"]),
+                period=disclosure.text(period_text(fields)),
                 granted=amount(fields, "granted_sek"),
                 spent=amount(fields, "spent_sek"),
                 signed=bool(d["submitter_signed"]),
@@ -164,6 +174,13 @@ def chart_png(report: BoardReport) -> bytes:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
+    # Titles are plain text: "$\frac{1}{$" in an insats's name must not be read as mathtext
+    # (it would raise) nor handed to LaTeX.
+    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        return _chart(report, plt)
+
+
+def _chart(report: BoardReport, plt: Any) -> bytes:
     # Per insats: the newest report's figures (the rows are in arrival order).
     per_insats: dict[str, tuple[int, int]] = {}
     for r in report.rows:
@@ -195,9 +212,8 @@ def chart_png(report: BoardReport) -> bytes:
 
 
 def _atomic_save(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_docx(report: BoardReport, path: Path) -> None:
