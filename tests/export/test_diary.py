@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from casefile.export.disclosure import PNR_MASK, has_personnummer, mask_personnummer
 from casefile.export.diary import COLUMNS, read_csv
+from casefile.export.disclosure import PNR_MASK, has_personnummer, mask_personnummer
 from casefile.register import NewDocument, register_document
 from tests.export.conftest import PERSONNUMMER, PUBLIC_TITLE, SECRET_TITLE, Filled, run
 
