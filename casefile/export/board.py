@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import html
 import io
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,12 @@ def chart_png(report: BoardReport) -> bytes:
 
     # Titles are plain text: "$\frac{1}{$" in an insats's name must not be read as mathtext
     # (it would raise) nor handed to LaTeX.
-    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+    with (
+        matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}),
+        warnings.catch_warnings(),
+    ):
+        # A name in a script the font lacks is drawn as boxes; the warning is no news for staff.
+        warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
         return _chart(report, plt)
 
 
@@ -185,7 +191,7 @@ def _chart(report: BoardReport, plt: Any) -> bytes:
     per_insats: dict[str, tuple[int, int]] = {}
     for r in report.rows:
         if r.granted is not None and r.spent is not None:
-            per_insats[xml_text(r.insats)] = (r.granted, r.spent)
+            per_insats[" ".join(xml_text(r.insats).split())] = (r.granted, r.spent)
     names = list(per_insats)
     width = max(6.0, 0.9 * len(names) + 2)
     fig, ax = plt.subplots(figsize=(min(width, 16.0), 4.0), dpi=100)
