@@ -4,6 +4,7 @@ spellings (issue 24): no traceback, and nothing that may not leave the office in
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
 import io
@@ -23,7 +24,6 @@ from lxml import etree
 from sqlalchemy import select
 
 from casefile.db.models import Document
-from casefile.export.diary import read_csv
 from casefile.register import NewDocument, register_document
 from intake.mail.poll import poll_all
 from tests.export.conftest import SECRET_TITLE, Filled, run
@@ -78,7 +78,9 @@ class Hostile:
     cases: list[str]
 
 
-def _report(s: object, filled: Filled, title: str, organisation: str, sender: str) -> Document:
+def _report(
+    s: object, filled: Filled, title: str, organisation: str, sender: str | None
+) -> Document:
     return register_document(
         s,  # type: ignore[arg-type]
         filled.app.settings,
@@ -111,8 +113,9 @@ def hostile(filled: Filled) -> Hostile:
             doc = _report(s, filled, f"Insats för {spelling}", f"Förening {spelling} ({name})",
                           f"Person {spelling} <p{i}@ex{i}.test>")  # fmt: skip
             cases.append(doc.case.number)
-        for i, title in enumerate(HOSTILE_TITLES):
-            _report(s, filled, title, f"Org {i}", f"x{i}@hostile{i}.test")
+        for title in HOSTILE_TITLES:
+            # No sender: the diary shows the organisation as the party, a cell of its own.
+            _report(s, filled, title, title, None)
         secret = _report(s, filled, SECRET_REPORT, "Hemliga kommunen", "lisa@lund.test")
         cancelled = register_document(
             s,
@@ -215,9 +218,11 @@ def test_every_export_survives_hostile_text_and_leaks_nothing(
     text = texts_of(out)
     if public:
         assert_no_leak(text, f"{kind} {fmt}")
-    if kind == "diary" and fmt == "csv":
-        rows = read_csv(out.read_bytes())
-        assert_no_formula([v for r in rows for v in r.values()])
+    if fmt == "csv":
+        data = out.read_bytes().decode("utf-8-sig")
+        cells = [v for r in csv.reader(io.StringIO(data, newline="")) for v in r]
+        assert any("HYPERLINK" in c for c in cells)
+        assert_no_formula(cells)
         if not public:  # the office's own listing holds everything, as before
             assert SPELLINGS["hyphen"] in text and SECRET_REPORT in text
     if kind == "diary" and fmt == "json":
@@ -311,3 +316,45 @@ def test_sigkill_before_a_diary_file_is_in_place_keeps_the_old_one(
                             "--output", str(out), fault="export_before_replace")  # fmt: skip
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert out.read_bytes() == b"old listing"
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_chart_labels_are_plain_text(title: str) -> None:
+    """Given an insats named with mathtext that does not parse, then the chart is drawn."""
+    from casefile.export.board import BoardReport, BoardRow, chart_png
+
+    report = BoardReport("Kontoret", dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    row = BoardRow("SFG 26-01.01", dt.date(2026, 2, 3), "slutrapport", title, "Org", "", 10, 5,
+                   True, False)  # fmt: skip
+    report.rows.append(row)
+    assert chart_png(report).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    "cell", [" =1+1", "\n=HYPERLINK(1)", "\r\n+SUM(A1)", "  -2+3", "\t@x", "\u200b=1", "\uff1d1"]
+)
+def test_formula_after_leading_whitespace_is_guarded(cell: str) -> None:
+    from casefile.export.common import spreadsheet_safe
+
+    assert spreadsheet_safe(cell) == "'" + cell
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (CJK_NAME, "报" * 31 + ".docx"),  # 31 × 3 + 5 = 98 bytes; one more would be 101
+        (NONCHAR_NAME, "Rapport.docx"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\x\\CON.txt", "_CON.txt"),
+        ("\u202egpj.exe", "gpj.exe"),
+        ("  . ", "fallback"),
+        ("a" * 300, "a" * 100),
+        ("rapport." + "x" * 40, "rapport." + "x" * 40),
+    ],
+)
+def test_safe_filename(name: str, expected: str) -> None:
+    from casefile.filenames import safe_filename
+
+    got = safe_filename(name, "fallback")
+    assert len(got.encode("utf-8")) <= 100
+    assert got == expected
