@@ -23,9 +23,10 @@ sheet, the archive's public titles), applied to every text cell:
      start of a longer date ("2026-01-15–2026-12-31" is a period, not 20260115-2026);
    - a run whose gaps are all whitespace and whose groups are thousands (1–3 digits, then
      three by three): an amount ("1 010 150 000 kr").
-   So dates (8 digits), diarienummer (SFG 26-01.02), amounts and organisationsnummer (month
-   20 or more) are left alone; a 10-digit telephone number that reads as a date is masked,
-   which is the safe side.
+   Where a chain can be read in more than one way ("01.02/850709-9805"), every reading is
+   masked. So dates (8 digits), diarienummer (SFG 26-01.02), amounts and organisationsnummer
+   (month 20 or more) are left alone; a 10-digit telephone number that reads as a date is
+   masked, which is the safe side.
 """
 
 from __future__ import annotations
@@ -150,8 +151,8 @@ def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def personnummer_spans(text: str) -> list[tuple[int, int]]:
     """Where the personnummer are in `text`: (start, end) of each, in the original text."""
-    if not any(ch.isdigit() for ch in text):
-        return []
+    if sum(map(str.isdigit, text)) < 10:
+        return []  # most cells: too few digits to hold one
     skeleton, kept = _skeleton(text)
     found: list[tuple[int, int]] = []
     for m in _CHAIN.finditer(skeleton):
@@ -208,9 +209,10 @@ class Disclosure:
         """Any text cell: secret titles replaced by their public wording, personnummer masked."""
         if not value:
             return value
-        whole = self._folded.get(_fold(value))
-        if whole is not None:
-            return whole
+        if self._secrets:
+            whole = self._folded.get(_fold(value))
+            if whole is not None:
+                return whole
         for real, public in self._secrets:
             if len(real) >= MIN_SUBSTRING and real in value:
                 value = value.replace(real, public)
