@@ -295,14 +295,18 @@ def test_sigkill_during_a_folder_export_leaves_no_package(filled: Filled, tmp_pa
     """Given an archive export killed (SIGKILL) after its data files and before METS.xml, then
     the output folder is not there (or still empty): a package without METS.xml never exists;
     the export run again succeeds."""
-    out = tmp_path / "paket"
-    killed = _killed_export(filled.config, "archive", "SFG 26-01", "--output", str(out),
-                            fault="export_archive_before_mets")  # fmt: skip
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert not out.exists()
-    code, _, err = run(filled.config, "export", "archive", "SFG 26-01", "--output", str(out))
-    assert code == 0, err
-    assert (out / "METS.xml").is_file()
+    new, empty = tmp_path / "paket", tmp_path / "tom"
+    empty.mkdir()
+    for out in (new, empty):
+        killed = _killed_export(filled.config, "archive", "SFG 26-01", "--output", str(out),
+                                fault="export_archive_before_mets")  # fmt: skip
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not new.exists()
+    assert list(empty.iterdir()) == []
+    for out in (new, empty):
+        code, _, err = run(filled.config, "export", "archive", "SFG 26-01", "--output", str(out))
+        assert code == 0, err
+        assert (out / "METS.xml").is_file()
 
 
 def test_sigkill_before_a_diary_file_is_in_place_keeps_the_old_one(
