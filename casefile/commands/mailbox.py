@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,11 @@ def _safe_body(text: str) -> str:
 
 
 def safe_filename(name: str | None, index: int) -> str:
-    """A file name that stays inside the folder it is saved in and is harmless to open."""
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    base = re.sub(r"[^\w.\- ()åäöÅÄÖ]", "_", safe_text(base)).strip(" .")
-    return base[:120] or f"bilaga-{index}"
+    """A file name that stays inside the folder it is saved in and is harmless to open (the
+    rule the e-archive package uses too: casefile.filenames)."""
+    from casefile.filenames import safe_filename as shared
+
+    return shared(name, f"bilaga-{index}")
 
 
 def _unique(folder: Path, name: str) -> Path:

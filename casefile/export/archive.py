@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
+import os
 import shutil
 import uuid
 import zipfile
@@ -32,8 +32,16 @@ from casefile.archive import Archive
 from casefile.config import Settings
 from casefile.db.schema import cases, documents, events
 from casefile.errors import RegisterError
-from casefile.export.common import mask_personnummer, xml_text
+from casefile.export.common import (
+    FAULT_BEFORE_REPLACE,
+    secret_titles,
+    temporary_sibling,
+    xml_text,
+)
+from casefile.export.disclosure import Disclosure
+from casefile.filenames import safe_filename, unique_name
 from casefile.states import CaseStatus
+from intake.mail.faults import checkpoint
 
 METS_NS = "http://www.loc.gov/METS/"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -47,6 +55,8 @@ DATA_DIR = "representations/rep1/data"
 ERMS_PATH = "metadata/descriptive/erms.xml"
 PREMIS_PATH = "metadata/preservation/premis.xml"
 CHUNK = 1 << 20
+# The crash tests kill an export here: the data files written, METS.xml not yet.
+FAULT_BEFORE_METS = "export_archive_before_mets"
 
 ERMS_DIRECTIONS = {"in": "incoming", "out": "outgoing", "internal": "internal_memo_for_follow-up"}
 ERMS_CASE_STATUS = {CaseStatus.OPEN.value: "open", CaseStatus.CLOSED.value: "closed"}
@@ -74,6 +84,7 @@ class PackageFile:
     mime: str
     document_id: int | None = None
     file_id: str = ""
+    original_name: str = ""  # as the sender named it; the path holds a safe name
 
 
 @dataclass
@@ -114,60 +125,34 @@ def select_cases(
     return sorted(chosen.values(), key=lambda r: (r["year"], r["serial"]))
 
 
-# --- file names -------------------------------------------------------------------------------
-
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
-
-
-def safe_name(name: str, fallback: str) -> str:
-    """A file or folder name that is the same on every file system: no separators, no control
-    characters, not hidden, not empty."""
-    cleaned = _UNSAFE.sub("_", name).strip().strip(".")
-    return cleaned[:120] or fallback
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    if name not in taken:
-        taken.add(name)
-        return name
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    n = 2
-    while True:
-        candidate = f"{stem}-{n}{'.' + ext if ext else ''}"
-        if candidate not in taken:
-            taken.add(candidate)
-            return candidate
-        n += 1
-
-
 # --- writing into a folder or a zip ------------------------------------------------------------
 
 
 class Sink:
-    """The package's destination: a folder, or one zip with the package folder inside."""
+    """The package's destination: a folder, or one zip with the package folder inside. Either is
+    written under a temporary name next to the output and renamed into place when complete, so
+    a crash (even SIGKILL) never leaves a package without its METS.xml."""
 
     def __init__(self, output: Path, root_name: str) -> None:
         self.output = output
         self.is_zip = output.suffix.lower() == ".zip"
+        self.tmp = temporary_sibling(output)
         if self.is_zip:
-            self.tmp = output.with_name(output.name + ".tmp")
             self.zip: zipfile.ZipFile | None = zipfile.ZipFile(
                 self.tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True
             )
             self.prefix = root_name + "/"
         else:
-            if output.exists() and any(output.iterdir()):
+            if output.exists() and (not output.is_dir() or any(output.iterdir())):
                 raise RegisterError(f"{output} finns redan och är inte tom")
-            output.mkdir(parents=True, exist_ok=True)
+            self.tmp.mkdir()
             self.zip = None
             self.prefix = ""
 
     def open(self, path: str) -> IO[bytes]:
         if self.zip is not None:
             return self.zip.open(self.prefix + path, "w", force_zip64=True)
-        target = self.output / path
+        target = self.tmp / path
         target.parent.mkdir(parents=True, exist_ok=True)
         return open(target, "wb")
 
@@ -178,14 +163,16 @@ class Sink:
     def close(self) -> None:
         if self.zip is not None:
             self.zip.close()
-            self.tmp.replace(self.output)
+        checkpoint(FAULT_BEFORE_REPLACE)
+        # A folder replaces an empty one of the same name in the same rename (POSIX).
+        os.replace(self.tmp, self.output)
 
     def abort(self) -> None:
         if self.zip is not None:
             self.zip.close()
             self.tmp.unlink(missing_ok=True)
         else:
-            shutil.rmtree(self.output, ignore_errors=True)
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def copy_blob(store: Archive, digest: str, out: IO[bytes]) -> int:
@@ -222,7 +209,11 @@ def _stamp(value: dt.datetime, zone: Any) -> str:
 
 
 def erms_record(
-    doc: RowMapping, files: list[PackageFile], names: dict[str, str], zone: Any
+    doc: RowMapping,
+    files: list[PackageFile],
+    names: dict[str, str],
+    zone: Any,
+    disclosure: Disclosure | None = None,
 ) -> etree._Element:
     record = etree.Element(
         _e("record"),
@@ -232,9 +223,12 @@ def erms_record(
     )
     _text(record, _e("objectId"), doc["diarienummer"])
     _text(record, _e("title"), doc["title"] or doc["subject"] or doc["kind"])
-    public = doc["secrecy_public_title"] or mask_personnummer(doc["title"] or "")
-    if doc["secrecy_provision"] or public != (doc["title"] or ""):
-        _text(record, _e("otherTitle"), public or "Sekretess", titleType="public_title")
+    # The public title is what may be handed out: the disclosure rule's wording of the title.
+    rule = disclosure or Disclosure()
+    title = doc["title"] or ""
+    public = rule.title(title, bool(doc["secrecy_provision"]), doc["secrecy_public_title"])
+    if doc["secrecy_provision"] or public != title:
+        _text(record, _e("otherTitle"), public, titleType="public_title")
     etree.SubElement(record, _e("status"), value="obliterated" if doc["cancelled"] else "received")
     _text(record, _e("runningNumber"), str(doc["serial"]))
     if doc["secrecy_provision"]:
@@ -284,20 +278,21 @@ def erms_record(
             etree.SubElement(
                 info,
                 _e("appendix"),
-                name=f.path.rsplit("/", 1)[-1],
+                name=xml_text(f.original_name) or f.path.rsplit("/", 1)[-1],
                 path=f.path,
                 fileFormat=f.mime,
             )
     return record
 
 
-def erms_case(case: RowMapping, zone: Any) -> etree._Element:
+def erms_case(case: RowMapping, zone: Any, disclosure: Disclosure | None = None) -> etree._Element:
     agg = etree.Element(
         _e("aggregation"), systemIdentifier=f"case-{case['id']}", aggregationType="caseFile"
     )
     _text(agg, _e("objectId"), case["number"])
     _text(agg, _e("title"), case["title"])
-    _text(agg, _e("otherTitle"), mask_personnummer(case["title"]), titleType="public_title")
+    public = (disclosure or Disclosure()).text(case["title"])
+    _text(agg, _e("otherTitle"), public, titleType="public_title")
     etree.SubElement(agg, _e("status"), value=ERMS_CASE_STATUS.get(case["status"], "open"))
     if case["organisation"]:
         agents = etree.SubElement(agg, _e("agents"))
@@ -510,15 +505,18 @@ def export_archive(
     created = dt.datetime.now(dt.UTC)
     objid = f"casefile-{uuid.uuid4()}"
     package = Package(objid=objid, created=created)
-    root_name = safe_name(output.stem if output.suffix.lower() == ".zip" else output.name, objid)
+    root_name = safe_filename(
+        output.stem if output.suffix.lower() == ".zip" else output.name, objid
+    )
+    disclosure = Disclosure(secret_titles(conn))
     sink = Sink(output, root_name)
     try:
         erms = erms_root(settings, objid, created)
         aggregations = etree.SubElement(erms, _e("aggregations"))
         for case in case_rows:
-            agg = erms_case(case, zone)
+            agg = erms_case(case, zone, disclosure)
             aggregations.append(agg)
-            case_dir = safe_name(case["number"], f"case-{case['id']}")
+            case_dir = safe_filename(case["number"], f"case-{case['id']}")
             docs = list(
                 conn.execute(
                     select(documents)
@@ -528,19 +526,21 @@ def export_archive(
             )
             files_of = case_files(conn, docs)
             for doc in docs:
-                doc_dir = f"{DATA_DIR}/{case_dir}/{safe_name(doc['diarienummer'], str(doc['id']))}"
+                doc_name = safe_filename(doc["diarienummer"], str(doc["id"]))
+                doc_dir = f"{DATA_DIR}/{case_dir}/{doc_name}"
                 taken: set[str] = set()
                 doc_files: list[PackageFile] = []
                 for mime, digest, name in files_of[doc["id"]]:
-                    fname = _unique(safe_name(name or "", f"bilaga-{digest[:12]}"), taken)
+                    fname = unique_name(safe_filename(name, f"bilaga-{digest[:12]}"), taken)
                     path = f"{doc_dir}/{fname}"
                     with sink.open(path) as handle:
                         size = copy_blob(store, digest, handle)
-                    pf = PackageFile(path, digest, size, mime, doc["id"])
+                    pf = PackageFile(path, digest, size, mime, doc["id"], original_name=name or "")
                     pf.file_id = f"file-{len(package.files) + 1}"
                     package.files.append(pf)
                     doc_files.append(pf)
-                agg.append(erms_record(doc, doc_files, {"bot": settings.registry.bot_actor}, zone))
+                names = {"bot": settings.registry.bot_actor}
+                agg.append(erms_record(doc, doc_files, names, zone, disclosure))
         erms_bytes = bytes(
             etree.tostring(erms, xml_declaration=True, encoding="UTF-8", pretty_print=True)
         )
@@ -554,12 +554,13 @@ def export_archive(
             package.metadata[key] = PackageFile(
                 path, hashlib.sha256(data).hexdigest(), len(data), "text/xml"
             )
+        checkpoint(FAULT_BEFORE_METS)
         label = f"{settings.registry.office_name}: " + ", ".join(c["number"] for c in case_rows[:5])
         if len(case_rows) > 5:
             label += f" m.fl. ({len(case_rows)} ärenden)"
         sink.write_bytes("METS.xml", mets_document(settings, package, content_type, label))
+        sink.close()
     except BaseException:
         sink.abort()
         raise
-    sink.close()
     return package

@@ -11,8 +11,10 @@ import base64
 import datetime as dt
 import html
 import io
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -20,11 +22,14 @@ from casefile.db.schema import cases, documents
 from casefile.export.common import (
     REPORT_KINDS,
     amount,
+    atomic_output,
     completion_requested,
     period_text,
+    secret_titles,
     sek,
     xml_text,
 )
+from casefile.export.disclosure import Disclosure
 
 HEADERS = (
     "Diarienummer",
@@ -153,6 +158,8 @@ def board_report(conn: Connection, start: dt.date, end: dt.date, office: str) ->
     )
     docs = list(conn.execute(stmt).mappings())
     asked = completion_requested(conn, [d["id"] for d in docs])
+    # The board's papers are public: every text through the disclosure rule.
+    disclosure = Disclosure(secret_titles(conn))
     report = BoardReport(office, start, end)
     for d in docs:
         fields = d["fields"] or {}
@@ -161,9 +168,13 @@ def board_report(conn: Connection, start: dt.date, end: dt.date, office: str) ->
                 diarienummer=d["diarienummer"],
                 received=d["received_date"],
                 kind=d["kind"],
-                insats=d["title"] or d["case_title"],
-                organisation=d["organisation"],
-                period=period_text(fields),
+                insats=disclosure.title(
+                    d["title"] or d["case_title"],
+                    bool(d["secrecy_provision"]),
+                    d["secrecy_public_title"],
+                ),
+                organisation=disclosure.text(d["organisation"]),
+                period=disclosure.text(period_text(fields)),
                 granted=amount(fields, "granted_sek"),
                 spent=amount(fields, "spent_sek"),
                 signed=bool(d["submitter_signed"]),
@@ -181,11 +192,23 @@ def chart_png(report: BoardReport) -> bytes:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
+    # Titles are plain text: "$\frac{1}{$" in an insats's name must not be read as mathtext
+    # (it would raise) nor handed to LaTeX.
+    with (
+        matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}),
+        warnings.catch_warnings(),
+    ):
+        # A name in a script the font lacks is drawn as boxes; the warning is no news for staff.
+        warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
+        return _chart(report, plt)
+
+
+def _chart(report: BoardReport, plt: Any) -> bytes:
     # Per insats: the newest report's figures (the rows are in arrival order).
     per_insats: dict[str, tuple[int, int]] = {}
     for r in report.rows:
         if r.granted is not None and r.spent is not None:
-            per_insats[xml_text(r.insats)] = (r.granted, r.spent)
+            per_insats[" ".join(xml_text(r.insats).split())] = (r.granted, r.spent)
     names = list(per_insats)
     width = max(6.0, 0.9 * len(names) + 2)
     fig, ax = plt.subplots(figsize=(min(width, 16.0), 4.0), dpi=100)
@@ -212,9 +235,8 @@ def chart_png(report: BoardReport) -> bytes:
 
 
 def _atomic_save(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_docx(report: BoardReport, path: Path) -> None:

@@ -111,7 +111,9 @@ def diary_command(
     _check_output(output)
     app = get_app(ctx)
     with read_only(app.engine) as conn:
-        count = export_diary(conn, first, last, fmt, output, public, stdout=sys.stdout)
+        count = export_diary(
+            conn, app.settings.registry, first, last, fmt, output, public, stdout=sys.stdout
+        )
     if output is not None:
         _done(
             as_json,

@@ -1,4 +1,6 @@
-"""What the exports share: personnummer masking, the document rows of a period, Swedish words.
+"""What the exports share: the document rows of a period, safe cells, Swedish words.
+
+What may be disclosed (secrecy, personnummer) is casefile.export.disclosure.
 
 Core queries on a plain connection, as in casefile.queries: an export reads, never writes.
 """
@@ -6,20 +8,19 @@ Core queries on a plain connection, as in casefile.queries: an export reads, nev
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
 
+from casefile.config import RegistrySettings
 from casefile.db.schema import cases, documents, outbox
+from casefile.numbering import parse_reference
 from casefile.states import Direction, DocumentStatus, MailKind
-
-# A personnummer or samordningsnummer: YYMMDD or YYYYMMDD, an optional separator (- or +, the
-# latter for people over 100), then four digits. Digits next to it must not be part of a longer
-# number (an amount, an order number).
-_PNR_RE = re.compile(r"(?<![\d])((?:19|20)?\d{2})(\d{2})(\d{2})\s?([-+]?)\s?(\d{4})(?![\d])")
-PNR_MASK = "[personnummer]"
 
 # The exports are documents in Swedish whatever CASEFILE_LANG says: the labels' Swedish form.
 DIRECTION_WORDS = {d.value: d.sv for d in Direction}
@@ -33,37 +34,6 @@ KIND_WORDS = {
 }
 
 
-def luhn_ok(digits: str) -> bool:
-    """The Luhn check of a Swedish identity number, over its last ten digits."""
-    total = 0
-    for i, ch in enumerate(digits[-10:]):
-        n = int(ch) * (2 if i % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
-
-
-def _plausible_date(month: str, day: str) -> bool:
-    m, d = int(month), int(day)
-    # Samordningsnummer add 60 to the day.
-    return 1 <= m <= 12 and (1 <= d <= 31 or 61 <= d <= 91)
-
-
-def mask_personnummer(text: str) -> str:
-    """Replace every text that looks like a personnummer (right shape, a date, the Luhn check)."""
-
-    def repl(m: re.Match[str]) -> str:
-        year, month, day, _sep, tail = m.groups()
-        if not _plausible_date(month, day) or not luhn_ok(year[-2:] + month + day + tail):
-            return m.group(0)
-        return PNR_MASK
-
-    return _PNR_RE.sub(repl, text)
-
-
-def has_personnummer(text: str) -> bool:
-    return mask_personnummer(text) != text
-
-
 # Characters XML 1.0 (and so DOCX, XLSX and the archive's XML) cannot hold at all.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -75,14 +45,49 @@ def xml_text(value: str) -> str:
 
 
 _NUMBER_RE = re.compile(r"^[-+]?\d+([.,]\d+)?$")
+# What makes a spreadsheet read a cell as a formula, also in its full-width forms.
+_FORMULA_START = "=+-@\uff1d\uff0b\uff0d\uff20"
+# Leading characters a spreadsheet may skip before it looks for a formula: whitespace (space,
+# newline, tab, CR) and invisible format characters.
+_LEADING = re.compile(r"^[\s\u200b-\u200f\u2060-\u2064\ufeff\u00ad]*")
 
 
 def spreadsheet_safe(value: str) -> str:
     """Text a sender wrote must not become a formula when the sheet is opened (CSV injection):
-    a cell starting with = + - @ or a tab/CR gets a leading apostrophe, unless it is a number."""
-    if value and value[0] in "=+-@\t\r" and not _NUMBER_RE.match(value):
+    a cell starting with = + - @ (after any leading whitespace or invisible characters) or with
+    a tab or CR gets a leading apostrophe, unless it is a number."""
+    if not value:
+        return value
+    rest = _LEADING.sub("", value, count=1)
+    if value[0] in "\t\r" or (rest[:1] in tuple(_FORMULA_START) and not _NUMBER_RE.match(rest)):
         return "'" + value
     return value
+
+
+# Set by the crash tests (intake/mail/faults.py): the process is killed at this point, with the
+# output written but not yet in place.
+FAULT_BEFORE_REPLACE = "export_before_replace"
+
+
+def temporary_sibling(path: Path) -> Path:
+    """A name next to `path` (same folder, so same file system) for writing it before it is put
+    in place; the process id keeps two exports of the same name apart."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """Write a file under a temporary name and put it in place with one rename when complete:
+    a reader, or a crash at any moment, sees the old file or the whole new one, never a part."""
+    from intake.mail.faults import checkpoint
+
+    tmp = temporary_sibling(path)
+    try:
+        yield tmp
+        checkpoint(FAULT_BEFORE_REPLACE)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def description(row: RowMapping) -> str:
@@ -94,9 +99,21 @@ def description(row: RowMapping) -> str:
     return kind or title
 
 
-def period_documents(conn: Connection, start: dt.date, end: dt.date) -> Iterator[RowMapping]:
-    """Every document dated in [start, end], cancelled ones included, in number order (case year,
-    case serial, document serial), streamed: a year's diary need not sit in memory."""
+def number_key(registry: RegistrySettings, row: RowMapping) -> tuple[int, int, int]:
+    """A document's place in number order: the year, case and serial of its own number. A moved
+    document keeps its number (casefile move), so the case it now sits in says nothing; a number
+    the format cannot read (the format was changed) falls back to its case's."""
+    parts = parse_reference(registry, row["diarienummer"])
+    if parts is None or parts.doc is None:
+        return (row["case_year"], row["case_serial"], row["serial"])
+    return (parts.year, parts.case, parts.doc)
+
+
+def period_documents(
+    conn: Connection, registry: RegistrySettings, start: dt.date, end: dt.date
+) -> list[RowMapping]:
+    """Every document dated in [start, end], cancelled ones included, in number order (year,
+    case serial, document serial of the document's own number, compared as numbers)."""
     stmt = (
         select(
             documents,
@@ -107,10 +124,22 @@ def period_documents(conn: Connection, start: dt.date, end: dt.date) -> Iterator
         )
         .join(cases, documents.c.case_id == cases.c.id)
         .where(documents.c.received_date >= start, documents.c.received_date <= end)
-        .order_by(cases.c.year, cases.c.serial, documents.c.serial)
+        .order_by(cases.c.year, cases.c.serial, documents.c.serial, documents.c.id)
     )
-    result = conn.execute(stmt.execution_options(yield_per=500)).mappings()
-    yield from result
+    rows = list(conn.execute(stmt).mappings())
+    return sorted(rows, key=lambda r: number_key(registry, r))
+
+
+def secret_titles(conn: Connection) -> list[tuple[str, str | None]]:
+    """(real title or subject, public title) of every document marked secret: what the
+    disclosure rule keeps out of every cell of a public export."""
+    out: list[tuple[str, str | None]] = []
+    stmt = select(documents.c.title, documents.c.subject, documents.c.secrecy_public_title).where(
+        documents.c.secrecy_provision.is_not(None)
+    )
+    for title, subject, public in conn.execute(stmt):
+        out.extend((text, public) for text in (title, subject) if text)
+    return out
 
 
 def completion_requested(conn: Connection, document_ids: list[int]) -> set[int]:

@@ -18,15 +18,18 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, RowMapping
 
+from casefile.config import RegistrySettings
 from casefile.export.common import (
     DIRECTION_WORDS,
     STATUS_WORDS,
+    atomic_output,
     description,
-    mask_personnummer,
     period_documents,
+    secret_titles,
     spreadsheet_safe,
     xml_text,
 )
+from casefile.export.disclosure import Disclosure
 
 COLUMNS = (
     "diarienummer",
@@ -37,20 +40,22 @@ COLUMNS = (
     "status",
     "sekretess",
 )
-SECRET_TITLE = "Sekretess"
 
 
-def diary_row(row: RowMapping, public: bool) -> dict[str, str]:
+def diary_row(row: RowMapping, disclosure: Disclosure | None) -> dict[str, str]:
+    """One row of the listing; with a disclosure rule (--public) the version that can be handed
+    out: a secret document by its public wording and without its party, cancelled or not, and
+    every cell through the rule."""
     secret = bool(row["secrecy_provision"])
     # An internal document (upprättad) has no sender or recipient unless one was given.
     party = row["sender"] or ("" if row["direction"] == "internal" else row["organisation"]) or ""
     text = description(row)
+    if disclosure is not None and secret:
+        # The party may be a person, so it is left out; the title gives way to the public one.
+        party = ""
+        text = disclosure.public_wording(row["secrecy_public_title"])
     if row["cancelled"]:
         text = f"makulerad: {row['cancel_reason'] or ''}".strip()
-    elif public and secret:
-        # The public title replaces the title; the party may be a person, so it is left out.
-        text = row["secrecy_public_title"] or SECRET_TITLE
-        party = ""
     out = {
         "diarienummer": row["diarienummer"],
         "datum": row["received_date"].isoformat(),
@@ -60,16 +65,21 @@ def diary_row(row: RowMapping, public: bool) -> dict[str, str]:
         "status": STATUS_WORDS.get(row["status"], row["status"]),
         "sekretess": row["secrecy_provision"] or "",
     }
-    if public:
-        out = {k: mask_personnummer(v) for k, v in out.items()}
+    if disclosure is not None:
+        out = {k: disclosure.text(v) for k, v in out.items()}
     return out
 
 
 def diary_rows(
-    conn: Connection, start: dt.date, end: dt.date, public: bool = False
+    conn: Connection,
+    registry: RegistrySettings,
+    start: dt.date,
+    end: dt.date,
+    public: bool = False,
 ) -> Iterator[dict[str, str]]:
-    for row in period_documents(conn, start, end):
-        yield diary_row(row, public)
+    disclosure = Disclosure(secret_titles(conn)) if public else None
+    for row in period_documents(conn, registry, start, end):
+        yield diary_row(row, disclosure)
 
 
 def write_csv(rows: Iterable[dict[str, str]], out: IO[str]) -> int:
@@ -119,12 +129,14 @@ def write_xlsx(rows: Iterable[dict[str, str]], path: Path) -> int:
             cells.append(cell)
         sheet.append(cells)
         count += 1
-    book.save(path)
+    with atomic_output(path) as tmp:
+        book.save(tmp)
     return count
 
 
 def export_diary(
     conn: Connection,
+    registry: RegistrySettings,
     start: dt.date,
     end: dt.date,
     fmt: str,
@@ -133,7 +145,7 @@ def export_diary(
     stdout: IO[str] | None = None,
 ) -> int:
     """Write the listing; return how many rows were written."""
-    rows = diary_rows(conn, start, end, public)
+    rows = diary_rows(conn, registry, start, end, public)
     if fmt == "xlsx":
         assert output is not None
         return write_xlsx(rows, output)
@@ -142,11 +154,8 @@ def export_diary(
         assert stdout is not None
         return writer(rows, stdout)
     encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-    tmp = output.with_name(output.name + ".tmp")
-    with open(tmp, "w", encoding=encoding, newline="") as handle:
-        count = writer(rows, handle)
-    tmp.replace(output)
-    return count
+    with atomic_output(output) as tmp, open(tmp, "w", encoding=encoding, newline="") as handle:
+        return writer(rows, handle)
 
 
 def read_csv(data: bytes) -> list[dict[str, str]]:

@@ -20,10 +20,13 @@ from casefile.db.schema import cases, documents
 from casefile.export.common import (
     REPORT_KINDS,
     amount,
+    atomic_output,
     period_text,
+    secret_titles,
     spreadsheet_safe,
     xml_text,
 )
+from casefile.export.disclosure import Disclosure
 from casefile.states import DocumentStatus
 
 COLUMNS = (
@@ -96,6 +99,8 @@ def finsam_rows(conn: Connection, year: int) -> list[FinsamRow]:
         c["id"]: c
         for c in conn.execute(select(cases).where(cases.c.id.in_(list(by_case)))).mappings()
     }
+    # The sheet goes into the annual report: every text through the disclosure rule.
+    disclosure = Disclosure(secret_titles(conn))
     out: list[FinsamRow] = []
     for case_id, reports in by_case.items():
         case = case_rows[case_id]
@@ -111,9 +116,13 @@ def finsam_rows(conn: Connection, year: int) -> list[FinsamRow]:
         out.append(
             FinsamRow(
                 arende=case["number"],
-                insats=case["title"] or latest["title"],
-                organisation=case["organisation"] or latest["organisation"],
-                period=period_text(fields),
+                insats=disclosure.title(
+                    case["title"] or latest["title"],
+                    bool(latest["secrecy_provision"]),
+                    latest["secrecy_public_title"],
+                ),
+                organisation=disclosure.text(case["organisation"] or latest["organisation"]),
+                period=disclosure.text(period_text(fields)),
                 beviljat=granted,
                 utnyttjat_under_aret=(
                     total - previous if total is not None and previous is not None else None
@@ -154,14 +163,12 @@ def _xlsx_value(value: Any) -> Any:
 
 
 def write_csv(rows: list[FinsamRow], path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(COLUMNS)
         for r in rows:
             writer.writerow([_cell(v) for v in r.values()])
         writer.writerow([_cell(v) for v in totals(rows)])
-    tmp.replace(path)
 
 
 def write_xlsx(rows: list[FinsamRow], path: Path) -> None:
@@ -184,6 +191,5 @@ def write_xlsx(rows: list[FinsamRow], path: Path) -> None:
     for column in "EFGH":
         for cell in sheet[column][1:]:
             cell.number_format = "# ##0"
-    tmp = path.with_name(path.name + ".tmp")
-    book.save(tmp)
-    tmp.replace(path)
+    with atomic_output(path) as tmp:
+        book.save(tmp)

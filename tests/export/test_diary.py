@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from casefile.export.common import PNR_MASK, has_personnummer, mask_personnummer
 from casefile.export.diary import COLUMNS, read_csv
+from casefile.export.disclosure import PNR_MASK, has_personnummer, mask_personnummer
 from casefile.register import NewDocument, register_document
 from tests.export.conftest import PERSONNUMMER, PUBLIC_TITLE, SECRET_TITLE, Filled, run
 
@@ -87,6 +87,25 @@ def test_public_version_hides_secret_title_names_and_personnummer(
     assert len(rows) == 8
 
 
+def test_public_version_hides_the_sender_of_a_cancelled_secret_document(
+    filled: Filled, tmp_path: Path
+) -> None:
+    """Given the secret document cancelled (its reason naming its title), when exported
+    --public, then neither its sender nor its real title is in the file; the number stays."""
+    (secret_number,) = [
+        r["diarienummer"] for r in export_csv(filled, tmp_path)[1] if r["sekretess"]
+    ]
+    code, _, err = run(filled.config, "cancel", secret_number, "--reason",
+                       f"Dubblett av {SECRET_TITLE}", "--by", "AKH")  # fmt: skip
+    assert code == 0, err
+    data, rows = export_csv(filled, tmp_path, "--public")
+    text = data.decode("utf-8-sig")
+    assert "Kalle" not in text and "kalle@example.test" not in text
+    (row,) = [r for r in rows if r["diarienummer"] == secret_number]
+    assert row["status"] == "makulerad" and row["avsandare_mottagare"] == ""
+    assert row["beskrivning"] == f"makulerad: Dubblett av {PUBLIC_TITLE}"
+
+
 def test_xlsx_has_the_same_rows_as_the_csv(filled: Filled, tmp_path: Path) -> None:
     _, rows = export_csv(filled, tmp_path, "--public")
     out = tmp_path / "diarium.xlsx"
@@ -153,6 +172,7 @@ def test_missing_folder_is_one_line_exit_1(filled: Filled, tmp_path: Path) -> No
         "850709+9805",
         "19850769-9802",  # samordningsnummer: day + 60
         "pnr:850709-9805, tack",
+        "850709-9806",  # fails the Luhn check: a mistyped number is still a person's
     ],
 )
 def test_personnummer_forms_are_masked(text: str) -> None:
@@ -164,7 +184,6 @@ def test_personnummer_forms_are_masked(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "850709-9806",  # fails the Luhn check
         "Beviljat 2842390 kr",
         "070-755 99 28",
         "SFG 26-01.02",
