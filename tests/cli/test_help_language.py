@@ -186,3 +186,12 @@ def test_intake_check_and_status_label_their_lines_in_english(app: App, tmp_path
     assert out.startswith("Tjänsten: ") and "\nUtkorg: " in out
     _, out, _ = run("status", "--config", config, group=intake_cli, lang="en")
     assert out.startswith("Service: ") and "\nOutbox: " in out and "Utkorg" not in out
+
+
+def test_intake_extract_says_error_in_english(tmp_path: Path) -> None:
+    broken = tmp_path / "trasig.docx"
+    broken.write_bytes(b"inte en docx")
+    code, _, err = run("extract", str(broken), group=intake_cli)
+    assert code == 1 and err.startswith("fel: Filen trasig.docx")
+    code, _, err = run("extract", str(broken), group=intake_cli, lang="en")
+    assert code == 1 and err.startswith("error: Filen trasig.docx")
