@@ -45,7 +45,8 @@ def describe(action: str, detail: dict[str, Any]) -> str:
     if action == "due_date_set":
         return f"{_show(d.get('previous'))} → {_show(d.get('due'))}"
     if action == "field_corrected":
-        return f"{d.get('field')}: {_show(d.get('old'))} → {_show(d.get('new'))}"
+        why = f"; skäl: {d['reason']}" if d.get("reason") else ""
+        return f"{d.get('field')}: {_show(d.get('old'))} → {_show(d.get('new'))}{why}"
     if action == "secrecy_marked":
         title = f", offentlig titel ”{d['public_title']}”" if d.get("public_title") else ""
         return f"{_show(d.get('provision'))}{title}"
@@ -74,5 +75,8 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         direction = _coded(Direction, d.get("direction"))
         return f"{direction}, {channel}, fil {f.get('filename')}"
     if action == "forwarded_by_staff":
-        return f"av {_show(d.get('officer'))}, ursprunglig avsändare {_show(d.get('sender'))}"
+        # The quoted date is the forwarder's text: information, never the ankomstdatum.
+        sent = str(d.get("original_date") or "")[:10]
+        when = f", skickad enligt vidarebefordran {sent}" if sent else ""
+        return f"av {_show(d.get('officer'))}, ursprunglig avsändare {_show(d.get('sender'))}{when}"
     return ""

@@ -67,27 +67,38 @@ def reopen(ctx: click.Context, ref: str, actor: str | None, as_json: bool) -> No
 @click.argument("ref", type=REF)
 @click.argument("field")
 @click.argument("value")
+@click.option("--reason", default=None, help="Skäl (krävs för received_date).")
 @by_option
 @json_option
 @click.pass_context
 @one_line_errors
 def correct(
-    ctx: click.Context, ref: str, field: str, value: str, actor: str | None, as_json: bool
+    ctx: click.Context,
+    ref: str,
+    field: str,
+    value: str,
+    reason: str | None,
+    actor: str | None,
+    as_json: bool,
 ) -> None:
     """Rätta en utläst uppgift i en handling; det gamla värdet finns kvar i historiken.
 
     FIELD: title, organisation, kind, period_start, period_end, granted_sek, spent_sek,
     workplace, contact_name, contact_phone, contact_email, postal_code, postal_town,
     submitter_date, submitter_name. Anmärkningar och bevakningsdatum räknas om.
+    received_date (ankomstdatum) med --reason; diarienumret behålls.
 
     Exempel: casefile correct "SFG 26-01.01" period_end 2026-06-30
     """
-    from casefile.register import correct_field
+    from casefile.register import RECEIVED_DATE, correct_field, correct_received_date
 
     who = actor_of(actor)
 
     def work(app: Any, s: Any) -> dict[str, Any]:
-        doc, old, new = correct_field(s, app.settings, ref, field, value, who)
+        if field == RECEIVED_DATE:
+            doc, old, new = correct_received_date(s, app.settings, ref, value, reason, who)
+        else:
+            doc, old, new = correct_field(s, app.settings, ref, field, value, who)
         return {
             "diarienummer": doc.diarienummer,
             "field": field,

@@ -186,6 +186,16 @@ def _new_document(
     )
 
 
+# A report whose From could not be read is registered, never answered, and shown to staff.
+NO_SENDER_FLAG = "avsändarens adress kunde inte läsas"
+
+
+def _flag(session: Session, document: Document, actor: str, flag: str) -> None:
+    """A flag on the document for staff (`show`, `inbox`), kept beside any earlier one."""
+    document.flag = "; ".join(f for f in (document.flag, flag) if f)
+    log_event(session, actor, "document_flagged", document=document, flag=flag)
+
+
 def _first_copy(session: Session, msg: SourceMessage) -> SourceMessage | None:
     """An earlier row of the very same message: same Message-ID (or none) and same bytes."""
     same_id = (
@@ -452,7 +462,9 @@ class Pipeline:
 
         raw = msg.raw_sha256
         received_at = msg.internal_date
-        fwd = staff_forward(settings, lambda: self.app.archive.get(raw), parsed, received_at)
+        fwd = staff_forward(
+            settings, lambda: self.app.archive.get(raw), parsed, received_at, msg.auth_verdict
+        )
         if fwd is not None:
             parsed, received_at = fwd.parsed, fwd.received_at
         replied = _replied_cases(session, parsed)
@@ -471,7 +483,9 @@ class Pipeline:
             new.source_message_id = msg.id
             document = register_document(session, settings, new, actor)
             if fwd is not None:
-                fwd.record(session, document, msg)
+                fwd.record(session, document, msg, actor)
+            if parsed.from_address is None:
+                _flag(session, document, actor, NO_SENDER_FLAG)
             for cand in group:
                 rows[cand.sha256].document_id = document.id
             numbers.append(document.diarienummer)
