@@ -74,6 +74,8 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         channel = _coded(Channel, d.get("channel"))
         direction = _coded(Direction, d.get("direction"))
         return f"{direction}, {channel}, fil {f.get('filename')}"
+    if action == "delivery_failed":
+        return f"leveransrapport, post {_show(d.get('message_row'))}, känd på {_show(d.get('via'))}"
     if action == "forwarded_by_staff":
         # The quoted date is the forwarder's text: information, never the ankomstdatum.
         sent = str(d.get("original_date") or "")[:10]

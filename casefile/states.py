@@ -42,6 +42,8 @@ class MessageState(Coded):
     QUARANTINED = "quarantined"
     DUPLICATE = "duplicate"
     FAILED = "failed"
+    # A delivery report that returned one of our registered documents: for staff, never filed.
+    DELIVERY_FAILED = "delivery_failed"
 
 
 class AttachmentState(Coded):
@@ -129,6 +131,7 @@ _LABEL_TABLE: list[tuple[Coded, str, str]] = [
     (MessageState.QUARANTINED, "i karantän", "quarantined"),
     (MessageState.DUPLICATE, "dubblett", "duplicate"),
     (MessageState.FAILED, "misslyckad", "failed"),
+    (MessageState.DELIVERY_FAILED, "leveransfel", "delivery failed"),
     (AttachmentState.REPORT, "rapport", "report"),
     (AttachmentState.OTHER, "annan bilaga", "other"),
     (AttachmentState.QUARANTINED, "i karantän", "quarantined"),
@@ -200,7 +203,14 @@ def label_of(enum: type[Coded], code: str | None, *, swedish: bool = False) -> s
 # --- Named groups -------------------------------------------------------------------------
 
 # Messages that need a person: listed by `casefile inbox` and the staff digest.
-INBOX_STATES = frozenset({MessageState.NO_REPORT, MessageState.QUARANTINED, MessageState.FAILED})
+INBOX_STATES = frozenset(
+    {
+        MessageState.NO_REPORT,
+        MessageState.QUARANTINED,
+        MessageState.FAILED,
+        MessageState.DELIVERY_FAILED,
+    }
+)
 # Messages `intake retry` may run through intake again.
 RETRYABLE_STATES = frozenset(
     {MessageState.QUARANTINED, MessageState.FAILED, MessageState.NO_REPORT}
@@ -251,6 +261,10 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "mail_requeued": ("brev köat igen", "mail requeued"),
     "registered_by_hand": ("registrerad för hand", "registered by hand"),
     "forwarded_by_staff": ("vidarebefordrad av personal", "forwarded by staff"),
+    "delivery_failed": (
+        "leveransfel: vårt brev kom tillbaka",
+        "delivery failed: our mail returned",
+    ),
 }
 
 
