@@ -583,8 +583,9 @@ def correct_field(
     """Correct one extracted field; the history keeps old and new. Findings, status and the
     case's insats period (which the computed due date rests on) follow."""
     if field_name not in CORRECTABLE:
-        choices = ", ".join([*CORRECTABLE, RECEIVED_DATE])
-        raise RegisterError(f"fältet {field_name!r} kan inte rättas; välj bland: {choices}")
+        raise RegisterError(
+            f"fältet {field_name!r} kan inte rättas; välj bland: {', '.join(CORRECTABLE)}"
+        )
     doc = find_document(session, settings, ref)
     if doc.cancelled:
         raise RegisterError(f"{doc.diarienummer} är makulerat och kan inte rättas")

@@ -93,6 +93,8 @@ def correct(
     from casefile.register import RECEIVED_DATE, correct_field, correct_received_date
 
     who = actor_of(actor)
+    if reason is not None and field != RECEIVED_DATE:
+        raise click.UsageError(f"--reason gäller bara {RECEIVED_DATE}", ctx)
 
     def work(app: Any, s: Any) -> dict[str, Any]:
         if field == RECEIVED_DATE:

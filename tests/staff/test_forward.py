@@ -760,6 +760,8 @@ def test_a_verified_forward_keeps_the_quoted_date_as_information_and_staff_corre
     assert code == 0 and "skickad enligt vidarebefordran 2024-08-03" in out
     code, _, err = run(config_file, "correct", "SFG 26-01.01", "received_date", "2026-01-29")
     assert code == 1 and "--reason" in err
+    code, _, err = run(config_file, "correct", "SFG 26-01.01", "title", "X", "--reason", "y")
+    assert code == 2 and "--reason gäller bara received_date" in err
     code, _, err = run(
         config_file, "correct", "SFG 26-01.01", "received_date", "2026-02-04", "--reason", "x"
     )
