@@ -690,21 +690,27 @@ def forged_forward(
     return bytes(outer)
 
 
+OUR_FAIL = "mx.finsam.test; spf=fail smtp.mailfrom=evil.example; dmarc=fail header.from=finsam.test"
+
+
 @pytest.mark.parametrize(
-    "auth",
+    ("on_top", "auth"),
     [
-        "mx.finsam.test; spf=fail smtp.mailfrom=evil.example; dmarc=fail header.from=finsam.test",
-        None,  # no word from our server: nobody vouched for the officer either
-        "mx.evil.example; dmarc=pass header.from=finsam.test",  # another server's word
+        (None, OUR_FAIL),
+        (None, None),  # no word from our server: nobody vouched for the officer either
+        (None, "mx.evil.example; dmarc=pass header.from=finsam.test"),  # another server's word
+        # The forger writes our server's name with a pass; our server's own header is on top
+        (OUR_FAIL, "mx.finsam.test; dmarc=pass header.from=finsam.test"),
     ],
 )
 def test_an_unverified_staff_forward_is_the_senders_own_mail(
-    intake_app: App, account: Account, auth: str | None
+    intake_app: App, account: Account, on_top: str | None, auth: str | None
 ) -> None:
     """Given mail From bo.ek@finsam.test (a staff address) quoting Anna's header block dated
     18 months back, that our server did not verify, when polled, then it is registered as the
     sender's own mail: this year's number, the day it reached us, no kvittens to Anna, flagged."""
-    account.append(forged_forward(auth), at(3))
+    top = f"Authentication-Results: {on_top}\n".encode() if on_top else b""
+    account.append(top + forged_forward(auth), at(3))
     poll(intake_app)
     doc, mail, log = registered(intake_app)
     assert doc.diarienummer == "SFG 26-01.01"
