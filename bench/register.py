@@ -7,11 +7,14 @@ Prints, measured in this run:
 - wall time of `casefile search` on the same register (full-text index: SQLite FTS5,
   PostgreSQL to_tsvector('swedish') with a GIN index): a word in 5 % of the documents, and a
   rare one.
+- the worst case for the search index (index_figures): registering one report whose answer is
+  0.25, 0.5 and 1 MB of distinct words, or one word of that size; the time of each and the ratio
+  between sizes (linear: doubling the size at most 2.5 times the time).
 Target: list and show each under 0.4 s wall; search under 0.5 s; each printed as ok or
 MISSED, the exit status 1 when one is missed. The commands take turns in every round, after a
 warm-up round.
 
-Usage: python bench/register.py [--docs 100000] [--registrations 300] [--no-postgres]
+Usage: python bench/register.py [--docs 100000] [--registrations 300] [--no-postgres] [--index-only]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -164,6 +168,54 @@ def fill(app: App, docs: int, per_case: int = 10) -> None:
             conn.execute(sa.insert(search_entries), rows[start : start + 5000])
 
 
+def _distinct_words(size: int) -> str:
+    import random
+    import string
+
+    rng = random.Random(size)
+    words = ("".join(rng.choices(string.ascii_lowercase, k=9)) for _ in range(size // 10 + 1))
+    return " ".join(words)[:size]
+
+
+def index_figures(app: App, label: str, verdicts: Targets, rounds: int = 5) -> None:
+    """Registration time of one report with a huge answer: the search index's worst case."""
+    sizes = (250_000, 500_000, 1_000_000)
+    shapes = {
+        "answer of words": _distinct_words,
+        "one word": lambda size: "a" * size,
+    }
+    for shape, make in shapes.items():
+        took = []
+        for size in sizes:
+            answer = make(size)
+            runs = []
+            for _ in range(rounds):
+                new = NewDocument(
+                    kind="slutrapport",
+                    received_at=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC),
+                    sender="a@b.test",
+                    title="Insats med långt svar",
+                    organisation="Exempelby kommun",
+                    sections={"answer": answer},
+                )
+                start = time.perf_counter()
+                with app.sessions() as s, s.begin():
+                    register_document(s, app.settings, new)
+                runs.append(time.perf_counter() - start)
+            took.append(median(runs))
+        figures = "  ".join(
+            f"{size / 1e6:.2f} MB {t * 1000:6.0f} ms" for size, t in zip(sizes, took, strict=True)
+        )
+        print(f"{label}: register one report, {shape}: {figures}")
+        for (small, t_small), (big, t_big) in pairwise(zip(sizes, took, strict=True)):
+            verdicts.check(
+                f"{label}: {shape}, time({big / 1e6:g} MB) / time({small / 1e6:g} MB)",
+                t_big / t_small,
+                2.5,
+                unit="x",
+            )
+
+
 def run_quietly(cmd: list[str]) -> None:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
@@ -229,6 +281,7 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--registrations", type=int, default=300)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--index-only", action="store_true", help="only index_figures")
     args = parser.parse_args()
     verdicts = Targets()
     with tempfile.TemporaryDirectory() as tmp:
@@ -245,8 +298,15 @@ def main() -> int:
                 targets.append((label, url, name))
         try:
             for label, url, _ in targets:
+                if args.index_only and label.endswith("-100k"):
+                    continue
                 app = App(settings_for(url, root))
                 upgrade(app.engine)
+                if not label.endswith("-100k"):
+                    index_figures(app, label, verdicts)
+                if args.index_only:
+                    app.engine.dispose()
+                    continue
                 if label.endswith("-100k"):
                     start = time.perf_counter()
                     fill(app, args.docs)

@@ -38,6 +38,7 @@ from casefile.states import (
     choices,
     event_label,
     label_of,
+    readable_reason,
 )
 
 
@@ -62,6 +63,32 @@ from casefile.states import (
         "export": "casefile.export.cli:export_group",
         "contact": "casefile.commands.contact:contact_command",
         "move": "casefile.commands.move:move_command",
+    },
+    # Swedish names beside the English ones; help lists them after the command.
+    aliases={
+        "avför": "dismiss",
+        "avsignera": "unsign",
+        "avsluta": "close",
+        "anteckna": "note",
+        "bevaka": "due",
+        "brev": "mail",
+        "exportera": "export",
+        "flytta": "move",
+        "försenade": "overdue",
+        "inkorg": "inbox",
+        "kontakt": "contact",
+        "lista": "list",
+        "makulera": "cancel",
+        "påminn": "remind",
+        "registrera": "register",
+        "rätta": "correct",
+        "sekretess": "secrecy",
+        "signera": "sign",
+        "skicka-igen": "requeue",
+        "sök": "search",
+        "utkorg": "outbox",
+        "visa": "show",
+        "återöppna": "reopen",
     },
 )
 @config_option
@@ -477,7 +504,7 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
         return
     click.echo(f"{t('mail')}: {len(items)}")
     zone = app.settings.registry.zone
-    rows = []
+    rows, reasons = [], []
     for m in items:
         reason = m["reason"] or "; ".join(a["error"] for a in m["attachments"] if a["error"])
         # Sender trust: why a registered message still needs a person.
@@ -496,19 +523,19 @@ def inbox(ctx: click.Context, include_handled: bool, as_json: bool) -> None:
                 m["sender"] or "",
                 m["subject"] or "",
                 label_of(MessageState, m["state"]),
-                reason or "",
             ]
         )
+        # The reason is what a person acts on: its own line under the row, whole.
+        reasons.append(f"{t('reason')}: {readable_reason(reason)}" if reason else "")
     if rows:
         columns = [
             Column("Id"),
             Column(t("received")),
             Column(t("sender"), flex=True),
-            Column("Ämne", flex=True),
+            Column(t("subject"), flex=True),
             Column(t("state")),
-            Column(t("reason"), flex=True),
         ]
-        click.echo(table(columns, rows))
+        click.echo(table(columns, rows, reasons))
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ import click
 
 from casefile.config import ConfigError
 from casefile.errors import UserError
+from casefile.i18n import install_click_catalogue
 from casefile.initials import valid_initials
 from casefile.states import Coded, parse_state
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=Coded)
+
+install_click_catalogue()  # click's usage, help and error frames in Swedish (casefile.i18n)
 
 QUOTE_HINT = 'skriv numret inom citattecken: "SFG 26-01"'
 
@@ -88,21 +91,105 @@ def setup_logging(level: str = "INFO", trace: bool | None = None) -> None:
 # --- Groups and errors --------------------------------------------------------------------
 
 
-class LazyGroup(click.Group):
+def _config_callback(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    # ctx.meta is one dict for the whole invocation: the root's get_app reads it.
+    if value is not None:
+        ctx.meta["config_path"] = value
+
+
+def _late_config_option() -> click.Option:
+    """`--config` after the command name (`intake check --config FILE`), as before it."""
+    return click.Option(
+        ["--config", "_late_config_path"],
+        type=FILE_WORD,
+        expose_value=False,
+        is_eager=True,  # before REF and the other values that read the configuration
+        callback=_config_callback,
+        help=CONFIG_HELP,
+    )
+
+
+class _Frames:
+    """What every command of both programs shares beyond click: the usage line and the help
+    option in the output's language, and --config accepted after the command name too."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        from casefile.i18n import swedish_gettext
+
+        pieces: list[str] = super().collect_usage_pieces(ctx)  # type: ignore[misc]
+        return [swedish_gettext(piece) for piece in pieces]
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        from casefile.i18n import swedish_gettext
+
+        option: click.Option | None = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:  # click caches it: say it again in today's language
+            option.help = swedish_gettext("Show this message and exit.")
+        return option
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params: list[click.Parameter] = super().get_params(ctx)  # type: ignore[misc]
+        if ctx.parent is None or any(p.name == "config_path" for p in params):
+            return params  # the root has its own --config
+        late = self.__dict__.get("_late_config")
+        if late is None:
+            late = self.__dict__["_late_config"] = _late_config_option()
+        # Before the help option, which click puts last.
+        tail = params[-1:] if params and params[-1] is self.get_help_option(ctx) else []
+        return [*params[: len(params) - len(tail)], late, *tail]
+
+
+class Command(_Frames, click.Command):
+    """A command of `casefile` or `intake` (see _Frames)."""
+
+
+class Group(_Frames, click.Group):
+    """A group of commands; the commands it finds behave as Command (see _Frames)."""
+
+    command_class = Command
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        _adopt(command)
+        return command
+
+
+Group.group_class = Group
+
+
+def _adopt(command: click.Command | None) -> None:
+    """Give a command made with plain @click.command (the lazily imported modules) the shared
+    behaviour. Command and Group add methods only, no state, so the class can change."""
+    if type(command) is click.Command:
+        command.__class__ = Command
+    elif type(command) is click.Group:
+        command.__class__ = Group
+
+
+class LazyGroup(Group):
     """A command group whose heavier commands are imported only when they are run.
 
     `lazy` maps a command name to "module:attribute"; `casefile list` then never pays for the
-    mail code's imports (Jinja2, the ORM) that `casefile remind` needs.
+    mail code's imports (Jinja2, the ORM) that `casefile remind` needs. `aliases` maps another
+    name (Swedish: `rätta`) to a command's name; help lists it beside the command.
     """
 
-    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        lazy: dict[str, str] | None = None,
+        aliases: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = dict(lazy or {})
+        self.aliases = dict(aliases or {})
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        cmd_name = self.aliases.get(cmd_name, cmd_name)
         if cmd_name in self.lazy and cmd_name not in self.commands:
             import importlib
 
@@ -112,30 +199,89 @@ class LazyGroup(click.Group):
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from casefile.i18n import swedish_gettext
+
+        names: dict[str, list[str]] = {}
+        for alias, name in self.aliases.items():
+            names.setdefault(name, []).append(alias)
+        rows: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((", ".join([name, *names.get(name, [])]), command))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section(swedish_gettext("Commands")):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # Undecodable bytes in argv arrive as lone surrogates; they would fail later, in the
         # database or on the terminal, with a traceback.
         for arg in args:
             if _SURROGATE.search(arg):
-                raise click.UsageError(
-                    f"argumentet {arg.encode('utf-8', 'replace').decode()!r} är inte UTF-8", ctx
+                raise _wrapped(
+                    click.UsageError(
+                        f"argumentet {arg.encode('utf-8', 'replace').decode()!r} är inte UTF-8",
+                        ctx,
+                    )
                 )
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _wrapped(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            # `casefile show SFG 26-01` without quotes: the shell splits the number in two.
-            command = exc.ctx.command if exc.ctx is not None else None
-            if (
-                command is not None
-                and "unexpected extra argument" in exc.message
-                and any(isinstance(p.type, RefType) for p in command.params)
-                and QUOTE_HINT not in exc.message
-            ):
-                raise click.UsageError(f"{exc.message}; {QUOTE_HINT}", exc.ctx) from None
-            raise
+            raise _wrapped(self._with_quote_hint(exc)) from None
+
+    def _with_quote_hint(self, exc: click.UsageError) -> click.UsageError:
+        # `casefile show SFG 26-01` without quotes: the shell splits the number in two.
+        # ("Got unexpected extra argument", or its Swedish, "Oväntat extra argument".)
+        command = exc.ctx.command if exc.ctx is not None else None
+        if (
+            command is not None
+            and "extra argument" in exc.message
+            and any(isinstance(p.type, RefType) for p in command.params)
+            and QUOTE_HINT not in exc.message
+        ):
+            return click.UsageError(f"{exc.message}; {QUOTE_HINT}", exc.ctx)
+        return exc
+
+
+def _stderr_width() -> int | None:
+    """The terminal's width for a usage error, or None (no wrapping) when stderr is not one."""
+    import shutil
+
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    return shutil.get_terminal_size().columns if sys.stderr.isatty() else None
+
+
+def _wrapped(exc: click.UsageError) -> click.UsageError:
+    """The usage error, shown as click shows it but with long lines (a list of choices)
+    wrapped to the terminal, indented under the message."""
+    show = type(exc).show
+
+    def wrapped_show(file: Any = None) -> None:
+        import io
+        import textwrap
+
+        buffer = io.StringIO()
+        show(exc, buffer)
+        width = _stderr_width()
+        lines = []
+        for line in buffer.getvalue().splitlines():
+            if width is None or len(line) <= width:
+                lines.append(line)
+            else:
+                lines.extend(textwrap.wrap(line, width, subsequent_indent="  "))
+        click.echo("\n".join(lines), file=file, err=file is None)
+
+    exc.show = wrapped_show  # type: ignore[method-assign]
+    return exc
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -191,6 +337,8 @@ def one_line_errors(func: F) -> F:
 
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            raise  # the reader left (`| head`): click ends quietly, not with "fel: Broken pipe"
         except (UserError, SQLAlchemyError, OSError, UnicodeError, RecursionError) as exc:
             raise Failure(describe_error(exc)) from None
 
@@ -200,14 +348,13 @@ def one_line_errors(func: F) -> F:
 # --- Options and parameter types ----------------------------------------------------------
 
 
+CONFIG_HELP = "Konfigurationsfil (standard: $CASEFILE_CONFIG, annars config/casefile.toml)."
+
+
 def config_option(func: F) -> F:
-    return click.option(
-        "--config",
-        "config_path",
-        metavar="PATH",
-        envvar=None,
-        help="Konfigurationsfil (standard: $CASEFILE_CONFIG, annars config/casefile.toml).",
-    )(func)
+    return click.option("--config", "config_path", type=FILE_WORD, envvar=None, help=CONFIG_HELP)(
+        func
+    )
 
 
 def json_option(func: F) -> F:
@@ -289,10 +436,38 @@ def _registry_zone(ctx: click.Context | None) -> dt.tzinfo:
     return ZoneInfo(RegistrySettings().timezone)
 
 
+def _say(swedish: str, english: str) -> str:
+    from casefile.i18n import language
+
+    return english if language() == "en" else swedish
+
+
+class Word(click.ParamType[str]):
+    """Plain text whose placeholder in help and usage is a word in the output's language
+    (`FÄLT`, or `FIELD` under CASEFILE_LANG=en)."""
+
+    name = "text"
+
+    def __init__(self, swedish: str, english: str) -> None:
+        self.words = (swedish, english)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return _say(*self.words)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return str(value)
+
+
+FILE_WORD = Word("FIL", "PATH")
+
+
 class DateType(click.ParamType[dt.date]):
     """An ISO date (ÅÅÅÅ-MM-DD), or idag/igår (today/yesterday) in the registry's zone."""
 
     name = "DATE"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return _say("DATUM", "DATE")
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, dt.date):
@@ -349,11 +524,23 @@ class StateType(click.ParamType[Coded]):
         self.enum = enum
         self.name = enum.__name__
 
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return _say(*_STATE_METAVARS.get(self.enum.__name__, ("VÄRDE", "VALUE")))
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, self.enum):
             return value
         return parse_state(self.enum, str(value))
 
+
+# The placeholder of a state option in help: `--status STATUS`, not `--status DOCUMENTSTATUS`.
+_STATE_METAVARS = {
+    "DocumentStatus": ("STATUS", "STATUS"),
+    "DocumentKind": ("TYP", "KIND"),
+    "OutboxState": ("LÄGE", "STATE"),
+    "MessageState": ("LÄGE", "STATE"),
+    "CaseStatus": ("STATUS", "STATUS"),
+}
 
 # A row number (messages.id, outbox.id): PostgreSQL's integer keys stop at 2**31 - 1.
 ROW_ID = click.IntRange(1, 2**31 - 1)
@@ -365,6 +552,7 @@ MAX_LIMIT = 1_000_000
 def limit_option(default: int = 50) -> Callable[[F], F]:
     return click.option(
         "--limit",
+        metavar="N",
         default=default,
         show_default=True,
         type=click.IntRange(0, MAX_LIMIT),

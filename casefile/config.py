@@ -132,6 +132,12 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
         "give both certificate_file and private_key_file",
     ),
     "secret_needed": ("krävs (eller ett certifikat)", "required (or a certificate)"),
+    "oauth2_cleartext": (
+        'är "none": OAuth2-token skulle skickas okrypterad till {host}; '
+        'använd "ssl" eller "starttls" (okrypterat går bara mot loopback)',
+        'is "none": the OAuth2 token would be sent in clear to {host}; '
+        'use "ssl" or "starttls" (plain text is allowed to loopback only)',
+    ),
     # [reminders] (checked when the service builds its schedule: intake/service/scheduler.py)
     "cron": (
         "{expression!r} är inget giltigt cron-uttryck ({error})",
@@ -146,6 +152,11 @@ def _problem(problem: str, **fields: Any) -> str:
 
 
 T = TypeVar("T")
+
+# A path setting: relative values are taken from the configuration file's folder at load
+# (load_settings), as the SQLite path is, never from the working folder. Settings built in code
+# (no file) keep them as written.
+PATH: dict[str, bool] = {"path": True}
 
 # Plain frozen dataclasses, validated by the small loader at the end of this module: the staff
 # CLI starts in a fraction of a second, and a validation library's start-up cost was a third of it.
@@ -196,7 +207,7 @@ class RegistrySettings:
 
 @dataclass(frozen=True, kw_only=True)
 class StorageSettings:
-    path: str = "var/archive"
+    path: str = field(default="var/archive", metadata=PATH)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -228,10 +239,10 @@ class MailboxSettings:
     security: Security = "ssl"
     username: str = ""
     password_env: str = ""
-    ca_file: str | None = None
+    ca_file: str | None = field(default=None, metadata=PATH)
     folder: str = "INBOX"
     # Maildir source: the folder holding cur/ new/ tmp/.
-    path: str = ""
+    path: str = field(default="", metadata=PATH)
     # After a message is registered (both optional; nothing is ever deleted or expunged).
     processed_keyword: str | None = "$CasefileProcessed"
     processed_folder: str | None = None
@@ -264,7 +275,7 @@ class SmtpSettings:
     security: Security = "starttls"
     username: str | None = None
     password_env: str | None = None
-    ca_file: str | None = None
+    ca_file: str | None = field(default=None, metadata=PATH)
     timeout_seconds: float = 60.0
     # One mail's whole SMTP exchange, however slowly the server answers (timeout_seconds is
     # per read): past it the connection is cut and the mail waits for the next flush.
@@ -272,7 +283,7 @@ class SmtpSettings:
     from_address: str = "kontakt@example.se"
     from_name: str = ""
     # The folder transport writes one .eml file per mail here.
-    folder: str = "var/outbox"
+    folder: str = field(default="var/outbox", metadata=PATH)
     auth: AuthMode = "password"
     oauth2: str = ""
 
@@ -295,10 +306,10 @@ class OAuth2Settings:
     client_id: str = ""
     client_secret_env: str = ""
     # Microsoft: a certificate instead of a secret (PEM certificate and its private key).
-    certificate_file: str = ""
-    private_key_file: str = ""
+    certificate_file: str = field(default="", metadata=PATH)
+    private_key_file: str = field(default="", metadata=PATH)
     # Google: the service account's JSON key file.
-    key_file: str = ""
+    key_file: str = field(default="", metadata=PATH)
     scope: str = ""
     secret_expires: dt.date | None = None
     # Alternative: a command that prints an access token.
@@ -330,7 +341,7 @@ class MailSettings:
 
     max_per_recipient_per_day: int = 10
     loop_header: str = "X-Casefile-Loop"
-    templates_dir: str | None = None
+    templates_dir: str | None = field(default=None, metadata=PATH)
     signature: str = ""
     send_acknowledgements: bool = True
     retry_base_seconds: int = 60
@@ -372,8 +383,10 @@ class ServiceSettings:
     misfire_grace_seconds: int = 300
     # What a second instance does: wait for the lock, or exit.
     on_lock_busy: Literal["wait", "exit"] = "exit"
-    lock_path: str = "var/casefile.lock"
+    lock_path: str = field(default="var/casefile.lock", metadata=PATH)
     stale_poll_seconds: int = 3600
+    # `intake status` exits 1 after this many failed delivery attempts in a row (the outbox).
+    max_failed_deliveries: int = 3
     stop_timeout_seconds: int = 30
     # IMAP IDLE is ended and started again this often (RFC 2177: before 29 minutes).
     idle_renew_seconds: int = 1500
@@ -382,7 +395,7 @@ class ServiceSettings:
 @dataclass(frozen=True, kw_only=True)
 class ExtractionSettings:
     # Extra form definitions (TOML files, see config/forms/) besides the shipped ones.
-    forms: list[str] = field(default_factory=list)
+    forms: list[str] = field(default_factory=list, metadata=PATH)
     # Share of a form's labels that must be found before it counts as recognised; below it no
     # completion request (komplettering) is sent and staff are told the form was not recognised.
     min_confidence: float = 0.6
@@ -493,21 +506,77 @@ def _database_url(database: DatabaseSettings, folder: Path) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _anchored(value: T, folder: Path) -> T:
+    """`value` with every relative PATH setting in it (nested, in lists and tables) taken from
+    `folder`; empty and absent paths stay as they are ("not set")."""
+    if isinstance(value, list):
+        return typing.cast(T, [_anchored(item, folder) for item in value])
+    if isinstance(value, dict):
+        return typing.cast(T, {key: _anchored(item, folder) for key, item in value.items()})
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        return value
+    changes: dict[str, Any] = {}
+    for spec in dataclasses.fields(value):
+        current = getattr(value, spec.name)
+        if spec.metadata.get("path"):
+            new = (
+                [_anchor_path(p, folder) for p in current]
+                if isinstance(current, list)
+                else _anchor_path(current, folder)
+            )
+        else:
+            new = _anchored(current, folder)
+        if new != current:
+            changes[spec.name] = new
+    return dataclasses.replace(value, **changes) if changes else value
+
+
+def _anchor_path(path: str | None, folder: Path) -> str | None:
+    if not path or os.path.isabs(path):
+        return path
+    return os.path.normpath(folder / path)
+
+
 def _check_oauth2_refs(settings: Settings) -> None:
-    """auth = "oauth2" needs `oauth2` naming an [oauth2.NAME] section."""
-    users: list[tuple[str, AuthMode, str]] = [
-        (f"mailboxes[{b.name}]", b.auth, b.oauth2) for b in settings.mailboxes
+    """auth = "oauth2" needs `oauth2` naming an [oauth2.NAME] section, and TLS: a bearer token
+    sent in clear is as good as the password to whoever reads the line (loopback excepted)."""
+    users: list[tuple[str, AuthMode, str, Security, str]] = [
+        # A Maildir is read from disk: nothing is sent.
+        (
+            f"mailboxes[{b.name}]",
+            b.auth,
+            b.oauth2,
+            b.security if b.type == "imap" else "ssl",
+            b.host,
+        )
+        for b in settings.mailboxes
     ]
-    if settings.smtp.transport == "smtp":
-        users.append(("smtp", settings.smtp.auth, settings.smtp.oauth2))
-    for where, auth, name in users:
+    smtp = settings.smtp
+    if smtp.transport == "smtp":
+        users.append(("smtp", smtp.auth, smtp.oauth2, smtp.security, smtp.host))
+    for where, auth, name, security, host in users:
         if auth != "oauth2":
             continue
+        if security == "none" and not _loopback(host):
+            raise ConfigError.at(f"{where}.security", "oauth2_cleartext", host=host)
         if not name:
             raise ConfigError.at(f"{where}.oauth2", "oauth2_name_missing")
         if name not in settings.oauth2:
             known = ", ".join(sorted(settings.oauth2)) or _problem("oauth2_none_defined")
             raise ConfigError.at(f"{where}.oauth2", "oauth2_no_section", name=name, known=known)
+
+
+def _loopback(host: str) -> bool:
+    """localhost or a loopback address: nothing leaves the machine."""
+    import ipaddress
+
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def resolve_config_path(explicit: str | None) -> Path:
@@ -633,9 +702,10 @@ def load_settings(path: str | Path) -> Settings:
         raise ConfigError.at(str(path), "file_unreadable", reason=exc.strerror or exc) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError.at(str(path), "file_not_toml", error=exc) from None
+    folder = path.absolute().parent
     try:
-        settings = Settings.from_dict(raw)
-        url = _database_url(settings.database, path.absolute().parent)
+        settings = _anchored(Settings.from_dict(raw), folder)
+        url = _database_url(settings.database, folder)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     if url == settings.database.url:

@@ -6,7 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from casefile.i18n import t
-from casefile.states import Channel, Coded, Direction, DocumentKind, MailKind, OutboxState, label_of
+from casefile.states import (
+    Channel,
+    Coded,
+    Direction,
+    DocumentKind,
+    MailKind,
+    OutboxState,
+    field_label,
+    label_of,
+)
 
 MATCH_RULES = {
     "reply": "svar på vårt brev",
@@ -30,6 +39,13 @@ def _show(value: Any) -> str:
     return "–" if value in (None, "") else str(value)
 
 
+def shown_value(field: str, value: Any) -> str:
+    """A corrected field's value as people read it: a document kind by its label."""
+    if field == "kind" and value not in (None, ""):
+        return kind_label(str(value))
+    return _show(value)
+
+
 def describe(action: str, detail: dict[str, Any]) -> str:
     """One line: what the event says beyond its label."""
     d = detail or {}
@@ -45,8 +61,10 @@ def describe(action: str, detail: dict[str, Any]) -> str:
     if action == "due_date_set":
         return f"{_show(d.get('previous'))} → {_show(d.get('due'))}"
     if action == "field_corrected":
+        field = str(d.get("field"))
+        old, new = shown_value(field, d.get("old")), shown_value(field, d.get("new"))
         why = f"; skäl: {d['reason']}" if d.get("reason") else ""
-        return f"{d.get('field')}: {_show(d.get('old'))} → {_show(d.get('new'))}{why}"
+        return f"{field_label(field)}: {old} → {new}{why}"
     if action == "secrecy_marked":
         title = f", offentlig titel ”{d['public_title']}”" if d.get("public_title") else ""
         return f"{_show(d.get('provision'))}{title}"

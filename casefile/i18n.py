@@ -29,6 +29,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "mail": "Post som behöver handläggas",
         "state": "Läge",
         "reason": "Orsak",
+        "subject": "Ämne",
         "contact_confirmed": "Kontakt: {address} (bekräftad av {by})",
         "contact_candidate": "Kontakt i blanketten (ej bekräftad): {address}",
         "flag": "Obs: {flag}",
@@ -55,6 +56,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "mail": "Mail that needs a person",
         "state": "State",
         "reason": "Reason",
+        "subject": "Subject",
         "contact_confirmed": "Contact: {address} (confirmed by {by})",
         "contact_candidate": "Contact in the form (not confirmed): {address}",
         "flag": "Note: {flag}",
@@ -89,3 +91,119 @@ def environment_language() -> str:
 
 def t(key: str) -> str:
     return _TEXT[language()].get(key, key)
+
+
+# --- click's own words ----------------------------------------------------------------------
+# click marks its frames (usage, help pages, parameter errors) for gettext but ships no Swedish
+# catalogue. These are its msgids (click 8.x) in Swedish; install_click_catalogue() puts
+# `swedish_gettext` in place of the `_`/`ngettext` names click's modules imported, so the
+# language is decided when a word is printed, not when click was imported.
+# A msgid missing here (a newer click) stays English; tests/cli/test_terminal.py notices.
+
+CLICK_SV: dict[str, str] = {
+    "Usage:": "Användning:",
+    "Options": "Flaggor",
+    "Commands": "Kommandon",
+    "Positional arguments": "Argument",
+    "Show this message and exit.": "Visa den här hjälpen och avsluta.",
+    "Show the version and exit.": "Visa versionen och avsluta.",
+    "Error: {message}": "Fel: {message}",
+    "Try '{command} {option}' for help.": "Skriv '{command} {option}' för hjälp.",
+    "Missing command.": "Kommando saknas.",
+    "No such command {name!r}.": "Kommandot {name!r} finns inte.",
+    "No such option {name!r}.": "Flaggan {name!r} finns inte.",
+    "Missing argument": "Argument saknas:",
+    "Missing option": "Flagga saknas:",
+    "Missing parameter": "Värde saknas:",
+    "Missing {param_type}": "Värde saknas:",
+    "Missing parameter: {param_name}": "Värde saknas: {param_name}",
+    "Invalid value for {param_hint}: {message}": "Ogiltigt värde för {param_hint}: {message}",
+    "Invalid value: {message}": "Ogiltigt värde: {message}",
+    "Got unexpected extra argument ({args})": "Oväntat extra argument ({args})",
+    "Got unexpected extra arguments ({args})": "Oväntade extra argument ({args})",
+    "Option {name!r} requires an argument.": "Flaggan {name!r} behöver ett värde.",
+    "Option {name!r} requires {nargs} arguments.": "Flaggan {name!r} behöver {nargs} värden.",
+    "Option {name!r} does not take a value.": "Flaggan {name!r} tar inget värde.",
+    "Argument {name!r} takes {nargs} values.": "Argumentet {name!r} tar {nargs} värden.",
+    "Did you mean {possibility}?": "Menade du {possibility}?",
+    "(Did you mean one of: {possibilities}?)": "(Menade du något av: {possibilities}?)",
+    "{value!r} is not a valid {number_type}.": "{value!r} är inget heltal.",
+    "{value} is not in the range {range}.": "{value} ligger utanför {range}.",
+    "{value!r} is not {choice}.": "{value!r} är inte {choice}.",
+    "{value!r} is not one of {choices}.": "{value!r} är inte något av {choices}.",
+    "Choose from:\n\t{choices}": "Välj bland:\n\t{choices}",
+    "{value!r} does not match the format {format}.": "{value!r} följer inte formatet {format}.",
+    "{value!r} does not match the formats {formats}.": "{value!r} följer inte formaten {formats}.",
+    "{value!r} is not a valid boolean. Recognized values: {states}": (
+        "{value!r} är inget sanningsvärde; giltiga värden: {states}"
+    ),
+    "{value!r} is not a valid UUID.": "{value!r} är inget UUID.",
+    # Path's noun ("file", "path") is fixed when the type is made, so the Swedish drops it.
+    "{name} {filename!r} does not exist.": "{filename!r} finns inte.",
+    "{name} {filename!r} is a file.": "{filename!r} är en fil.",
+    "{name} {filename!r} is a directory.": "{filename!r} är en mapp.",
+    "{name} {filename!r} is not readable.": "{filename!r} går inte att läsa.",
+    "{name} {filename!r} is not writable.": "{filename!r} går inte att skriva.",
+    "{name} {filename!r} is not executable.": "{filename!r} går inte att köra.",
+    "Could not open file {filename!r}: {message}": "Kunde inte öppna {filename!r}: {message}",
+    "unknown error": "okänt fel",
+    "default: {default}": "standard: {default}",
+    "required": "obligatorisk",
+    "env var: {var}": "miljövariabel: {var}",
+    "(dynamic)": "(beräknas)",
+    "Aborted!": "Avbrutet.",
+    "file": "fil",
+    "directory": "mapp",
+    "path": "sökväg",
+    # The metavars of the usage line (ours, not click's msgids; see cli_support.Command).
+    "[OPTIONS]": "[FLAGGOR]",
+    "COMMAND [ARGS]...": "KOMMANDO [ARGUMENT]...",
+}
+
+
+def swedish_gettext(message: str) -> str:
+    """click's `_`: the Swedish of one of its messages, unless the output is English."""
+    if language() == "en":
+        return message
+    return CLICK_SV.get(message, message)
+
+
+def swedish_ngettext(singular: str, plural: str, n: int) -> str:
+    return swedish_gettext(singular if n == 1 else plural)
+
+
+_CLICK_MODULES = (
+    "click.core",
+    "click.exceptions",
+    "click.formatting",
+    "click.parser",
+    "click.types",
+    "click.decorators",
+    "click.termui",
+    "click.utils",
+)
+
+
+def install_click_catalogue() -> None:
+    """Route click's gettext calls through CLICK_SV (idempotent). Every click 8 module imports
+    `_` and `ngettext` by name from gettext and calls them when it prints, so replacing those
+    module globals is enough; a module without them is left alone."""
+    import importlib
+
+    for name in _CLICK_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # pragma: no cover - a click without this module
+            continue
+        if hasattr(module, "_"):
+            module._ = swedish_gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = swedish_ngettext  # type: ignore[attr-defined]
+
+
+# --- Counting words ------------------------------------------------------------------------
+
+
+def count(n: int, singular: str, plural: str) -> str:
+    """'1 ärende', '2 ärenden': a number with the noun (or participle) that agrees with it."""
+    return f"{n} {singular if n == 1 else plural}"

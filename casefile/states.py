@@ -7,6 +7,7 @@ per type, so a new state cannot be added without a label (tests/cli/test_states.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import TypeVar
 
@@ -275,6 +276,86 @@ def event_label(action: str) -> str:
     return labels[1] if language() == "en" else labels[0]
 
 
+# --- Fields and rules people read ---------------------------------------------------------
+
+# The fields `casefile correct` may change (casefile.register.CORRECTABLE): code → (sv, en).
+# Staff may write either; the history and the command say the Swedish (or English) name.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "title": ("insats", "insats"),
+    "organisation": ("organisation", "organisation"),
+    "kind": ("typ", "kind"),
+    "period_start": ("startdatum", "start date"),
+    "period_end": ("slutdatum", "end date"),
+    "granted_sek": ("beviljat", "granted"),
+    "spent_sek": ("förbrukat", "spent"),
+    "workplace": ("arbetsplats", "workplace"),
+    "contact_name": ("kontaktperson", "contact name"),
+    "contact_phone": ("telefon", "phone"),
+    "contact_email": ("e-post", "e-mail"),
+    "postal_code": ("postnummer", "postal code"),
+    "postal_town": ("postort", "postal town"),
+    "submitter_date": ("underskriftsdatum", "date signed"),
+    "submitter_name": ("undertecknare", "signed by"),
+    # Corrected on its own, with a reason (casefile.register.correct_received_date).
+    "received_date": ("ankomstdatum", "received date"),
+}
+
+
+def field_label(code: str) -> str:
+    labels = FIELD_LABELS.get(code)
+    if labels is None:
+        return code
+    return labels[1] if language() == "en" else labels[0]
+
+
+def field_code(text: str) -> str:
+    """The field's code for its code or its Swedish or English name (any case, '_' or ' ');
+    text that names no field is returned as it is, for the register to refuse."""
+    wanted = " ".join(text.replace("_", " ").split()).casefold()
+    for code, (sv, en) in FIELD_LABELS.items():
+        if wanted in (code.replace("_", " "), sv.casefold(), en.casefold()):
+            return code
+    return text
+
+
+def field_choices() -> str:
+    """'beviljat (granted_sek), …' for help texts and errors."""
+    return ", ".join(
+        f"{sv} ({code})" if sv != code else code for code, (sv, _) in FIELD_LABELS.items()
+    )
+
+
+# intake.mail.classify.RULES by name: why a message was taken as automatic mail.
+AUTOMATIC_RULE_LABELS: dict[str, tuple[str, str]] = {
+    "own_loop": ("vårt eget utskick", "our own mail"),
+    "auto_submitted": ("märkt som automatiskt", "marked automatic"),
+    "precedence": ("massutskick", "bulk mail"),
+    "mailing_list": ("e-postlista", "mailing list"),
+    "mailman": ("Mailman-lista", "Mailman list"),
+    "loop": ("slinga", "mail loop"),
+    "x_autoreply": ("autosvar", "auto-reply"),
+    "suppress": ("ber om inget svar", "asks for no reply"),
+    "null_sender": ("tom returadress", "empty return path"),
+    "bounce_address": ("till vår returadress", "to our bounce address"),
+    "delivery_report": ("leveransrapport", "delivery report"),
+    "no_sender": ("ingen avsändaradress", "no sender address"),
+    "automatic_sender": ("robotadress", "robot address"),
+}
+_RULE_IN_TEXT = re.compile(r"\(([a-z_]+)\)")
+
+
+def readable_reason(text: str | None) -> str:
+    """A stored reason with the automatic-mail rule's code ("(auto_submitted)") in words."""
+
+    def word(match: re.Match[str]) -> str:
+        labels = AUTOMATIC_RULE_LABELS.get(match.group(1))
+        if labels is None:
+            return match.group(0)
+        return f"({labels[1] if language() == 'en' else labels[0]})"
+
+    return _RULE_IN_TEXT.sub(word, text or "")
+
+
 # --- Parsing ------------------------------------------------------------------------------
 
 E = TypeVar("E", bound=Coded)
@@ -285,8 +366,11 @@ class InvalidState(click.BadParameter, ValueError):
 
 
 def choices(enum: type[Coded]) -> str:
-    """'registered (registrerad) | …': the valid values, for help texts and errors."""
-    return " | ".join(f"{m.value} ({m.sv})" if m.sv != m.value else m.value for m in enum)
+    """'registrerad (registered) | …': the valid values, for help texts and errors; the
+    Swedish word first (the code first under CASEFILE_LANG=en), both are accepted."""
+    if language() == "en":
+        return " | ".join(f"{m.value} ({m.sv})" if m.sv != m.value else m.value for m in enum)
+    return " | ".join(f"{m.sv} ({m.value})" if m.sv != m.value else m.value for m in enum)
 
 
 def parse_state(enum: type[E], text: str) -> E:

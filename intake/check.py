@@ -14,7 +14,7 @@ import smtplib
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,20 @@ class Check:
     name: str
     ok: bool
     detail: str
+    # Works now, but needs the operator before long (a secret about to expire): ⚠, exit 0
+    # unless `intake check --strict`.
+    warning: bool = False
+
+    @property
+    def status(self) -> str:
+        """ "ok" | "warning" | "error", as --json says it."""
+        if not self.ok:
+            return "error"
+        return "warning" if self.warning else "ok"
 
     def line(self) -> str:
-        return f"{'✓' if self.ok else '✗'} {self.name}: {self.detail}"
+        mark = {"ok": "✓", "warning": "⚠", "error": "✗"}[self.status]
+        return f"{mark} {self.name}: {self.detail}"
 
 
 def _today(settings: Settings) -> dt.date:
@@ -74,7 +85,10 @@ def _config_checks(settings: Settings, path: str) -> Iterator[Check]:
             continue
         warning = [w for w in expiry_warnings(settings) if w.startswith(f"oauth2 {name}:")]
         if warning:
-            yield Check(f"oauth2 {name}: giltighet", False, warning[0].split(": ", 1)[1])
+            # Expired: logins fail now (✗); expiring within 30 days: a warning (⚠).
+            expired = cfg.secret_expires < _today(settings)
+            detail = warning[0].split(": ", 1)[1]
+            yield Check(f"oauth2 {name}: giltighet", not expired, detail, warning=not expired)
         else:
             yield Check(
                 f"oauth2 {name}: giltighet",
@@ -289,7 +303,10 @@ def _smtp_checks(app: App) -> Iterator[Check]:
             step, False, explain.smtp_refused(exc.smtp_code, text, None, s.username or "", s.host)
         )
     except Exception as exc:
-        yield Check(step, False, f"{s.host}:{s.port}: {exc or type(exc).__name__}")
+        from intake.auth import explain
+
+        detail = f"{s.host}:{s.port}: {exc or type(exc).__name__}"
+        yield Check(step, False, explain.with_tls_hint(detail, exc, "SMTP", "smtp", s.host, s.port))
     finally:
         if smtp is not None:
             try:
@@ -376,5 +393,15 @@ def run_checks(app: App, config_path: str) -> list[Check]:
     return checks
 
 
+def failed(checks: list[Check], strict: bool = False) -> bool:
+    """Exit 1: a check failed, or with `strict` a warning was given."""
+    return any(c.status == "error" or (strict and c.status == "warning") for c in checks)
+
+
 def as_json(checks: list[Check]) -> dict[str, Any]:
-    return {"ok": all(c.ok for c in checks), "checks": [asdict(c) for c in checks]}
+    return {
+        "ok": all(c.ok for c in checks),
+        "checks": [
+            {"name": c.name, "status": c.status, "ok": c.ok, "detail": c.detail} for c in checks
+        ],
+    }

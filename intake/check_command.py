@@ -11,15 +11,17 @@ from casefile.config import ConfigError, load_settings, resolve_config_path
 
 @click.command("check")
 @click.option("--json", "as_json", is_flag=True, help="Skriv ut ett JSON-dokument.")
+@click.option("--strict", is_flag=True, help="Slutstatus 1 även vid varningar (⚠).")
 @click.pass_context
-def check_command(ctx: click.Context, as_json: bool) -> None:
+def check_command(ctx: click.Context, as_json: bool, strict: bool) -> None:
     """Pröva allt tjänsten behöver utan att ändra något: konfiguration, databas, lagring,
     brevlådor (token, inloggning, mappar), SMTP (anslutning, TLS, inloggning; inget brev
-    skickas) och mallar. En rad per kontroll; slutstatus 1 om någon misslyckas.
+    skickas) och mallar. En rad per kontroll: ✓ fungerar, ⚠ varning (slutstatus 0, 1 med
+    --strict), ✗ fel (slutstatus 1).
 
     Exempel: intake check
     """
-    from intake.check import Check, run_checks
+    from intake.check import Check, failed, run_checks
     from intake.check import as_json as to_json
 
     path = resolve_config_path(ctx.find_root().meta.get("config_path"))
@@ -38,5 +40,5 @@ def check_command(ctx: click.Context, as_json: bool) -> None:
     else:
         for check in checks:
             click.echo(check.line())
-    if not all(c.ok for c in checks):
+    if failed(checks, strict):
         raise SystemExit(1)

@@ -17,6 +17,7 @@ from casefile.cli_support import (
     run_main,
     setup_logging,
 )
+from casefile.i18n import count
 from casefile.states import MessageState, label_of
 
 if TYPE_CHECKING:  # imported when needed: `intake extract` starts without the database layer
@@ -31,6 +32,13 @@ if TYPE_CHECKING:  # imported when needed: `intake extract` starts without the d
         "status": "intake.service.commands:status_command",
         "send": "intake.outgoing.commands:send_command",
         "check": "intake.check_command:check_command",
+    },
+    aliases={
+        "hämta": "poll",
+        "kontrollera": "check",
+        "läs": "extract",
+        "skicka": "send",
+        "kör-igen": "retry",
     },
 )
 @config_option
@@ -84,10 +92,9 @@ def poll(ctx: click.Context, once: bool, as_json: bool) -> None:
                 registered = [
                     n for o in r.outcomes for n in o.numbers if o.state == MessageState.REGISTERED
                 ]
-                click.echo(
-                    f"{r.mailbox}: {len(r.outcomes)} nya meddelanden, "
-                    f"{len(registered)} registrerade {' '.join(registered)}".rstrip()
-                )
+                new = count(len(r.outcomes), "nytt meddelande", "nya meddelanden")
+                done = count(len(registered), "registrerad", "registrerade")
+                click.echo(f"{r.mailbox}: {new}, {done} {' '.join(registered)}".rstrip())
             else:
                 click.echo(f"{r.mailbox}: FEL – {r.error}")
         if sent:
@@ -134,11 +141,12 @@ def retry(ctx: click.Context, source_message_id: int, as_json: bool) -> None:
 
     Exempel: intake retry 17
     """
-    from intake.mail.retry import retry_message
+    from intake.mail.retry import next_step, retry_message
 
     app = get_app(ctx)
     setup_logging(app.settings.service.log_level)
     outcome = retry_message(app, source_message_id)
+    steps = next_step(source_message_id, outcome.state)
     if as_json:
         print_json(
             {
@@ -146,11 +154,15 @@ def retry(ctx: click.Context, source_message_id: int, as_json: bool) -> None:
                 "state": outcome.state,
                 "diarienummer": outcome.numbers,
                 "reason": outcome.reason,
+                "next_step": " ".join(steps) or None,
             }
         )
     else:
         state = label_of(MessageState, outcome.state)
-        click.echo(f"post {source_message_id}: {state} {' '.join(outcome.numbers)}".rstrip())
+        why = f": {outcome.reason}" if steps and outcome.reason else ""
+        click.echo(f"post {source_message_id}: {state}{why} {' '.join(outcome.numbers)}".rstrip())
+        for line in steps:
+            click.echo(line)
     if outcome.state in (MessageState.FAILED, MessageState.QUARANTINED):
         raise SystemExit(1)
 

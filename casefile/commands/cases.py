@@ -6,8 +6,10 @@ from typing import Any
 
 import click
 
-from casefile.cli_support import json_option, one_line_errors, print_json
+from casefile.cli_support import Failure, Word, json_option, one_line_errors, print_json
 from casefile.commands.common import REF, act, actor_of, by_option
+from casefile.history import shown_value
+from casefile.states import DocumentKind, field_choices, field_code, field_label
 
 
 @click.command()
@@ -63,11 +65,15 @@ def reopen(ctx: click.Context, ref: str, actor: str | None, as_json: bool) -> No
         click.echo(f"{number} är öppnat igen.")
 
 
+def k_names(kind: DocumentKind) -> tuple[str, str, str]:
+    return (kind.value, kind.sv.casefold(), kind.en.casefold())
+
+
 @click.command()
 @click.argument("ref", type=REF)
-@click.argument("field")
-@click.argument("value")
-@click.option("--reason", default=None, help="Skäl (krävs för received_date).")
+@click.argument("field", type=Word("FÄLT", "FIELD"))
+@click.argument("value", type=Word("VÄRDE", "VALUE"))
+@click.option("--reason", default=None, help="Skäl (krävs för ankomstdatum).")
 @by_option
 @json_option
 @click.pass_context
@@ -83,18 +89,30 @@ def correct(
 ) -> None:
     """Rätta en utläst uppgift i en handling; det gamla värdet finns kvar i historiken.
 
-    FIELD: title, organisation, kind, period_start, period_end, granted_sek, spent_sek,
-    workplace, contact_name, contact_phone, contact_email, postal_code, postal_town,
-    submitter_date, submitter_name. Anmärkningar och bevakningsdatum räknas om.
-    received_date (ankomstdatum) med --reason; diarienumret behålls.
+    FÄLT, på svenska eller som kod: insats (title), organisation, typ (kind), startdatum
+    (period_start), slutdatum (period_end), beviljat (granted_sek), förbrukat (spent_sek),
+    arbetsplats (workplace), kontaktperson (contact_name), telefon (contact_phone), e-post
+    (contact_email), postnummer (postal_code), postort (postal_town), underskriftsdatum
+    (submitter_date), undertecknare (submitter_name). Anmärkningar och bevakningsdatum
+    räknas om. Ankomstdatum (received_date) med --reason; diarienumret behålls.
 
-    Exempel: casefile correct "SFG 26-01.01" period_end 2026-06-30
+    Exempel: casefile rätta "SFG 26-01.01" slutdatum 2026-06-30
     """
-    from casefile.register import RECEIVED_DATE, correct_field, correct_received_date
+    from casefile.register import (
+        CORRECTABLE,
+        RECEIVED_DATE,
+        correct_field,
+        correct_received_date,
+    )
 
     who = actor_of(actor)
+    field = field_code(field)
+    if field not in CORRECTABLE and field != RECEIVED_DATE:
+        raise Failure(f"fältet {field!r} kan inte rättas; välj bland: {field_choices()}")
     if reason is not None and field != RECEIVED_DATE:
-        raise click.UsageError(f"--reason gäller bara {RECEIVED_DATE}", ctx)
+        raise click.UsageError(f"--reason gäller bara {field_label(RECEIVED_DATE)}", ctx)
+    if field == "kind":  # `typ okänd` as well as `kind unknown`
+        value = next((k.value for k in DocumentKind if value.casefold() in k_names(k)), value)
 
     def work(app: Any, s: Any) -> dict[str, Any]:
         if field == RECEIVED_DATE:
@@ -114,8 +132,8 @@ def correct(
     if as_json:
         print_json(result)
         return
-    old = "–" if result["old"] in (None, "") else result["old"]
-    click.echo(f"{result['diarienummer']}: {field} {old} → {result['new']}.")
+    old, new = (shown_value(field, result[key]) for key in ("old", "new"))
+    click.echo(f"{result['diarienummer']}: {field_label(field)} {old} → {new}.")
     for f in result["findings"]:
         click.echo(f"  {f['message']}")
 

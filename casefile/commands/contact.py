@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from casefile.cli_support import (
+    Word,
     by_option,
     get_app,
     json_option,
@@ -20,7 +21,7 @@ from casefile.cli_support import (
 
 @click.command("contact")
 @click.argument("ref")
-@click.argument("address")
+@click.argument("address", type=Word("ADRESS", "ADDRESS"))
 # Who vouches for an address that official mail will go to must say so: no login fallback.
 @by_option(login_fallback=False)
 @json_option

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import re
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import click
 
 from casefile.cli_support import Failure, json_option, one_line_errors, print_json, safe_text
 from casefile.commands.common import ROW_ID, act, actor_of, app_of, by_option
+from casefile.commands.table import terminal_width, wrap_line
 from casefile.db.engine import read_only
 
 
@@ -38,23 +38,56 @@ def _unique(folder: Path, name: str) -> Path:
     return path
 
 
-def _parts(raw: bytes) -> tuple[dict[str, str], str, list[tuple[str | None, str, bytes]]]:
-    from intake.mail.forward import body_text
-    from intake.mail.mime import parse_message
+# The headers `casefile mail` shows, with their Swedish labels.
+SHOWN_HEADERS = {"From": "Från", "To": "Till", "Cc": "Kopia", "Date": "Datum", "Subject": "Ämne"}
 
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
+
+def header_text(msg: Message, name: str, limit: int) -> str | None:
+    """A header as a person reads it. One the standard parser cannot take (a group with a
+    comment, `To: unlisted-recipients:; (no To-header on input)`, raised AttributeError; deep
+    parentheses raise RecursionError) is shown as written, as intake's own reader does."""
+    from intake.mail.mime import clean
+
+    try:
+        value = msg.get(name)
+        text = None if value is None else str(value)
+    except Exception:
+        text = next((str(v) for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+    if text is None:
+        return None
+    return safe_text(clean(text, limit) or "")
+
+
+def _parts(
+    raw: bytes, max_header_bytes: int
+) -> tuple[dict[str, str], str, list[tuple[str | None, str, bytes]], list[str]]:
+    """Headers, text, attachments and notes of a stored message, read as the poll reads it: a
+    header block over the poll's limit is not parsed at all (a 400 KB one took 54 s and 4 GB),
+    a message of too many parts only to its headers."""
+    from intake.mail.forward import body_text
+    from intake.mail.mime import header_block_size, message_tree, parse_message
+
+    size = header_block_size(raw)
+    if size > max_header_bytes:
+        note = (
+            f"brevets huvud är för stort ({size} byte, gräns {max_header_bytes}) och lästes "
+            "inte; originalet finns kvar i arkivet"
+        )
+        return {}, "", [], [note]
+    msg, notes = message_tree(raw)
     headers = {
-        key: safe_text(" ".join(str(msg.get(key, "")).split()))
-        for key in ("From", "To", "Cc", "Date", "Subject")
-        if msg.get(key) is not None
+        key: text
+        for key in SHOWN_HEADERS
+        if (text := header_text(msg, key, max_header_bytes)) is not None
     }
+    try:
+        body = body_text(msg)
+    except RecursionError:
+        body, notes = "", [*notes, "brevet är nästlat i för många MIME-nivåer; texten lästes inte"]
     # The same attachments intake saw (forwarded messages opened), in the same order.
-    files = parse_message(raw).attachments
-    return (
-        headers,
-        _safe_body(body_text(msg)),
-        [(f.filename, f.content_type, f.data) for f in files],
-    )
+    parsed = parse_message(raw, max_header_bytes)
+    files = [(f.filename, f.content_type, f.data) for f in parsed.attachments]
+    return headers, _safe_body(body), files, list(dict.fromkeys([*notes, *parsed.notes]))
 
 
 @click.command()
@@ -85,7 +118,7 @@ def mail(ctx: click.Context, source_message_id: int, save_dir: Path | None, as_j
         raw = app.archive.get(row["raw_sha256"])
     except OSError as exc:
         raise Failure(f"brevet finns inte i arkivet ({exc.strerror})") from None
-    headers, text, files = _parts(raw)
+    headers, text, files, notes = _parts(raw, app.settings.limits.max_header_bytes)
     arrived = row["internal_date"].astimezone(app.settings.registry.zone)
     saved: list[str | None] = [None] * len(files)
     if save_dir is not None:
@@ -117,24 +150,35 @@ def mail(ctx: click.Context, source_message_id: int, save_dir: Path | None, as_j
                 "text": text,
                 "attachments": attachments,
                 "dismissed": info["dismiss_reason"],
+                "notes": notes,
             }
         )
         return
-    labels = {"From": "Från", "To": "Till", "Cc": "Kopia", "Date": "Datum", "Subject": "Ämne"}
     for key, value in headers.items():
-        click.echo(f"{labels[key]}: {value}")
+        click.echo(f"{SHOWN_HEADERS[key]}: {value}")
     click.echo(f"Ankomstdatum: {arrived.date().isoformat()} ({arrived:%H:%M})")
     if info["dismiss_reason"]:
         click.echo(f"Avförd: {info['dismiss_reason']} ({info['dismissed_by']})")
+    for note in notes:
+        click.echo(f"Obs: {note}")
     click.echo("")
     click.echo(text.rstrip() or "(ingen text)")
     click.echo("")
     click.echo(f"Bilagor: {len(attachments)}")
     for a in attachments:
-        where = f"  → {a['saved_as']}" if a["saved_as"] else ""
-        click.echo(
-            f"  {a['filename'] or '(utan namn)'}  {a['media_type']}  {a['size']} byte{where}"
-        )
+        # The name on its line; type, size and where it was saved under it when it is long.
+        name = str(a["filename"] or "(utan namn)")
+        about = f"{a['media_type']}, {a['size']} byte"
+        width = terminal_width()
+        if width is None or len(name) + len(about) + 4 <= width:
+            click.echo(f"  {name}  {about}")
+        else:
+            for line in wrap_line(f"  {name}"):
+                click.echo(line)
+            click.echo(f"    {about}")
+        if a["saved_as"]:
+            for line in wrap_line(f"    → {a['saved_as']}", 6):
+                click.echo(line)
 
 
 @click.command()

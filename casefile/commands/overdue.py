@@ -10,6 +10,7 @@ from casefile.cli_support import json_option, one_line_errors, print_json
 from casefile.commands.common import DATE, app_of
 from casefile.commands.table import Column, table
 from casefile.db.engine import read_only
+from casefile.i18n import count
 
 
 @click.command()
@@ -62,5 +63,5 @@ def overdue(ctx: click.Context, today: dt.date | None, wide: bool, as_json: bool
         for row, r in zip(body, rows, strict=True):
             row.append(r["contact_email"] or "")
     click.echo(table(columns, body))
-    noun = "ärende" if len(rows) == 1 else "ärenden"
-    click.echo(f"{len(rows)} {noun} försenade per {day.isoformat()}.")
+    late = count(len(rows), "ärende försenat", "ärenden försenade")
+    click.echo(f"{late} per {day.isoformat()}.")

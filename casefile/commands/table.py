@@ -60,5 +60,57 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int | N
     return "\n".join(out)
 
 
-def table(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> str:
-    return fit(columns, rows, terminal_width())
+def table(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    notes: Sequence[str] | None = None,
+    *,
+    wide: bool = False,
+) -> str:
+    """A table fitted to the terminal. `notes` (one per row, may be empty) are printed under
+    their rows, indented and wrapped rather than cut: a reason a person must read whole.
+    `wide` (the commands' --wide): nothing is cut, whatever the terminal's width."""
+    width = None if wide else terminal_width()
+    text = fit(columns, rows, width)
+    if not notes:
+        return text
+    import textwrap
+
+    lines = text.split("\n")
+    out = lines[:2]
+    for line, note in zip(lines[2:], notes, strict=True):
+        out.append(line)
+        note = " ".join(safe_text(note).split())
+        if note:
+            out.extend(
+                textwrap.wrap(
+                    note,
+                    width or len(note) + NOTE_INDENT,
+                    initial_indent=" " * NOTE_INDENT,
+                    subsequent_indent=" " * NOTE_INDENT,
+                    break_on_hyphens=False,
+                    break_long_words=True,
+                )
+            )
+    return "\n".join(out)
+
+
+NOTE_INDENT = 4
+
+
+def wrap_line(text: str, indent: int = NOTE_INDENT) -> list[str]:
+    """One line of output, wrapped to the terminal with a hanging indent (none when piped)."""
+    import textwrap
+
+    width = terminal_width()
+    text = safe_text(text)
+    if width is None or len(text) <= width:
+        return [text]
+    lead = len(text) - len(text.lstrip(" "))
+    return textwrap.wrap(
+        text.strip(),
+        width,
+        initial_indent=" " * lead,
+        subsequent_indent=" " * indent,
+        break_on_hyphens=False,
+    )

@@ -20,6 +20,7 @@ from casefile.cli_support import (
     print_json,
 )
 from casefile.db.engine import read_only
+from casefile.i18n import count
 
 F = TypeVar("F", bound=Callable[..., Any])
 DIARY_FORMATS = ("csv", "xlsx", "json")
@@ -235,5 +236,6 @@ def archive_command(
             "cases": [c["number"] for c in chosen],
             "files": len(package.files),
         },
-        f"{len(chosen)} ärenden och {len(package.files)} filer skrivna till {output}.",
+        f"{count(len(chosen), 'ärende', 'ärenden')} och "
+        f"{count(len(package.files), 'fil', 'filer')} skrivna till {output}.",
     )

@@ -62,3 +62,48 @@ def smtp_refused(code: int, text: str, oauth2: OAuth2Settings | None, user: str,
     if oauth2 is not None:
         return f"{token_refused('SMTP', user, oauth2)} ({code})"
     return f"SMTP-inloggningen nekades ({code} {text[:120]}): kontrollera användarnamn och lösenord"
+
+
+# Ports: (plain or STARTTLS, TLS from the first byte).
+TLS_PORTS = {"IMAP": (143, 993), "SMTP": (587, 465)}
+
+
+def tls_hint(error: BaseException | str, protocol: str, key: str, host: str, port: int) -> str:
+    """What to change when a connection failed on TLS or the port, in one line; "" when the
+    error is not one of these. `key` is the settings section (`smtp`, `mailboxes[kontakt]`)."""
+    low = str(error).lower()
+    plain, implicit = TLS_PORTS[protocol]
+    if "wrong_version_number" in low or "wrong version number" in low:
+        # TLS from the first byte against a port that talks plain text first.
+        return (
+            f'{key}.security = "ssl", men port {port} börjar okrypterat: använd '
+            f'security = "starttls" med port {plain}, eller port {implicit} med "ssl"'
+        )
+    # smtplib and imaplib: "STARTTLS extension not supported by server"; imapclient: "Server
+    # does not support STARTTLS capability".
+    if "starttls extension not supported" in low or "does not support starttls" in low:
+        return (
+            f"servern erbjuder inte STARTTLS på port {port}: använd port {implicit} med "
+            f'security = "ssl" ({key}.port, {key}.security)'
+        )
+    if "certificate_verify_failed" in low or "certificate verify failed" in low:
+        if "mismatch" in low:
+            return (
+                f"certifikatet är inte utfärdat för {host}: skriv i {key}.host det namn "
+                "som står i serverns certifikat"
+            )
+        if "expired" in low:
+            return "serverns certifikat har gått ut: det måste förnyas på servern"
+        return (
+            "serverns certifikat kunde inte verifieras: är det utfärdat av en egen CA, "
+            f"ange CA-certifikatet (PEM) i {key}.ca_file"
+        )
+    return ""
+
+
+def with_tls_hint(
+    message: str, error: BaseException | str, protocol: str, key: str, host: str, port: int
+) -> str:
+    """`message`, followed by the TLS or port hint when there is one."""
+    hint = tls_hint(error, protocol, key, host, port)
+    return f"{message.rstrip('.')}: {hint}" if hint else message

@@ -13,10 +13,13 @@ server's error code and the name of what to fix, nothing else.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import http.client
 import json
 import os
 import shlex
+import socket
 import subprocess
 import threading
 import time
@@ -40,6 +43,8 @@ GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
 RENEW_MARGIN_SECONDS = 120.0
 # token_command prints no lifetime: keep what it printed this long.
 COMMAND_TOKEN_SECONDS = 300.0
+# A token answer is a few kB (Microsoft's are near 3 kB); more is not a token server's answer.
+MAX_ANSWER_BYTES = 1_000_000
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -209,7 +214,119 @@ def _explain(name: str, cfg: OAuth2Settings, error: str, description: str) -> st
     )
 
 
+class _Deadline:
+    """The whole token request's time limit: at the deadline the request's sockets are shut
+    down, so a server that answers a byte at a time cannot keep a read waiting (each read alone
+    keeps to the socket timeout; their sum did not)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._ends = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.001, self._ends - time.monotonic())
+
+    def adopt(self, sock: socket.socket) -> socket.socket:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+        return sock
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed: nothing left to stop
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _guarded(base: type[http.client.HTTPConnection], deadline: _Deadline) -> Any:
+    """`base` with every socket it opens (before TLS: the handshake counts too) under the
+    deadline."""
+
+    class Guarded(base):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            create = self._create_connection  # type: ignore[has-type]
+            self._create_connection = lambda *a, **k: deadline.adopt(create(*a, **k))
+
+    return Guarded
+
+
+def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
+    class HTTP(urllib.request.HTTPHandler):
+        def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+            return super().do_open(_guarded(http_class, deadline), req, **kwargs)
+
+    class HTTPS(urllib.request.HTTPSHandler):
+        def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+            return super().do_open(_guarded(http_class, deadline), req, **kwargs)
+
+    return urllib.request.build_opener(HTTP, HTTPS)
+
+
+def _body(response: Any, name: str, url: str) -> bytes:
+    """At most MAX_ANSWER_BYTES of an answer; a larger one is refused unread."""
+    too_big = TokenError(
+        f"oauth2 {name}: tokenservern {url} svarade med mer än {MAX_ANSWER_BYTES // 1000} kB",
+        "network",
+    )
+    length = str(response.headers.get("Content-Length") or "").strip()
+    if length.isdigit() and int(length) > MAX_ANSWER_BYTES:
+        raise too_big
+    data: bytes = response.read(MAX_ANSWER_BYTES + 1)
+    if len(data) > MAX_ANSWER_BYTES:
+        raise too_big
+    return data
+
+
 def _post(name: str, cfg: OAuth2Settings, url: str, form: dict[str, str]) -> dict[str, Any]:
+    """POST `form`; the whole exchange (connect, TLS, headers, body) within timeout_seconds and
+    at most MAX_ANSWER_BYTES of answer."""
+    with _Deadline(cfg.timeout_seconds) as deadline:
+        try:
+            return _exchange(name, cfg, url, form, deadline)
+        except TokenError:
+            if deadline.expired:
+                raise _late(name, cfg, url) from None
+            raise
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+            if deadline.expired:
+                raise _late(name, cfg, url) from None
+            reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+            raise TokenError(
+                f"oauth2 {name}: kan inte nå tokenservern {url} ({reason})", "network"
+            ) from None
+
+
+def _late(name: str, cfg: OAuth2Settings, url: str) -> TokenError:
+    return TokenError(
+        f"oauth2 {name}: tokenservern {url} svarade inte inom {cfg.timeout_seconds:g} s "
+        "(timeout_seconds)",
+        "network",
+    )
+
+
+def _exchange(
+    name: str, cfg: OAuth2Settings, url: str, form: dict[str, str], deadline: _Deadline
+) -> dict[str, Any]:
     body = urllib.parse.urlencode(form).encode("ascii")
     request = urllib.request.Request(
         url,
@@ -218,24 +335,22 @@ def _post(name: str, cfg: OAuth2Settings, url: str, form: dict[str, str]) -> dic
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=cfg.timeout_seconds) as response:
-            data = json.loads(response.read() or b"{}")
+        with _opener(deadline).open(request, timeout=deadline.remaining()) as response:
+            data = json.loads(_body(response, name, url) or b"{}")
     except urllib.error.HTTPError as exc:
-        try:
-            data = json.loads(exc.read() or b"{}")
-        except ValueError:
-            data = {}
+        with exc:
+            try:
+                data = json.loads(_body(exc, name, url) or b"{}")
+            except (ValueError, http.client.HTTPException, OSError):
+                if deadline.expired:
+                    raise
+                data = {}
         if not isinstance(data, dict) or "error" not in data:
             raise TokenError(
                 f"oauth2 {name}: tokenservern {url} svarade HTTP {exc.code}", "network"
             ) from None
         description = " ".join(str(data.get("error_description") or "").split())
         raise TokenError(_explain(name, cfg, str(data["error"]), description)) from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise TokenError(
-            f"oauth2 {name}: kan inte nå tokenservern {url} ({reason})", "network"
-        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
         raise TokenError(f"oauth2 {name}: tokenservern {url} gav ingen access_token", "network")
     return data
@@ -249,14 +364,52 @@ def _from_answer(data: dict[str, Any], now: float) -> Token:
     return Token(str(data["access_token"]), now + lifetime, lifetime)
 
 
+class _Overflow(Exception):
+    """token_command printed more than MAX_ANSWER_BYTES."""
+
+
+def _bounded_run(argv: list[str], seconds: float) -> subprocess.CompletedProcess[bytes]:
+    """subprocess.run with capture_output, but stopped (killed) as soon as either stream passes
+    MAX_ANSWER_BYTES: a token is a few kB, and capture_output kept all a command printed."""
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        caught: dict[str, bytearray] = {"out": bytearray(), "err": bytearray()}
+        overflow = threading.Event()
+
+        def drain(stream: Any, key: str) -> None:
+            while chunk := stream.read1(65536):
+                if overflow.is_set():
+                    continue  # killed: read to the end so the pipe closes
+                caught[key] += chunk
+                if len(caught[key]) > MAX_ANSWER_BYTES:
+                    overflow.set()
+                    proc.kill()
+
+        readers = [
+            threading.Thread(target=drain, args=(proc.stdout, "out"), daemon=True),
+            threading.Thread(target=drain, args=(proc.stderr, "err"), daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
+        try:
+            code = proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        finally:
+            for reader in readers:
+                reader.join(timeout=5)
+        if overflow.is_set():
+            raise _Overflow
+        return subprocess.CompletedProcess(argv, code, bytes(caught["out"]), bytes(caught["err"]))
+
+
 def _run_command(name: str, cfg: OAuth2Settings, now: float) -> Token:
     try:
-        done = subprocess.run(
-            shlex.split(cfg.token_command),
-            capture_output=True,
-            timeout=cfg.timeout_seconds,
-            check=False,
-        )
+        done = _bounded_run(shlex.split(cfg.token_command), cfg.timeout_seconds)
+    except _Overflow:
+        raise TokenError(
+            f"oauth2 {name}: token_command skrev mer än {MAX_ANSWER_BYTES // 1000} kB", "config"
+        ) from None
     except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
         raise TokenError(
             f"oauth2 {name}: token_command kunde inte köras ({exc})", "config"

@@ -308,3 +308,9 @@ def parse_message(
         else (),
         returned_subjects=tuple(c for t in back.subjects if (c := clean(t, SHORT))) if back else (),
     )
+
+
+def message_tree(raw: bytes) -> tuple[EmailMessage, list[str]]:
+    """The MIME tree as intake reads it (bounded in parts, no recursion error), with notes on
+    what was not read. The caller checks the header block's size first (header_block_size)."""
+    return _parse(readable_headers(raw))

@@ -11,9 +11,46 @@ from __future__ import annotations
 from casefile.app import App
 from casefile.archive import ArchiveError
 from casefile.db.models import SourceMessage
+from casefile.i18n import language
 from casefile.register import RegisterError
-from casefile.states import RETRYABLE_STATES
+from casefile.states import RETRYABLE_STATES, MessageState
 from intake.mail.pipeline import Outcome, Pipeline
+
+# What staff can do with a message that a retry did not register, by its state (sv, en).
+_BY_HAND = (
+    (
+        "nästa steg: spara filerna med casefile mail {id} --save MAPP, registrera dem",
+        "med casefile register FIL --from …, eller casefile dismiss {id} --reason …",
+    ),
+    (
+        "next step: save the files with casefile mail {id} --save DIR, register them",
+        "with casefile register FILE --from …, or casefile dismiss {id} --reason …",
+    ),
+)
+_NEXT_STEP: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    MessageState.QUARANTINED: _BY_HAND,
+    MessageState.NO_REPORT: _BY_HAND,
+    MessageState.FAILED: (
+        (
+            "nästa steg: rätta felet ovan och kör intake retry {id} igen; läs brevet med",
+            "casefile mail {id}, eller avför det med casefile dismiss {id} --reason …",
+        ),
+        (
+            "next step: fix the error above and run intake retry {id} again; read the mail",
+            "with casefile mail {id}, or dismiss it with casefile dismiss {id} --reason …",
+        ),
+    ),
+}
+
+
+def next_step(source_message_id: int, state: str) -> list[str]:
+    """One or two lines saying what staff can do when a retry left the message unregistered
+    (quarantined, failed, no report); [] otherwise."""
+    texts = _NEXT_STEP.get(state)
+    if texts is None:
+        return []
+    lines = texts[1] if language() == "en" else texts[0]
+    return [line.format(id=source_message_id) for line in lines]
 
 
 def retry_message(app: App, source_message_id: int) -> Outcome:

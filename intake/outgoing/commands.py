@@ -18,20 +18,23 @@ from casefile.cli_support import (
     ROW_ID,
     StateType,
     by_option,
-    clip,
     get_app,
     json_option,
     limit_option,
     one_line_errors,
     print_json,
-    render_table,
 )
+from casefile.commands.table import Column, table
 from casefile.db.models import OutboxMail, utcnow
-from casefile.states import OutboxState, choices, label_of
+from casefile.states import MailKind, OutboxState, choices, label_of
 
 
 def _state_label(code: str | None) -> str:
     return label_of(OutboxState, code)
+
+
+def _kind_label(code: str | None) -> str:
+    return label_of(MailKind, code)
 
 
 def _today(app: App, value: dt.date | None) -> dt.date:
@@ -64,27 +67,47 @@ def outbox_json(row: OutboxMail) -> dict[str, Any]:
 
 
 @click.command("remind")
-@click.option("--dry-run", is_flag=True, help="Visa vad som skulle köas, utan att köa något.")
+@click.option("--queue", is_flag=True, help="Köa breven (annars visas bara vad som skulle köas).")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Visa bara, köa inget (standard; kan inte kombineras med --queue).",
+)
 @click.option("--date", "date_", type=DATE, help="Räkna som om det vore detta datum.")
-@click.option("--digest", is_flag=True, help="Köa också dagens sammanställning till handläggarna.")
+@click.option(
+    "--digest",
+    is_flag=True,
+    help="Köa också dagens sammanställning till handläggarna (med --queue).",
+)
 @json_option
 @click.pass_context
 @one_line_errors
 def remind_command(
-    ctx: click.Context, dry_run: bool, date_: dt.date | None, digest: bool, as_json: bool
+    ctx: click.Context,
+    queue: bool,
+    dry_run: bool,
+    date_: dt.date | None,
+    digest: bool,
+    as_json: bool,
 ) -> None:
-    """Köa påminnelser om slutrapporter och kompletteringar (bevakning).
+    """Visa vilka påminnelser och kompletteringsbrev som ska ut nu, och varför.
 
-    Exempel: casefile remind --dry-run
+    Inget köas utan --queue; tjänsten (intake serve) köar dem själv enligt schemat.
+
+    Exempel: casefile remind, sedan casefile remind --queue
     """
     from intake.outgoing.digest import queue_digest
     from intake.outgoing.reminders import plan_reminders, queue_planned
 
+    if queue and dry_run:
+        raise click.UsageError("--queue och --dry-run går inte att kombinera", ctx)
+    if digest and not queue:
+        raise click.UsageError("--digest köar ett brev: lägg till --queue", ctx)
     app = get_app(ctx)
     today = _today(app, date_)
     with app.sessions() as session, session.begin():
         plans = plan_reminders(session, app.settings, today)
-        if dry_run:
+        if not queue:
             items = [{**p.as_json(), "outbox_id": None, "state": None} for p in plans]
             session.rollback()
             digest_row = None
@@ -98,26 +121,34 @@ def remind_command(
         print_json(
             {
                 "date": today.isoformat(),
-                "dry_run": dry_run,
+                "dry_run": not queue,
                 "mails": items,
                 "digest_outbox_id": digest_row.id if digest_row is not None else None,
             }
         )
         return
-    verb = "Skulle köas" if dry_run else "Köade"
+    verb = "Köade" if queue else "Skulle köas"
     click.echo(f"{verb} {today.isoformat()}: {len(items)} brev.")
     if items:
+        columns = [
+            Column("Typ"),
+            Column("Ärende/handling"),
+            Column("Mottagare", flex=True),
+            *([Column("Läge")] if queue else []),
+        ]
         rows = [
             [
-                m["kind"],
+                _kind_label(m["kind"]),
                 m["document_number"] or m["case_number"],
                 m["recipient"] or "(ingen adress)",
-                _state_label(m["state"]),
-                clip(m["why"], 90),
+                *([_state_label(m["state"])] if queue else []),
             ]
             for m in items
         ]
-        click.echo(render_table(["Typ", "Ärende/handling", "Mottagare", "Läge", "Varför"], rows))
+        # Why is what a person checks: under each row, whole.
+        click.echo(table(columns, rows, [f"Varför: {m['why']}" for m in items]))
+    if not queue and items:
+        click.echo("Inget är köat; casefile remind --queue köar breven.")
     if digest_row is not None:
         click.echo(f"Sammanställning till handläggarna: brev nr {digest_row.id}.")
 
@@ -127,11 +158,12 @@ def remind_command(
     "--state", type=StateType(OutboxState), help=f"Bara brev i detta läge: {choices(OutboxState)}."
 )
 @limit_option()
+@click.option("--wide", is_flag=True, help="Alla kolumner, oavsett terminalens bredd.")
 @json_option
 @click.pass_context
 @one_line_errors
 def outbox_command(
-    ctx: click.Context, state: OutboxState | None, limit: int, as_json: bool
+    ctx: click.Context, state: OutboxState | None, limit: int, wide: bool, as_json: bool
 ) -> None:
     """Automatiska brev: i kö, skickade, misslyckade, osäkra och stoppade.
 
@@ -151,21 +183,37 @@ def outbox_command(
     if not rows:
         click.echo("Inga brev.")
         return
-    table = [
+    zone = app.settings.registry.zone
+
+    def when(r: dict[str, Any]) -> str:
+        # In the registry's zone, as every other command; JSON keeps UTC with its offset.
+        at = dt.datetime.fromisoformat(r["sent_at"] or r["created_at"])
+        if at.tzinfo is None:  # SQLite gives naive UTC back
+            at = at.replace(tzinfo=dt.UTC)
+        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    columns = [
+        Column("Nr"),
+        Column("Tid"),
+        Column("Läge"),
+        Column("Typ"),
+        Column("Mottagare", flex=True),
+        *([Column("Ämne", flex=True), Column("Försök")] if wide else []),
+    ]
+    body = [
         [
             str(r["id"]),
+            when(r),
             _state_label(r["state"]),
-            r["kind"],
-            clip(r["recipient"] or "(ingen adress)", 30),
-            clip(r["subject"], 44),
-            str(r["attempts"]),
-            (r["sent_at"] or r["created_at"])[:16].replace("T", " "),
-            clip(r["reason"], 60),
+            _kind_label(r["kind"]),
+            r["recipient"] or "(ingen adress)",
+            *([r["subject"] or "", str(r["attempts"])] if wide else []),
         ]
         for r in rows
     ]
-    headers = ["Nr", "Läge", "Typ", "Mottagare", "Ämne", "Försök", "Tid (UTC)", "Orsak"]
-    click.echo(render_table(headers, table))
+    # Why a mail was stopped or failed is what staff act on: under its row, whole.
+    reasons = [f"Orsak: {r['reason']}" if r["reason"] else "" for r in rows]
+    click.echo(table(columns, body, reasons, wide=wide))
 
 
 @click.command("requeue")

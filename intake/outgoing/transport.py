@@ -28,6 +28,8 @@ from intake.auth.backoff import SMTP_KEY, LoginBackoff
 from intake.auth.backoff import for_settings as login_backoff
 from intake.auth.sasl import xoauth2_base64
 from intake.auth.tokens import CACHE, TokenCache, TokenError
+from intake.outgoing.delivery import DeliveryRecord
+from intake.outgoing.delivery import for_settings as delivery_record
 
 
 class DeliveryError(Exception):
@@ -269,11 +271,13 @@ class SmtpTransport:
         oauth2: OAuth2Settings | None = None,
         backoff: LoginBackoff | None = None,
         tokens: TokenCache = CACHE,
+        deliveries: DeliveryRecord | None = None,
     ) -> None:
         self.settings = settings
         self._oauth2 = oauth2
         self._backoff = backoff
         self._tokens = tokens
+        self._deliveries = deliveries
         self._smtp: smtplib.SMTP | None = None
         self._cutter = _Cutter()
 
@@ -356,7 +360,14 @@ class SmtpTransport:
             if self._cutter.expired:
                 raise self._too_slow() from None
             raise ConnectionFailure(
-                f"kunde inte ansluta till {s.host}:{s.port}: {exc or type(exc).__name__}"
+                explain.with_tls_hint(
+                    f"kunde inte ansluta till {s.host}:{s.port}: {exc or type(exc).__name__}",
+                    exc,
+                    "SMTP",
+                    "smtp",
+                    s.host,
+                    s.port,
+                )
             ) from None
         return smtp
 
@@ -368,7 +379,7 @@ class SmtpTransport:
         )
 
     def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
-        with _session_deadline(self, self.settings.deadline_seconds):
+        with _recorded(self._deliveries), _session_deadline(self, self.settings.deadline_seconds):
             self._send(raw, sender, recipient, key)
 
     def _send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
@@ -429,6 +440,22 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
 
 
 @contextlib.contextmanager
+def _recorded(deliveries: DeliveryRecord | None) -> Iterator[None]:
+    """Count a failed delivery attempt, or reset the count after a delivered mail (for
+    `intake status`). A refused login is the login backoff's to record, not a delivery's."""
+    try:
+        yield
+    except LoginFailure:
+        raise
+    except DeliveryError as exc:
+        if deliveries is not None:
+            deliveries.failed(str(exc))
+        raise
+    if deliveries is not None:
+        deliveries.succeeded()
+
+
+@contextlib.contextmanager
 def _session_deadline(transport: SmtpTransport, seconds: float) -> Iterator[None]:
     """An overall deadline for one mail's SMTP exchange, connecting and the greeting included.
     A server that drips one byte at a time never trips the per-read timeout; past the deadline
@@ -461,8 +488,9 @@ class FolderTransport:
     instead of adding a copy.
     """
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, deliveries: DeliveryRecord | None = None) -> None:
         self.folder = Path(folder)
+        self._deliveries = deliveries
 
     def __enter__(self) -> FolderTransport:
         return self
@@ -476,6 +504,10 @@ class FolderTransport:
         self.close()
 
     def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
+        with _recorded(self._deliveries):
+            self._write(raw, key)
+
+    def _write(self, raw: bytes, key: str) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             target = self.folder / eml_name(key)
@@ -500,8 +532,9 @@ class FolderTransport:
 
 
 def open_transport(settings: Settings) -> SmtpTransport | FolderTransport:
+    deliveries = delivery_record(settings)
     if settings.smtp.transport == "folder":
-        return FolderTransport(settings.smtp.folder)
+        return FolderTransport(settings.smtp.folder, deliveries)
     smtp = settings.smtp
     oauth2 = settings.oauth2.get(smtp.oauth2) if smtp.auth == "oauth2" else None
-    return SmtpTransport(smtp, oauth2, login_backoff(settings))
+    return SmtpTransport(smtp, oauth2, login_backoff(settings), deliveries=deliveries)

@@ -25,6 +25,11 @@ def _first_line(exc: OperationalError) -> str:
 
 def _setup_logging(level: str) -> None:
     setup_logging(level)
+    if level == "WARNING":
+        # The service's own few lines (start with its mailboxes and intervals, one per poll
+        # that found mail, the outbox's, stop) show at WARNING too, so a quiet service (the
+        # demo's level) still says what it does; per-message lines need INFO.
+        logging.getLogger("intake.service.summary").setLevel(logging.INFO)
     if level != "DEBUG":
         # APScheduler logs two INFO lines per job run and English warnings for skipped runs;
         # the service logs what happened itself, in Swedish (runner.py). Errors still show.
@@ -34,14 +39,15 @@ def _setup_logging(level: str) -> None:
 @click.command("serve")
 @click.option(
     "--cycles",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 1_000_000),
     metavar="N",
     help="Stanna när varje brevlåda har hämtats N gånger (för demo och test).",
 )
 @click.option(
     "--for",
     "duration",
-    type=click.FloatRange(min=0, min_open=True),
+    # At most 115 days: a larger number overflowed the stop timer's clock (a thread traceback).
+    type=click.FloatRange(min=0, min_open=True, max=10_000_000),
     metavar="SECONDS",
     help="Stanna efter så många sekunder (för demo och test).",
 )

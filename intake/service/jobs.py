@@ -8,13 +8,19 @@ exception is caught by the runner, with the same result.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from casefile.app import App
 from casefile.config import MailboxSettings
 from casefile.db.models import utcnow
 
+if TYPE_CHECKING:
+    from intake.mail.pipeline import Outcome
+
 log = logging.getLogger("intake.service")
+# What the service did, in a few lines (shown at log level WARNING too: commands.py).
+summary = logging.getLogger("intake.service.summary")
 
 
 def _mailbox(app: App, name: str) -> MailboxSettings:
@@ -29,7 +35,7 @@ def flush(app: App) -> str | None:
 
     result = flush_outbox(app.sessions, app.settings)
     if result.sent or result.retried or result.failed or result.uncertain:
-        log.info(
+        summary.info(
             "utkorg: %d skickade, %d försöker igen senare, %d misslyckade, %d osäkra",
             result.sent,
             result.retried,
@@ -50,7 +56,36 @@ def poll(app: App, mailbox: str, should_stop: Callable[[], bool]) -> str | None:
     from intake.mail.poll import poll_mailbox
 
     result = poll_mailbox(app, _mailbox(app, mailbox), should_stop=should_stop)
+    if result.outcomes or result.waiting:
+        summary.info("%s", poll_summary(mailbox, result.outcomes, result.waiting))
     return result.error
+
+
+# Diarienummer named in a poll's summary line (the per-message lines carry every one).
+SUMMARY_NUMBERS = 10
+
+
+def poll_summary(mailbox: str, outcomes: Sequence[Outcome], waiting: int = 0) -> str:
+    """One line for a poll that found mail: how many, their outcomes, the numbers given."""
+    from collections import Counter
+
+    from casefile.states import MessageState, label_of
+
+    n = len(outcomes)
+    line = f"brevlåda {mailbox}: {n} {'nytt meddelande' if n == 1 else 'nya meddelanden'}"
+    states = Counter(o.state for o in outcomes)
+    if states:
+        line += "; utfall: " + ", ".join(
+            f"{label_of(MessageState, state, swedish=True)} {count}"
+            for state, count in sorted(states.items())
+        )
+    numbers = [number for o in outcomes for number in o.numbers]
+    if numbers:
+        shown = ", ".join(numbers[:SUMMARY_NUMBERS])
+        line += f"; diarienummer {shown}" + (" …" if len(numbers) > SUMMARY_NUMBERS else "")
+    if waiting:
+        line += f"; {waiting} väntar till nästa hämtning"
+    return line
 
 
 def reminders(app: App) -> str | None:
@@ -60,7 +95,7 @@ def reminders(app: App) -> str | None:
     with app.sessions() as session, session.begin():
         rows = queue_reminders(session, app.settings, today)
     if rows:
-        log.info("bevakning: %d påminnelser lagda i utkorgen", len(rows))
+        summary.info("bevakning: %d påminnelser lagda i utkorgen", len(rows))
     return flush(app)
 
 
@@ -71,7 +106,7 @@ def digest(app: App) -> str | None:
     with app.sessions() as session, session.begin():
         row = queue_digest(session, app.settings, today)
     if row is not None:
-        log.info("sammanställning för %s lagd i utkorgen", today.isoformat())
+        summary.info("sammanställning för %s lagd i utkorgen", today.isoformat())
     return flush(app)
 
 

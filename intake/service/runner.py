@@ -48,6 +48,7 @@ from intake.service.scheduler import (
 from intake.service.state import StateFile, state_path
 
 log = logging.getLogger("intake.service")
+summary = logging.getLogger("intake.service.summary")
 
 JOB_EVENTS = (
     EVENT_JOB_SUBMITTED
@@ -100,7 +101,7 @@ class Service:
         if self.stop_requested.is_set():
             return
         self._stop_at = time.monotonic()
-        log.info("stoppar: %s", reason)
+        summary.info("stoppar: %s", reason)
         self.stop_requested.set()
 
     def handle_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -272,20 +273,26 @@ class Service:
         if self.cycles is not None and not polled:
             self.request_stop("inga aktiva brevlådor att hämta från (--cycles)")
         self.state.started(self.clock())
-        log.info(
-            "intake serve startar (%s): brevlådor %s",
+        summary.info(
+            "intake serve startar (%s): brevlådor %s; utkorgen var %d s",
             lock.description,
             ", ".join(
                 f"{b.name} var {b.poll_interval_seconds} s" for b in settings.mailboxes if b.enabled
             )
             or "inga",
+            settings.service.outbox_interval_seconds,
         )
         self._start_idle()
         if not self.stop_requested.is_set():
             scheduler.start()
         self._wait_for_jobs()
         self.state.stopped(self.clock())
-        log.info("intake serve har stannat")
+        polls = sum(self.polls.values())
+        summary.info(
+            "intake serve har stannat efter %d %s",
+            polls,
+            "hämtning" if polls == 1 else "hämtningar",
+        )
         return self.exit_code
 
     def _start_idle(self) -> None:

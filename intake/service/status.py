@@ -7,7 +7,9 @@ running or not, and its next scheduled runs (from the state file, see state.py).
 The staleness rule (exit status 1, for monitoring): an enabled mailbox whose last successful
 poll is older than service.stale_poll_seconds, or that has never been polled successfully.
 A poll that fails does not update the last success, so a mailbox that keeps failing becomes
-stale after that time too; a single failure in between good polls does not.
+stale after that time too; a single failure in between good polls does not. Exit 1 also while a
+login keeps being refused, a job runs far past its interval, or service.max_failed_deliveries
+delivery attempts in a row have failed (intake/outgoing/delivery.py).
 """
 
 from __future__ import annotations
@@ -205,12 +207,16 @@ def status_report(app: App, now: dt.datetime | None = None) -> dict[str, Any]:
         else {}
     )
     from intake.auth.health import login_report
+    from intake.outgoing.delivery import delivery_report
 
     logins = login_report(settings)
+    delivery = delivery_report(settings)
+    outbox["delivery"] = delivery
     return {
         "generated_at": _iso(now),
-        # A login that keeps being refused needs a person even before the mailbox goes stale.
-        "healthy": not stale and not overdue and not logins["failing"],
+        # A login that keeps being refused needs a person even before the mailbox goes stale;
+        # so does mail that keeps failing to leave.
+        "healthy": not stale and not overdue and not logins["failing"] and not delivery["failing"],
         "logins": logins,
         "overdue_jobs": overdue,
         "stale_mailboxes": stale,
@@ -294,6 +300,15 @@ def render_text(report: dict[str, Any], settings: Settings) -> str:
         f"{counts['failed']} misslyckade, {counts['uncertain']} osäkra, "
         f"{counts['suppressed']} stoppade"
     )
+    delivery = report["outbox"].get("delivery") or {}
+    if delivery.get("failures_in_a_row"):
+        n = delivery["failures_in_a_row"]
+        lines.append(
+            ("FEL: " if delivery["failing"] else "  ")
+            + f"leveransen har misslyckats {n} {'gång' if n == 1 else 'gånger'} i rad sedan "
+            f"{_local(delivery['since'], settings)}; senaste fel "
+            f"{_local(delivery['last_error_at'], settings)}: {delivery['last_error']}"
+        )
     for mail in report["outbox"]["problems"]:
         lines.append(
             f"  brev {mail['id']} ({mail['kind']}, {mail['state']}) till {mail['recipient']}: "

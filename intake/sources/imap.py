@@ -117,7 +117,14 @@ class ImapSource:
         except NETWORK_ERRORS as exc:
             _drop(client)
             raise SourceError(
-                f"brevlåda {self.name}: kan inte nå {s.host}:{s.port} ({_short(exc)})"
+                explain.with_tls_hint(
+                    f"brevlåda {self.name}: kan inte nå {s.host}:{s.port} ({_short(exc)})",
+                    exc,
+                    "IMAP",
+                    f"mailboxes[{self.name}]",
+                    s.host,
+                    s.port,
+                )
             ) from exc
         if self._backoff is not None:
             self._backoff.succeeded(key)

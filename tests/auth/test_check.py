@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
@@ -108,13 +109,58 @@ def test_bad_configuration_is_one_line(setup: Setup) -> None:
     assert "colour: okänd nyckel" in result.output
 
 
-def test_secret_expiring_within_30_days_fails(setup: Setup) -> None:
-    soon = dt.date.today() + dt.timedelta(days=20)
-    setup.data["oauth2"]["m365"]["secret_expires"] = soon
+def expiring_in(setup: Setup, days: int) -> dt.date:
+    """Set the m365 secret to expire `days` from today in the registry's zone."""
+    today = dt.datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    when = today + dt.timedelta(days=days)
+    setup.data["oauth2"]["m365"]["secret_expires"] = when
+    return when
+
+
+def validity(result: Result) -> str:
+    [line] = [line for line in result.output.splitlines() if "oauth2 m365: giltighet" in line]
+    return line
+
+
+def test_secret_expiring_within_30_days_is_a_warning_and_exit_0(setup: Setup) -> None:
+    soon = expiring_in(setup, 26)
+    result = setup.run()
+    assert result.exit_code == 0, result.output
+    assert not failed(result)
+    line = validity(result)
+    assert line.startswith("⚠ ") and soon.isoformat() in line and "om 26 dagar" in line
+
+
+@pytest.mark.parametrize(("days", "mark"), [(30, "⚠"), (31, "✓")])
+def test_the_warning_starts_exactly_30_days_before(setup: Setup, days: int, mark: str) -> None:
+    expiring_in(setup, days)
+    result = setup.run()
+    assert result.exit_code == 0, result.output
+    assert validity(result).startswith(f"{mark} ")
+
+
+def test_strict_makes_a_warning_exit_1(setup: Setup) -> None:
+    expiring_in(setup, 26)
+    assert setup.run("--strict").exit_code == 1
+    expiring_in(setup, 31)
+    assert setup.run("--strict").exit_code == 0
+
+
+def test_an_expired_secret_is_an_error(setup: Setup) -> None:
+    expiring_in(setup, -1)
     result = setup.run()
     assert result.exit_code == 1
-    [line] = failed(result)
-    assert "oauth2 m365: giltighet" in line and soon.isoformat() in line
+    assert validity(result).startswith("✗ ") and "gick ut" in validity(result)
+
+
+def test_json_gives_the_status_of_every_line(setup: Setup) -> None:
+    expiring_in(setup, 26)
+    result = setup.run("--json")
+    assert result.exit_code == 0
+    checks = json.loads(result.output)["checks"]
+    status = {c["name"]: c["status"] for c in checks}
+    assert status.pop("oauth2 m365: giltighet") == "warning"
+    assert set(status.values()) == {"ok"}
 
 
 def test_database_behind_the_schema_says_casefile_init(setup: Setup, tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def test_unquoted_reference_hints_at_quotes(config: str) -> None:
 
 def test_extra_argument_after_a_reference_hints_at_quotes(config: str) -> None:
     code, _, err = run(config, "show", "SFG 26-01", "26-02")
-    assert code == 2 and "unexpected extra argument" in err and QUOTE_HINT in err
+    assert code == 2 and "Oväntat extra argument" in err and QUOTE_HINT in err
 
 
 def test_reference_option_is_checked(config: str) -> None:

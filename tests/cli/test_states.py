@@ -59,7 +59,7 @@ def test_parse_state_refuses_with_the_valid_values() -> None:
         parse_state(OutboxState, "borta")
     message = caught.value.format_message()
     assert "'borta'" in message
-    assert "queued (i kö)" in message and "suppressed (stoppat)" in message
+    assert "i kö (queued)" in message and "stoppat (suppressed)" in message
     assert caught.value.exit_code == 2
 
 

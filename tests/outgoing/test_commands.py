@@ -61,12 +61,23 @@ def test_remind_dry_run_then_for_real(app: App, config_file: str) -> None:
     assert (mail["kind"], mail["case_number"], mail["step_days"]) == ("paminnelse", "SFG 25-07", 0)
     assert "sista dag 2026-03-16" in mail["why"]
     assert outbox(app) == []
+    # Without --queue, remind only shows (what the README and its help say it does)
     code, out, _ = run(config_file, "remind", "--date", "2026-03-16")
+    assert code == 0 and "Skulle köas 2026-03-16: 1 brev." in out and "--queue" in out
+    assert "påminnelse" in out and "paminnelse" not in out
+    assert outbox(app) == []
+    code, out, _ = run(config_file, "remind", "--queue", "--date", "2026-03-16")
     assert code == 0
     assert "Köade 2026-03-16: 1 brev." in out and "k@bollnas.test" in out
     assert len(outbox(app)) == 1
-    code, out, _ = run(config_file, "remind", "--date", "2026-03-16")
+    code, out, _ = run(config_file, "remind", "--queue", "--date", "2026-03-16")
     assert "Köade 2026-03-16: 0 brev." in out
+
+
+def test_remind_digest_without_queue_is_a_usage_error(app: App, config_file: str) -> None:
+    code, _, err = run(config_file, "remind", "--digest")
+    assert code == 2 and "--queue" in err
+    assert outbox(app) == []
 
 
 def test_remind_bad_date_is_a_usage_error(config_file: str) -> None:

@@ -193,7 +193,7 @@ def test_remind_dry_run_does_not_list_a_step_already_queued(app: App, tmp_path: 
 
     planned = remind("--dry-run", "--date", "2026-03-16")
     assert [m["step_days"] for m in planned["mails"]] == [0]  # type: ignore[index]
-    queued = remind("--date", "2026-03-16")
+    queued = remind("--queue", "--date", "2026-03-16")
     assert len(queued["mails"]) == 1  # type: ignore[arg-type]
     assert remind("--dry-run", "--date", "2026-03-16")["mails"] == []
     assert remind("--dry-run", "--date", "2026-03-17")["mails"] == []

@@ -204,7 +204,7 @@ def test_correct_recomputes_findings_status_and_due_date(config_file: str, fille
     assert before["status"] == "incomplete"
     assert run(config_file, "correct", ref, "submitter_date", "2026-02-04")[0] == 0
     code, out, _ = run(config_file, "correct", ref, "submitter_name", "Per Holm")
-    assert code == 0 and "submitter_name" in out
+    assert code == 0 and "undertecknare" in out
     after = json.loads(run(config_file, "show", ref, "--json")[1])
     doc = after["documents"][0]
     assert doc["status"] == "registered" and doc["submitter_signed"] is True
@@ -217,7 +217,7 @@ def test_correct_recomputes_findings_status_and_due_date(config_file: str, fille
     assert corrected[-1]["detail"]["old"] == "2025-08-31"
     assert corrected[-1]["detail"]["new"] == "2026-09-30" and corrected[-1]["actor"] == "AKH"
     code, out, _ = run(config_file, "show", ref, columns=80)
-    assert "period_end: 2025-08-31 → 2026-09-30" in out
+    assert "slutdatum: 2025-08-31 → 2026-09-30" in out
     code, _, err = run(config_file, "correct", ref, "granted_sek", "mycket")
     assert code == 1 and err.startswith("fel: ")
     code, _, err = run(config_file, "correct", ref, "colour", "blå")

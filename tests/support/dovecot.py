@@ -132,9 +132,12 @@ class DovecotServer:
         oauth2: OAuth2Passdb | None = None,
         password_login: bool = True,
         token_for: Callable[[str], str] | None = None,
+        tls: bool = True,
     ) -> None:
         """`oauth2` adds XOAUTH2/OAUTHBEARER; without `password_login` only those are offered
-        (the test accounts then append with a token from `token_for`)."""
+        (the test accounts then append with a token from `token_for`). Without `tls` there is
+        no STARTTLS and no TLS port (an old server, or the wrong one)."""
+        self.tls = tls
         self.root = root
         self.oauth2 = oauth2
         self.password_login = password_login
@@ -210,7 +213,7 @@ listen = 127.0.0.1
 base_dir = {self.root}/run
 state_dir = {self.root}/state
 log_path = {self.root}/dovecot.log
-ssl = yes
+ssl = {"yes" if self.tls else "no"}
 ssl_cert = <{self.cert}
 ssl_key = <{self.key}
 disable_plaintext_auth = no
@@ -231,7 +234,7 @@ service imap-login {{
   }}
   inet_listener imaps {{
     address = 127.0.0.1
-    port = {self.tls_port}
+    port = {self.tls_port if self.tls else 0}
     ssl = yes
   }}
 }}
