@@ -767,7 +767,7 @@ def test_a_verified_forward_keeps_the_quoted_date_as_information_and_staff_corre
     code, _, err = run(config_file, "correct", "SFG 26-01.01", "received_date", "2026-01-29")
     assert code == 1 and "--reason" in err
     code, _, err = run(config_file, "correct", "SFG 26-01.01", "title", "X", "--reason", "y")
-    assert code == 2 and "--reason gäller bara received_date" in err
+    assert code == 2 and "--reason gäller bara ankomstdatum" in err
     code, _, err = run(
         config_file, "correct", "SFG 26-01.01", "received_date", "2026-02-04", "--reason", "x"
     )
@@ -776,13 +776,13 @@ def test_a_verified_forward_keeps_the_quoted_date_as_information_and_staff_corre
         config_file,
         "correct",
         "SFG 26-01.01",
-        "received_date",
+        "ankomstdatum",  # the Swedish name, as for every other field
         "2026-01-29",
         "--reason",
         "kom till Bo 29/1",
     )
     assert code == 0, err
-    assert "received_date 2026-02-03 → 2026-01-29" in out
+    assert "ankomstdatum 2026-02-03 → 2026-01-29" in out
     fixed, _, log = registered(intake_app)
     assert (fixed.diarienummer, fixed.received_date) == ("SFG 26-01.01", dt.date(2026, 1, 29))
     [corrected] = [e for e in log if e.action == "field_corrected"]
@@ -796,7 +796,7 @@ def test_a_verified_forward_keeps_the_quoted_date_as_information_and_staff_corre
         },
     )
     code, out, _ = run(config_file, "show", "SFG 26-01")
-    assert "received_date: 2026-02-03 → 2026-01-29; skäl: kom till Bo 29/1" in out
+    assert "ankomstdatum: 2026-02-03 → 2026-01-29; skäl: kom till Bo 29/1" in out
 
 
 def test_a_bare_domain_is_a_staff_domain_only_where_the_operator_says_so() -> None:
