@@ -100,6 +100,14 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
         "ingen användbar databas-URL ({error})",
         "not a usable database URL ({error})",
     ),
+    "database_backend": (
+        "databasen {backend} stöds inte; skriv sqlite:///… eller postgresql://…",
+        "the database {backend} is not supported; write sqlite:///… or postgresql://…",
+    ),
+    "database_driver": (
+        "drivrutinen {driver} stöds inte; skriv {backend}:// utan drivrutin",
+        "the driver {driver} is not supported; write {backend}:// without a driver",
+    ),
     "database_psycopg3": (
         "drivrutinen psycopg (3) är inte installerad; "
         "skriv postgresql:// (psycopg2) i stället för postgresql+psycopg://",
@@ -484,11 +492,12 @@ def _database_url(database: DatabaseSettings, folder: Path) -> str:
         url = make_url(database.url)
     except (ArgumentError, ValueError) as exc:
         raise ConfigError.at("database.url", "database_url", error=exc) from None
-    if url.drivername.partition("+")[2] == "psycopg":
-        from importlib.util import find_spec
+    from casefile.db.engine import UnsupportedDatabase, with_driver
 
-        if find_spec("psycopg") is None:
-            raise ConfigError.at("database.url", "database_psycopg3")
+    try:
+        url = with_driver(url)
+    except UnsupportedDatabase as exc:
+        raise ConfigError.at("database.url", exc.problem, **exc.fields) from None
     if url.get_backend_name() == "sqlite":
         if database.password_env:
             raise ConfigError.at("database.password_env", "password_env_sqlite")

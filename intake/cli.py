@@ -98,9 +98,9 @@ def poll(ctx: click.Context, once: bool, as_json: bool) -> None:
             else:
                 click.echo(f"{r.mailbox}: FEL – {r.error}")
         if sent:
-            click.echo(
-                f"utkorg: {sent.get('sent', 0)} skickade, {sent.get('failed', 0)} misslyckade"
-            )
+            ok = count(sent.get("sent", 0), "skickad", "skickade")
+            bad = count(sent.get("failed", 0), "misslyckad", "misslyckade")
+            click.echo(f"utkorg: {ok}, {bad}")
     if failed:
         raise SystemExit(1)
 

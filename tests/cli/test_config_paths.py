@@ -70,7 +70,7 @@ def test_commands_from_other_folders_use_the_archive_and_maildir_beside_the_conf
     assert init.returncode == 0, init.stderr
     poll = command("intake", config, "poll", "--once", cwd=there)
     assert poll.returncode == 0, poll.stderr
-    assert "1 registrerade" in poll.stdout
+    assert "1 registrerad " in poll.stdout
     # Then the mail is read back from a third folder: it is in the archive beside the config
     mail = command("casefile", config, "mail", "1", cwd=elsewhere)
     assert mail.returncode == 0, mail.stderr

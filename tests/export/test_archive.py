@@ -1,4 +1,4 @@
-"""casefile export archive: an E-ARK CSIP/SIP package with CITS ERMS, checked against the shared
+"""casefile export archive: an E-ARK CSIP/SIP package with CITS ERMS, checked against the vendored
 schemas, its fileSec and the archive store."""
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def test_waiting_instance_takes_over_when_the_first_stops(
         time.sleep(0.5)
         assert taken == []  # still waiting while we hold it
         released_at = time.monotonic()
-    waiter.join(10)
+    waiter.join(120)
     assert taken and taken[0] >= released_at
     waits = [r.getMessage() for r in caplog.records if "väntar tills den slutar" in r.getMessage()]
     assert len(waits) == 1  # said once, not every second
@@ -81,7 +81,7 @@ def test_a_stop_request_ends_the_wait(app: App) -> None:
             instance_lock(second, wait=True, should_stop=lambda: time.monotonic() > started + 0.3),
         ):
             pass
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 30  # ended by the request, not a timeout
     second.engine.dispose()
 
 
