@@ -91,6 +91,10 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "format_needs": ("måste innehålla {{{name}}}", "must contain {{{name}}}"),
     "format_forbids": ("får inte innehålla {{{name}}}", "must not contain {{{name}}}"),
+    "staff_domain_entry": (
+        "{value!r} är ingen hel adress; skriv en hel domän i registry.staff_domains",
+        "{value!r} is not a whole address; put a whole domain in registry.staff_domains",
+    ),
     # [database]
     "database_url": (
         "ingen användbar databas-URL ({error})",
@@ -185,9 +189,11 @@ class RegistrySettings:
     # Initials the bot registers under, so the audit log tells machine from person.
     bot_actor: str = "casefile"
     language: Literal["sv", "en"] = "sv"
-    # The office's own addresses ("handlaggare@forbund.se") or domains ("forbund.se"): a report
-    # forwarded from one of them is registered for its original sender (intake/mail/forward.py).
+    # The officers' own addresses ("handlaggare@forbund.se"): a report forwarded from one of
+    # them, verified by our server, is registered for its original sender
+    # (intake/mail/forward.py). Whole domains only in staff_domains, where the operator says so.
     staff_addresses: list[str] = field(default_factory=list)
+    staff_domains: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         try:
@@ -196,6 +202,11 @@ class RegistrySettings:
             raise _Invalid("timezone", "unknown_timezone", timezone=self.timezone) from None
         _check_number_format("case_format", self.case_format, {"case"}, {"doc"})
         _check_number_format("number_format", self.number_format, {"case", "doc"}, set())
+        for entry in self.staff_addresses:
+            local, at, _ = entry.strip().rpartition("@")
+            if entry.strip() and not (at and local):
+                # A domain here once meant every address in it: that must now be said explicitly.
+                raise _Invalid("staff_addresses", "staff_domain_entry", value=entry)
 
     @property
     def zone(self) -> ZoneInfo:
