@@ -318,6 +318,9 @@ class MailSettings:
     """Rules for automatic mail."""
 
     max_per_recipient_per_day: int = 10
+    # Sending pace: at most this many mails a minute, evenly spaced (0: no limit). Microsoft 365
+    # accepts 30 a minute from one mailbox.
+    max_per_minute: int = 0
     loop_header: str = "X-Casefile-Loop"
     templates_dir: str | None = None
     signature: str = ""
