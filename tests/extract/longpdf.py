@@ -78,8 +78,11 @@ def appendix_lines(page: int, lines: int = 46) -> list[str]:
     return out
 
 
-def with_appendix(pdf: bytes, pages: int, last_words: str = "") -> bytes:
-    """`pdf` followed by `pages` A4 pages of appendix text; `last_words` end the last page."""
+def with_appendix(
+    pdf: bytes, pages: int, last_words: str = "", marks: dict[int, str] | None = None
+) -> bytes:
+    """`pdf` followed by `pages` A4 pages of appendix text; `last_words` end the last page,
+    `marks` adds a line to the appendix pages it names (from 1)."""
     doc = PDFDocument(PDFParser(io.BytesIO(pdf)))
     trailer = doc.xrefs[0].get_trailer()
     root_ref = trailer["Root"]
@@ -98,6 +101,8 @@ def with_appendix(pdf: bytes, pages: int, last_words: str = "") -> bytes:
     kids = list(tree["Kids"])
     for p in range(1, pages + 1):
         lines = appendix_lines(p)
+        if marks and p in marks:
+            lines.insert(1, marks[p])
         if p == pages and last_words:
             lines.append(last_words)
         body = (
