@@ -226,6 +226,9 @@ class LimitsSettings:
     max_uncompressed_bytes: int = 200 * 1024 * 1024
     max_compression_ratio: float = 200.0
     max_pdf_pages: int = 200
+    # PDF pages laid out to read the form; the text of the pages after them is kept for search
+    # only (a 120-page report with appendices is read well within the parse time).
+    pdf_layout_pages: int = 30
     parse_timeout_seconds: float = 30.0
     # Normal reports need about 50 MB; a PDF bomb is stopped well before the service suffers.
     parse_memory_mb: int = 256
@@ -348,6 +351,9 @@ class MailSettings:
     """Rules for automatic mail."""
 
     max_per_recipient_per_day: int = 10
+    # Sending pace: at most this many mails a minute, evenly spaced (0: no limit). Microsoft 365
+    # accepts 30 a minute from one mailbox.
+    max_per_minute: int = 0
     loop_header: str = "X-Casefile-Loop"
     templates_dir: str | None = field(default=None, metadata=PATH)
     signature: str = ""
