@@ -55,3 +55,5 @@ class Layout:
     pages: int = 1
     # PDF: global y of page n starts at n * page_stride; None when there are no pages (DOCX).
     page_stride: float | None = None
+    # PDF: the plain text of the pages after those laid out (appendices), for search only.
+    appendix: str = ""
