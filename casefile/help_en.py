@@ -84,15 +84,17 @@ ENGLISH: dict[str, str] = {
         "(spent_sek), arbetsplats (workplace), kontaktperson (contact_name), telefon "
         "(contact_phone), e-post (contact_email), postnummer (postal_code), postort "
         "(postal_town), underskriftsdatum (submitter_date), undertecknare (submitter_name). "
-        "Anmärkningar och bevakningsdatum räknas om."
+        "Anmärkningar och bevakningsdatum räknas om. Ankomstdatum (received_date) med --reason; "
+        "diarienumret behålls."
     ): (
         "FIELD, as a code or in English: title, organisation, kind, period_start (start date), "
         "period_end (end date), granted_sek (granted), spent_sek (spent), workplace, "
         "contact_name (contact name), contact_phone (phone), contact_email (e-mail), "
         "postal_code (postal code), postal_town (postal town), submitter_date (date signed), "
-        "submitter_name (signed by). "
-        "Findings and the due date are worked out again."
+        "submitter_name (signed by). Findings and the due date are worked out again. "
+        "received_date (received date) with --reason; the number is kept."
     ),
+    "Skäl (krävs för ankomstdatum).": "The reason (needed for received_date).",
     'Exempel: casefile rätta "SFG 26-01.01" slutdatum 2026-06-30': (
         'Example: casefile correct "SFG 26-01.01" period_end 2026-06-30'
     ),
