@@ -43,7 +43,12 @@ class Failure(click.ClickException):
     exit_code = 1
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"fel: {safe_text(self.message)}", err=True)
+        click.echo(error_line(self.message), err=True)
+
+
+def error_line(message: str) -> str:
+    """`fel: …` (`error: …` under CASEFILE_LANG=en): the one line of a failed command."""
+    return f"{_say('fel', 'error')}: {safe_text(message)}"
 
 
 # --- The App and logging ------------------------------------------------------------------
@@ -99,7 +104,7 @@ def _config_callback(ctx: click.Context, _param: click.Parameter, value: str | N
 
 def _late_config_option() -> click.Option:
     """`--config` after the command name (`intake check --config FILE`), as before it."""
-    return click.Option(
+    option = click.Option(
         ["--config", "_late_config_path"],
         type=FILE_WORD,
         expose_value=False,
@@ -107,11 +112,92 @@ def _late_config_option() -> click.Option:
         callback=_config_callback,
         help=CONFIG_HELP,
     )
+    _localise(option)
+    return option
+
+
+def _help_in_language(
+    param: click.Parameter, record: Callable[[click.Context], Any], ctx: click.Context
+) -> Any:
+    """click's help row of a parameter, its help said in the output's language
+    (casefile.i18n.help_text: English from casefile/help_en.py)."""
+    from casefile.i18n import help_text
+
+    written = getattr(param, "help", None)
+    if written:
+        param.help = help_text(written)
+    try:
+        return record(ctx)
+    finally:
+        param.help = written
+
+
+class _LocalOption(click.Option):
+    """An option whose help and placeholder (i18n.metavar_text: `FIL` or `FILE`) follow the
+    output's language. Methods only: _Frames gives click's Option this class in place."""
+
+    __slots__ = ()
+
+    def make_metavar(self, ctx: click.Context) -> str:
+        from casefile.i18n import metavar_text
+
+        return metavar_text(super().make_metavar(ctx))
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        result: tuple[str, str] | None = _help_in_language(self, super().get_help_record, ctx)
+        return result
+
+
+class _LocalArgument(click.Argument):
+    """An argument whose placeholder and help follow the output's language (_LocalOption)."""
+
+    __slots__ = ()
+
+    def make_metavar(self, ctx: click.Context) -> str:
+        from casefile.i18n import metavar_text
+
+        return metavar_text(super().make_metavar(ctx))
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str]:
+        result: tuple[str, str] = _help_in_language(self, super().get_help_record, ctx)
+        return result
+
+
+def _localise(param: click.Parameter) -> click.Parameter:
+    if type(param) is click.Option:
+        param.__class__ = _LocalOption
+    elif type(param) is click.Argument:
+        param.__class__ = _LocalArgument
+    return param
 
 
 class _Frames:
-    """What every command of both programs shares beyond click: the usage line and the help
-    option in the output's language, and --config accepted after the command name too."""
+    """What every command of both programs shares beyond click: the usage line, the help
+    texts, the placeholders and the help option in the output's language, and --config
+    accepted after the command name too."""
+
+    help: str | None
+    short_help: str | None
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from casefile.i18n import help_text
+
+        text = help_text(self.help) if self.help else ""
+        if text:
+            formatter.write_paragraph()
+            with formatter.indentation():
+                formatter.write_text(text)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        from casefile.i18n import help_text
+
+        written = self.help, self.short_help
+        self.help, self.short_help = (help_text(text) if text else text for text in written)
+        try:
+            short: str = super().get_short_help_str(limit)  # type: ignore[misc]
+        finally:
+            self.help, self.short_help = written
+        return short
 
     def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
         from casefile.i18n import swedish_gettext
@@ -128,7 +214,10 @@ class _Frames:
         return option
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
-        params: list[click.Parameter] = super().get_params(ctx)  # type: ignore[misc]
+        params: list[click.Parameter] = [
+            _localise(p)
+            for p in super().get_params(ctx)  # type: ignore[misc]
+        ]
         if ctx.parent is None or any(p.name == "config_path" for p in params):
             return params  # the root has its own --config
         late = self.__dict__.get("_late_config")
@@ -324,7 +413,7 @@ def describe_error(exc: BaseException) -> str:
 
 
 def one_line_errors(func: F) -> F:
-    """Turn expected errors into one `fel: …` line and exit 1, never a traceback.
+    """Turn expected errors into one `fel: …` line (error_line) and exit 1, never a traceback.
 
     Expected: every UserError, and what the database, the file system and text decoding can
     raise (a missing or locked database, a full disk, a file that is not UTF-8).
@@ -458,7 +547,7 @@ class Word(click.ParamType[str]):
         return str(value)
 
 
-FILE_WORD = Word("FIL", "PATH")
+FILE_WORD = Word("FIL", "FILE")
 
 
 class DateType(click.ParamType[dt.date]):
@@ -619,5 +708,5 @@ def run_main(group: click.Group, prog_name: str) -> None:
     try:
         group.main(prog_name=prog_name, standalone_mode=True)
     except (Failure, ConfigError) as exc:  # pragma: no cover - raised outside a command
-        click.echo(f"fel: {safe_text(str(exc))}", err=True)
+        click.echo(error_line(str(exc)), err=True)
         raise SystemExit(1) from None

@@ -201,6 +201,66 @@ def install_click_catalogue() -> None:
             module.ngettext = swedish_ngettext  # type: ignore[attr-defined]
 
 
+# --- Help texts and placeholders ------------------------------------------------------------
+# The commands are written in Swedish (docstrings, help=, metavar=). Under CASEFILE_LANG=en
+# the shared Command and Group (casefile/cli_support.py) say them in English when they are
+# printed: paragraph by paragraph from casefile/help_en.py, and a placeholder word by word.
+
+
+# A placeholder's words, as (Swedish, English), found by either: click's defaults (an
+# argument's name, a type's name) are English, the ones written in the commands Swedish.
+# Other words (REF, ID, N, TEXT, STATUS) read the same in both; tests/cli/test_help_language.py
+# fails on a word that is in neither list.
+METAVARS: dict[str, tuple[str, str]] = {
+    pair[i]: pair
+    for pair in [
+        ("FIL", "FILE"),
+        ("FILER", "FILES"),
+        ("MAPP", "DIRECTORY"),
+        ("SÖKVÄG", "PATH"),
+        ("DATUM", "DATE"),
+        ("INITIALER", "INITIALS"),
+        ("ÄRENDE", "CASE"),
+        ("NR", "NUMBER"),
+        ("SEKUNDER", "SECONDS"),
+        ("ÅR", "YEAR"),
+        ("ADRESS", "ADDRESS"),
+        ("FÄLT", "FIELD"),
+        ("VÄRDE", "VALUE"),
+        ("TYP", "KIND"),
+        ("LÄGE", "STATE"),
+        ("N", "N"),  # click's INTEGER (RANGE): a count or a year
+    ]
+    for i in (0, 1)
+} | {"INTEGER RANGE": ("N", "N"), "INTEGER": ("N", "N")}
+NEUTRAL_METAVARS = frozenset({"REF", "ID", "TEXT", "STATUS"})
+
+
+def help_text(text: str) -> str:
+    """A command's or an option's help as shown: the Swedish text, or its English."""
+    import inspect
+
+    text = inspect.cleandoc(text).partition("\f")[0]
+    if language() != "en":
+        return text
+    from casefile.help_en import english
+
+    return english(text)
+
+
+def metavar_text(metavar: str) -> str:
+    """A placeholder (`FILER...`, `[REF]...`, `--by INITIALER`) in the output's language."""
+    import re
+
+    column = 1 if language() == "en" else 0
+
+    def word(match: re.Match[str]) -> str:
+        pair = METAVARS.get(match.group())
+        return pair[column] if pair else match.group()
+
+    return re.sub(r"\bINTEGER RANGE\b|\b[A-ZÅÄÖ]+\b", word, metavar)
+
+
 # --- Counting words ------------------------------------------------------------------------
 
 

@@ -374,10 +374,11 @@ class InvalidState(click.BadParameter, ValueError):
     """A state word that is neither a code nor a label; a usage error (exit 2) in the CLI."""
 
 
-def choices(enum: type[Coded]) -> str:
+def choices(enum: type[Coded], lang: str | None = None) -> str:
     """'registrerad (registered) | …': the valid values, for help texts and errors; the
-    Swedish word first (the code first under CASEFILE_LANG=en), both are accepted."""
-    if language() == "en":
+    Swedish word first (the code first under CASEFILE_LANG=en, or lang="en"), both are
+    accepted."""
+    if (lang or language()) == "en":
         return " | ".join(f"{m.value} ({m.sv})" if m.sv != m.value else m.value for m in enum)
     return " | ".join(f"{m.sv} ({m.value})" if m.sv != m.value else m.value for m in enum)
 

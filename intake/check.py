@@ -44,7 +44,40 @@ class Check:
 
     def line(self) -> str:
         mark = {"ok": "✓", "warning": "⚠", "error": "✗"}[self.status]
-        return f"{mark} {self.name}: {self.detail}"
+        return f"{mark} {label(self.name)}: {self.detail}"
+
+
+# The words of the checks' names (`brevlåda kontakt: inloggning`), for CASEFILE_LANG=en. The
+# name stays Swedish in --json, where it identifies the check.
+_LABELS_EN = {
+    "konfiguration": "configuration",
+    "databas": "database",
+    "lagring": "storage",
+    "brevlåda": "mailbox",
+    "inloggning": "login",
+    "mapp": "folder",
+    "mapp för hanterad post": "folder for handled mail",
+    "giltighet": "validity",
+    "anslutning": "connection",
+    "mall": "template",
+    "SMTP (mapp)": "SMTP (folder)",
+}
+
+
+def label(name: str) -> str:
+    """A check's name as the terminal shows it: Swedish, or English under CASEFILE_LANG=en.
+    Names are "what" or "what: part", and "what" may be "brevlåda NAME" or "mall KIND"."""
+    from casefile.i18n import language
+
+    if language() != "en":
+        return name
+    what, colon, part = name.partition(": ")
+    head, space, rest = what.partition(" ")
+    if what in _LABELS_EN:
+        what = _LABELS_EN[what]
+    elif head in ("brevlåda", "mall") and rest:
+        what = f"{_LABELS_EN[head]}{space}{rest}"
+    return f"{what}{colon}{_LABELS_EN.get(part, part)}"
 
 
 def _today(settings: Settings) -> dt.date:

@@ -86,19 +86,25 @@ def limits_for(config_path: str | None) -> ExtractLimits:
     return limits
 
 
+def _failed(lines: list[str]) -> int:
+    """`fel: …` (`error: …` under CASEFILE_LANG=en) on stderr, one line each; exit status 1."""
+    from casefile.cli_support import error_line  # only on failure: extraction starts light
+
+    for line in lines:
+        print(error_line(line), file=sys.stderr)
+    return 1
+
+
 def run_extract(path: str, as_json: bool, config_path: str | None = None) -> int:
     """Print the extraction of `path`; 0 on success, 1 (with `fel: …` on stderr) on failure."""
     try:
         limits = limits_for(config_path)
     except ValueError as exc:
-        for line in str(exc).splitlines():
-            print(f"fel: {line}", file=sys.stderr)
-        return 1
+        return _failed(str(exc).splitlines())
     try:
         result = extract_path(path, limits)
     except ExtractionError as exc:
-        print(f"fel: {exc}", file=sys.stderr)
-        return 1
+        return _failed([str(exc)])
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:

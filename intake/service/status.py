@@ -263,21 +263,38 @@ def _local(value: str | None, settings: Settings) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
+_HEADINGS_EN = {
+    "Tjänsten": "Service",
+    "Brevlåda": "Mailbox",
+    "Utkorg": "Outbox",
+    "Nästa körningar": "Next runs",
+    "FEL": "ERROR",
+}
+
+
 def render_text(report: dict[str, Any], settings: Settings) -> str:
-    """The report as a few Swedish lines for a terminal."""
+    """The report as a few Swedish lines for a terminal (English headings under
+    CASEFILE_LANG=en)."""
+    from casefile.i18n import language
+
+    heading = _HEADINGS_EN if language() == "en" else {}
+
+    def h(word: str) -> str:
+        return heading.get(word, word)
+
     lines: list[str] = []
     service = report["service"]
     if service["running"] is None:
-        lines.append("Tjänsten: har inte körts här (ingen tillståndsfil)")
+        lines.append(f"{h('Tjänsten')}: har inte körts här (ingen tillståndsfil)")
     elif service["running"]:
         lines.append(
-            f"Tjänsten: igång sedan {_local(service['started_at'], settings)}"
+            f"{h('Tjänsten')}: igång sedan {_local(service['started_at'], settings)}"
             + (f" (pid {service['pid']} på {service['host']})" if service.get("pid") else "")
         )
     else:
-        lines.append(f"Tjänsten: stoppad (senast {_local(service['updated_at'], settings)})")
+        lines.append(f"{h('Tjänsten')}: stoppad (senast {_local(service['updated_at'], settings)})")
     for box in report["mailboxes"]:
-        head = f"Brevlåda {box['name']} ({box['folder']})"
+        head = f"{h('Brevlåda')} {box['name']} ({box['folder']})"
         if not box["enabled"]:
             lines.append(f"{head}: avstängd")
             continue
@@ -296,15 +313,15 @@ def render_text(report: dict[str, Any], settings: Settings) -> str:
         )
     counts = report["outbox"]["counts"]
     lines.append(
-        f"Utkorg: {counts['queued']} i kö, {counts['sending']} skickas, {counts['sent']} skickade, "
-        f"{counts['failed']} misslyckade, {counts['uncertain']} osäkra, "
+        f"{h('Utkorg')}: {counts['queued']} i kö, {counts['sending']} skickas, "
+        f"{counts['sent']} skickade, {counts['failed']} misslyckade, {counts['uncertain']} osäkra, "
         f"{counts['suppressed']} stoppade"
     )
     delivery = report["outbox"].get("delivery") or {}
     if delivery.get("failures_in_a_row"):
         n = delivery["failures_in_a_row"]
         lines.append(
-            ("FEL: " if delivery["failing"] else "  ")
+            (f"{h('FEL')}: " if delivery["failing"] else "  ")
             + f"leveransen har misslyckats {n} {'gång' if n == 1 else 'gånger'} i rad sedan "
             f"{_local(delivery['since'], settings)}; senaste fel "
             f"{_local(delivery['last_error_at'], settings)}: {delivery['last_error']}"
@@ -318,16 +335,18 @@ def render_text(report: dict[str, Any], settings: Settings) -> str:
         runs = ", ".join(
             f"{job} {_local(at, settings)}" for job, at in service["next_runs"].items() if at
         )
-        lines.append(f"Nästa körningar: {runs}")
+        lines.append(f"{h('Nästa körningar')}: {runs}")
     for job, seconds in report.get("overdue_jobs", {}).items():
-        lines.append(f"FEL: jobbet {job} har pågått i {seconds} s, långt över sitt intervall")
+        lines.append(
+            f"{h('FEL')}: jobbet {job} har pågått i {seconds} s, långt över sitt intervall"
+        )
     if report.get("logins"):
         from intake.auth.health import render_lines
 
         lines.extend(render_lines(report["logins"]))
     if report["stale_mailboxes"]:
         lines.append(
-            "FEL: ingen lyckad hämtning på mer än "
+            f"{h('FEL')}: ingen lyckad hämtning på mer än "
             f"{report['stale_poll_seconds']} s: {', '.join(report['stale_mailboxes'])}"
         )
     return "\n".join(lines)

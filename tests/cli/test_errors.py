@@ -25,11 +25,11 @@ def run(
     return result.exit_code, result.stdout, result.stderr
 
 
-def one_line_failure(code: int, out: str, err: str) -> str:
+def one_line_failure(code: int, out: str, err: str, prefix: str = "fel: ") -> str:
     assert code == 1, err
     assert out == ""
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("fel: "), err
+    assert len(lines) == 1 and lines[0].startswith(prefix), err
     assert "Traceback" not in err
     return lines[0]
 
@@ -141,11 +141,12 @@ def test_configuration_errors_are_english_with_casefile_lang_en(tmp_path: Path) 
     config = broken_config(tmp_path)
     gone = str(tmp_path / "saknas.toml")
     # When staff run a command with a broken file, or with a file that is not there
-    bad = one_line_failure(*run("--config", config, "list", env={"CASEFILE_LANG": "en"}))
-    missing = one_line_failure(*run("--config", gone, "list", env={"CASEFILE_LANG": "en"}))
-    # Then the problem is in English, in the same one-line form
-    assert bad == f"fel: {config}: limits.max_pdf_pages: must be a whole number, not 'många'"
-    assert missing == f"fel: {gone}: configuration file not found"
+    english = {"CASEFILE_LANG": "en"}
+    bad = one_line_failure(*run("--config", config, "list", env=english), prefix="error: ")
+    missing = one_line_failure(*run("--config", gone, "list", env=english), prefix="error: ")
+    # Then the problem is in English, in the same one-line form, and so is its prefix
+    assert bad == f"error: {config}: limits.max_pdf_pages: must be a whole number, not 'många'"
+    assert missing == f"error: {gone}: configuration file not found"
 
 
 def test_huge_limit_is_a_usage_error(app: App, tmp_path: Path) -> None:

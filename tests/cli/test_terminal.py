@@ -14,6 +14,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -56,6 +57,17 @@ ENGLISH_FRAMES = (
     "[OPTIONS]",
     "COMMAND [ARGS]",
 )
+
+# Common Swedish words that no English help page may say (the Swedish command names, listed
+# beside the English ones, are taken out first), and the English placeholders that no Swedish
+# page may show.
+SWEDISH_WORDS = re.compile(
+    r"\b(och|eller|ärende|ärenden|handling|handlingar|visa|datum|annars|inte|som|för|till|"
+    r"Exempel|obligatorisk)\b",
+    re.IGNORECASE,
+)
+ENGLISH_PLACEHOLDERS = re.compile(r"\b(FILES?|DIRECTORY|PATH|INITIALS|SECONDS|INTEGER|CASE)\b")
+ALIASES = {alias for group in PROGRAMS.values() for alias in getattr(group, "aliases", {})}
 
 LONG_TITLE = "Samverkan kring unga vuxna i arbetslivsinriktad rehabilitering i Gävleborg"
 LONG_ORG = "Arbetsförmedlingen, Försäkringskassan och Region Gävleborg i samverkan"
@@ -264,6 +276,13 @@ def test_every_command_fits_80_columns_in_its_language(
             for word in ENGLISH_FRAMES:
                 if word in text:
                     problems.append(f"{where}: English {word!r}\n{text}")
+        if what == "help" and lang == "en":
+            listed = re.sub(", (" + "|".join(map(re.escape, ALIASES)) + r")\b", "", text)
+            for word in SWEDISH_WORDS.findall(listed):
+                problems.append(f"{where}: Swedish {word!r}\n{text}")
+        if what == "help" and lang is None:
+            for word in ENGLISH_PLACEHOLDERS.findall(text):
+                problems.append(f"{where}: English placeholder {word!r}\n{text}")
         if what == "table" and not text.strip():
             problems.append(f"{where}: printed nothing")
     assert problems == [], "\n".join(problems)
