@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -114,6 +115,8 @@ class IdleWatcher(threading.Thread):
             try:
                 while not self.stop.is_set() and time.monotonic() - started < self.renew_seconds:
                     responses = client.idle_check(timeout=CHECK_SECONDS)
+                    if not responses and _closed(client):
+                        raise ConnectionError("servern stängde förbindelsen")
                     if any(_is_new_mail(r) for r in responses):
                         new_mail = True
                         break
@@ -129,6 +132,22 @@ def _is_new_mail(response: Any) -> bool:
     if response[0] == b"BYE":
         raise ConnectionError("servern avslutade förbindelsen (BYE)")
     return len(response) >= 2 and response[1] in NEW_MAIL
+
+
+def _closed(client: Any) -> bool:
+    """Whether the server closed the connection: imapclient's idle_check returns nothing both
+    when its wait ran out and at end of file, so peek at the socket (below any TLS layer)."""
+    sock = client.socket()
+    timeout = sock.gettimeout()
+    sock.settimeout(0.0)
+    try:
+        return socket.socket.recv(sock, 1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.settimeout(timeout)
 
 
 def _close(client: Any) -> None:

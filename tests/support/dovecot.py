@@ -133,11 +133,14 @@ class DovecotServer:
         password_login: bool = True,
         token_for: Callable[[str], str] | None = None,
         tls: bool = True,
+        extra_conf: str = "",
     ) -> None:
         """`oauth2` adds XOAUTH2/OAUTHBEARER; without `password_login` only those are offered
         (the test accounts then append with a token from `token_for`). Without `tls` there is
-        no STARTTLS and no TLS port (an old server, or the wrong one)."""
+        no STARTTLS and no TLS port (an old server, or the wrong one). `extra_conf` is added to
+        dovecot.conf as written (say, an `imap_capability` without IDLE)."""
         self.tls = tls
+        self.extra_conf = extra_conf
         self.root = root
         self.oauth2 = oauth2
         self.password_login = password_login
@@ -241,7 +244,7 @@ service imap-login {{
 service auth {{
   user = root
 }}
-""")
+{self.extra_conf}""")
         self.process = subprocess.Popen(
             ["dovecot", "-F", "-c", str(conf)],
             stdout=subprocess.DEVNULL,
