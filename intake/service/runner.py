@@ -142,10 +142,19 @@ class Service:
         return jobs.digest(self.app, self.stop_requested)
 
     def run_job(self, spec: JobSpec) -> None:
-        """The function the scheduler calls: never raises, so the next run comes as planned."""
+        """The function the scheduler calls: never raises, so the next run comes as planned.
+
+        A wake-up that came while a poll ran is served by polling again inside this same run:
+        a run asked of the scheduler now would meet `max_instances=1` and be skipped."""
+        while self._run_once(spec):
+            pass
+
+    def _run_once(self, spec: JobSpec) -> bool:
+        """One run of a job; True when its mailbox was woken meanwhile and must poll again."""
         with self._idle:
             if self.stop_requested.is_set():
-                return
+                self._polling.discard(spec.mailbox or "")
+                return False
             self._running += 1
             if spec.kind == "poll" and spec.mailbox is not None:
                 self._polling.add(spec.mailbox)
@@ -179,13 +188,15 @@ class Service:
             self._count_cycle(spec.mailbox)
             self._send_soon()
             with self._idle:
-                self._polling.discard(spec.mailbox)
-                again = spec.mailbox in self._poll_again
+                # Still marked as polling while deciding, so a wake-up now is not lost.
+                if spec.mailbox in self._poll_again and not self.stop_requested.is_set():
+                    self._poll_again.discard(spec.mailbox)
+                    return True
                 self._poll_again.discard(spec.mailbox)
-            if again:
-                self.wake_poll(spec.mailbox)
+                self._polling.discard(spec.mailbox)
         elif spec.kind == "outbox" and self._stop_after_outbox:
             self.request_stop(f"{self.cycles} hämtningsvarv klara (--cycles)")
+        return False
 
     def wake_poll(self, mailbox: str) -> None:
         """IDLE saw new mail: run the mailbox's poll now (or right after the one running)."""
