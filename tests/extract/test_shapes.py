@@ -1,0 +1,70 @@
+"""Reports in every shape (issue 27), read through `intake extract`: what each shape gives,
+compared with the truth its generator wrote (tools/fixtures/make_shapes.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from intake.extract import extract_bytes
+from intake.extract.findings import (
+    filled_share,
+    for_registration,
+    values_not_read,
+)
+from intake.extract.forms import default_form
+
+SHAPES = Path(__file__).resolve().parent.parent / "fixtures" / "shapes"
+
+
+def truth(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((SHAPES / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+# --- the rule: labels found, values empty -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filled", "labelled", "flagged"),
+    [(0, 11, True), (2, 11, True), (3, 11, False), (11, 11, False), (0, 2, False)],
+)
+def test_values_not_read_when_labels_are_found_with_mostly_empty_values(
+    filled: int, labelled: int, flagged: bool
+) -> None:
+    finding = values_not_read(filled, labelled)
+    assert (finding is not None) == flagged
+    if finding is not None:
+        assert finding.code == "values_not_read"
+        assert f"{filled} av {labelled}" in finding.message
+        assert "ingen komplettering" in finding.message
+
+
+def test_filled_share_counts_the_senders_fields_not_the_registration_box() -> None:
+    form = default_form()
+    labelled = {"reference", "received_date", "title", "period", "partners", "contact_email"}
+    values: dict[str, Any] = {"reference": "SFG 26-01", "title": "", "partners": ["Region"]}
+    # period is unreadable text: a value was there, so it counts as filled.
+    assert filled_share(form, labelled, values, {"period_start": "hösten"}) == (2, 4)
+
+
+def test_values_not_read_sends_the_report_to_staff_not_to_completion() -> None:
+    missing = {"code": "missing_field", "message": "m", "field": "title"}
+    unsigned = {"code": "unsigned", "message": "u"}
+    flag = values_not_read(0, 9)
+    assert flag is not None
+    assert for_registration([missing, flag.to_json(), unsigned]) == [flag.to_json()]
+
+
+def test_a_blank_fillable_form_is_flagged_not_asked_to_complete() -> None:
+    """Given the form with every label and no value, then it is flagged 'values not read' and
+    nothing asks the sender for a completion."""
+    path = SHAPES / "f02_fillable_form_blank.pdf"
+    result = extract_bytes(path.read_bytes(), path.name)
+    assert result.form == "slutrapport" and result.form_confidence >= 0.6
+    codes = {f["code"] for f in for_registration(result.to_json()["findings"])}
+    assert "values_not_read" in codes
+    assert not codes & {"missing_field", "unsigned"}
