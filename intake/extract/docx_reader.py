@@ -366,4 +366,4 @@ def read_docx(data: bytes) -> Layout:
     walker = _Walker(_Numbering.load(document), _Styles(document))
     walker.block(body)
     walker.paras.sort(key=lambda p: p.y)
-    return Layout(walker.paras, walker.cells, tol=0.01)
+    return Layout(walker.paras, walker.cells, tol=0.01, source="docx")

@@ -55,3 +55,6 @@ class Layout:
     pages: int = 1
     # PDF: global y of page n starts at n * page_stride; None when there are no pages (DOCX).
     page_stride: float | None = None
+    # What the text was read from, as `intake extract --json` names it: "docx", "pdf",
+    # "pdf_form" (a fillable PDF's field values), ...
+    source: str = ""

@@ -37,6 +37,8 @@ class Extraction:
     # The form definition it was read with, and the share of that form's labels found.
     form: str = "slutrapport"
     form_confidence: float = 1.0
+    # What the text was read from: "docx", "pdf", "pdf_form" (see layout.Layout.source).
+    source: str = ""
 
     def to_json(self) -> dict[str, Any]:
         sections = {k: self.sections.get(k, "") for k in SECTION_KEYS}
@@ -48,6 +50,7 @@ class Extraction:
             "findings": [f.to_json() for f in self.findings],
             "form": self.form,
             "form_confidence": self.form_confidence,
+            "source": self.source,
         }
 
     @classmethod
@@ -63,6 +66,7 @@ class Extraction:
             findings=findings,
             form=str(data.get("form", "slutrapport")),
             form_confidence=float(data.get("form_confidence", 1.0)),
+            source=str(data.get("source", "")),
         )
 
     @property

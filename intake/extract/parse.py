@@ -82,7 +82,9 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
         empty = values_not_read(*filled_share(reading.form, raw.labelled, raw.values, raw.unparsed))
         if empty is not None:
             found.append(empty)
-    return Extraction(kind, raw.values, secs, found, reading.form.name, reading.confidence)
+    return Extraction(
+        kind, raw.values, secs, found, reading.form.name, reading.confidence, layout.source
+    )
 
 
 def parse(data: bytes, media_type: str, limits: ExtractLimits) -> Extraction:

@@ -21,6 +21,7 @@ from pdfminer.pdfdocument import PDFDocument
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 
+from intake.extract import pdf_form
 from intake.extract.layout import BULLET, Cell, Layout, Para
 from intake.extract.normalize import clean_text
 
@@ -214,12 +215,16 @@ def _make_line(
     return line
 
 
-def _page_lines(page_no: int, ltpage: LTPage) -> list[Line]:
+def _page_lines(
+    page_no: int, ltpage: LTPage, values: list[pdf_form.Placed] | None = None
+) -> list[Line]:
     height = ltpage.height
     chars: list[Glyph] = []
     hs: list[tuple[float, float, float]] = []
     vs: list[tuple[float, float, float]] = []
     _walk(ltpage, chars, hs, vs, height)
+    # A fillable form's values, placed in their widgets' boxes (pdf_form.py).
+    chars.extend(Glyph(v.text, v.x0, v.x1, v.top, v.bottom, v.size) for v in values or ())
     chars = _merge_marks(chars)
     hs.sort()
     vs.sort()
@@ -358,13 +363,16 @@ def read_pdf_document(doc: PDFDocument, max_pages: int) -> Layout:
     interpreter = PDFPageInterpreter(rsrc, device)
     pages: list[list[Line]] = []
     heights: list[float] = []
+    form_values = False
     for i, page in enumerate(PDFPage.create_pages(doc)):
         if i >= max_pages:
             break
         interpreter.process_page(page)
         ltpage = device.get_result()
         heights.append(ltpage.height)
-        pages.append(_page_lines(i, ltpage))
+        values = pdf_form.page_values(page.annots, ltpage.height) if page.annots else []
+        form_values = form_values or bool(values)
+        pages.append(_page_lines(i, ltpage, values))
     _drop_running_text(pages, heights)
 
     wrap_spaces = sum(ln.trailing_space for lines in pages for ln in lines) >= 3
@@ -420,4 +428,6 @@ def read_pdf_document(doc: PDFDocument, max_pages: int) -> Layout:
                 paras_out.append(Para(text, unit.y0 + k * 0.001, unit.x0, in_cell=True))
         else:
             paras_out.append(unit)
-    return Layout(paras_out, cells, tol=2.0, pages=len(pages), page_stride=PAGE_STRIDE)
+    layout = Layout(paras_out, cells, tol=2.0, pages=len(pages), page_stride=PAGE_STRIDE)
+    layout.source = "pdf_form" if form_values else "pdf"
+    return layout

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pdfminer.psparser import LIT
 
 from intake.extract import extract_bytes
 from intake.extract.findings import (
@@ -16,6 +17,7 @@ from intake.extract.findings import (
     values_not_read,
 )
 from intake.extract.forms import default_form
+from intake.extract.pdf_form import MAX_FIELD_CHARS, field_value, place
 
 SHAPES = Path(__file__).resolve().parent.parent / "fixtures" / "shapes"
 
@@ -68,3 +70,44 @@ def test_a_blank_fillable_form_is_flagged_not_asked_to_complete() -> None:
     codes = {f["code"] for f in for_registration(result.to_json()["findings"])}
     assert "values_not_read" in codes
     assert not codes & {"missing_field", "unsigned"}
+
+
+# --- fillable PDFs (AcroForm) ---------------------------------------------------------------
+
+
+def test_a_fillable_pdf_is_read_from_its_form_fields() -> None:
+    """Given a fillable PDF whose values live only in its form fields (one answer far longer
+    than its box), then every field and answer of the truth is read, the source is "pdf_form",
+    and nothing is reported missing."""
+    name = "f01_fillable_form"
+    expected = truth(name)
+    result = extract_bytes((SHAPES / f"{name}.pdf").read_bytes(), f"{name}.pdf")
+    out = result.to_json()
+    assert out["source"] == expected["source"] == "pdf_form"
+    assert {k: out["fields"][k] for k in expected["fields"]} == expected["fields"]
+    assert {k: out["sections"][k] for k in expected["sections"]} == expected["sections"]
+    codes = {f["code"] for f in out["findings"]}
+    assert not codes & {"missing_field", "unsigned", "values_not_read"}
+
+
+def test_a_blank_fillable_pdf_says_pdf() -> None:
+    path = SHAPES / "f02_fillable_form_blank.pdf"
+    assert extract_bytes(path.read_bytes(), path.name).source == "pdf"
+
+
+def test_a_field_value_is_capped_and_a_ticked_box_reads_x() -> None:
+    huge = {"FT": LIT("Tx"), "V": b"x" * 10_000_000}
+    assert len(field_value(huge)) == MAX_FIELD_CHARS
+    assert field_value({"FT": LIT("Btn"), "V": LIT("Ja"), "AS": LIT("Ja")}) == "X"
+    assert field_value({"FT": LIT("Btn"), "V": LIT("Off"), "AS": LIT("Off")}) == ""
+    # Inherited from the parent field, UTF-16 with its byte order mark.
+    kid = {"Parent": {"FT": LIT("Tx"), "V": "\ufeffÖrebro".encode("utf-16-be")}}
+    assert field_value(kid) == "Örebro"
+
+
+def test_a_long_value_is_placed_inside_its_box() -> None:
+    box = (100.0, 200.0, 300.0, 240.0)
+    placed = place("ord " * 500, box)
+    assert len([p for p in placed if p.text.strip()]) == 3 * 500
+    assert all(box[0] <= p.x0 and p.x1 <= box[2] for p in placed)
+    assert all(box[1] <= p.top and p.bottom <= box[3] for p in placed)

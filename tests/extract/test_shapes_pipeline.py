@@ -92,3 +92,19 @@ def test_a_form_with_labels_but_empty_values_gets_no_completion_request(
     assert "values_not_read" in codes and not codes & {"missing_field", "unsigned"}
     to_lovisa = [m for m in smtp.messages if "lovisa@ekby.test" in m.rcpt_tos]
     assert len(to_lovisa) == 1  # the kvittens, nothing else
+
+
+def test_a_fillable_pdf_is_registered_with_its_field_values(
+    shapes_app: App, account: Account, smtp: SmtpServer
+) -> None:
+    """Given a fillable PDF whose values live only in its form fields, when it runs through
+    intake, then the document carries those values and the sender gets only the kvittens."""
+    data = (SHAPES / "f01_fillable_form.pdf").read_bytes()
+    send(account, "lovisa@ekby.test", "slutrapport.pdf", data)
+    run_intake(shapes_app)
+    doc, kinds = registered(shapes_app)["lovisa@ekby.test"]
+    assert kinds == ["kvittens"] and doc.status == "registered"
+    assert doc.title == "Gemensam väg in Ekby" and doc.organisation == "Ekby kommun"
+    assert doc.fields["contact_email"] == "lovisa.bergqvist@ekby.se"
+    assert doc.fields["granted_sek"] == 450000 and doc.submitter_signed
+    assert doc.sections["5.1"].startswith("Målet att trettio deltagare")
