@@ -51,7 +51,10 @@ def _inherited(annot: dict[str, Any], key: str) -> Any:
 
 
 def _name(value: Any) -> str:
-    return str(value.name) if isinstance(value, PSLiteral) else ""
+    if not isinstance(value, PSLiteral):
+        return ""
+    name = value.name
+    return name.decode("latin-1") if isinstance(name, bytes) else str(name)
 
 
 def _text(value: Any) -> str:
