@@ -3,6 +3,7 @@ compared with the truth its generator wrote (tools/fixtures/make_shapes.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ from typing import Any
 import pytest
 from pdfminer.psparser import LIT
 
-from intake.extract import extract_bytes
+from intake.extract import ExtractionError, ExtractLimits, extract_bytes, extract_path
+from intake.extract.archive import is_archive, open_reports
 from intake.extract.findings import (
     filled_share,
     for_registration,
@@ -20,6 +22,7 @@ from intake.extract.forms import default_form
 from intake.extract.pdf_form import MAX_FIELD_CHARS, field_value, place
 
 SHAPES = Path(__file__).resolve().parent.parent / "fixtures" / "shapes"
+LIMITS = ExtractLimits()
 
 
 def truth(name: str) -> dict[str, Any]:
@@ -138,3 +141,45 @@ def test_a_word_variant_reads_as_its_truth(name: str) -> None:
     assert {k: got[k] for k in DOCX_CASES[name]} == {k: want[k] for k in DOCX_CASES[name]}
     assert {k: got[k] for k in want} == want
     assert not {f["code"] for f in out["findings"]} & {"missing_field", "unsigned"}
+
+
+# --- zip attachments -------------------------------------------------------------------------
+
+
+def test_a_zip_is_read_through_its_docx(tmp_path: Path) -> None:
+    """Given a zip holding the report as PDF and DOCX (in a folder, beside an image), then
+    `intake extract` reads the DOCX entry, with every field and answer of the truth."""
+    expected = truth("z01_docx_and_pdf")
+    result = extract_path(SHAPES / "z01_docx_and_pdf.zip", isolated=False)
+    out = result.to_json()
+    assert out["archive_entry"] == expected["archive_entry"] and out["source"] == "docx"
+    assert out["fields"] == expected["fields"]
+    assert out["sections"] == expected["sections"]
+    contents = open_reports((SHAPES / "z01_docx_and_pdf.zip").read_bytes(), "z.zip", LIMITS)
+    assert [name for name, _ in contents.reports] == expected["entries"]
+
+
+def test_a_zip_in_a_zip_is_named_not_opened() -> None:
+    data = (SHAPES / "z02_zip_in_zip.zip").read_bytes()
+    contents = open_reports(data, "z02.zip", LIMITS)
+    assert contents.reports == [] and [n for n, _ in contents.nested] == ["inre.zip"]
+    with pytest.raises(ExtractionError) as caught:
+        extract_path(SHAPES / "z02_zip_in_zip.zip", isolated=False)
+    assert "inre.zip" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_zip_over_the_zip_limits_is_refused_in_one_line() -> None:
+    data = (SHAPES / "z01_docx_and_pdf.zip").read_bytes()
+    with pytest.raises(ExtractionError) as entries:
+        open_reports(data, "z01.zip", dataclasses.replace(LIMITS, max_zip_entries=2))
+    assert entries.value.code == "zip_bomb" and "för många filer (3" in str(entries.value)
+    # The expansion is counted as the entries are read, whatever sizes they declare.
+    with pytest.raises(ExtractionError) as expansion:
+        open_reports(data, "z01.zip", dataclasses.replace(LIMITS, max_uncompressed_bytes=50_000))
+    assert expansion.value.code == "zip_bomb"
+
+
+def test_a_document_is_not_taken_for_an_archive() -> None:
+    assert is_archive((SHAPES / "z01_docx_and_pdf.zip").read_bytes())
+    assert not is_archive((SHAPES / "c01_content_controls.docx").read_bytes())
+    assert not is_archive((SHAPES / "f01_fillable_form.pdf").read_bytes())

@@ -5,6 +5,7 @@ were found with empty values is registered for staff and never asked to complete
 from __future__ import annotations
 
 import datetime as dt
+import email
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from casefile.app import App
-from casefile.db.models import Document, OutboxMail
+from casefile.db.models import Attachment, Document, OutboxMail, SourceMessage
 from intake.mail.poll import poll_all
 from intake.outgoing import flush_outbox
 from tests.intake.conftest import account, build_app, dovecot
@@ -108,3 +109,41 @@ def test_a_fillable_pdf_is_registered_with_its_field_values(
     assert doc.fields["contact_email"] == "lovisa.bergqvist@ekby.se"
     assert doc.fields["granted_sek"] == 450000 and doc.submitter_signed
     assert doc.sections["5.1"].startswith("Målet att trettio deltagare")
+
+
+def test_a_zip_attachment_is_registered_from_its_report_entries(
+    shapes_app: App, account: Account, smtp: SmtpServer
+) -> None:
+    """Given one mail with a zip holding the report as DOCX and PDF, and another with a zip
+    inside a zip, then the first registers one document with both entries and a kvittens,
+    the zip itself kept with the message; the second registers nothing and names the inner
+    zip in the inbox reason."""
+    both = (SHAPES / "z01_docx_and_pdf.zip").read_bytes()
+    nested = (SHAPES / "z02_zip_in_zip.zip").read_bytes()
+    send(account, "maja@exempelby.test", "slutrapport.zip", both)
+    send(account, "olle@exempelby.test", "rapporter.zip", nested)
+    run_intake(shapes_app)
+    docs = registered(shapes_app)
+    assert set(docs) == {"maja@exempelby.test"}
+    doc, kinds = docs["maja@exempelby.test"]
+    assert kinds == ["kvittens"] and doc.title == "Kärnhuset 2.0"
+    assert doc.fields["reference"] == "SFG 24-08.04"
+    with shapes_app.sessions() as s:
+        rows = {
+            (a.message.sender, a.filename): (a.state, a.document_id)
+            for a in s.scalars(select(Attachment))
+        }
+        reasons = {m.sender: m.reason or "" for m in s.scalars(select(SourceMessage))}
+    assert rows[("maja@exempelby.test", "slutrapport.zip")] == ("other", None)
+    assert rows[("maja@exempelby.test", "slutrapport.docx")] == ("report", doc.id)
+    assert rows[("maja@exempelby.test", "slutrapport.pdf")] == ("report", doc.id)
+    assert rows[("olle@exempelby.test", "inre.zip")][0] == "quarantined"
+    assert "inre.zip" in reasons["olle@exempelby.test"]
+    # The zip as received is in the archive, inside its message.
+    with shapes_app.sessions() as s:
+        query = select(SourceMessage.raw_sha256).where(
+            SourceMessage.sender == "maja@exempelby.test"
+        )
+        raw = email.message_from_bytes(shapes_app.archive.get(s.scalars(query).one()))
+    parts = [p.get_payload(decode=True) for p in raw.walk() if p.get_filename()]
+    assert parts == [both]
