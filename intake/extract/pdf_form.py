@@ -123,9 +123,28 @@ def place(text: str, box: tuple[float, float, float, float]) -> list[Placed]:
     return out
 
 
-def page_values(annots: Any, page_height: float) -> list[Placed]:
-    """Every filled widget of one page (`annots`: the page's /Annots), placed in its box."""
+@dataclass(frozen=True)
+class FieldText:
+    """A filled widget: its box (x0, top, x1, bottom) and its value's characters in it."""
+
+    box: tuple[float, float, float, float]
+    chars: list[Placed]
+
+
+def unprinted(fields: list[FieldText], printed: list[tuple[float, float]]) -> list[Placed]:
+    """The characters of the fields whose box holds no printed glyph (given by its centre):
+    a form flattened with its fields left in place shows each value once, on the page."""
     out: list[Placed] = []
+    for f in fields:
+        x0, top, x1, bottom = f.box
+        if not any(x0 <= x <= x1 and top <= y <= bottom for x, y in printed):
+            out.extend(f.chars)
+    return out
+
+
+def page_values(annots: Any, page_height: float) -> list[FieldText]:
+    """Every filled widget of one page (`annots`: the page's /Annots), placed in its box."""
+    out: list[FieldText] = []
     budget = MAX_PAGE_CHARS
     items = resolve1(annots)
     if not isinstance(items, list):
@@ -146,7 +165,7 @@ def page_values(annots: Any, page_height: float) -> list[Placed]:
             continue
         budget -= len(text)
         box = (min(a, c), page_height - max(b, d), max(a, c), page_height - min(b, d))
-        out.extend(place(text, box))
+        out.append(FieldText(box, place(text, box)))
         if budget <= 0:
             break
     return out

@@ -216,15 +216,17 @@ def _make_line(
 
 
 def _page_lines(
-    page_no: int, ltpage: LTPage, values: list[pdf_form.Placed] | None = None
+    page_no: int, ltpage: LTPage, values: list[pdf_form.FieldText] | None = None
 ) -> list[Line]:
     height = ltpage.height
     chars: list[Glyph] = []
     hs: list[tuple[float, float, float]] = []
     vs: list[tuple[float, float, float]] = []
     _walk(ltpage, chars, hs, vs, height)
-    # A fillable form's values, placed in their widgets' boxes (pdf_form.py).
-    chars.extend(Glyph(v.text, v.x0, v.x1, v.top, v.bottom, v.size) for v in values or ())
+    if values:  # a fillable form's values, placed in their widgets' boxes (pdf_form.py)
+        printed = [((g.x0 + g.x1) / 2, (g.top + g.bottom) / 2) for g in chars]
+        for v in pdf_form.unprinted(values, printed):
+            chars.append(Glyph(v.text, v.x0, v.x1, v.top, v.bottom, v.size))
     chars = _merge_marks(chars)
     hs.sort()
     vs.sort()
