@@ -91,6 +91,10 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "format_needs": ("måste innehålla {{{name}}}", "must contain {{{name}}}"),
     "format_forbids": ("får inte innehålla {{{name}}}", "must not contain {{{name}}}"),
+    "staff_domain_entry": (
+        "{value!r} är ingen hel adress; skriv en hel domän i registry.staff_domains",
+        "{value!r} is not a whole address; put a whole domain in registry.staff_domains",
+    ),
     # [database]
     "database_url": (
         "ingen användbar databas-URL ({error})",
@@ -185,9 +189,11 @@ class RegistrySettings:
     # Initials the bot registers under, so the audit log tells machine from person.
     bot_actor: str = "casefile"
     language: Literal["sv", "en"] = "sv"
-    # The office's own addresses ("handlaggare@forbund.se") or domains ("forbund.se"): a report
-    # forwarded from one of them is registered for its original sender (intake/mail/forward.py).
+    # The officers' own addresses ("handlaggare@forbund.se"): a report forwarded from one of
+    # them, verified by our server, is registered for its original sender
+    # (intake/mail/forward.py). Whole domains only in staff_domains, where the operator says so.
     staff_addresses: list[str] = field(default_factory=list)
+    staff_domains: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         try:
@@ -196,6 +202,11 @@ class RegistrySettings:
             raise _Invalid("timezone", "unknown_timezone", timezone=self.timezone) from None
         _check_number_format("case_format", self.case_format, {"case"}, {"doc"})
         _check_number_format("number_format", self.number_format, {"case", "doc"}, set())
+        for entry in self.staff_addresses:
+            local, at, _ = entry.strip().rpartition("@")
+            if entry.strip() and not (at and local):
+                # A domain here once meant every address in it: that must now be said explicitly.
+                raise _Invalid("staff_addresses", "staff_domain_entry", value=entry)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -215,6 +226,9 @@ class LimitsSettings:
     max_uncompressed_bytes: int = 200 * 1024 * 1024
     max_compression_ratio: float = 200.0
     max_pdf_pages: int = 200
+    # PDF pages laid out to read the form; the text of the pages after them is kept for search
+    # only (a 120-page report with appendices is read well within the parse time).
+    pdf_layout_pages: int = 30
     parse_timeout_seconds: float = 30.0
     # Normal reports need about 50 MB; a PDF bomb is stopped well before the service suffers.
     parse_memory_mb: int = 256
@@ -337,6 +351,9 @@ class MailSettings:
     """Rules for automatic mail."""
 
     max_per_recipient_per_day: int = 10
+    # Sending pace: at most this many mails a minute, evenly spaced (0: no limit). Microsoft 365
+    # accepts 30 a minute from one mailbox.
+    max_per_minute: int = 0
     loop_header: str = "X-Casefile-Loop"
     templates_dir: str | None = field(default=None, metadata=PATH)
     signature: str = ""

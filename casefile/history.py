@@ -63,7 +63,8 @@ def describe(action: str, detail: dict[str, Any]) -> str:
     if action == "field_corrected":
         field = str(d.get("field"))
         old, new = shown_value(field, d.get("old")), shown_value(field, d.get("new"))
-        return f"{field_label(field)}: {old} → {new}"
+        why = f"; skäl: {d['reason']}" if d.get("reason") else ""
+        return f"{field_label(field)}: {old} → {new}{why}"
     if action == "secrecy_marked":
         title = f", offentlig titel ”{d['public_title']}”" if d.get("public_title") else ""
         return f"{_show(d.get('provision'))}{title}"
@@ -91,6 +92,11 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         channel = _coded(Channel, d.get("channel"))
         direction = _coded(Direction, d.get("direction"))
         return f"{direction}, {channel}, fil {f.get('filename')}"
+    if action == "delivery_failed":
+        return f"leveransrapport, post {_show(d.get('message_row'))}, känd på {_show(d.get('via'))}"
     if action == "forwarded_by_staff":
-        return f"av {_show(d.get('officer'))}, ursprunglig avsändare {_show(d.get('sender'))}"
+        # The quoted date is the forwarder's text: information, never the ankomstdatum.
+        sent = str(d.get("original_date") or "")[:10]
+        when = f", skickad enligt vidarebefordran {sent}" if sent else ""
+        return f"av {_show(d.get('officer'))}, ursprunglig avsändare {_show(d.get('sender'))}{when}"
     return ""

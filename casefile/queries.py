@@ -7,7 +7,6 @@ Core queries on a plain connection: the read-only commands never load the ORM, w
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import mimetypes
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from casefile.db.schema import attachments, cases, documents, events, messages
 from casefile.errors import RegisterError
 from casefile.numbering import document_number, parse_reference
 from casefile.states import INBOX_STATES, AttachmentState, AuthVerdict, DocumentStatus
+from intake.outgoing.business_days import next_business_day
 
 
 @dataclass(frozen=True)
@@ -140,22 +140,6 @@ def count_documents(conn: Connection, flt: DocumentFilter) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
-@functools.lru_cache(maxsize=8)
-def _closed_days(year: int) -> frozenset[dt.date]:
-    import holidays
-
-    calendar = holidays.country_holidays("SE", years=year, categories=("public", "de_facto"))
-    return frozenset(calendar.keys())
-
-
-def _next_business_day(day: dt.date) -> dt.date:
-    """As intake.outgoing.business_days.next_business_day (weekends, public holidays and the
-    eves), without importing the intake.outgoing package, whose mail code `show` does not need."""
-    while day.weekday() >= 5 or day in _closed_days(day.year):
-        day += dt.timedelta(days=1)
-    return day
-
-
 def effective_due(
     settings: Settings, due_date: dt.date | None, period_end: dt.date | None
 ) -> tuple[dt.date | None, str | None]:
@@ -169,7 +153,7 @@ def effective_due(
         source = "period"
     else:
         return None, None
-    return (_next_business_day(due) if rules.business_days else due), source
+    return (next_business_day(due) if rules.business_days else due), source
 
 
 def due_source_text(settings: Settings, source: str | None) -> str:

@@ -645,6 +645,51 @@ def correct_field(
     return doc, old, new
 
 
+# Corrected on its own (correct_received_date): the registry's date, with a reason.
+RECEIVED_DATE = "received_date"
+
+
+def correct_received_date(
+    session: Session, settings: Settings, ref: str, value: str, reason: str | None, actor: str
+) -> tuple[Document, str, str]:
+    """Ankomstdatum set by staff (a forwarded report that reached the office before the
+    forward): a reason is required, old → new goes into the history, the number stays.
+    `received_at` keeps when our server got the mail."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RegisterError("ange ett skäl (--reason) för ett ändrat ankomstdatum")
+    try:
+        new = dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise RegisterError(f"{value!r} är inget datum (ÅÅÅÅ-MM-DD)") from None
+    doc = find_document(session, settings, ref)
+    if doc.cancelled:
+        raise RegisterError(f"{doc.diarienummer} är makulerat och kan inte rättas")
+    old = doc.received_date
+    if old == new:
+        raise RegisterError(f"{RECEIVED_DATE} är redan {new.isoformat()}")
+    if new > arrival_date(settings, doc.received_at):
+        raise RegisterError(
+            f"ankomstdatum {new.isoformat()} är efter den dag posten kom till oss "
+            f"({arrival_date(settings, doc.received_at).isoformat()})"
+        )
+    doc.received_date = new
+    log_event(
+        session,
+        actor,
+        "field_corrected",
+        document=doc,
+        field=RECEIVED_DATE,
+        old=old.isoformat(),
+        new=new.isoformat(),
+        reason=reason,
+    )
+    from casefile.search import refresh_document
+
+    refresh_document(session, doc.id)
+    return doc, old.isoformat(), new.isoformat()
+
+
 def unsign_document(
     session: Session, settings: Settings, ref: str, reason: str, actor: str
 ) -> Document:

@@ -43,6 +43,8 @@ class MessageState(Coded):
     QUARANTINED = "quarantined"
     DUPLICATE = "duplicate"
     FAILED = "failed"
+    # A delivery report that returned one of our registered documents: for staff, never filed.
+    DELIVERY_FAILED = "delivery_failed"
 
 
 class AttachmentState(Coded):
@@ -134,6 +136,7 @@ _LABEL_TABLE: list[tuple[Coded, str, str]] = [
     (MessageState.QUARANTINED, "i karantän", "quarantined"),
     (MessageState.DUPLICATE, "dubblett", "duplicate"),
     (MessageState.FAILED, "misslyckad", "failed"),
+    (MessageState.DELIVERY_FAILED, "leveransfel", "delivery failed"),
     (AttachmentState.REPORT, "rapport", "report"),
     (AttachmentState.OTHER, "annan bilaga", "other"),
     (AttachmentState.QUARANTINED, "i karantän", "quarantined"),
@@ -210,7 +213,14 @@ def label_of(enum: type[Coded], code: str | None, *, swedish: bool = False) -> s
 # What the office writes (casefile register --direction out|internal --kind …).
 WRITTEN_KINDS = frozenset({DocumentKind.BREV, DocumentKind.BESLUT, DocumentKind.TJANSTEANTECKNING})
 # Messages that need a person: listed by `casefile inbox` and the staff digest.
-INBOX_STATES = frozenset({MessageState.NO_REPORT, MessageState.QUARANTINED, MessageState.FAILED})
+INBOX_STATES = frozenset(
+    {
+        MessageState.NO_REPORT,
+        MessageState.QUARANTINED,
+        MessageState.FAILED,
+        MessageState.DELIVERY_FAILED,
+    }
+)
 # Messages `intake retry` may run through intake again.
 RETRYABLE_STATES = frozenset(
     {MessageState.QUARANTINED, MessageState.FAILED, MessageState.NO_REPORT}
@@ -261,6 +271,10 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "mail_requeued": ("brev köat igen", "mail requeued"),
     "registered_by_hand": ("registrerad för hand", "registered by hand"),
     "forwarded_by_staff": ("vidarebefordrad av personal", "forwarded by staff"),
+    "delivery_failed": (
+        "leveransfel: vårt brev kom tillbaka",
+        "delivery failed: our mail returned",
+    ),
 }
 
 
@@ -291,6 +305,8 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "postal_town": ("postort", "postal town"),
     "submitter_date": ("underskriftsdatum", "date signed"),
     "submitter_name": ("undertecknare", "signed by"),
+    # Corrected on its own, with a reason (casefile.register.correct_received_date).
+    "received_date": ("ankomstdatum", "received date"),
 }
 
 
@@ -324,6 +340,7 @@ AUTOMATIC_RULE_LABELS: dict[str, tuple[str, str]] = {
     "auto_submitted": ("märkt som automatiskt", "marked automatic"),
     "precedence": ("massutskick", "bulk mail"),
     "mailing_list": ("e-postlista", "mailing list"),
+    "mailman": ("Mailman-lista", "Mailman list"),
     "loop": ("slinga", "mail loop"),
     "x_autoreply": ("autosvar", "auto-reply"),
     "suppress": ("ber om inget svar", "asks for no reply"),

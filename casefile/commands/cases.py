@@ -73,12 +73,19 @@ def k_names(kind: DocumentKind) -> tuple[str, str, str]:
 @click.argument("ref", type=REF)
 @click.argument("field", type=Word("FÄLT", "FIELD"))
 @click.argument("value", type=Word("VÄRDE", "VALUE"))
+@click.option("--reason", default=None, help="Skäl (krävs för ankomstdatum).")
 @by_option
 @json_option
 @click.pass_context
 @one_line_errors
 def correct(
-    ctx: click.Context, ref: str, field: str, value: str, actor: str | None, as_json: bool
+    ctx: click.Context,
+    ref: str,
+    field: str,
+    value: str,
+    reason: str | None,
+    actor: str | None,
+    as_json: bool,
 ) -> None:
     """Rätta en utläst uppgift i en handling; det gamla värdet finns kvar i historiken.
 
@@ -87,21 +94,31 @@ def correct(
     arbetsplats (workplace), kontaktperson (contact_name), telefon (contact_phone), e-post
     (contact_email), postnummer (postal_code), postort (postal_town), underskriftsdatum
     (submitter_date), undertecknare (submitter_name). Anmärkningar och bevakningsdatum
-    räknas om.
+    räknas om. Ankomstdatum (received_date) med --reason; diarienumret behålls.
 
     Exempel: casefile rätta "SFG 26-01.01" slutdatum 2026-06-30
     """
-    from casefile.register import CORRECTABLE, correct_field
+    from casefile.register import (
+        CORRECTABLE,
+        RECEIVED_DATE,
+        correct_field,
+        correct_received_date,
+    )
 
     who = actor_of(actor)
     field = field_code(field)
-    if field not in CORRECTABLE:
+    if field not in CORRECTABLE and field != RECEIVED_DATE:
         raise Failure(f"fältet {field!r} kan inte rättas; välj bland: {field_choices()}")
+    if reason is not None and field != RECEIVED_DATE:
+        raise click.UsageError(f"--reason gäller bara {field_label(RECEIVED_DATE)}", ctx)
     if field == "kind":  # `typ okänd` as well as `kind unknown`
         value = next((k.value for k in DocumentKind if value.casefold() in k_names(k)), value)
 
     def work(app: Any, s: Any) -> dict[str, Any]:
-        doc, old, new = correct_field(s, app.settings, ref, field, value, who)
+        if field == RECEIVED_DATE:
+            doc, old, new = correct_received_date(s, app.settings, ref, value, reason, who)
+        else:
+            doc, old, new = correct_field(s, app.settings, ref, field, value, who)
         return {
             "diarienummer": doc.diarienummer,
             "field": field,

@@ -64,3 +64,7 @@ SECTION_KEYS: tuple[str, ...] = (
     "7.1.1",
     "7.2.1",
 )
+
+# The plain text of a long PDF's pages after those laid out (appendices): a `sections` entry of
+# its own, so that it is kept and found by search but never read as an answer.
+APPENDIX_KEY = "bilagor"

@@ -13,9 +13,7 @@ import os
 import resource
 import select
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -157,6 +155,10 @@ def _run_forked(
 def _run_subprocess(
     data: bytes, filename: str, limits: ExtractLimits
 ) -> tuple[int, resource.struct_rusage, bytes, bool]:
+    # Only this path (a service with threads) starts a process: the CLI forks without these.
+    import subprocess
+    import tempfile
+
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
     cmd = [

@@ -55,6 +55,8 @@ class Layout:
     pages: int = 1
     # PDF: global y of page n starts at n * page_stride; None when there are no pages (DOCX).
     page_stride: float | None = None
+    # PDF: the plain text of the pages after those laid out (appendices), for search only.
+    appendix: str = ""
     # What the text was read from, as `intake extract --json` names it: "docx", "pdf",
     # "pdf_form" (a fillable PDF's field values), ...
     source: str = ""

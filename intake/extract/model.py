@@ -121,6 +121,7 @@ class ExtractLimits:
     max_uncompressed_bytes: int = _DEFAULTS.max_uncompressed_bytes
     max_compression_ratio: float = _DEFAULTS.max_compression_ratio
     max_pdf_pages: int = _DEFAULTS.max_pdf_pages
+    pdf_layout_pages: int = _DEFAULTS.pdf_layout_pages
     timeout_seconds: float = _DEFAULTS.parse_timeout_seconds
     memory_bytes: int = _DEFAULTS.parse_memory_mb * 1024 * 1024
     # Not a limit, but it travels the same way to the parsing child: extra form definitions
@@ -142,6 +143,7 @@ class ExtractLimits:
             max_uncompressed_bytes=limits.max_uncompressed_bytes,
             max_compression_ratio=limits.max_compression_ratio,
             max_pdf_pages=limits.max_pdf_pages,
+            pdf_layout_pages=limits.pdf_layout_pages,
             timeout_seconds=limits.parse_timeout_seconds,
             memory_bytes=limits.parse_memory_mb * 1024 * 1024,
             **extra,

@@ -7,7 +7,7 @@ import zipfile
 
 from intake.extract import interpret
 from intake.extract.findings import filled_share, findings, not_recognised, values_not_read
-from intake.extract.form import SECTION_KEYS
+from intake.extract.form import APPENDIX_KEY, SECTION_KEYS
 from intake.extract.forms import FormError, load_forms
 from intake.extract.layout import Layout
 from intake.extract.model import Extraction, ExtractionError, ExtractLimits
@@ -45,7 +45,7 @@ def _read_pdf(data: bytes, limits: ExtractLimits) -> Layout:
 
     doc: PDFDocument = open_pdf(data, limits)
     try:
-        return read_pdf_document(doc, limits.max_pdf_pages)
+        return read_pdf_document(doc, limits.max_pdf_pages, limits.pdf_layout_pages)
     except (ExtractionError, MemoryError):
         raise
     except RecursionError as exc:
@@ -74,6 +74,8 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
     reading = interpret.choose(layout, forms, kind, limits.min_confidence)
     secs = dict.fromkeys(SECTION_KEYS, "")
     secs.update(interpret.sections(layout, reading.form, reading.heads))
+    if layout.appendix:
+        secs[APPENDIX_KEY] = layout.appendix
     raw = reading.raw
     found = findings(kind, raw.values, secs, raw.unparsed, reading.form, reading.found_numbers)
     if kind != "unknown" and (reading.form.generic or reading.confidence < limits.min_confidence):

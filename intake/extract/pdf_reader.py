@@ -3,6 +3,11 @@
 We take the raw glyph boxes and the ruling lines of each page and do our own grouping:
 each glyph is placed in the table cell its enclosing borders define, so the two columns of a
 form row never mix, whatever order the PDF's content stream uses.
+
+Only the first `layout_pages` pages are laid out so: the form ends long before that. The pages
+after it (appendices, a thesis: 117 pages took 27 s, near the parse time limit) are read as
+plain text, line by line in the content stream's order, without a box per glyph, and follow as
+paragraphs in `Layout.appendix`, kept with the report's sections for search.
 """
 
 from __future__ import annotations
@@ -17,9 +22,18 @@ from typing import Any
 
 from pdfminer.converter import PDFPageAggregator
 from pdfminer.layout import LTChar, LTContainer, LTCurve, LTPage
+from pdfminer.pdfcolor import PDFColorSpace
+from pdfminer.pdfdevice import PDFDevice, PDFTextSeq
 from pdfminer.pdfdocument import PDFDocument
-from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdffont import PDFUnicodeNotDefined
+from pdfminer.pdfinterp import (
+    PDFGraphicState,
+    PDFPageInterpreter,
+    PDFResourceManager,
+    PDFTextState,
+)
 from pdfminer.pdfpage import PDFPage
+from pdfminer.utils import mult_matrix
 
 from intake.extract import pdf_form
 from intake.extract.layout import BULLET, Cell, Layout, Para
@@ -358,23 +372,117 @@ def _join_split_cells(by_cell: dict[CellKey, list[Line]], pages: list[list[Line]
             break
 
 
-def read_pdf_document(doc: PDFDocument, max_pages: int) -> Layout:
-    """Layout of an opened PDF document (the caller opens it, to check encryption first)."""
+class _TextDevice(PDFDevice):
+    """The text of a page as lines (top, size, text): each string decoded to characters where
+    it is shown, a new line where the baseline moves; no glyph boxes, no layout."""
+
+    def __init__(self, rsrcmgr: PDFResourceManager) -> None:
+        super().__init__(rsrcmgr)
+        self.lines: list[tuple[float, float, list[str]]] = []
+        self._height = 0.0
+
+    def begin_page(
+        self, page: PDFPage, ctm: tuple[float, float, float, float, float, float]
+    ) -> None:
+        super().begin_page(page, ctm)
+        self.lines = []
+        self._height = float(page.mediabox[3] - page.mediabox[1]) if page.mediabox else 0.0
+
+    def render_string(
+        self,
+        textstate: PDFTextState,
+        seq: PDFTextSeq,
+        ncs: PDFColorSpace,
+        graphicstate: PDFGraphicState,
+    ) -> None:
+        font = textstate.font
+        if font is None or self.ctm is None:
+            return
+        matrix = mult_matrix(textstate.matrix, self.ctm)
+        size = abs(textstate.fontsize * matrix[3]) or abs(textstate.fontsize)
+        top = self._height - matrix[5] - size
+        parts: list[str] = []
+        for item in seq:
+            if isinstance(item, bytes):
+                for cid in font.decode(item):
+                    try:
+                        parts.append(font.to_unichr(cid))
+                    except PDFUnicodeNotDefined:
+                        continue
+            elif isinstance(item, int | float) and item < -200 and parts and parts[-1] != " ":
+                parts.append(" ")  # a kerning gap wide enough to be a word space
+        if not parts:
+            return
+        if self.lines and abs(self.lines[-1][0] - top) <= 0.35 * max(size, 1.0):
+            self.lines[-1][2].append(" ")  # the same baseline: a separate string, a new word
+            self.lines[-1][2].extend(parts)
+        else:
+            self.lines.append((top, size, parts))
+
+
+def _text_paras(page_no: int, lines: list[tuple[float, float, list[str]]]) -> list[Para]:
+    """Paragraphs of a plain-text page: lines joined until a gap wider than a line or a change
+    of font size."""
+    paras: list[Para] = []
+    words: list[str] = []
+    start = prev_top = prev_size = 0.0
+
+    def flush() -> None:
+        text = clean_text(" ".join(words))
+        if text:
+            paras.append(Para(text, page_no * PAGE_STRIDE + start, size=prev_size))
+        words.clear()
+
+    for top, size, parts in lines:
+        text = "".join(parts)
+        gap = top - prev_top
+        if words and (abs(size - prev_size) > 0.6 or not 0 < gap <= 1.6 * max(size, 1.0)):
+            flush()
+        if not words:
+            start = top
+        words.append(text)
+        prev_top, prev_size = top, size
+    flush()
+    return paras
+
+
+def read_pdf_document(doc: PDFDocument, max_pages: int, layout_pages: int = 30) -> Layout:
+    """Layout of an opened PDF document (the caller opens it, to check encryption first): the
+    first `layout_pages` pages laid out, the text of the rest up to `max_pages` as
+    `Layout.appendix`."""
     rsrc = PDFResourceManager(caching=True)
     device = PDFPageAggregator(rsrc, laparams=None)
     interpreter = PDFPageInterpreter(rsrc, device)
+    text_device = _TextDevice(rsrc)
+    text_interpreter = PDFPageInterpreter(rsrc, text_device)
     pages: list[list[Line]] = []
     heights: list[float] = []
+    rest: list[Para] = []
+    read = 0
     form_values = False
     for i, page in enumerate(PDFPage.create_pages(doc)):
         if i >= max_pages:
             break
+        read = i + 1
+        if i >= layout_pages:
+            text_interpreter.process_page(page)
+            rest.extend(_text_paras(i, text_device.lines))
+            continue
         interpreter.process_page(page)
         ltpage = device.get_result()
         heights.append(ltpage.height)
         values = pdf_form.page_values(page.annots, ltpage.height) if page.annots else []
         form_values = form_values or bool(values)
         pages.append(_page_lines(i, ltpage, values))
+    layout = _layout(pages, heights)
+    layout.pages = read
+    layout.source = "pdf_form" if form_values else "pdf"
+    layout.appendix = "\n".join(p.text for p in rest)
+    return layout
+
+
+def _layout(pages: list[list[Line]], heights: list[float]) -> Layout:
+    """Paragraphs and cells in reading order from the laid-out pages' lines."""
     _drop_running_text(pages, heights)
 
     wrap_spaces = sum(ln.trailing_space for lines in pages for ln in lines) >= 3
@@ -430,6 +538,4 @@ def read_pdf_document(doc: PDFDocument, max_pages: int) -> Layout:
                 paras_out.append(Para(text, unit.y0 + k * 0.001, unit.x0, in_cell=True))
         else:
             paras_out.append(unit)
-    layout = Layout(paras_out, cells, tol=2.0, pages=len(pages), page_stride=PAGE_STRIDE)
-    layout.source = "pdf_form" if form_values else "pdf"
-    return layout
+    return Layout(paras_out, cells, tol=2.0, pages=len(pages), page_stride=PAGE_STRIDE)

@@ -6,7 +6,6 @@ imports, so python-docx, lxml and pdfminer all run under them.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import resource
@@ -89,6 +88,8 @@ def _serve(limits_json: dict[str, Any]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse  # not in a forked child, which runs _job only
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--filename")
     parser.add_argument("--limits", required=True)

@@ -23,6 +23,8 @@ from intake.mail.mime import ParsedMessage
 _ROBOT_LOCAL = re.compile(
     r"^(?:mailer-?daemon|postmaster|abuse|root|daemon|nobody|bounces?|listserv|majordomo"
     r"|auto-?reply|autosvar"
+    # Mailman and Majordomo: list-request@, list-owner@, owner-list@ (list-bounces@ is below).
+    r"|.+-(?:request|owner)|owner-.+"
     r"|(?:.*[._+-])?(?:no-?reply|do-?not-?reply|donotreply|noreply|bounce|bounces))"
     r"(?:[+._-].*)?$",
     re.IGNORECASE,
@@ -36,6 +38,12 @@ HEADERS: tuple[str, ...] = (
     "List-Unsubscribe",
     "List-Post",
     "Mailing-List",
+    "List-Help",
+    "List-Subscribe",
+    "List-Owner",
+    "List-Archive",
+    "X-Mailman-Version",
+    "X-BeenThere",
     "X-Loop",
     "X-OTRS-Loop",
     "X-Autoreply",
@@ -52,7 +60,18 @@ HEADERS: tuple[str, ...] = (
 
 # Where a message says whom it was delivered to (headers, and the envelope as servers record it).
 _ADDRESSED_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
-_LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post", "mailing-list")
+# RFC 2369/2919 list headers, and what Mailman writes even into a digest without them.
+_LIST_HEADERS = (
+    "list-id",
+    "list-unsubscribe",
+    "list-post",
+    "mailing-list",
+    "list-help",
+    "list-subscribe",
+    "list-owner",
+    "list-archive",
+)
+_MAILMAN_HEADERS = ("x-mailman-version", "x-beenthere")
 _LOOP_HEADERS = ("x-loop", "x-otrs-loop")
 _AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-reply")
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
@@ -139,14 +158,25 @@ def _suppress(view: MailView) -> bool:
     return bool(tokens & _SUPPRESS_TOKENS)
 
 
-def _no_sender(view: MailView) -> bool:
-    return not view.sender or "@" not in view.sender
+def base_address(address: str) -> str:
+    """The mailbox an address reaches: lower-case, without a `+tag` sub-address
+    (Kontakt+x@Forbund.se -> kontakt@forbund.se): a tag cannot make our own address a stranger."""
+    local, at, domain = address.strip().lower().rpartition("@")
+    if not at:
+        return domain
+    base = local.split("+", 1)[0]
+    return f"{base or local}@{domain}"
+
+
+def is_own_address(address: str | None, own: str | None) -> bool:
+    """`address` is our own (`own`), in any case and with any `+tag`."""
+    if not address or not own or "@" not in address or "@" not in own:
+        return False
+    return base_address(address) == base_address(own)
 
 
 def _own_address(view: MailView) -> bool:
-    return bool(
-        view.own_address and view.sender and view.sender.lower() == view.own_address.lower()
-    )
+    return is_own_address(view.sender, view.own_address)
 
 
 def _to_bounce_address(view: MailView) -> bool:
@@ -171,8 +201,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "mailing_list",
-        "List-Id, List-Unsubscribe, List-Post or Mailing-List",
+        "List-Id, List-Unsubscribe, List-Post, Mailing-List or another RFC 2369 List- header",
         lambda v: any(v.has(h) for h in _LIST_HEADERS),
+    ),
+    Rule(
+        "mailman",
+        "X-Mailman-Version or X-BeenThere (a Mailman list or digest)",
+        lambda v: any(v.has(h) for h in _MAILMAN_HEADERS),
     ),
     Rule("loop", "X-Loop or X-OTRS-Loop", lambda v: any(v.has(h) for h in _LOOP_HEADERS)),
     Rule(
@@ -192,10 +227,9 @@ RULES: tuple[Rule, ...] = (
         "delivery status report",
         lambda v: v.content_type in ("multipart/report", "message/delivery-status"),
     ),
-    Rule("no_sender", "no usable From address", _no_sender),
     Rule(
         "automatic_sender",
-        "mailer-daemon, postmaster, no-reply or another robot address",
+        "mailer-daemon, postmaster, no-reply, list-request, owner-list or another robot address",
         lambda v: is_robot_address(v.sender),
     ),
     Rule("own_address", "sent from our own address", _own_address),

@@ -43,22 +43,22 @@ class Original:
     shape: str  # "attached" | "inline"
 
 
-def is_staff_address(address: str | None, staff: list[str]) -> bool:
-    """`staff` holds full addresses and bare domains ("forbund.se" or "@forbund.se")."""
+def is_staff_address(
+    address: str | None, staff: list[str], domains: list[str] | tuple[str, ...] = ()
+) -> bool:
+    """`staff` holds whole addresses (`[registry] staff_addresses`); `domains` the bare domains
+    ("forbund.se" or "@forbund.se") the operator named in `[registry] staff_domains`. A domain
+    in `staff` counts for nothing: only `domains` speaks for a whole domain."""
     if not address or "@" not in address:
         return False
     address = address.strip().lower()
     domain = address.rsplit("@", 1)[1]
     for entry in staff:
         entry = entry.strip().lower()
-        if not entry:
-            continue
-        if "@" in entry and not entry.startswith("@"):
-            if address == entry:
-                return True
-        elif domain == entry.lstrip("@"):
+        local, at, _ = entry.rpartition("@")
+        if at and local and address == entry:
             return True
-    return False
+    return any(entry.strip() and domain == entry.strip().lower().lstrip("@") for entry in domains)
 
 
 _ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
@@ -302,18 +302,30 @@ def find_original(raw: bytes, zone: ZoneInfo) -> Original | None:
 # --- The pipeline's hook: a forward from an office address becomes the original's registration.
 
 
+# Shown where the forward's quoted date is kept (the log, `casefile show`): information only.
+SENT_PER_FORWARD = "skickad enligt vidarebefordran"
+UNVERIFIED_FLAG = "vidarebefordran ej verifierad: avsändarens egen post"
+
+
 @dataclass(frozen=True)
 class StaffForward:
+    """A forward from a staff address. `verified`: our own server vouched for the officer's
+    address, and the mail stands for the original sender's; otherwise it stays the sender's own
+    mail (a From at an office address proves nothing by itself) and staff are told."""
+
     officer: str
     original: Original
-    parsed: ParsedMessage  # the message as if the original sender had sent it
-    received_at: dt.datetime
+    parsed: ParsedMessage  # the message as if the original sender had sent it (when verified)
+    received_at: dt.datetime  # always the forward's own arrival at our server
+    verified: bool = True
 
     @property
     def flag(self) -> str | None:
-        """For staff, when the forward names its sender without an address: the mail is then
-        registered as the officer's, and someone must check the sender and the date. Short, so
-        that `casefile show` (60 columns for a document's flag) shows the name and the date."""
+        """For staff: a forward we did not take as one, or one that names its sender without
+        an address (then the officer's mail, and someone must check the sender and the date).
+        Short, so that `casefile show` (60 columns for a document's flag) shows it whole."""
+        if not self.verified:
+            return UNVERIFIED_FLAG
         if self.original.sender is not None:
             return None
         name = clean(self.original.sender_name, 60) or "?"
@@ -321,26 +333,32 @@ class StaffForward:
         when = f" {sent.date().isoformat()}" if sent is not None else ""
         return f"vidarebefordrat, adress saknas: ”{name}”{when}"
 
-    def record(self, session: Session, document: Document, msg: SourceMessage) -> None:
-        """The forwarding officer on the document and in the log, and the flag if any."""
+    def record(
+        self, session: Session, document: Document, msg: SourceMessage, actor: str = ""
+    ) -> None:
+        """A verified forward: the forwarding officer on the document and in the log, with the
+        quoted date as information. The flag if any (an unverified one's by `actor`, the bot:
+        nobody vouched for the officer)."""
         from casefile.events import log_event
 
-        document.registered_by = self.officer
-        log_event(
-            session,
-            self.officer,
-            "forwarded_by_staff",
-            document=document,
-            message=msg,
-            officer=self.officer,
-            sender=self.original.sender,
-            shape=self.original.shape,
-            original_date=self.original.sent_at.isoformat() if self.original.sent_at else None,
-        )
         flag = self.flag
+        if self.verified:
+            document.registered_by = self.officer
+            log_event(
+                session,
+                self.officer,
+                "forwarded_by_staff",
+                document=document,
+                message=msg,
+                officer=self.officer,
+                sender=self.original.sender,
+                shape=self.original.shape,
+                original_date=self.original.sent_at.isoformat() if self.original.sent_at else None,
+            )
         if flag is not None:
             document.flag = "; ".join(f for f in (document.flag, flag) if f)
-            log_event(session, self.officer, "document_flagged", document=document, flag=flag)
+            who = self.officer if self.verified else (actor or self.officer)
+            log_event(session, who, "document_flagged", document=document, flag=flag)
 
 
 def staff_forward(
@@ -348,31 +366,37 @@ def staff_forward(
     load_raw: Callable[[], bytes],
     parsed: ParsedMessage,
     received_at: dt.datetime,
+    verdict: str | None = None,
 ) -> StaffForward | None:
-    """A forward from one of `[registry] staff_addresses` of an outside sender's mail.
-    `load_raw` is called only for mail from a staff address.
+    """A forward of an outside sender's mail from one of `[registry] staff_addresses` (or an
+    address in `staff_domains`). `load_raw` is called only for mail from such an address.
+    `verdict` is our own server's on the From (intake/mail/authresults.py): only `verified`
+    makes it a forward; anything else leaves the sender's own mail, flagged.
+
+    The arrival date is always when the forward reached us: the quoted date is text the
+    forwarder wrote, kept as information; staff correct the date (`casefile correct REF
+    received_date DATE --reason …`) when the original came in earlier.
 
     When the quoted block shows the sender only by name, nothing says whether it was an outside
-    sender's mail or a colleague's quoted in the officer's own: the mail stays the officer's, with
-    the server's arrival date (the officer gets the kvittens and can pass the number on), and
-    the flag asks staff to check the sender and the date."""
+    sender's mail or a colleague's quoted in the officer's own: the mail stays the officer's
+    (the officer gets the kvittens and can pass the number on), and the flag asks staff to
+    check the sender and the date."""
+    from casefile.states import AuthVerdict
+
+    registry = settings.registry
     officer = parsed.from_address
-    if not settings.registry.staff_addresses or not is_staff_address(
-        officer, settings.registry.staff_addresses
-    ):
+    if not is_staff_address(officer, registry.staff_addresses, registry.staff_domains):
         return None
     assert officer is not None
-    original = find_original(load_raw(), settings.registry.zone)
+    original = find_original(load_raw(), registry.zone)
     if original is None:
         return None
-    if is_staff_address(original.sender, settings.registry.staff_addresses):
+    if is_staff_address(original.sender, registry.staff_addresses, registry.staff_domains):
         return None  # a colleague's own mail passed on: no outside sender to answer
+    if verdict != AuthVerdict.VERIFIED:
+        return StaffForward(officer, original, parsed, received_at, verified=False)
     if original.sender is None:
         return StaffForward(officer, original, parsed, received_at)
-    arrived = original.sent_at if original.sent_at is not None else received_at
-    # A date after the forward itself reached us is not an arrival date; keep the server's.
-    if arrived > received_at:
-        arrived = received_at
     as_original = replace(
         parsed,
         from_address=original.sender,
@@ -382,4 +406,4 @@ def staff_forward(
         references=None,
         subject=original.subject or parsed.subject,
     )
-    return StaffForward(officer, original, as_original, arrived)
+    return StaffForward(officer, original, as_original, received_at)

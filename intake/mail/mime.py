@@ -53,6 +53,28 @@ def header_block_size(raw: bytes) -> int:
     return min(ends) if ends else len(raw)
 
 
+_BOM = b"\xef\xbb\xbf"
+# A field name, then blanks before its colon ("From  : x", as old mail programs wrote it).
+_SPACED_NAME = re.compile(rb"^([!-9;-~]+)[ \t]+:", re.MULTILINE)
+
+
+def readable_headers(raw: bytes) -> bytes:
+    """`raw` with what hides its header block from the standard parser taken away: a UTF-8 byte
+    order mark before the first header, and blanks between a field name and its colon (the
+    parser reads "From  :" as no header at all). The body is never touched; unchanged mail is
+    returned as it is, without a copy."""
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    end = header_block_size(raw)
+    head = raw[:end]
+    if _SPACED_NAME.search(head) is None:
+        return raw
+    return _SPACED_NAME.sub(rb"\1:", head) + raw[end:]
+
+
+NO_SENDER_NOTE = "avsändarens adress (From) kunde inte läsas: ingen kvittens"
+
+
 @dataclass(frozen=True)
 class AttachedFile:
     filename: str | None
@@ -74,6 +96,9 @@ class ParsedMessage:
     attachments: list[AttachedFile] = field(default_factory=list)
     # What was found but not read, and why (too deep, TNEF, an oversized part header).
     notes: list[str] = field(default_factory=list)
+    # A delivery report (intake/mail/bounce.py): the Message-IDs and subjects it returns.
+    returned_ids: tuple[str, ...] = ()
+    returned_subjects: tuple[str, ...] = ()
 
     @property
     def referenced_ids(self) -> list[str]:
@@ -238,7 +263,7 @@ def parse_message(
     raw: bytes, max_header_bytes: int = 64 * 1024, loop_header: str | None = None
 ) -> ParsedMessage:
     """`loop_header` is `[mail] loop_header`, kept for the rules whatever its name."""
-    msg, notes = _parse(raw)
+    msg, notes = _parse(readable_headers(raw))
     name, addr = _address(msg)
     attachments: list[AttachedFile] = []
     if not notes:
@@ -246,7 +271,11 @@ def parse_message(
             attachments, notes = _walk(msg, max_header_bytes)
         except RecursionError:
             notes = ["meddelandet är nästlat i för många MIME-nivåer; bilagorna lästes inte"]
+    if addr is None:
+        # Not a sign of a machine (README, *Nothing lost*): a person looks at it.
+        notes.append(NO_SENDER_NOTE)
     # Imported here: classify imports this module for ParsedMessage.
+    from intake.mail.bounce import is_delivery_report, returned
     from intake.mail.classify import HEADERS
 
     interesting = [*HEADERS, "Sender"]
@@ -258,6 +287,10 @@ def parse_message(
             value = _header(msg, key)
             if value is not None:
                 headers[key.lower()] = value
+    content_type = clean(msg.get_content_type(), SHORT) or "text/plain"
+    back = (
+        returned(msg) if is_delivery_report(content_type, headers.get("return-path", "")) else None
+    )
     return ParsedMessage(
         message_id=clean(_raw_header(msg, "Message-ID"), ID_LENGTH),
         in_reply_to=_ids(msg, "In-Reply-To"),
@@ -267,13 +300,17 @@ def parse_message(
         from_name=name,
         date_header=_header(msg, "Date", SHORT),
         headers=headers,
-        content_type=clean(msg.get_content_type(), SHORT) or "text/plain",
+        content_type=content_type,
         attachments=attachments,
         notes=notes,
+        returned_ids=tuple(c for i in back.message_ids if (c := clean(i, ID_LENGTH)))
+        if back
+        else (),
+        returned_subjects=tuple(c for t in back.subjects if (c := clean(t, SHORT))) if back else (),
     )
 
 
 def message_tree(raw: bytes) -> tuple[EmailMessage, list[str]]:
     """The MIME tree as intake reads it (bounded in parts, no recursion error), with notes on
     what was not read. The caller checks the header block's size first (header_block_size)."""
-    return _parse(raw)
+    return _parse(readable_headers(raw))

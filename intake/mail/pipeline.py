@@ -15,6 +15,7 @@ function `final_state`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -48,12 +49,14 @@ from intake.mail.attachments import (
     make_worker,
 )
 from intake.mail.authresults import judge_message
+from intake.mail.bounce import is_delivery_report
 from intake.mail.classify import automatic_reason
 from intake.mail.faults import checkpoint
 from intake.mail.mime import ParsedMessage, clean, header_block_size, parse_message
 from intake.sources.base import FetchedMessage
 
 if TYPE_CHECKING:
+    from casefile.config import Settings
     from intake.extract.pool import ExtractionWorker
 
 log = logging.getLogger("intake")
@@ -78,12 +81,19 @@ class Filing:
 
 
 def final_state(
-    *, duplicate_of: int | None, automatic: str | None, filing: Filing | None
+    *,
+    duplicate_of: int | None,
+    automatic: str | None,
+    filing: Filing | None,
+    returned: tuple[str, ...] = (),
 ) -> tuple[str, str | None]:
     """The message's state and reason (pure). A registered report wins over everything but a
-    duplicate message; automatic mail only loses its reply; a problem is said in the reason."""
+    duplicate message; automatic mail only loses its reply; a problem is said in the reason.
+    A delivery report that returns our registered documents (`returned`) is for staff."""
     if duplicate_of is not None:
         return "duplicate", f"samma meddelande som post {duplicate_of}"
+    if returned:
+        return "delivery_failed", f"leveransrapport: {', '.join(returned)} kom inte fram"
     found = filing or Filing()
     if found.registered or found.already_registered:
         return "registered", (
@@ -186,6 +196,16 @@ def _new_document(
     )
 
 
+# A report whose From could not be read is registered, never answered, and shown to staff.
+NO_SENDER_FLAG = "avsändarens adress kunde inte läsas"
+
+
+def _flag(session: Session, document: Document, actor: str, flag: str) -> None:
+    """A flag on the document for staff (`show`, `inbox`), kept beside any earlier one."""
+    document.flag = "; ".join(f for f in (document.flag, flag) if f)
+    log_event(session, actor, "document_flagged", document=document, flag=flag)
+
+
 def _first_copy(session: Session, msg: SourceMessage) -> SourceMessage | None:
     """An earlier row of the very same message: same Message-ID (or none) and same bytes."""
     same_id = (
@@ -221,6 +241,67 @@ def _earlier_copy(session: Session, group: list[Candidate], sender: str | None) 
         )
         .limit(1)
     ).scalar_one_or_none()
+
+
+def _is_report_of_delivery(parsed: ParsedMessage) -> bool:
+    return is_delivery_report(parsed.content_type, parsed.headers.get("return-path", ""))
+
+
+def _link_returned(
+    session: Session, settings: Settings, msg: SourceMessage, parsed: ParsedMessage
+) -> tuple[str, ...]:
+    """The registered documents (else cases) a delivery report returns, each told in its case's
+    history as a delivery failure; their numbers. Found by a returned file's sha256, by our
+    Message-ID (a mail we sent, a message we registered), or by a case number in the returned
+    subject."""
+    from casefile.numbering import find_references
+
+    actor = settings.registry.bot_actor
+    found: dict[int, tuple[Document, str]] = {}
+    digests = {hashlib.sha256(a.data).hexdigest() for a in parsed.attachments}
+    if digests:
+        by_file = select(Document).join(Attachment, Attachment.document_id == Document.id)
+        for doc in session.scalars(by_file.where(Attachment.sha256.in_(digests))):
+            found.setdefault(doc.id, (doc, "fil"))
+    ids = list(parsed.returned_ids)
+    if ids:
+        sent = select(Document).join(OutboxMail, OutboxMail.document_id == Document.id)
+        for doc in session.scalars(sent.where(OutboxMail.message_id.in_(ids))):
+            found.setdefault(doc.id, (doc, "Message-ID"))
+        got = select(Document).join(SourceMessage, SourceMessage.id == Document.source_message_id)
+        for doc in session.scalars(got.where(SourceMessage.message_id.in_(ids))):
+            found.setdefault(doc.id, (doc, "Message-ID"))
+    numbers: list[str] = []
+    cases = {doc.case_id for doc, _ in found.values()}
+    for doc, via in sorted(found.values(), key=lambda item: item[0].id):
+        log_event(
+            session,
+            actor,
+            "delivery_failed",
+            document=doc,
+            message=msg,
+            via=via,
+            message_row=msg.id,
+        )
+        numbers.append(doc.diarienummer)
+    for subject in parsed.returned_subjects:
+        for parts in find_references(settings.registry, subject)[:5]:
+            case = session.scalars(
+                select(Case).where(Case.year == parts.year, Case.serial == parts.case)
+            ).first()
+            if case is not None and case.id not in cases:
+                cases.add(case.id)
+                log_event(
+                    session,
+                    actor,
+                    "delivery_failed",
+                    case=case,
+                    message=msg,
+                    via="ämne",
+                    message_row=msg.id,
+                )
+                numbers.append(case.number)
+    return tuple(numbers)
 
 
 class Pipeline:
@@ -261,7 +342,7 @@ class Pipeline:
             self.settings.mail.envelope_from or None,
         )
         candidates: list[Candidate] = []
-        if auto not in NEVER_FILED:
+        if auto not in NEVER_FILED and not _is_report_of_delivery(parsed):
             candidates = examine_message(parsed.attachments, self.settings.limits, self.worker)
             if len(parsed.attachments) > LISTED_PER_MESSAGE:
                 parsed.notes.append(
@@ -385,11 +466,19 @@ class Pipeline:
         # folder): the same Message-ID and the same bytes; without a Message-ID, the bytes alone.
         first = _first_copy(session, msg)
         filing: Filing | None = None
+        returned: tuple[str, ...] = ()
         # Step "automatic" only decides the reply; step "file" registers what is a report.
-        if first is None and auto not in NEVER_FILED:
+        # A delivery report is never filed: what it carries is our own mail coming back.
+        delivery = _is_report_of_delivery(parsed)
+        if first is None and auto not in NEVER_FILED and not delivery:
             filing = self._file(session, msg, parsed, candidates, automatic=auto is not None)
+        elif first is None and delivery:
+            returned = _link_returned(session, self.settings, msg, parsed)
         state, reason = final_state(
-            duplicate_of=first.id if first is not None else None, automatic=auto, filing=filing
+            duplicate_of=first.id if first is not None else None,
+            automatic=auto,
+            filing=filing,
+            returned=returned,
         )
         msg.state, msg.reason = state, reason
         msg.duplicate_of_id = first.id if first is not None else None
@@ -452,7 +541,9 @@ class Pipeline:
 
         raw = msg.raw_sha256
         received_at = msg.internal_date
-        fwd = staff_forward(settings, lambda: self.app.archive.get(raw), parsed, received_at)
+        fwd = staff_forward(
+            settings, lambda: self.app.archive.get(raw), parsed, received_at, msg.auth_verdict
+        )
         if fwd is not None:
             parsed, received_at = fwd.parsed, fwd.received_at
         replied = _replied_cases(session, parsed)
@@ -471,7 +562,9 @@ class Pipeline:
             new.source_message_id = msg.id
             document = register_document(session, settings, new, actor)
             if fwd is not None:
-                fwd.record(session, document, msg)
+                fwd.record(session, document, msg, actor)
+            if parsed.from_address is None:
+                _flag(session, document, actor, NO_SENDER_FLAG)
             for cand in group:
                 rows[cand.sha256].document_id = document.id
             numbers.append(document.diarienummer)

@@ -240,7 +240,7 @@ def requeue_command(ctx: click.Context, mail_id: int, actor: str, as_json: bool)
 
 
 @click.command("send")
-@limit_option(100)
+@limit_option(0)
 @click.option(
     "--recover",
     is_flag=True,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from casefile.config import Settings
 from casefile.db.models import OutboxMail
 from casefile.states import COUNTED_OUTBOX_STATES
-from intake.mail.classify import is_robot_address
+from intake.mail.classify import is_own_address, is_robot_address
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def check_recipient(
         return Verdict.deny("ingen användbar mottagaradress")
     if is_robot_address(recipient):
         return Verdict.deny(f"{recipient} är en robot- eller no-reply-adress")
-    if not to_staff and recipient.lower() == settings.smtp.from_address.lower():
+    if not to_staff and is_own_address(recipient, settings.smtp.from_address):
         return Verdict.deny("mottagaren är vår egen adress")
     limit = settings.mail.max_per_recipient_per_day
     if sent_recently(session, recipient, now) >= limit:

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from casefile.config import Settings
@@ -39,6 +41,7 @@ from intake.outgoing.transport import (
     LoginFailure,
     PermanentFailure,
     TemporaryFailure,
+    Transport,
     UncertainDelivery,
     open_transport,
 )
@@ -146,17 +149,28 @@ def _finish(
             )
 
 
-def flush_outbox(
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    now: dt.datetime | None = None,
-    limit: int = 100,
-) -> FlushResult:
-    """Deliver up to `limit` due rows; one connection, one short transaction per state change."""
-    now = now or utcnow()
-    result = FlushResult()
+class _Pace:
+    """`mail.max_per_minute` as an even spacing: the next mail goes no sooner than 60/N seconds
+    after the previous one was handed over (its `sent_at`, the last attempt of any flusher)."""
+
+    def __init__(self, per_minute: int, last: dt.datetime | None) -> None:
+        self.gap = dt.timedelta(seconds=60 / per_minute) if per_minute > 0 else None
+        self.last = last
+
+    def wait(self, stop: threading.Event | None) -> bool:
+        """Sleep to the next allowed slot; False when a shutdown came first."""
+        if self.gap is not None and self.last is not None:
+            left = (self.last + self.gap - utcnow()).total_seconds()
+            if left > 0:
+                if stop is not None:
+                    return not stop.wait(left)
+                time.sleep(left)
+        return stop is None or not stop.is_set()
+
+
+def _due(sessions: sessionmaker[Session], now: dt.datetime, limit: int) -> list[int]:
     with sessions() as session:
-        due = list(
+        return list(
             session.execute(
                 select(OutboxMail.id)
                 .where(OutboxMail.state == OutboxState.QUEUED, OutboxMail.next_attempt_at <= now)
@@ -164,110 +178,177 @@ def flush_outbox(
                 .limit(limit)
             ).scalars()
         )
-    if not due:
+
+
+def _last_sent(sessions: sessionmaker[Session]) -> dt.datetime | None:
+    with sessions() as session:
+        last = session.execute(select(func.max(OutboxMail.sent_at))).scalar_one_or_none()
+    if last is not None and last.tzinfo is None:  # SQLite hands back naive UTC
+        last = last.replace(tzinfo=dt.UTC)
+    return last
+
+
+_BATCH = 100  # due rows read at a time
+
+
+def flush_outbox(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    now: dt.datetime | None = None,
+    limit: int = 0,
+    stop: threading.Event | None = None,
+) -> FlushResult:
+    """Deliver due rows until none is left (or `limit` rows, when not 0); one connection, one
+    short transaction per state change. Due rows are read again while mail is due, so a backlog,
+    or mail queued while this run sends, leaves in this run rather than one batch per outbox
+    interval; `mail.max_per_minute` spaces the mails, sleeping to the next allowed slot. The run
+    also ends when the server is unreachable or refuses our login, or when `stop` is set
+    (service shutdown). A fixed `now` (tests) reads the due rows as of that moment."""
+    result = FlushResult()
+    # Each row at most once a run: a row requeued by a person or retried soon waits for the next.
+    seen: set[int] = set()
+
+    def due() -> list[int]:
+        done = result.sent + result.retried + result.failed + result.uncertain
+        batch = _BATCH if not limit else min(_BATCH, limit - done)
+        if batch <= 0:
+            return []
+        rows = _due(sessions, now or utcnow(), batch + len(seen))
+        fresh = [row_id for row_id in rows if row_id not in seen][:batch]
+        seen.update(fresh)
+        return fresh
+
+    rows = due()
+    if not rows:
         return result
+    pace = _Pace(settings.mail.max_per_minute, _last_sent(sessions))
     # RFC 3834: automatic mail has the null reverse-path <>, unless a bounce address is set.
     sender = settings.mail.envelope_from
     with open_transport(settings) as transport:
-        for row_id in due:
-            waiting = transport.login_waiting()
-            if waiting:
-                # Our login was refused: the mail is fine, so claim nothing and count nothing;
-                # `intake status` says SMTP is failing.
-                log.info("outbox: not sending: %s", waiting)
-                break
-            row = _claim(sessions, row_id, now)
-            if row is None:
-                continue  # another flusher took it
-            try:
-                transport.send(
-                    row.raw, sender, row.recipient, f"{row.id:08d}-{row.message_id.strip('<>')}"
-                )
-            except LoginFailure as exc:
-                # Not the mail's fault: back to the queue with its attempt given back.
-                _finish(
-                    sessions,
-                    settings,
-                    row,
-                    None,
-                    state=OutboxState.QUEUED,
-                    attempts=row.attempts - 1,
-                    next_attempt_at=now,
-                    last_error=str(exc),
-                )
-                result.retried += 1
-                log.warning("outbox %s: login refused: %s", row.id, exc)
-                break
-            except TemporaryFailure as exc:
-                if row.attempts >= settings.mail.retry_max_attempts:
-                    _finish(
-                        sessions,
-                        settings,
-                        row,
-                        "mail_failed",
-                        state=OutboxState.FAILED,
-                        last_error=f"gav upp efter {row.attempts} försök: {exc}",
-                    )
-                    result.failed += 1
-                else:
-                    _finish(
-                        sessions,
-                        settings,
-                        row,
-                        None,
-                        state=OutboxState.QUEUED,
-                        next_attempt_at=now + backoff(settings, row.attempts),
-                        last_error=str(exc),
-                    )
-                    result.retried += 1
-                log.warning("outbox %s: temporary failure: %s", row.id, exc)
-                if exc.connection:
-                    break  # the server is unreachable: leave the rest for the next flush
-            except PermanentFailure as exc:
-                _finish(
-                    sessions,
-                    settings,
-                    row,
-                    "mail_failed",
-                    state=OutboxState.FAILED,
-                    last_error=str(exc),
-                )
-                result.failed += 1
-                log.error("outbox %s: refused: %s", row.id, exc)
-            except UncertainDelivery as exc:
-                _finish(
-                    sessions,
-                    settings,
-                    row,
-                    "mail_uncertain",
-                    state=OutboxState.UNCERTAIN,
-                    last_error=str(exc),
-                )
-                result.uncertain += 1
-                log.error("outbox %s: delivery uncertain: %s", row.id, exc)
-            except Exception as exc:
-                # A bug, not a delivery answer: we cannot know what the server got.
-                _finish(
-                    sessions,
-                    settings,
-                    row,
-                    "mail_uncertain",
-                    state=OutboxState.UNCERTAIN,
-                    last_error=f"oväntat fel: {type(exc).__name__}: {exc}",
-                )
-                raise
-            else:
-                _finish(
-                    sessions,
-                    settings,
-                    row,
-                    "mail_sent",
-                    state=OutboxState.SENT,
-                    sent_at=utcnow(),
-                    last_error=None,
-                )
-                result.sent += 1
+        while rows:
+            for row_id in rows:
+                waiting = transport.login_waiting()
+                if waiting:
+                    # Our login was refused: the mail is fine, so claim nothing and count
+                    # nothing; `intake status` says SMTP is failing.
+                    log.info("outbox: not sending: %s", waiting)
+                    return result
+                if not pace.wait(stop):
+                    return result
+                if not _send_one(sessions, settings, transport, sender, row_id, now, pace, result):
+                    return result
+            rows = due()
     return result
+
+
+def _send_one(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    transport: Transport,
+    sender: str,
+    row_id: int,
+    fixed_now: dt.datetime | None,
+    pace: _Pace,
+    result: FlushResult,
+) -> bool:
+    """Claim, send and record one row; False when the run should end (login refused, server
+    unreachable)."""
+    now = fixed_now or utcnow()
+    row = _claim(sessions, row_id, now)
+    if row is None:
+        return True  # another flusher took it
+    try:
+        try:
+            transport.send(
+                row.raw, sender, row.recipient, f"{row.id:08d}-{row.message_id.strip('<>')}"
+            )
+        finally:
+            pace.last = utcnow()  # the next mail is spaced from this attempt, whatever came of it
+    except LoginFailure as exc:
+        # Not the mail's fault: back to the queue with its attempt given back.
+        _finish(
+            sessions,
+            settings,
+            row,
+            None,
+            state=OutboxState.QUEUED,
+            attempts=row.attempts - 1,
+            next_attempt_at=now,
+            last_error=str(exc),
+        )
+        result.retried += 1
+        log.warning("outbox %s: login refused: %s", row.id, exc)
+        return False
+    except TemporaryFailure as exc:
+        if row.attempts >= settings.mail.retry_max_attempts:
+            _finish(
+                sessions,
+                settings,
+                row,
+                "mail_failed",
+                state=OutboxState.FAILED,
+                last_error=f"gav upp efter {row.attempts} försök: {exc}",
+            )
+            result.failed += 1
+        else:
+            _finish(
+                sessions,
+                settings,
+                row,
+                None,
+                state=OutboxState.QUEUED,
+                next_attempt_at=now + backoff(settings, row.attempts),
+                last_error=str(exc),
+            )
+            result.retried += 1
+        log.warning("outbox %s: temporary failure: %s", row.id, exc)
+        if exc.connection:
+            return False  # the server is unreachable: leave the rest for the next flush
+    except PermanentFailure as exc:
+        _finish(
+            sessions,
+            settings,
+            row,
+            "mail_failed",
+            state=OutboxState.FAILED,
+            last_error=str(exc),
+        )
+        result.failed += 1
+        log.error("outbox %s: refused: %s", row.id, exc)
+    except UncertainDelivery as exc:
+        _finish(
+            sessions,
+            settings,
+            row,
+            "mail_uncertain",
+            state=OutboxState.UNCERTAIN,
+            last_error=str(exc),
+        )
+        result.uncertain += 1
+        log.error("outbox %s: delivery uncertain: %s", row.id, exc)
+    except Exception as exc:
+        # A bug, not a delivery answer: we cannot know what the server got.
+        _finish(
+            sessions,
+            settings,
+            row,
+            "mail_uncertain",
+            state=OutboxState.UNCERTAIN,
+            last_error=f"oväntat fel: {type(exc).__name__}: {exc}",
+        )
+        raise
+    else:
+        _finish(
+            sessions,
+            settings,
+            row,
+            "mail_sent",
+            state=OutboxState.SENT,
+            sent_at=pace.last,
+            last_error=None,
+        )
+        result.sent += 1
+    return True
 
 
 def recover_interrupted(session: Session, older_than: dt.datetime | None = None) -> int:

@@ -8,6 +8,7 @@ exception is caught by the runner, with the same result.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -30,10 +31,11 @@ def _mailbox(app: App, name: str) -> MailboxSettings:
     raise KeyError(name)
 
 
-def flush(app: App) -> str | None:
+def flush(app: App, stop: threading.Event | None = None) -> str | None:
+    """Send until nothing is due (within `mail.max_per_minute`), or until `stop` is set."""
     from intake.outgoing import flush_outbox
 
-    result = flush_outbox(app.sessions, app.settings)
+    result = flush_outbox(app.sessions, app.settings, stop=stop)
     if result.sent or result.retried or result.failed or result.uncertain:
         summary.info(
             "utkorg: %d skickade, %d försöker igen senare, %d misslyckade, %d osäkra",
@@ -88,7 +90,7 @@ def poll_summary(mailbox: str, outcomes: Sequence[Outcome], waiting: int = 0) ->
     return line
 
 
-def reminders(app: App) -> str | None:
+def reminders(app: App, stop: threading.Event | None = None) -> str | None:
     from intake.outgoing import queue_reminders
 
     today = utcnow().astimezone(app.settings.registry.zone).date()
@@ -96,10 +98,10 @@ def reminders(app: App) -> str | None:
         rows = queue_reminders(session, app.settings, today)
     if rows:
         summary.info("bevakning: %d påminnelser lagda i utkorgen", len(rows))
-    return flush(app)
+    return flush(app, stop)
 
 
-def digest(app: App) -> str | None:
+def digest(app: App, stop: threading.Event | None = None) -> str | None:
     from intake.outgoing import queue_digest
 
     today = utcnow().astimezone(app.settings.registry.zone).date()
@@ -107,7 +109,7 @@ def digest(app: App) -> str | None:
         row = queue_digest(session, app.settings, today)
     if row is not None:
         summary.info("sammanställning för %s lagd i utkorgen", today.isoformat())
-    return flush(app)
+    return flush(app, stop)
 
 
 def recover(app: App) -> int:

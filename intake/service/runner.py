@@ -136,10 +136,10 @@ class Service:
                 self.lock.check()
             return jobs.poll(self.app, spec.mailbox, should_stop)
         if spec.kind == "outbox":
-            return jobs.flush(self.app)
+            return jobs.flush(self.app, self.stop_requested)
         if spec.kind == "reminders":
-            return jobs.reminders(self.app)
-        return jobs.digest(self.app)
+            return jobs.reminders(self.app, self.stop_requested)
+        return jobs.digest(self.app, self.stop_requested)
 
     def run_job(self, spec: JobSpec) -> None:
         """The function the scheduler calls: never raises, so the next run comes as planned."""

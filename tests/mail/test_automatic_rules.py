@@ -38,13 +38,13 @@ EXAMPLES: dict[str, EmailMessage] = {
     "auto_submitted": _report(Auto_Submitted="auto-replied (semester)"),
     "precedence": _report(Precedence="auto-reply"),
     "mailing_list": _report(List_Post="<mailto:lista@lists.test>"),
+    "mailman": _report(X_Mailman_Version="2.1.39"),
     "loop": _report(X_OTRS_Loop="yes"),
     "x_autoreply": _report(X_Auto_Reply="yes"),
     "suppress": _report(X_Auto_Response_Suppress="DR, RN, NRN, OOF, AutoReply"),
     "null_sender": _report(Return_Path="<>"),
     "bounce_address": _report(Delivered_To=BOUNCE),
     "delivery_report": _delivery_report(),
-    "no_sender": _report(sender="Okänd avsändare"),
     "automatic_sender": _report(sender="E-tjänst <no-reply@kommun.test>"),
     "own_address": _report(sender=f"Samordningsförbundet <{OWN}>"),
 }
@@ -143,7 +143,16 @@ def test_outgoing_answers_use_the_same_table(settings: Settings) -> None:
 
 @pytest.mark.parametrize(
     "address",
-    ["no-reply@kommun.test", "autosvar@x.test", "auto-reply@x.test", "abuse@x.test"],
+    [
+        "no-reply@kommun.test",
+        "autosvar@x.test",
+        "auto-reply@x.test",
+        "abuse@x.test",
+        "lista-request@lists.test",
+        "owner-lista@lists.test",
+        "lista-owner@lists.test",
+        "lista-bounces+anna=bollnas.test@lists.test",
+    ],
 )
 def test_one_robot_address_rule_for_both_directions(address: str) -> None:
     # The outbox refuses to write to the same addresses intake calls automatic senders.
@@ -153,9 +162,12 @@ def test_one_robot_address_rule_for_both_directions(address: str) -> None:
     assert rule is not None and rule.name == "automatic_sender"
 
 
-@pytest.mark.parametrize("address", [None, "", "postmaster", "no-reply"])
+@pytest.mark.parametrize(
+    "address",
+    [None, "", "postmaster", "no-reply", "request@x.test", "owner@x.test", "requests-x@x.test"],
+)
 def test_what_is_not_an_address_is_no_robot_address(address: str | None) -> None:
-    # The rules before it (no_sender; no recipient) speak for such mail
+    # No address is no robot: intake shows such mail to a person; the outbox has no recipient
     assert is_robot_address(address) is False
 
 
@@ -184,6 +196,12 @@ SIGNS: list[tuple[str, str, str]] = [
     ("List-Unsubscribe", "<mailto:av@lists.test>", "mailing_list"),
     ("List-Post", "NO", "mailing_list"),
     ("Mailing-List", "lista@lists.test", "mailing_list"),
+    ("List-Help", "<mailto:lista-request@lists.test?subject=help>", "mailing_list"),
+    ("List-Subscribe", "<mailto:lista-join@lists.test>", "mailing_list"),
+    ("List-Owner", "<mailto:lista-owner@lists.test>", "mailing_list"),
+    ("List-Archive", "<https://lists.test/pipermail/lista/>", "mailing_list"),
+    ("X-Mailman-Version", "2.1.39", "mailman"),
+    ("X-BeenThere", "lista@lists.test", "mailman"),
     ("X-Loop", "x", "loop"),
     ("X-OTRS-Loop", "no", "loop"),
     ("X-Autoreply", "yes", "x_autoreply"),
@@ -231,9 +249,16 @@ def test_values_that_are_no_sign(name: str, value: str) -> None:
 
 
 def test_our_own_address_in_any_case_is_automatic_and_without_one_nothing_is() -> None:
-    view = MailView.of_message(message(sender="Kontakt <KONTAKT@finsam.test>"), LOOP, OWN)
-    rule = matching_rule(view)
-    assert rule is not None and rule.name == "own_address"
+    for sender in (
+        "Kontakt <KONTAKT@finsam.test>",
+        "kontakt+x@Finsam.test",
+        "kontakt+@finsam.test",
+    ):
+        rule = matching_rule(MailView.of_message(message(sender=sender), LOOP, OWN))
+        assert rule is not None and rule.name == "own_address", sender
+    # Another mailbox, or our local part at another domain, is not us
+    for sender in ("kontakt2@finsam.test", "kontakt+x@annan.test", "x+kontakt@finsam.test"):
+        assert matching_rule(MailView.of_message(message(sender=sender), LOOP, OWN)) is None
     assert matching_rule(MailView.of_message(message(sender=OWN), LOOP)) is None
 
 
@@ -269,13 +294,16 @@ def test_a_bounce_address_is_compared_trimmed_and_without_case() -> None:
     assert rule is not None and rule.name == "bounce_address"
 
 
-def test_a_message_without_from_has_no_sender() -> None:
+def test_a_message_without_from_has_no_sender_and_is_not_automatic_for_it() -> None:
+    """Issue 24: a From that cannot be read is no sign of a machine; a person looks at it (the
+    pipeline registers a report in it, answers nobody and shows it in the inbox)."""
     msg = message()
     del msg["From"]
     view = MailView.of_message(msg, LOOP, OWN)
     assert view.sender is None
-    rule = matching_rule(view)
-    assert rule is not None and rule.name == "no_sender"
+    assert matching_rule(view) is None
+    parsed = parse_message(message(sender="Okänd avsändare").as_bytes())
+    assert parsed.from_address is None and automatic_reason(parsed, LOOP, OWN) is None
 
 
 def test_the_view_of_a_parsed_message_carries_everything_the_rules_read() -> None:

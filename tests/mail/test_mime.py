@@ -12,12 +12,14 @@ from intake.mail.mime import (
     ID_LENGTH,
     MAX_DEPTH,
     MAX_PARTS,
+    NO_SENDER_NOTE,
     SHORT,
     AttachedFile,
     ParsedMessage,
     clean,
     header_block_size,
     parse_message,
+    readable_headers,
 )
 from tests.support.mail import DOCX, message
 
@@ -133,6 +135,7 @@ def test_a_message_without_headers_gives_empty_values() -> None:
         date_header=None,
         headers={},
         content_type="text/plain",
+        notes=[NO_SENDER_NOTE],  # said to staff: no address to answer
     )
 
 
@@ -444,3 +447,39 @@ def test_a_message_of_too_many_parts_keeps_only_its_headers() -> None:
     assert over.subject == "Delar" and over.from_address == "anna.berg@bollnas.test"
     at_limit = parse_message(multipart(parts[1:]))
     assert at_limit.notes == [] and len(at_limit.attachments) == MAX_PARTS - 1
+
+
+def test_readable_headers_takes_away_a_bom_and_blanks_before_a_colon_in_the_header_only() -> None:
+    """Issue 24: a UTF-8 BOM before the headers, and "From  :" as old programs wrote it, hid
+    the sender (the mail was then taken for automatic mail). The body is never changed."""
+    head = b"From  : Anna <anna@b.test>\nSubject\t: Hej\nX-Lang:\n  fortsatt\n"
+    body = b"\nFrom  : inte en rubrik\nText\n"
+    assert readable_headers(b"\xef\xbb\xbf" + head + body) == (
+        b"From: Anna <anna@b.test>\nSubject: Hej\nX-Lang:\n  fortsatt\n" + body
+    )
+    plain = b"From: a@b.test\n\nHej\n"
+    assert readable_headers(plain) is plain  # nothing to do: no copy of a large message
+    # An mbox "From " line is no field with blanks before a colon, and stays
+    assert readable_headers(b"From a@b.test Mon Jan  1 10:00:00 2026\n\n") == (
+        b"From a@b.test Mon Jan  1 10:00:00 2026\n\n"
+    )
+    parsed = parse_message(b"\xef\xbb\xbf" + head + body)
+    assert (parsed.from_address, parsed.subject, parsed.notes) == ("anna@b.test", "Hej", [])
+
+
+def test_a_delivery_report_names_what_it_returns() -> None:
+    """The Message-IDs and subjects of the returned message or header block; only for a
+    delivery report or mail with the null Return-Path."""
+    returned = b"Message-ID: <k1@finsam.test>\nSubject: [SFG 26-01.01] Kvittens\n"
+    dsn = (
+        b"Return-Path: <>\nFrom: MAILER-DAEMON@mx.test\nContent-Type: multipart/report; "
+        b'report-type=delivery-status; boundary="b"\n\n--b\nContent-Type: text/plain\n\nFel\n'
+        b"--b\nContent-Type: text/rfc822-headers\n\n" + returned + b"\n--b--\n"
+    )
+    parsed = parse_message(dsn)
+    assert parsed.returned_ids == ("<k1@finsam.test>",)
+    assert parsed.returned_subjects == ("[SFG 26-01.01] Kvittens",)
+    ordinary = dsn.replace(b"Return-Path: <>\n", b"").replace(
+        b"multipart/report", b"multipart/mixed"
+    )
+    assert parse_message(ordinary).returned_ids == ()

@@ -84,7 +84,7 @@ def test_a_failing_job_is_logged_and_runs_again_as_planned(
     app = maildir_app(db_url, tmp_path, service={"outbox_interval_seconds": 1})
     calls: list[float] = []
 
-    def flaky(_app: App) -> str | None:
+    def flaky(_app: App, _stop: object = None) -> str | None:
         calls.append(time.monotonic())
         if len(calls) == 1:
             raise RuntimeError("SMTP-servern svarade konstigt")

@@ -28,7 +28,13 @@ from tests.support.dovecot import Account, DovecotServer
 from tests.support.mail import REPORTS, message
 from tests.support.toml import write_config
 
-STAFF = ["finsam.test"]
+STAFF = ["bo.ek@finsam.test"]
+# Our receiving server, and what it writes on an officer's mail it verified (DMARC pass).
+OURS = "mx.finsam.test"
+STAFF_VERIFIED = {
+    "Authentication-Results": f"{OURS}; dkim=pass header.d=finsam.test; "
+    "dmarc=pass header.from=finsam.test"
+}
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +56,11 @@ def account(dovecot: DovecotServer) -> Account:
 @pytest.fixture
 def intake_app(db_url: str, tmp_path: Path, account: Account) -> Iterator[App]:
     app = build_app(
-        db_url, tmp_path, account.mailbox_settings(), registry={"staff_addresses": STAFF}
+        db_url,
+        tmp_path,
+        account.mailbox_settings(),
+        registry={"staff_addresses": STAFF},
+        mail={"trusted_authserv_id": OURS},
     )
     yield app
     app.engine.dispose()

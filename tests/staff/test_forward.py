@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from casefile.app import App
-from casefile.config import Settings
+from casefile.config import ConfigError, Settings
 from casefile.db.models import Document, Event, OutboxMail
 from intake.mail.forward import (
     Original,
@@ -29,7 +29,7 @@ from intake.mail.forward import parse_header_date as header_date
 from intake.mail.mime import parse_message
 from tests.register.factories import stored_message
 from tests.register.readback import document_by_number, events_of, register_report
-from tests.staff.conftest import at, poll, report
+from tests.staff.conftest import STAFF_VERIFIED, at, poll, report, run
 from tests.support.dovecot import Account
 from tests.support.mail import message
 
@@ -50,28 +50,33 @@ def test_forward_as_attachment_is_registered_for_the_original_sender(
     intake_app: App, account: Account
 ) -> None:
     """Given Anna's report of 28 January that officer Bo forwards as an attachment on 3 February,
-    when polled, then the document is Anna's, of 28 January, acknowledged to Anna, and Bo is the
-    officer in the log."""
+    verified by our server, when polled, then the document is Anna's, acknowledged to Anna, of
+    3 February (the forward's arrival: the attached dates are text Bo sent), the 28 January is
+    kept in the log, and Bo is the officer in the log."""
     original = message(
         attachments=[("slutrapport.docx", DOCX)],
         date=dt.datetime(2026, 1, 28, 8, 30, tzinfo=dt.UTC),
     )
     outer = message(
-        sender="Bo Ek <bo.ek@finsam.test>", subject="VB: Slutrapport", body="Se bifogat."
+        sender="Bo Ek <bo.ek@finsam.test>",
+        subject="VB: Slutrapport",
+        body="Se bifogat.",
+        headers=STAFF_VERIFIED,
     )
     outer.add_attachment(original)
     account.append(bytes(outer), at(3))
     poll(intake_app)
     doc, mail, log = registered(intake_app)
     assert doc.sender == "anna.berg@bollnas.test"
-    assert doc.received_date == dt.date(2026, 1, 28)
+    assert doc.received_date == dt.date(2026, 2, 3)
     assert doc.registered_by == "bo.ek@finsam.test"
     (kvittens,) = [m for m in mail if m.kind == "kvittens"]
     assert kvittens.recipient == "anna.berg@bollnas.test"
-    assert b"2026-01-28" in kvittens.raw
+    assert b"2026-02-03" in kvittens.raw and b"2026-01-28" not in kvittens.raw
     (forward,) = [e for e in log if e.action == "forwarded_by_staff"]
     assert forward.actor == "bo.ek@finsam.test"
     assert forward.detail["sender"] == "anna.berg@bollnas.test"
+    assert forward.detail["original_date"] == "2026-01-28T08:30:00+00:00"
 
 
 @pytest.mark.parametrize(
@@ -98,14 +103,17 @@ def test_inline_forward_from_outlook_and_gmail(
         subject="VB: Slutrapport",
         body=f"Hej, den här kom till mig.\n\n{block}\nHej! Här är vår slutrapport.",
         attachments=[("slutrapport.docx", DOCX)],
+        headers=STAFF_VERIFIED,
     )
     account.append(bytes(outer), at(3))
     poll(intake_app)
     doc, mail, log = registered(intake_app)
-    assert (doc.sender, doc.received_date) == ("anna.berg@bollnas.test", arrived)
+    # The ankomstdatum is the forward's; the quoted date is kept as information
+    assert (doc.sender, doc.received_date) == ("anna.berg@bollnas.test", dt.date(2026, 2, 3))
     assert {m.recipient for m in mail if m.kind == "kvittens"} == {"anna.berg@bollnas.test"}
     [forward] = [e for e in log if e.action == "forwarded_by_staff"]
     assert forward.actor == "bo.ek@finsam.test"
+    assert str(forward.detail["original_date"]).startswith(arrived.isoformat())
     assert forward.source_message_id == doc.source_message_id is not None
 
 
@@ -196,13 +204,16 @@ def test_outlook_block_with_only_a_name_gives_no_address() -> None:
 
 
 def test_staff_addresses_and_domains() -> None:
-    staff = ["finsam.test", "registrator@kommun.test"]
-    assert is_staff_address("Bo.Ek@Finsam.test", staff)
-    assert is_staff_address("registrator@kommun.test", staff)
-    assert not is_staff_address("annan@kommun.test", staff)
-    assert not is_staff_address("bo@sub.finsam.test.evil", staff)
-    assert not is_staff_address(None, staff)
-    assert is_staff_address("a@forbund.se", ["@forbund.se"])
+    staff = ["registrator@kommun.test"]
+    domains = ["finsam.test"]
+    assert is_staff_address("Bo.Ek@Finsam.test", staff, domains)
+    assert is_staff_address("registrator@kommun.test", staff, domains)
+    assert not is_staff_address("annan@kommun.test", staff, domains)
+    assert not is_staff_address("bo@sub.finsam.test.evil", staff, domains)
+    assert not is_staff_address(None, staff, domains)
+    assert is_staff_address("a@forbund.se", [], ["@forbund.se"])
+    # A bare domain among the addresses speaks for no one: only staff_domains does
+    assert not is_staff_address("a@forbund.se", ["forbund.se", "@forbund.se"])
 
 
 def test_html_is_made_plain_text_line_by_line() -> None:
@@ -358,16 +369,17 @@ def test_a_block_is_the_run_of_labelled_lines_around_the_sender() -> None:
 
 
 def test_staff_entries_are_trimmed_and_blank_ones_ignored() -> None:
-    staff = ["  ", " Registrator@Kommun.test ", "@Finsam.test"]
-    assert is_staff_address(" Bo@FINSAM.test ", staff)
-    assert is_staff_address("registrator@kommun.test", staff)
-    assert not is_staff_address("finsam.test", staff)
-    assert not is_staff_address("bo@kommun.test", staff)
-    assert not is_staff_address("", staff)
-    assert not is_staff_address("a@x.test", [""])
+    staff = ["  ", " Registrator@Kommun.test "]
+    domains = ["", "@Finsam.test"]
+    assert is_staff_address(" Bo@FINSAM.test ", staff, domains)
+    assert is_staff_address("registrator@kommun.test", staff, domains)
+    assert not is_staff_address("finsam.test", staff, domains)
+    assert not is_staff_address("bo@kommun.test", staff, domains)
+    assert not is_staff_address("", staff, domains)
+    assert not is_staff_address("a@x.test", [""], [" "])
     # The domain is what follows the last @: a quoted local part may hold one too
-    assert is_staff_address('"bo@hemma"@finsam.test', staff)
-    assert not is_staff_address('"bo@finsam.test"@evil.test', staff)
+    assert is_staff_address('"bo@hemma"@finsam.test', staff, domains)
+    assert not is_staff_address('"bo@finsam.test"@evil.test', staff, domains)
 
 
 def _parsed(raw: bytes) -> Message:
@@ -495,18 +507,19 @@ def test_the_arrival_is_read_after_the_last_semicolon_and_in_the_registry_zone()
 
 # --- staff_forward and StaffForward.record, called directly. ---
 
-STAFF_SETTINGS = Settings.from_dict({"registry": {"staff_addresses": ["finsam.test"]}})
+STAFF_SETTINGS = Settings.from_dict({"registry": {"staff_domains": ["finsam.test"]}})
 FORWARD_ARRIVED = dt.datetime(2026, 2, 3, 9, 0, tzinfo=dt.UTC)
 
 
-def forwarded(outer: EmailMessage) -> StaffForward | None:
+def forwarded(outer: EmailMessage, verdict: str = "verified") -> StaffForward | None:
     raw = bytes(outer)
-    return staff_forward(STAFF_SETTINGS, lambda: raw, parse_message(raw), FORWARD_ARRIVED)
+    return staff_forward(STAFF_SETTINGS, lambda: raw, parse_message(raw), FORWARD_ARRIVED, verdict)
 
 
 def test_a_staff_forward_is_the_message_as_the_original_sender_sent_it() -> None:
     """Given Bo's forward (itself a reply) of Anna's report attached whole, then the message is
-    Anna's: her address, name, Message-ID and subject, no reply headers, her arrival date."""
+    Anna's: her address, name, Message-ID and subject, no reply headers; the arrival is the
+    forward's, her date only information."""
     inner = message(
         date=dt.datetime(2026, 1, 28, 8, 30, tzinfo=dt.UTC), message_id="<r1@bollnas.test>"
     )
@@ -520,7 +533,8 @@ def test_a_staff_forward_is_the_message_as_the_original_sender_sent_it() -> None
     fwd = forwarded(outer)
     assert fwd is not None
     assert (fwd.officer, fwd.original.shape) == ("bo.ek@finsam.test", "attached")
-    assert fwd.received_at == dt.datetime(2026, 1, 28, 8, 30, tzinfo=dt.UTC)
+    assert fwd.received_at == FORWARD_ARRIVED
+    assert fwd.original.sent_at == dt.datetime(2026, 1, 28, 8, 30, tzinfo=dt.UTC)
     p = fwd.parsed
     assert (p.from_address, p.from_name, p.message_id, p.in_reply_to, p.references) == (
         "anna.berg@bollnas.test",
@@ -641,6 +655,7 @@ def test_a_polled_name_only_forward_is_the_officers_with_a_flag(
         subject="VB: Slutrapport",
         body="Från: Anna Berg\nSkickat: den 29 januari 2026 23:40\nÄmne: Slutrapport\n\nHej!",
         attachments=[("slutrapport.docx", DOCX)],
+        headers=STAFF_VERIFIED,
     )
     account.append(bytes(outer), at(3))
     poll(intake_app)
@@ -653,3 +668,151 @@ def test_a_polled_name_only_forward_is_the_officers_with_a_flag(
         "forwarded_by_staff",
         "document_flagged",
     ]
+
+
+# --- Issue 24: a forward is one only when our server vouches for the officer. ---
+
+# Eighteen months before the forward: last year's series, if the quoted date were believed.
+LONG_AGO = "Från: Anna Berg <anna.berg@bollnas.test>\nSkickat: den 3 augusti 2024 10:00\n"
+
+
+def forged_forward(
+    auth: str | None, block: str = LONG_AGO, subject: str = "VB: Slutrapport"
+) -> bytes:
+    headers = {"Authentication-Results": auth} if auth else {}
+    outer = message(
+        sender="Bo Ek <bo.ek@finsam.test>",
+        subject=subject,
+        body=f"Se nedan.\n\n{block}\nHej! Här är vår slutrapport.",
+        attachments=[("slutrapport.docx", DOCX)],
+        headers=headers,
+    )
+    return bytes(outer)
+
+
+OUR_FAIL = "mx.finsam.test; spf=fail smtp.mailfrom=evil.example; dmarc=fail header.from=finsam.test"
+
+
+@pytest.mark.parametrize(
+    ("on_top", "auth"),
+    [
+        (None, OUR_FAIL),
+        (None, None),  # no word from our server: nobody vouched for the officer either
+        (None, "mx.evil.example; dmarc=pass header.from=finsam.test"),  # another server's word
+        # The forger writes our server's name with a pass; our server's own header is on top
+        (OUR_FAIL, "mx.finsam.test; dmarc=pass header.from=finsam.test"),
+    ],
+)
+def test_an_unverified_staff_forward_is_the_senders_own_mail(
+    intake_app: App, account: Account, on_top: str | None, auth: str | None
+) -> None:
+    """Given mail From bo.ek@finsam.test (a staff address) quoting Anna's header block dated
+    18 months back, that our server did not verify, when polled, then it is registered as the
+    sender's own mail: this year's number, the day it reached us, no kvittens to Anna, flagged."""
+    top = f"Authentication-Results: {on_top}\n".encode() if on_top else b""
+    account.append(top + forged_forward(auth), at(3))
+    poll(intake_app)
+    doc, mail, log = registered(intake_app)
+    assert doc.diarienummer == "SFG 26-01.01"
+    assert (doc.sender, doc.received_date) == ("bo.ek@finsam.test", dt.date(2026, 2, 3))
+    assert doc.registered_by is None
+    assert "anna.berg@bollnas.test" not in {m.recipient for m in mail}
+    assert doc.flag is not None and "vidarebefordran ej verifierad" in doc.flag
+    assert "forwarded_by_staff" not in [e.action for e in log]
+
+
+def test_a_forged_forward_does_not_file_into_the_quoted_partys_case(
+    intake_app: App, account: Account
+) -> None:
+    """Given Anna's own report in SFG 26-01, when a forward forged from a staff address
+    (dmarc=fail) quotes Anna and names her case, then it is not filed into her case as hers."""
+    account.append(bytes(message(attachments=[("slutrapport.docx", DOCX)])), at(2))
+    poll(intake_app)
+    unsigned = report("r04_row_blocksdt_unsigned_nfd.docx")
+    forged = message(
+        sender="Bo Ek <bo.ek@finsam.test>",
+        subject="VB: Slutrapport [SFG 26-01]",
+        body=f"{LONG_AGO}\nHej!",
+        attachments=[("rapport.docx", unsigned)],
+        headers={"Authentication-Results": "mx.finsam.test; dmarc=fail header.from=finsam.test"},
+    )
+    account.append(bytes(forged), at(3))
+    poll(intake_app)
+    with intake_app.sessions() as s:
+        docs = list(s.scalars(select(Document).order_by(Document.id)))
+        anna = list(
+            s.scalars(select(OutboxMail).where(OutboxMail.recipient == "anna.berg@bollnas.test"))
+        )
+    assert [(d.diarienummer, d.sender) for d in docs] == [
+        ("SFG 26-01.01", "anna.berg@bollnas.test"),
+        ("SFG 26-02.01", "bo.ek@finsam.test"),
+    ]
+    assert len(anna) == 1  # her own kvittens, nothing for the forgery
+
+
+def test_a_verified_forward_keeps_the_quoted_date_as_information_and_staff_correct_it(
+    intake_app: App, account: Account, config_file: str
+) -> None:
+    """Given Bo's verified forward quoting Anna's mail of 3 August 2024, when polled, then the
+    document is Anna's of this year, received the day the forward came; `show` says the quoted
+    date; `correct … received_date` needs a reason, keeps the number and logs old → new."""
+    account.append(forged_forward(STAFF_VERIFIED["Authentication-Results"]), at(3))
+    poll(intake_app)
+    doc, mail, _log = registered(intake_app)
+    assert (doc.diarienummer, doc.sender) == ("SFG 26-01.01", "anna.berg@bollnas.test")
+    assert doc.received_date == dt.date(2026, 2, 3) and doc.flag is None
+    assert {m.recipient for m in mail if m.kind == "kvittens"} == {"anna.berg@bollnas.test"}
+    code, out, _ = run(config_file, "show", "SFG 26-01")
+    assert code == 0 and "skickad enligt vidarebefordran 2024-08-03" in out
+    code, _, err = run(config_file, "correct", "SFG 26-01.01", "received_date", "2026-01-29")
+    assert code == 1 and "--reason" in err
+    code, _, err = run(config_file, "correct", "SFG 26-01.01", "title", "X", "--reason", "y")
+    assert code == 2 and "--reason gäller bara ankomstdatum" in err
+    code, _, err = run(
+        config_file, "correct", "SFG 26-01.01", "received_date", "2026-02-04", "--reason", "x"
+    )
+    assert code == 1 and "efter den dag" in err
+    code, out, err = run(
+        config_file,
+        "correct",
+        "SFG 26-01.01",
+        "ankomstdatum",  # the Swedish name, as for every other field
+        "2026-01-29",
+        "--reason",
+        "kom till Bo 29/1",
+    )
+    assert code == 0, err
+    assert "ankomstdatum 2026-02-03 → 2026-01-29" in out
+    fixed, _, log = registered(intake_app)
+    assert (fixed.diarienummer, fixed.received_date) == ("SFG 26-01.01", dt.date(2026, 1, 29))
+    [corrected] = [e for e in log if e.action == "field_corrected"]
+    assert (corrected.actor, corrected.detail) == (
+        "AKH",
+        {
+            "field": "received_date",
+            "old": "2026-02-03",
+            "new": "2026-01-29",
+            "reason": "kom till Bo 29/1",
+        },
+    )
+    code, out, _ = run(config_file, "show", "SFG 26-01")
+    assert "ankomstdatum: 2026-02-03 → 2026-01-29; skäl: kom till Bo 29/1" in out
+
+
+def test_a_bare_domain_is_a_staff_domain_only_where_the_operator_says_so() -> None:
+    """A domain among staff_addresses stops the program with one line naming the right key;
+    staff_domains takes it, and a verified address there forwards."""
+    with pytest.raises(
+        ConfigError, match=r"registry\.staff_addresses: 'finsam\.test'.*staff_domains"
+    ):
+        Settings.from_dict({"registry": {"staff_addresses": ["finsam.test"]}})
+    raw = forged_forward(None, block="Från: Anna <anna@bollnas.test>\nSkickat: 2026-01-29\n")
+    parsed = parse_message(raw)
+    exact = Settings.from_dict({"registry": {"staff_addresses": ["cia@finsam.test"]}})
+    assert staff_forward(exact, lambda: raw, parsed, FORWARD_ARRIVED, "verified") is None
+    fwd = staff_forward(STAFF_SETTINGS, lambda: raw, parsed, FORWARD_ARRIVED, "verified")
+    assert fwd is not None and fwd.verified and fwd.parsed.from_address == "anna@bollnas.test"
+    assert fwd.received_at == FORWARD_ARRIVED
+    unverified = staff_forward(STAFF_SETTINGS, lambda: raw, parsed, FORWARD_ARRIVED, "unknown")
+    assert unverified is not None and not unverified.verified
+    assert unverified.parsed.from_address == "bo.ek@finsam.test"
