@@ -78,11 +78,12 @@ def test_a_blank_fillable_form_is_flagged_not_asked_to_complete() -> None:
 # --- fillable PDFs (AcroForm) ---------------------------------------------------------------
 
 
-def test_a_fillable_pdf_is_read_from_its_form_fields() -> None:
+@pytest.mark.parametrize("name", ["f01_fillable_form", "f03_fillable_form_printed"])
+def test_a_fillable_pdf_is_read_from_its_form_fields(name: str) -> None:
     """Given a fillable PDF whose values live only in its form fields (one answer far longer
     than its box), then every field and answer of the truth is read, the source is "pdf_form",
-    and nothing is reported missing."""
-    name = "f01_fillable_form"
+    and nothing is reported missing; given the same with its short values also printed on the
+    page, each value is read once."""
     expected = truth(name)
     result = extract_bytes((SHAPES / f"{name}.pdf").read_bytes(), f"{name}.pdf")
     out = result.to_json()
