@@ -55,6 +55,42 @@ def extract_path(
         ) from exc
     check_size(size, p.name, limits)
     data = p.read_bytes()
+    from intake.extract.archive import is_archive
+
+    if is_archive(data):
+        return extract_zip(data, p.name, limits, isolated)
     if isolated:
         return extract_isolated(data, p.name, limits)
     return extract_bytes(data, p.name, limits)
+
+
+def extract_zip(
+    data: bytes, filename: str, limits: ExtractLimits = DEFAULT_LIMITS, isolated: bool = True
+) -> Extraction:
+    """The report a zip archive holds (one level deep): its DOCX if it has one (the sender's
+    own file, as the mail path registers it), else its first readable PDF."""
+    import dataclasses
+
+    from intake.extract.archive import open_reports
+
+    contents = open_reports(data, filename, limits)
+    nested = ", ".join(name for name, _ in contents.nested)
+    if not contents.reports:
+        why = f"; zip-filer i zip-filen öppnas inte ({nested})" if nested else ""
+        raise ExtractionError(
+            "unsupported", f"Zip-filen {filename} innehåller ingen DOCX- eller PDF-fil{why}."
+        )
+    results: list[tuple[str, Extraction]] = []
+    first_error: ExtractionError | None = None
+    for name, entry in contents.reports:
+        try:
+            run = extract_isolated if isolated else extract_bytes
+            results.append((name, run(entry, name, limits)))
+        except ExtractionError as exc:
+            first_error = first_error or exc
+    if not results:
+        assert first_error is not None
+        raise first_error
+    reports = [r for r in results if r[1].document_type != "unknown"] or results
+    name, chosen = min(reports, key=lambda r: not r[0].lower().endswith(".docx"))
+    return dataclasses.replace(chosen, archive_entry=name)

@@ -352,6 +352,45 @@ def _cells(tr: Any) -> list[Any]:
 
 
 _FALLBACK = f"{{{MC}}}Fallback"
+# Tracked changes: text deleted or moved away is not the document's current text.
+_NOT_CURRENT = (_q("del"), _q("moveFrom"))
+TXBX_CONTENT = _q("txbxContent")
+
+
+def _remove(el: Any) -> None:
+    parent = el.getparent()
+    if parent is not None:
+        parent.remove(el)
+
+
+def _empty_placeholders(body: Any) -> None:
+    """A content control showing its placeholder ("Klicka eller tryck här för att ange
+    text.") holds no value: its text is the form's prompt, not the sender's answer."""
+    for pr in list(body.iter(_q("sdtPr"))):
+        if pr.find(_q("showingPlcHdr")) is None:
+            continue
+        content = pr.getparent().find(SDT_CONTENT)
+        if content is not None:
+            for t in content.iter(T):
+                t.text = ""
+
+
+def _unfold_text_boxes(body: Any) -> None:
+    """Move each text box's content (paragraphs and tables) to just after the paragraph that
+    anchors it, so a registration box drawn as a table in a text box is read as a table."""
+    after: dict[int, Any] = {}
+    for box in list(body.iter(TXBX_CONTENT)):
+        anchor = box.getparent()
+        while anchor is not None and anchor.tag != P:
+            anchor = anchor.getparent()
+        if anchor is None or anchor.getparent() is None:
+            continue
+        last = after.get(id(anchor), anchor)
+        for child in list(box):
+            last.addnext(child)
+            last = child
+        after[id(anchor)] = last
+        _remove(box)
 
 
 def read_docx(data: bytes) -> Layout:
@@ -360,10 +399,12 @@ def read_docx(data: bytes) -> Layout:
     body = document.element.body
     # Word stores text boxes twice (DrawingML and a VML fallback): read only one.
     for fb in list(body.iter(_FALLBACK)):
-        parent = fb.getparent()
-        if parent is not None:
-            parent.remove(fb)
+        _remove(fb)
+    for el in list(body.iter(*_NOT_CURRENT)):
+        _remove(el)
+    _empty_placeholders(body)
+    _unfold_text_boxes(body)
     walker = _Walker(_Numbering.load(document), _Styles(document))
     walker.block(body)
     walker.paras.sort(key=lambda p: p.y)
-    return Layout(walker.paras, walker.cells, tol=0.01)
+    return Layout(walker.paras, walker.cells, tol=0.01, source="docx")

@@ -13,6 +13,14 @@ from intake.extract.normalize import format_amount, looks_like_personnummer
 # Findings that make a report "incomplete" and so ask the sender for a completion.
 COMPLETION_CODES = frozenset({"missing_field", "unsigned"})
 NOT_RECOGNISED = "form_not_recognised"
+# The form's labels were found but its values came out (mostly) empty: the values are likely
+# there in a shape we did not read (form fields, an image), so "missing" would be a guess.
+VALUES_NOT_READ = "values_not_read"
+# Findings that send a report to staff instead of asking the sender for a completion.
+NO_COMPLETION_CODES = frozenset({NOT_RECOGNISED, VALUES_NOT_READ})
+# Fewer labelled fields than this say too little; at most this share filled is "mostly empty".
+MIN_LABELLED = 3
+MAX_FILLED_SHARE = 0.25
 
 
 def required_keys(form: FormDef) -> list[str]:
@@ -146,12 +154,40 @@ def not_recognised(form_name: str, confidence: float) -> Finding:
     )
 
 
+def filled_share(
+    form: FormDef, labelled: set[str], values: Mapping[str, Any], unparsed: Mapping[str, str]
+) -> tuple[int, int]:
+    """(filled, labelled): of the submitter's fields whose label was found (the office's
+    registration box is empty on what is sent), how many carry a value, read or not."""
+    filled = total = 0
+    for f in form.fields:
+        if f.key not in labelled or f.section == "reg":
+            continue
+        total += 1
+        keys = ("period_start", "period_end") if f.key == "period" else (f.key,)
+        if any(values.get(k) not in (None, "", []) or k in unparsed for k in keys):
+            filled += 1
+    return filled, total
+
+
+def values_not_read(filled: int, labelled: int) -> Finding | None:
+    """The finding for a form whose labels were found with their values (mostly) empty."""
+    if labelled < MIN_LABELLED or filled > MAX_FILLED_SHARE * labelled:
+        return None
+    return Finding(
+        VALUES_NOT_READ,
+        f"Fälten hittades men bara {filled} av {labelled} värden kunde läsas; "
+        "ingen komplettering begärs.",
+    )
+
+
 def for_registration(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The findings a document is registered with. Only a recognised form may ask the sender
     for a completion (a report is "incomplete" on missing_field or unsigned): when the form was
-    not recognised, what looks missing may be there under words we do not know, so those
-    findings give way to the one that sends the report to staff."""
+    not recognised, what looks missing may be there under words we do not know, and when its
+    labels were found with empty values, the values may be there in a shape we did not read;
+    so those findings give way to the one that sends the report to staff."""
     items = [dict(f) for f in findings]
-    if not any(f.get("code") == NOT_RECOGNISED for f in items):
+    if not any(f.get("code") in NO_COMPLETION_CODES for f in items):
         return items
     return [f for f in items if f.get("code") not in COMPLETION_CODES]

@@ -57,3 +57,6 @@ class Layout:
     page_stride: float | None = None
     # PDF: the plain text of the pages after those laid out (appendices), for search only.
     appendix: str = ""
+    # What the text was read from, as `intake extract --json` names it: "docx", "pdf",
+    # "pdf_form" (a fillable PDF's field values), ...
+    source: str = ""

@@ -37,18 +37,26 @@ class Extraction:
     # The form definition it was read with, and the share of that form's labels found.
     form: str = "slutrapport"
     form_confidence: float = 1.0
+    # What the text was read from: "docx", "pdf", "pdf_form" (see layout.Layout.source).
+    source: str = ""
+    # The entry of a zip archive it was read from (intake extract FILE.zip), else "".
+    archive_entry: str = ""
 
     def to_json(self) -> dict[str, Any]:
         sections = {k: self.sections.get(k, "") for k in SECTION_KEYS}
         sections.update((k, v) for k, v in self.sections.items() if k not in sections)
-        return {
+        out: dict[str, Any] = {
             "document_type": self.document_type,
             "fields": {k: self.fields.get(k) for k in FIELD_KEYS},
             "sections": sections,
             "findings": [f.to_json() for f in self.findings],
             "form": self.form,
             "form_confidence": self.form_confidence,
+            "source": self.source,
         }
+        if self.archive_entry:
+            out["archive_entry"] = self.archive_entry
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Extraction:
@@ -63,6 +71,8 @@ class Extraction:
             findings=findings,
             form=str(data.get("form", "slutrapport")),
             form_confidence=float(data.get("form_confidence", 1.0)),
+            source=str(data.get("source", "")),
+            archive_entry=str(data.get("archive_entry", "")),
         )
 
     @property

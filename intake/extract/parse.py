@@ -6,7 +6,7 @@ import time
 import zipfile
 
 from intake.extract import interpret
-from intake.extract.findings import findings, not_recognised
+from intake.extract.findings import filled_share, findings, not_recognised, values_not_read
 from intake.extract.form import APPENDIX_KEY, SECTION_KEYS
 from intake.extract.forms import FormError, load_forms
 from intake.extract.layout import Layout
@@ -80,7 +80,13 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
     found = findings(kind, raw.values, secs, raw.unparsed, reading.form, reading.found_numbers)
     if kind != "unknown" and (reading.form.generic or reading.confidence < limits.min_confidence):
         found.append(not_recognised(reading.form.name, reading.confidence))
-    return Extraction(kind, raw.values, secs, found, reading.form.name, reading.confidence)
+    elif kind != "unknown":
+        empty = values_not_read(*filled_share(reading.form, raw.labelled, raw.values, raw.unparsed))
+        if empty is not None:
+            found.append(empty)
+    return Extraction(
+        kind, raw.values, secs, found, reading.form.name, reading.confidence, layout.source
+    )
 
 
 def parse(data: bytes, media_type: str, limits: ExtractLimits) -> Extraction:

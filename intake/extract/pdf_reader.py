@@ -35,6 +35,7 @@ from pdfminer.pdfinterp import (
 from pdfminer.pdfpage import PDFPage
 from pdfminer.utils import mult_matrix
 
+from intake.extract import pdf_form
 from intake.extract.layout import BULLET, Cell, Layout, Para
 from intake.extract.normalize import clean_text
 
@@ -228,12 +229,18 @@ def _make_line(
     return line
 
 
-def _page_lines(page_no: int, ltpage: LTPage) -> list[Line]:
+def _page_lines(
+    page_no: int, ltpage: LTPage, values: list[pdf_form.FieldText] | None = None
+) -> list[Line]:
     height = ltpage.height
     chars: list[Glyph] = []
     hs: list[tuple[float, float, float]] = []
     vs: list[tuple[float, float, float]] = []
     _walk(ltpage, chars, hs, vs, height)
+    if values:  # a fillable form's values, placed in their widgets' boxes (pdf_form.py)
+        printed = [((g.x0 + g.x1) / 2, (g.top + g.bottom) / 2) for g in chars]
+        for v in pdf_form.unprinted(values, printed):
+            chars.append(Glyph(v.text, v.x0, v.x1, v.top, v.bottom, v.size))
     chars = _merge_marks(chars)
     hs.sort()
     vs.sort()
@@ -452,6 +459,7 @@ def read_pdf_document(doc: PDFDocument, max_pages: int, layout_pages: int = 30) 
     heights: list[float] = []
     rest: list[Para] = []
     read = 0
+    form_values = False
     for i, page in enumerate(PDFPage.create_pages(doc)):
         if i >= max_pages:
             break
@@ -463,9 +471,12 @@ def read_pdf_document(doc: PDFDocument, max_pages: int, layout_pages: int = 30) 
         interpreter.process_page(page)
         ltpage = device.get_result()
         heights.append(ltpage.height)
-        pages.append(_page_lines(i, ltpage))
+        values = pdf_form.page_values(page.annots, ltpage.height) if page.annots else []
+        form_values = form_values or bool(values)
+        pages.append(_page_lines(i, ltpage, values))
     layout = _layout(pages, heights)
     layout.pages = read
+    layout.source = "pdf_form" if form_values else "pdf"
     layout.appendix = "\n".join(p.text for p in rest)
     return layout
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,8 +42,12 @@ def extract_limits(limits: LimitsSettings) -> ExtractLimits:
 def examine(file: AttachedFile, limits: LimitsSettings, worker: ExtractionWorker) -> Candidate:
     """Classify one attachment; never raises: a file we cannot read is quarantined."""
     from intake.extract import ExtractionError, media_type_for
+    from intake.extract.archive import is_archive
 
     digest = sha256_hex(file.data)
+    if is_archive(file.data):
+        # The zip stays whole in the archived message; its reports are examined one by one.
+        return Candidate(file, digest, ZIP_MEDIA_TYPE, "other")
     media = media_type_for(file.data, file.filename or "")
     if media is None:
         return Candidate(file, digest, file.content_type, "other")
@@ -84,13 +88,15 @@ def examine_message(
     started = clock()
     done: dict[str, Candidate] = {}
     out: list[Candidate] = []
-    for index, file in enumerate(files):
+    for index, (file, refused) in enumerate(with_zip_entries(files, limits)):
         if index >= LISTED_PER_MESSAGE:
             break  # still in the raw message in the archive; the pipeline notes how many
         digest = sha256_hex(file.data)
         if digest in done:
             continue  # the same bytes twice in one message: one file
-        if len(done) >= limits.max_attachments_per_message:
+        if refused is not None:
+            cand = Candidate(file, digest, ZIP_MEDIA_TYPE, "quarantined", error=refused)
+        elif len(done) >= limits.max_attachments_per_message:
             cand = _refused(
                 file,
                 digest,
@@ -110,6 +116,39 @@ def examine_message(
         done[digest] = cand
         out.append(cand)
     return out
+
+
+ZIP_MEDIA_TYPE = "application/zip"
+
+
+def with_zip_entries(
+    files: list[AttachedFile], limits: LimitsSettings
+) -> Iterator[tuple[AttachedFile, str | None]]:
+    """Every attachment, each zip archive followed by its DOCX and PDF entries (one level
+    deep); with a reason when a file is refused unread: a zip over the zip limits, or a zip
+    inside the zip (named, never opened)."""
+    from intake.extract import ExtractionError
+    from intake.extract.archive import is_archive, open_reports
+
+    for file in files:
+        if not is_archive(file.data):
+            yield file, None
+            continue
+        name = file.filename or "bilaga.zip"
+        if len(file.data) > limits.max_attachment_bytes:
+            yield file, f"zip-filen {name} är för stor ({len(file.data)} byte)"
+            continue
+        try:
+            contents = open_reports(file.data, name, extract_limits(limits))
+        except ExtractionError as exc:
+            yield file, str(exc)
+            continue
+        yield file, None
+        for entry, data in contents.reports:
+            yield AttachedFile(entry, "application/octet-stream", data), None
+        for entry, data in contents.nested:
+            why = f"zip-filen {entry} i {name} öppnades inte (zip i zip)"
+            yield AttachedFile(entry, ZIP_MEDIA_TYPE, data), why
 
 
 def _refused(file: AttachedFile, digest: str, why: str) -> Candidate:

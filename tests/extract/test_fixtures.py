@@ -72,7 +72,9 @@ def test_json_shape(name: str, ext: str) -> None:
     assert set(doc) - {"document_type", "fields", "sections", "findings"} == {
         "form",
         "form_confidence",
+        "source",
     }
+    assert doc["source"] == ext
     assert 0.0 <= doc["form_confidence"] <= 1.0
     assert list(doc["fields"]) == list(FIELD_KEYS)
     assert list(doc["sections"])[: len(SECTION_KEYS)] == list(SECTION_KEYS)
