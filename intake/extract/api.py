@@ -55,7 +55,7 @@ def extract_path(
         ) from exc
     check_size(size, p.name, limits)
     data = p.read_bytes()
-    from intake.extract.archive import is_archive
+    from intake.extract.zip_reports import is_archive
 
     if is_archive(data):
         return extract_zip(data, p.name, limits, isolated)
@@ -71,7 +71,7 @@ def extract_zip(
     own file, as the mail path registers it), else its first readable PDF."""
     import dataclasses
 
-    from intake.extract.archive import open_reports
+    from intake.extract.zip_reports import open_reports
 
     contents = open_reports(data, filename, limits)
     nested = ", ".join(name for name, _ in contents.nested)

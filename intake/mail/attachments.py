@@ -42,7 +42,7 @@ def extract_limits(limits: LimitsSettings) -> ExtractLimits:
 def examine(file: AttachedFile, limits: LimitsSettings, worker: ExtractionWorker) -> Candidate:
     """Classify one attachment; never raises: a file we cannot read is quarantined."""
     from intake.extract import ExtractionError, media_type_for
-    from intake.extract.archive import is_archive
+    from intake.extract.zip_reports import is_archive
 
     digest = sha256_hex(file.data)
     if is_archive(file.data):
@@ -128,7 +128,7 @@ def with_zip_entries(
     deep); with a reason when a file is refused unread: a zip over the zip limits, or a zip
     inside the zip (named, never opened)."""
     from intake.extract import ExtractionError
-    from intake.extract.archive import is_archive, open_reports
+    from intake.extract.zip_reports import is_archive, open_reports
 
     for file in files:
         if not is_archive(file.data):

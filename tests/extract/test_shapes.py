@@ -12,7 +12,6 @@ import pytest
 from pdfminer.psparser import LIT
 
 from intake.extract import ExtractionError, ExtractLimits, extract_bytes, extract_path
-from intake.extract.archive import is_archive, open_reports
 from intake.extract.findings import (
     filled_share,
     for_registration,
@@ -20,6 +19,7 @@ from intake.extract.findings import (
 )
 from intake.extract.forms import default_form
 from intake.extract.pdf_form import MAX_FIELD_CHARS, field_value, place
+from intake.extract.zip_reports import is_archive, open_reports
 
 SHAPES = Path(__file__).resolve().parent.parent / "fixtures" / "shapes"
 LIMITS = ExtractLimits()
