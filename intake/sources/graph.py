@@ -289,10 +289,18 @@ class GraphSource:
             return LoginRefused(f"{where}: inloggningen nekades: {exc}")
         return SourceError(f"{where}: kan inte nå {self.client.base} ({what}: {exc})")
 
-    def folder_id(self, name: str, create: bool = False) -> str | None:
-        """The folder's id (well-known names as they are), looked up by display name among the
-        top-level folders; created when `create` and missing."""
+    def folder_id(self, name: str, create: bool = False, ask: bool = False) -> str | None:
+        """The folder's id (well-known names as they are, asked for only when `ask`), looked up
+        by display name among the top-level folders; created when `create` and missing."""
         if name.lower() in WELL_KNOWN:
+            if ask:
+                url = self.client.url(f"mailFolders/{urllib.parse.quote(name)}")
+                try:
+                    return str(self.client.json("GET", url)["id"])
+                except GraphError as exc:
+                    if exc.status == 404:
+                        return None
+                    raise
             return name
         quoted = name.replace("'", "''")
         query = urllib.parse.quote(f"displayName eq '{quoted}'")

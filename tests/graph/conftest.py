@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 
 from casefile.app import App
@@ -21,7 +22,19 @@ SECRET_ENV = "CASEFILE_TEST_GRAPH_SECRET"
 
 
 class GraphTokenStub(TokenStub):
-    """The stub's Microsoft endpoint, taking the Graph scope as it takes Exchange's."""
+    """The stub's Microsoft endpoint, taking the Graph scope as it takes Exchange's; its tokens
+    carry the application roles in `graph_roles` (Graph's `roles` claim)."""
+
+    graph_roles: tuple[str, ...] = ("Mail.ReadWrite", "Mail.Send")
+
+    def mint(self, email: str, lifetime: int | None = None) -> str:
+        token = super().mint(email, lifetime)
+        claims = jwt.decode(token, self.key, algorithms=["HS256"], options={"verify_aud": False})
+        claims["roles"] = list(self.graph_roles)
+        again = jwt.encode(claims, self.key, algorithm="HS256")
+        with self.lock:
+            self.issued.append(again)
+        return again
 
     def _microsoft(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if form.get("scope") == GRAPH_SCOPE:

@@ -42,6 +42,9 @@ class GraphStub:
     throttle: list[tuple[int, str | None]] = field(default_factory=list)
     sent: list[bytes] = field(default_factory=list)
     fail_moves: bool = False  # a move answers 500: the pass stops between commit and move
+    # sendMail takes the message, then answers only when `release` is set (a lost answer).
+    stall_send: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
     requests: list[tuple[str, str]] = field(default_factory=list)
     seq: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -82,12 +85,17 @@ class GraphStub:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 status, headers, data = stub.answer(method, self.path, dict(self.headers), body)
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                if stub.stall_send and self.path.endswith("/sendMail"):
+                    stub.release.wait(30)
+                try:
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the client gave up waiting (a lost answer, on purpose)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = int(self._server.server_address[1])
@@ -130,6 +138,11 @@ class GraphStub:
             wanted = query.get("$filter", "").removeprefix("displayName eq '").removesuffix("'")
             found = [{"id": k, "displayName": v} for k, v in self.folders.items() if v == wanted]
             return _json({"value": found})
+        if len(rest) == 2 and rest[0] == "mailFolders" and method == "GET":
+            key = rest[1].lower() if rest[1].lower() in self.folders else rest[1]
+            if key not in self.folders:
+                return _error(404, "ErrorItemNotFound", "folder not found")
+            return _json({"id": "AAMkI" + key, "displayName": self.folders[key]})
         if rest == ["mailFolders"] and method == "POST":
             name = json.loads(body)["displayName"]
             folder_id = "AAMkF" + secrets.token_hex(6)
