@@ -236,7 +236,7 @@ def _poll_open(
     wanted = []
     for env in envelopes:
         if env.size > limit:
-            error = f"meddelandet är för stort ({env.size} byte, gräns {limit})"
+            error = _too_big(env.size, limit)
             placeholder = FetchedMessage(env.uid, b"", env.internal_date)
             try:
                 result.outcomes.append(pipeline.record_failure(ident, placeholder, error))
@@ -276,7 +276,10 @@ def _handle_all(
     wanted_set = set(wanted)
     for fetched in source.fetch(wanted):
         try:
-            if pipeline.begin_attempt(ident, fetched.uid) >= POISON_ATTEMPTS:
+            if fetched.too_big:
+                limit = app.settings.limits.max_message_bytes
+                outcome = pipeline.record_failure(ident, fetched, _too_big(fetched.too_big, limit))
+            elif pipeline.begin_attempt(ident, fetched.uid) >= POISON_ATTEMPTS:
                 # It killed the process (memory, a parser) every time: put it aside, go on.
                 outcome = pipeline.record_failure(
                     ident,
@@ -323,6 +326,10 @@ def _handle_all(
             result.waiting = len(wanted) - sum(1 for o in result.outcomes if o.uid in wanted_set)
             break
     _mark(app, box, source, ident, pending)
+
+
+def _too_big(size: int, limit: int) -> str:
+    return f"meddelandet är för stort ({size} byte, gräns {limit})"
 
 
 def _full(box: MailboxSettings, uid: int, exc: BaseException) -> StorageFull:

@@ -4,6 +4,7 @@ a pass stopped between commit and move, New Year's night, throttling and a refus
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,8 @@ from casefile.app import App
 from casefile.db.models import Document, MailboxState, SourceMessage
 from intake.mail.poll import poll_all
 from intake.sources import graph as source
+from tests.graph.conftest import SECRET_ENV, GraphTokenStub, graph_box, graph_sections
+from tests.intake.conftest import build_app
 from tests.support.graph_server import GraphStub
 from tests.support.mail import REPORTS, message
 
@@ -145,3 +148,37 @@ def test_a_mailbox_outside_the_apps_scope_gives_one_line_naming_the_permission(
     assert "\n" not in error and "403 ErrorAccessDenied" in error
     assert "Mail.ReadWrite" in error and "New-ApplicationAccessPolicy" in error
     assert counts(graph_app) == (0, 0)
+
+
+def test_a_message_over_the_size_limit_is_recorded_as_failed_and_the_rest_go_on(
+    db_url: str,
+    tmp_path: Path,
+    tokens: GraphTokenStub,
+    graph: GraphStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a message larger than limits.max_message_bytes before a small one, when polled,
+    then the large one is recorded as failed (left in the Inbox), the small one is registered,
+    and the next poll changes nothing."""
+    monkeypatch.setenv(SECRET_ENV, "s3cret")
+    app = build_app(
+        db_url,
+        tmp_path,
+        graph_box(graph),
+        limits={"max_message_bytes": 200_000},
+        **graph_sections(tokens, graph),
+    )
+    try:
+        big = bytes(message(subject="Stor", attachments=[("bilaga.bin", b"x" * 300_000)]))
+        graph.deliver(big, "2026-02-03T09:00:00Z")
+        graph.deliver(report("Liten"), "2026-02-03T10:00:00Z")
+        poll_ok(app)
+        poll_ok(app)
+        with app.sessions() as s:
+            states = sorted(s.scalars(select(SourceMessage.state)))
+            reason = s.scalar(select(SourceMessage.reason).where(SourceMessage.state == "failed"))
+        assert states == ["failed", "registered"]
+        assert "för stort" in (reason or "")
+        assert len(graph.in_folder("Inbox")) == 1 and len(graph.in_folder("Diarieförda")) == 1
+    finally:
+        app.engine.dispose()
