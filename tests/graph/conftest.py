@@ -16,6 +16,7 @@ from intake.auth.tokens import CACHE
 from tests.intake.conftest import build_app
 from tests.support.graph_server import GraphStub
 from tests.support.oauth2 import SCOPE, Client, TokenStub
+from tests.support.smtp import CA_FILE
 
 USER = "kontakt@finsam.test"
 SECRET_ENV = "CASEFILE_TEST_GRAPH_SECRET"
@@ -90,6 +91,7 @@ def graph_box(graph: GraphStub, **extra: object) -> dict[str, object]:
         "folder": "Inbox",
         "processed_folder": "Diarieförda",
         "graph_url": graph.url,
+        "ca_file": str(CA_FILE),
         **extra,
     }
 

@@ -12,6 +12,7 @@ from intake.check import run_checks
 from tests.graph.conftest import SECRET_ENV, USER, GraphTokenStub, graph_box, graph_sections
 from tests.intake.conftest import build_app
 from tests.support.graph_server import GraphStub
+from tests.support.smtp import CA_FILE
 
 
 def graph_lines(app: App) -> dict[str, tuple[bool, str]]:
@@ -64,7 +65,13 @@ def test_sendmail_is_not_tried_but_its_role_is_read_from_the_token(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(SECRET_ENV, "s3cret")
-    smtp = {"transport": "graph", "oauth2": "graph", "username": USER, "graph_url": graph.url}
+    smtp = {
+        "transport": "graph",
+        "oauth2": "graph",
+        "username": USER,
+        "graph_url": graph.url,
+        "ca_file": str(CA_FILE),
+    }
     app = build_app(db_url, tmp_path, graph_box(graph), smtp=smtp, **graph_sections(tokens, graph))
     try:
         lines = {c.name: (c.ok, c.detail) for c in run_checks(app, "casefile.toml")}

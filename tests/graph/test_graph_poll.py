@@ -182,3 +182,24 @@ def test_a_message_over_the_size_limit_is_recorded_as_failed_and_the_rest_go_on(
         assert len(graph.in_folder("Inbox")) == 1 and len(graph.in_folder("Diarieförda")) == 1
     finally:
         app.engine.dispose()
+
+
+def test_an_unknown_certificate_is_refused_in_one_line_and_nothing_is_read(
+    db_url: str,
+    tmp_path: Path,
+    tokens: GraphTokenStub,
+    graph: GraphStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given the Graph server's CA not configured (no ca_file), when polled, then TLS
+    verification refuses the certificate and nothing is fetched."""
+    monkeypatch.setenv(SECRET_ENV, "s3cret")
+    box = {k: v for k, v in graph_box(graph).items() if k != "ca_file"}
+    app = build_app(db_url, tmp_path, box, **graph_sections(tokens, graph))
+    try:
+        graph.deliver(report("Rapport"), "2026-02-03T09:00:00Z")
+        (result,) = poll_all(app)
+        assert not result.ok and "CERTIFICATE_VERIFY_FAILED" in (result.error or "")
+        assert "\n" not in (result.error or "") and counts(app) == (0, 0)
+    finally:
+        app.engine.dispose()

@@ -21,6 +21,7 @@ from tests.graph.conftest import SECRET_ENV, USER, GraphTokenStub, graph_box, gr
 from tests.intake.conftest import build_app
 from tests.support.graph_server import GraphStub
 from tests.support.mail import REPORTS, message
+from tests.support.smtp import CA_FILE
 
 REPORT = "r01_cell_iso_endash.docx"
 SENDER = "anna.berg@bollnas.test"
@@ -42,6 +43,7 @@ def send_app(
         "graph_url": graph.url,
         "from_address": USER,
         "timeout_seconds": 1.0,
+        "ca_file": str(CA_FILE),
     }
     app = build_app(db_url, tmp_path, graph_box(graph), smtp=smtp, **graph_sections(tokens, graph))
     yield app

@@ -1,5 +1,6 @@
-"""A loopback Microsoft Graph for the tests (standard library HTTP server, plain http on
-127.0.0.1, which the configuration allows for loopback only).
+"""A loopback Microsoft Graph for the tests: the standard library's HTTP server over TLS with
+the tests' CA (tests/outgoing/certs, a certificate for 127.0.0.1), or plain http on 127.0.0.1,
+which the configuration allows for loopback only.
 
 Honest to the documented behaviour the source relies on: mail folders by display name (and
 well-known names), the folder's delta query with paging (`@odata.nextLink`) ending in an
@@ -20,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.support.smtp import server_tls_context
 
 
 @dataclass
@@ -47,6 +50,7 @@ class GraphStub:
     release: threading.Event = field(default_factory=threading.Event)
     requests: list[tuple[str, str]] = field(default_factory=list)
     seq: int = 0
+    tls: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -55,7 +59,8 @@ class GraphStub:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1.0"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/v1.0"
 
     def deliver(self, raw: bytes, received: str) -> str:
         with self.lock:
@@ -98,6 +103,10 @@ class GraphStub:
                     return  # the client gave up waiting (a lost answer, on purpose)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls:
+            self._server.socket = server_tls_context().wrap_socket(
+                self._server.socket, server_side=True
+            )
         self.port = int(self._server.server_address[1])
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
