@@ -203,3 +203,17 @@ def test_an_unknown_certificate_is_refused_in_one_line_and_nothing_is_read(
         assert "\n" not in (result.error or "") and counts(app) == (0, 0)
     finally:
         app.engine.dispose()
+
+
+def test_a_revoked_token_is_fetched_anew_once_and_the_poll_goes_on(
+    graph_app: App, graph: GraphStub, tokens: GraphTokenStub
+) -> None:
+    """Given the cached token revoked between polls, when polled, then Graph's 401 makes the
+    source fetch one fresh token and the new message is registered."""
+    graph.deliver(report("Första"), "2026-02-03T09:00:00Z")
+    poll_ok(graph_app)
+    tokens.revoke_all()
+    before = tokens.requests
+    graph.deliver(report("Andra"), "2026-02-04T09:00:00Z")
+    poll_ok(graph_app)
+    assert counts(graph_app) == (2, 2) and tokens.requests - before == 1
