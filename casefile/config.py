@@ -26,6 +26,8 @@ CONFIG_ENV = "CASEFILE_CONFIG"
 
 Security = Literal["ssl", "starttls", "none"]
 AuthMode = Literal["password", "oauth2"]
+GRAPH_URL = "https://graph.microsoft.com/v1.0"
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
 
 class ConfigError(UserError):
@@ -146,6 +148,18 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
         'is "none": the OAuth2 token would be sent in clear to {host}; '
         'use "ssl" or "starttls" (plain text is allowed to loopback only)',
     ),
+    "graph_scope": (
+        'Graph kräver scope = "{scope}" i [oauth2.{name}] (nu {value!r})',
+        'Graph needs scope = "{scope}" in [oauth2.{name}] (now {value!r})',
+    ),
+    "graph_cleartext": (
+        "{url} är inte https: OAuth2-token skulle skickas okrypterad (http går bara mot loopback)",
+        "{url} is not https: the OAuth2 token would be sent in clear (http to loopback only)",
+    ),
+    "graph_username": (
+        "krävs för Graph: brevlådans UPN eller objekt-id",
+        "required for Graph: the mailbox's UPN or object id",
+    ),
     # [reminders] (checked when the service builds its schedule: intake/service/scheduler.py)
     "cron": (
         "{expression!r} är inget giltigt cron-uttryck ({error})",
@@ -244,7 +258,7 @@ class LimitsSettings:
 @dataclass(frozen=True, kw_only=True)
 class MailboxSettings:
     name: str
-    type: Literal["imap", "maildir"] = "imap"
+    type: Literal["imap", "maildir", "graph"] = "imap"
     host: str = ""
     port: int = 993
     security: Security = "ssl"
@@ -266,6 +280,8 @@ class MailboxSettings:
     oauth2: str = ""
     # Wait in IMAP IDLE between polls when the server offers it (intake serve).
     idle: bool = True
+    # type = "graph": Microsoft Graph's base URL (username is the mailbox's UPN or object id).
+    graph_url: str = GRAPH_URL
 
     def password(self) -> str:
         if not self.password_env:
@@ -280,7 +296,7 @@ class MailboxSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class SmtpSettings:
-    transport: Literal["smtp", "folder"] = "smtp"
+    transport: Literal["smtp", "folder", "graph"] = "smtp"
     host: str = "localhost"
     port: int = 587
     security: Security = "starttls"
@@ -297,6 +313,8 @@ class SmtpSettings:
     folder: str = field(default="var/outbox", metadata=PATH)
     auth: AuthMode = "password"
     oauth2: str = ""
+    # transport = "graph": sendMail as `username` at this Graph base URL.
+    graph_url: str = GRAPH_URL
 
     def password(self) -> str | None:
         if not self.password_env:
@@ -569,8 +587,17 @@ def _check_oauth2_refs(settings: Settings) -> None:
     smtp = settings.smtp
     if smtp.transport == "smtp":
         users.append(("smtp", smtp.auth, smtp.oauth2, smtp.security, smtp.host))
+    graph = [
+        (f"mailboxes[{b.name}]", b.oauth2, b.graph_url, b.username)
+        for b in settings.mailboxes
+        if b.type == "graph"
+    ]
+    if smtp.transport == "graph":
+        graph.append(("smtp", smtp.oauth2, smtp.graph_url, smtp.username or ""))
+    for where, name, url, user in graph:
+        _check_graph(settings, where, name, url, user)
     for where, auth, name, security, host in users:
-        if auth != "oauth2":
+        if auth != "oauth2" or where in {g[0] for g in graph}:
             continue
         if security == "none" and not _loopback(host):
             raise ConfigError.at(f"{where}.security", "oauth2_cleartext", host=host)
@@ -579,6 +606,28 @@ def _check_oauth2_refs(settings: Settings) -> None:
         if name not in settings.oauth2:
             known = ", ".join(sorted(settings.oauth2)) or _problem("oauth2_none_defined")
             raise ConfigError.at(f"{where}.oauth2", "oauth2_no_section", name=name, known=known)
+
+
+def _check_graph(settings: Settings, where: str, name: str, url: str, user: str) -> None:
+    """A Graph mailbox or sendMail always uses an OAuth2 credential with the Graph scope, and
+    https (plain http only to loopback, as the tests' server)."""
+    import urllib.parse
+
+    if not name:
+        raise ConfigError.at(f"{where}.oauth2", "oauth2_name_missing")
+    if name not in settings.oauth2:
+        known = ", ".join(sorted(settings.oauth2)) or _problem("oauth2_none_defined")
+        raise ConfigError.at(f"{where}.oauth2", "oauth2_no_section", name=name, known=known)
+    cred = settings.oauth2[name]
+    if cred.scope != GRAPH_SCOPE and not cred.token_command:
+        raise ConfigError.at(
+            f"oauth2.{name}.scope", "graph_scope", scope=GRAPH_SCOPE, name=name, value=cred.scope
+        )
+    if not user:
+        raise ConfigError.at(f"{where}.username", "graph_username")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname or "")):
+        raise ConfigError.at(f"{where}.graph_url", "graph_cleartext", url=url)
 
 
 def _loopback(host: str) -> bool:

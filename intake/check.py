@@ -57,6 +57,7 @@ _LABELS_EN = {
     "inloggning": "login",
     "mapp": "folder",
     "mapp för hanterad post": "folder for handled mail",
+    "behörighet": "permission",
     "giltighet": "validity",
     "anslutning": "connection",
     "mall": "template",
@@ -190,6 +191,11 @@ def _mailbox_checks(app: App, box: MailboxSettings) -> Iterator[Check]:
             f"Maildir {path} finns" if ok else f"{path} är ingen Maildir (new/ och cur/ saknas)",
         )
         return
+    if box.type == "graph":
+        from intake.check_graph import mailbox_checks
+
+        yield from mailbox_checks(app.settings, box)
+        return
     from imapclient.exceptions import IMAPClientError
 
     from casefile.config import ConfigError
@@ -278,6 +284,11 @@ def _smtp_checks(app: App) -> Iterator[Check]:
     s = settings.smtp
     if s.transport == "folder":
         yield _writable(Path(s.folder), "SMTP (mapp)", "smtp.folder")
+        return
+    if s.transport == "graph":
+        from intake.check_graph import smtp_checks
+
+        yield from smtp_checks(settings)
         return
     from intake.outgoing.transport import (
         DeliveryError,

@@ -179,6 +179,7 @@ class MailboxState(Base):
     last_error: Mapped[str | None]
     last_error_at: Mapped[dt.datetime | None]
     waiting: Mapped[int]
+    sync_state: Mapped[str | None]
 
 
 class OutboxMail(Base):

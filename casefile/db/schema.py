@@ -215,6 +215,8 @@ mailbox_state = Table(
     Column("last_error", Text),
     Column("last_error_at", UTCDateTime(timezone=True)),
     Column("waiting", Integer, nullable=False, default=0),
+    # Graph: the folder's @odata.deltaLink after the last complete pass.
+    Column("sync_state", Text),
 )
 
 outbox = Table(

@@ -59,10 +59,54 @@ def make_source(app: App, box: MailboxSettings) -> MailSource:
                 )
 
         return MaildirSource(box, known)
+    if box.type == "graph":
+        from intake.sources.graph import GraphSource
+
+        return GraphSource.for_settings(
+            app.settings,
+            box,
+            lambda: _known(app, box.name, box.folder),
+            lambda: _sync_state(app, box),
+            lambda link: _save_sync_state(app, box, link),
+        )
     from intake.auth.backoff import for_settings
     from intake.sources.imap import ImapSource
 
     return ImapSource.for_settings(app.settings, box, for_settings(app.settings))
+
+
+def _known(app: App, mailbox: str, folder: str) -> set[int]:
+    with app.sessions() as s:
+        return set(
+            s.scalars(
+                select(SourceMessage.uid).where(
+                    SourceMessage.mailbox == mailbox, SourceMessage.folder == folder
+                )
+            )
+        )
+
+
+def _sync_state(app: App, box: MailboxSettings) -> str | None:
+    """A Graph folder's delta link, kept from the last complete pass."""
+    with app.sessions() as s:
+        state = s.get(MailboxState, (box.name, box.folder))
+        return state.sync_state if state is not None else None
+
+
+def _save_sync_state(app: App, box: MailboxSettings, link: str) -> None:
+    with app.sessions() as s, s.begin():
+        state = s.get(MailboxState, (box.name, box.folder))
+        if state is None:
+            state = MailboxState(mailbox=box.name, folder=box.folder, last_uid=0)
+            s.add(state)
+        state.sync_state = link
+
+
+def _marks(box: MailboxSettings) -> bool:
+    """Whether processed messages are marked on the server (Graph: moved; never a keyword)."""
+    if box.type == "imap":
+        return bool(box.processed_keyword or box.processed_folder)
+    return box.type == "graph" and bool(box.processed_folder)
 
 
 def _open_with_backoff(source: MailSource, sleep: Callable[[float], None]) -> None:
@@ -178,12 +222,13 @@ def _poll_open(
         _reset_watermark(app, box, folder, state.uidvalidity, ident.uidvalidity)
         state.last_uid = 0
     # Messages registered before a crash but not yet marked on the server.
-    if is_imap and (box.processed_keyword or box.processed_folder):
+    if _marks(box):
         leftover = _unmarked(app, ident)
         if leftover:
             source.mark_processed(leftover)
             _set_marked(app, ident, leftover)
     if source.unchanged_since(state.last_uid):
+        _listing_done(source)
         return
     envelopes = source.envelopes(state.last_uid)
     pipeline = Pipeline(app)
@@ -191,7 +236,7 @@ def _poll_open(
     wanted = []
     for env in envelopes:
         if env.size > limit:
-            error = f"meddelandet är för stort ({env.size} byte, gräns {limit})"
+            error = _too_big(env.size, limit)
             placeholder = FetchedMessage(env.uid, b"", env.internal_date)
             try:
                 result.outcomes.append(pipeline.record_failure(ident, placeholder, error))
@@ -206,6 +251,15 @@ def _poll_open(
         _handle_all(app, box, source, ident, pipeline, wanted, result, should_stop)
     finally:
         pipeline.close()
+    if not result.waiting:
+        _listing_done(source)
+
+
+def _listing_done(source: MailSource) -> None:
+    """Graph: the delta link moves on only after everything listed was handled and marked."""
+    done = getattr(source, "listing_done", None)
+    if done is not None:
+        done()
 
 
 def _handle_all(
@@ -222,7 +276,10 @@ def _handle_all(
     wanted_set = set(wanted)
     for fetched in source.fetch(wanted):
         try:
-            if pipeline.begin_attempt(ident, fetched.uid) >= POISON_ATTEMPTS:
+            if fetched.too_big:
+                limit = app.settings.limits.max_message_bytes
+                outcome = pipeline.record_failure(ident, fetched, _too_big(fetched.too_big, limit))
+            elif pipeline.begin_attempt(ident, fetched.uid) >= POISON_ATTEMPTS:
                 # It killed the process (memory, a parser) every time: put it aside, go on.
                 outcome = pipeline.record_failure(
                     ident,
@@ -271,6 +328,10 @@ def _handle_all(
     _mark(app, box, source, ident, pending)
 
 
+def _too_big(size: int, limit: int) -> str:
+    return f"meddelandet är för stort ({size} byte, gräns {limit})"
+
+
 def _full(box: MailboxSettings, uid: int, exc: BaseException) -> StorageFull:
     return StorageFull(
         f"brevlåda {box.name}: arkivet är fullt ({getattr(exc, 'strerror', exc)}) vid uid {uid}; "
@@ -281,7 +342,7 @@ def _full(box: MailboxSettings, uid: int, exc: BaseException) -> StorageFull:
 def _mark(
     app: App, box: MailboxSettings, source: MailSource, ident: Identity, uids: list[int]
 ) -> None:
-    if not uids or not (box.processed_keyword or box.processed_folder) or box.type != "imap":
+    if not uids or not _marks(box):
         return
     source.mark_processed(uids)
     checkpoint("after_mark")

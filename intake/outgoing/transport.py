@@ -531,10 +531,14 @@ class FolderTransport:
         return None
 
 
-def open_transport(settings: Settings) -> SmtpTransport | FolderTransport:
+def open_transport(settings: Settings) -> Transport:
     deliveries = delivery_record(settings)
     if settings.smtp.transport == "folder":
         return FolderTransport(settings.smtp.folder, deliveries)
+    if settings.smtp.transport == "graph":
+        from intake.outgoing.graph_transport import GraphTransport
+
+        return GraphTransport(settings, deliveries)
     smtp = settings.smtp
     oauth2 = settings.oauth2.get(smtp.oauth2) if smtp.auth == "oauth2" else None
     return SmtpTransport(smtp, oauth2, login_backoff(settings), deliveries=deliveries)

@@ -32,6 +32,9 @@ class FetchedMessage:
     uid: int
     raw: bytes
     internal_date: dt.datetime  # aware: when the server received the message
+    # Graph lists no sizes: a body found over the limit while fetching comes with raw=b"" and
+    # its size here, to be recorded as failed like one the listing showed too big.
+    too_big: int = 0
 
 
 class MailSource(Protocol):

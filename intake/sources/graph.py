@@ -1,0 +1,434 @@
+"""Microsoft Graph mailbox source: app-only, keep-on-server, exactly once.
+
+Listing is the folder's delta query; its `@odata.deltaLink` is kept in the register
+(mailbox_state.sync_state) only after a pass has handled and marked everything it listed, so a
+crash anywhere in a pass lists the same messages again and the register (known UIDs) stops a
+second registration. A lost or expired delta token (410, SyncStateNotFound) starts a full
+listing, which the register filters the same way. Requests carry `Prefer: IdType="ImmutableId"`,
+so a message keeps its id when it is moved to processed_folder. Like a Maildir, a message's UID
+is derived from its (immutable) id; nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import http.client
+import json
+import ssl
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from casefile.config import MailboxSettings, OAuth2Settings, Settings
+from intake.auth.tokens import CACHE, TokenCache, TokenError
+from intake.sources.base import Envelope, FetchedMessage, LoginRefused, SourceError
+from intake.sources.maildir import uid_for_key
+
+# A JSON page of a listing is a few hundred kB at most; more is no Graph answer.
+MAX_JSON_BYTES = 4_000_000
+# Throttling (429/503): at most this many waits per request, each at most MAX_WAIT_SECONDS.
+THROTTLE_RETRIES = 5
+MAX_WAIT_SECONDS = 60.0
+IMMUTABLE = 'IdType="ImmutableId"'
+WELL_KNOWN = frozenset(
+    {"inbox", "archive", "drafts", "sentitems", "deleteditems", "junkemail", "outbox"}
+)
+PERMISSION_HINT = (
+    "ge appen applikationsbehörigheten {permission} med administratörsmedgivande, och se till "
+    "att en application access policy (New-ApplicationAccessPolicy) omfattar brevlådan {user}"
+)
+
+
+class GraphError(Exception):
+    """Graph answered with an error: status, Graph's error code and its message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"HTTP {status} {code}: {message}".strip())
+        self.status, self.code, self.message = status, code, message
+
+
+class GraphUnreachable(Exception):
+    """No answer: `sent` says whether the request had been sent in full (a sendMail then may
+    have been delivered)."""
+
+    def __init__(self, reason: str, sent: bool) -> None:
+        super().__init__(reason)
+        self.sent = sent
+
+
+class TooLarge(GraphUnreachable):
+    """The answer is larger than the caller's limit (its Content-Length, or limit + 1)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"svaret är större än gränsen ({size} byte)", sent=True)
+        self.size = size
+
+
+def retry_after(value: str | None, now: float, attempt: int) -> float:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), bounded; without
+    one, exponential backoff (pure)."""
+    wait = float(2**attempt)
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            wait = float(value)
+        else:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None:
+                wait = when.timestamp() - now
+    return min(max(wait, 0.0), MAX_WAIT_SECONDS)
+
+
+def _error(status: int, body: bytes) -> GraphError:
+    try:
+        data = json.loads(body or b"{}")
+        err = data.get("error") or {}
+        code, message = str(err.get("code") or ""), " ".join(str(err.get("message", "")).split())
+    except (ValueError, AttributeError):
+        code, message = "", ""
+    return GraphError(status, code, message[:160])
+
+
+class GraphClient:
+    """Requests to Graph for one mailbox (`user`) with an app-only token: TLS verified,
+    a timeout per request, a cap on every answer, throttling waits bounded, one request at a
+    time (Graph allows four in flight per mailbox)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        credential: str,
+        oauth2: OAuth2Settings,
+        *,
+        timeout: float = 60.0,
+        ca_file: str | None = None,
+        tokens: TokenCache = CACHE,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.base = base_url.rstrip("/")
+        self.user = user
+        self._origin = urllib.parse.urlsplit(self.base)[:2]
+        self._credential, self._oauth2 = credential, oauth2
+        self._timeout, self._ca_file = timeout, ca_file
+        self._tokens = tokens
+        self.sleep = sleep
+        self.waits: list[float] = []
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/users/{urllib.parse.quote(self.user, safe='@')}/{path}"
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+        limit: int = MAX_JSON_BYTES,
+    ) -> bytes:
+        """The answer's body (2xx), or GraphError/GraphUnreachable/TokenError."""
+        if urllib.parse.urlsplit(url)[:2] != self._origin:
+            # A nextLink elsewhere would get our token: refuse it.
+            raise GraphUnreachable(f"länken pekar utanför {self.base}", sent=False)
+        renewed = False
+        attempt = 0
+        while True:
+            token = self._tokens.token(self._credential, self._oauth2, self.user, renew=renewed)
+            status, headers, data = self._once(method, url, body, content_type, token, limit)
+            del token
+            if status in (429, 503) and attempt < THROTTLE_RETRIES:
+                wait = retry_after(headers.get("retry-after"), time.time(), attempt)
+                self.waits.append(wait)
+                (self.sleep or _sleep)(wait)
+                attempt += 1
+                continue
+            if status == 401 and not renewed:
+                renewed = True  # the token may have been revoked: one fresh one
+                continue
+            if status >= 400:
+                raise _error(status, data)
+            return data
+
+    def _once(
+        self, method: str, url: str, body: bytes | None, content_type: str, token: str, limit: int
+    ) -> tuple[int, dict[str, str], bytes]:
+        parts = urllib.parse.urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+        conn: http.client.HTTPConnection
+        if parts.scheme == "https":
+            context = ssl.create_default_context(cafile=self._ca_file)
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            conn = http.client.HTTPSConnection(host, port, timeout=self._timeout, context=context)
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=self._timeout)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Prefer": IMMUTABLE,
+            "Accept": "application/json",
+        }
+        if body is not None:
+            headers["Content-Type"] = content_type
+        try:
+            try:
+                conn.request(method, target, body=body, headers=headers)
+            except (OSError, http.client.HTTPException) as exc:
+                raise GraphUnreachable(_short(exc), sent=False) from None
+            try:
+                response = conn.getresponse()
+                length = (response.getheader("Content-Length") or "").strip()
+                if length.isdigit() and int(length) > limit and response.status < 300:
+                    raise TooLarge(int(length))
+                data = response.read(limit + 1)
+            except (OSError, http.client.HTTPException) as exc:
+                raise GraphUnreachable(_short(exc), sent=True) from None
+            if len(data) > limit:
+                raise TooLarge(len(data))
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        finally:
+            conn.close()
+
+    def json(self, method: str, url: str, payload: Any = None) -> dict[str, Any]:
+        body = None if payload is None else json.dumps(payload).encode()
+        data = self.request(method, url, body=body)
+        try:
+            answer = json.loads(data or b"{}")
+        except ValueError:
+            raise GraphUnreachable("svaret var ingen JSON", sent=True) from None
+        if not isinstance(answer, dict):
+            raise GraphUnreachable("svaret var inget JSON-objekt", sent=True)
+        return answer
+
+
+def explain(where: str, user: str, exc: GraphError, permission: str) -> str:
+    """Graph's refusal as one line saying what to do."""
+    if exc.status in (401, 403):
+        return f"{where}: Graph nekade åtkomst ({exc}): " + PERMISSION_HINT.format(
+            permission=permission, user=user
+        )
+    return f"{where}: Graph svarade {exc}"
+
+
+@dataclass(frozen=True)
+class _Listed:
+    id: str
+    received: dt.datetime
+
+
+def _received(value: object) -> dt.datetime:
+    text = str(value or "")
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return dt.datetime.now(dt.UTC)
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def _lost_delta(exc: GraphError) -> bool:
+    return exc.status == 410 or exc.code.lower() in {"syncstatenotfound", "resyncrequired"}
+
+
+class GraphSource:
+    def __init__(
+        self,
+        settings: MailboxSettings,
+        client: GraphClient,
+        known_uids: Callable[[], set[int]],
+        load_state: Callable[[], str | None],
+        save_state: Callable[[str], None],
+        max_bytes: int,
+    ) -> None:
+        self.settings = settings
+        self.name = settings.name
+        self.folder = settings.folder
+        self.client = client
+        self._known = known_uids
+        self._load, self._save = load_state, save_state
+        self._max_bytes = max_bytes
+        self._listed: dict[int, _Listed] = {}
+        self._delta_link: str | None = None
+        self._processed_id: str | None = None
+        # For tests and `intake check`: whether the last listing started afresh.
+        self.full_listing = False
+
+    @classmethod
+    def for_settings(
+        cls,
+        settings: Settings,
+        box: MailboxSettings,
+        known_uids: Callable[[], set[int]],
+        load_state: Callable[[], str | None],
+        save_state: Callable[[str], None],
+    ) -> GraphSource:
+        client = GraphClient(
+            box.graph_url,
+            box.username,
+            box.oauth2,
+            settings.oauth2[box.oauth2],
+            timeout=box.timeout_seconds,
+            ca_file=box.ca_file,
+        )
+        return cls(
+            box, client, known_uids, load_state, save_state, settings.limits.max_message_bytes
+        )
+
+    def _where(self) -> str:
+        return f"brevlåda {self.name}"
+
+    def _fail(self, exc: Exception, what: str) -> SourceError:
+        where = self._where()
+        if isinstance(exc, GraphError):
+            if exc.status in (401, 403):
+                return LoginRefused(
+                    f"{where}: inloggningen nekades av Graph ({exc}): "
+                    + PERMISSION_HINT.format(permission="Mail.ReadWrite", user=self.client.user)
+                )
+            return SourceError(f"{where}: Graph svarade {exc} ({what})")
+        if isinstance(exc, TokenError):
+            if exc.kind == "network":
+                return SourceError(f"{where}: {exc}")
+            return LoginRefused(f"{where}: inloggningen nekades: {exc}")
+        return SourceError(f"{where}: kan inte nå {self.client.base} ({what}: {exc})")
+
+    def folder_id(self, name: str, create: bool = False, ask: bool = False) -> str | None:
+        """The folder's id (well-known names as they are, asked for only when `ask`), looked up
+        by display name among the top-level folders; created when `create` and missing."""
+        if name.lower() in WELL_KNOWN:
+            if ask:
+                url = self.client.url(f"mailFolders/{urllib.parse.quote(name)}")
+                try:
+                    return str(self.client.json("GET", url)["id"])
+                except GraphError as exc:
+                    if exc.status == 404:
+                        return None
+                    raise
+            return name
+        quoted = name.replace("'", "''")
+        query = urllib.parse.quote(f"displayName eq '{quoted}'")
+        found = self.client.json("GET", self.client.url(f"mailFolders?$filter={query}"))
+        for item in found.get("value") or []:
+            if isinstance(item, dict) and item.get("displayName") == name:
+                return str(item["id"])
+        if not create:
+            return None
+        made = self.client.json("POST", self.client.url("mailFolders"), {"displayName": name})
+        return str(made["id"])
+
+    def open(self) -> None:
+        try:
+            folder = self.folder_id(self.folder)
+            if folder is None:
+                raise SourceError(
+                    f"{self._where()}: mappen {self.folder} finns inte i {self.client.user}; "
+                    f"kontrollera mailboxes[{self.name}].folder"
+                )
+            self._list(folder)
+        except (GraphError, GraphUnreachable, TokenError) as exc:
+            raise self._fail(exc, "listningen") from None
+
+    def _list(self, folder: str) -> None:
+        start = self.client.url(
+            f"mailFolders/{urllib.parse.quote(folder)}/messages/delta"
+            "?$select=id,internetMessageId,receivedDateTime"
+        )
+        saved = self._load()
+        try:
+            self._walk(saved or start)
+            self.full_listing = not saved
+        except GraphError as exc:
+            if not (saved and _lost_delta(exc)):
+                raise
+            # The delta token is gone: list everything; the register knows what it has.
+            self._listed = {}
+            self._walk(start)
+            self.full_listing = True
+
+    def _walk(self, url: str) -> None:
+        link: str | None = url
+        while link:
+            page = self.client.json("GET", link)
+            for item in page.get("value") or []:
+                if not isinstance(item, dict) or "@removed" in item or not item.get("id"):
+                    continue
+                msg_id = str(item["id"])
+                self._listed[uid_for_key(msg_id)] = _Listed(
+                    msg_id, _received(item.get("receivedDateTime"))
+                )
+            next_link = page.get("@odata.nextLink")
+            if isinstance(next_link, str):
+                link = next_link
+                continue
+            delta = page.get("@odata.deltaLink")
+            self._delta_link = delta if isinstance(delta, str) else None
+            link = None
+
+    @property
+    def uidvalidity(self) -> int:
+        return 1
+
+    def unchanged_since(self, last_uid: int) -> bool:
+        return not (set(self._listed) - self._known())
+
+    def envelopes(self, after_uid: int) -> list[Envelope]:
+        known = self._known()
+        out = [
+            # Graph lists no size: the limit is kept when the body is fetched.
+            Envelope(uid, 0, item.received)
+            for uid, item in self._listed.items()
+            if uid not in known
+        ]
+        return sorted(out, key=lambda e: (e.internal_date, e.uid))
+
+    def fetch(self, uids: Sequence[int]) -> Iterator[FetchedMessage]:
+        for uid in uids:
+            item = self._listed[uid]
+            url = self.client.url(f"messages/{urllib.parse.quote(item.id, safe='')}/$value")
+            try:
+                raw = self.client.request("GET", url, limit=self._max_bytes)
+            except TooLarge as exc:
+                # Recorded as failed by the poll (kept on the server, listed for staff).
+                yield FetchedMessage(uid, b"", item.received, too_big=exc.size)
+                continue
+            except (GraphError, GraphUnreachable, TokenError) as exc:
+                raise self._fail(exc, "hämtningen") from None
+            yield FetchedMessage(uid, raw, item.received)
+
+    def mark_processed(self, uids: Sequence[int]) -> None:
+        folder = self.settings.processed_folder
+        if not uids or not folder:
+            return
+        try:
+            if self._processed_id is None:
+                # Created when missing, as the IMAP source does.
+                self._processed_id = self.folder_id(folder, create=True)
+            for uid in uids:
+                item = self._listed.get(uid)
+                if item is None:  # no longer in the folder (moved by someone): nothing to do
+                    continue
+                url = self.client.url(f"messages/{urllib.parse.quote(item.id, safe='')}/move")
+                self.client.json("POST", url, {"destinationId": self._processed_id})
+        except (GraphError, GraphUnreachable, TokenError) as exc:
+            raise self._fail(exc, "flytten till " + folder) from None
+
+    def listing_done(self) -> None:
+        """Everything listed is handled and marked: the next pass may start from here."""
+        if self._delta_link:
+            self._save(self._delta_link)
+
+    def close(self) -> None:
+        self._listed = {}
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _short(exc: BaseException) -> str:
+    return (" ".join(str(exc).split()) or type(exc).__name__)[:200]

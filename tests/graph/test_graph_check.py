@@ -1,0 +1,86 @@
+"""`intake check` on a Graph mailbox and sendMail: one line per check, what to do on failure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from casefile.app import App
+from intake.check import run_checks
+from tests.graph.conftest import SECRET_ENV, USER, GraphTokenStub, graph_box, graph_sections
+from tests.intake.conftest import build_app
+from tests.support.graph_server import GraphStub
+from tests.support.smtp import CA_FILE
+
+
+def graph_lines(app: App) -> dict[str, tuple[bool, str]]:
+    return {
+        c.name: (c.ok, c.detail)
+        for c in run_checks(app, "casefile.toml")
+        if c.name.startswith("brevlåda kontakt")
+    }
+
+
+@pytest.fixture
+def roles(tokens: GraphTokenStub) -> Iterator[GraphTokenStub]:
+    yield tokens
+    tokens.graph_roles = ("Mail.ReadWrite", "Mail.Send")
+
+
+def test_check_passes_token_permission_and_folders(graph_app: App, graph: GraphStub) -> None:
+    lines = graph_lines(graph_app)
+    assert lines["brevlåda kontakt: token"][0]
+    assert lines["brevlåda kontakt: behörighet"] == (True, "Mail.ReadWrite finns i token")
+    assert lines["brevlåda kontakt: mapp"] == (True, "Inbox finns i kontakt@finsam.test")
+    ok, detail = lines["brevlåda kontakt: mapp för hanterad post"]
+    assert ok and "skapas när första meddelandet flyttas" in detail
+
+
+def test_check_names_the_access_policy_when_the_mailbox_is_refused(
+    graph_app: App, graph: GraphStub
+) -> None:
+    graph.user = "someone.else@finsam.test"
+    ok, detail = graph_lines(graph_app)["brevlåda kontakt: mapp"]
+    assert not ok and "403 ErrorAccessDenied" in detail
+    assert "New-ApplicationAccessPolicy" in detail and "\n" not in detail
+
+
+def test_check_says_which_role_is_missing(
+    graph_app: App, graph: GraphStub, roles: GraphTokenStub
+) -> None:
+    roles.graph_roles = ("Mail.Send",)
+    ok, detail = graph_lines(graph_app)["brevlåda kontakt: behörighet"]
+    assert not ok and detail.startswith("Mail.ReadWrite saknas i token")
+    assert "administratörsmedgivande" in detail
+
+
+def test_sendmail_is_not_tried_but_its_role_is_read_from_the_token(
+    db_url: str,
+    tmp_path: Path,
+    tokens: GraphTokenStub,
+    graph: GraphStub,
+    roles: GraphTokenStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(SECRET_ENV, "s3cret")
+    smtp = {
+        "transport": "graph",
+        "oauth2": "graph",
+        "username": USER,
+        "graph_url": graph.url,
+        "ca_file": str(CA_FILE),
+    }
+    app = build_app(db_url, tmp_path, graph_box(graph), smtp=smtp, **graph_sections(tokens, graph))
+    try:
+        lines = {c.name: (c.ok, c.detail) for c in run_checks(app, "casefile.toml")}
+        assert lines["SMTP: behörighet"] == (True, "Mail.Send finns i token")
+        assert lines["SMTP: sendMail"][0] and "provas inte" in lines["SMTP: sendMail"][1]
+        roles.graph_roles = ("Mail.ReadWrite",)
+        lines = {c.name: (c.ok, c.detail) for c in run_checks(app, "casefile.toml")}
+        ok, detail = lines["SMTP: behörighet"]
+        assert not ok and detail.startswith("Mail.Send saknas i token")
+        assert "SMTP: sendMail" not in lines and not graph.sent
+    finally:
+        app.engine.dispose()

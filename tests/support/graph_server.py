@@ -1,0 +1,222 @@
+"""A loopback Microsoft Graph for the tests: the standard library's HTTP server over TLS with
+the tests' CA (tests/outgoing/certs, a certificate for 127.0.0.1), or plain http on 127.0.0.1,
+which the configuration allows for loopback only.
+
+Honest to the documented behaviour the source relies on: mail folders by display name (and
+well-known names), the folder's delta query with paging (`@odata.nextLink`) ending in an
+`@odata.deltaLink`, moved messages reported as `@removed`, 410 SyncStateNotFound for an expired
+delta token, raw MIME at `$value`, `move` that gives a new id unless the request carries
+`Prefer: IdType="ImmutableId"`, 401 for a bad token, 403 ErrorAccessDenied for a mailbox outside
+the app's scope, queued 429/503 answers with Retry-After, and `sendMail` that records the MIME.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.support.smtp import server_tls_context
+
+
+@dataclass
+class Message:
+    id: str
+    raw: bytes
+    received: str  # ISO 8601, UTC ("2026-02-03T09:00:00Z")
+    folder: str
+    seq: int  # the change counter when it last entered or left a folder
+
+
+@dataclass
+class GraphStub:
+    validate: Callable[[str], str | None]  # token -> the mailbox it is good for, or None
+    user: str = "kontakt@finsam.test"
+    page_size: int = 2
+    folders: dict[str, str] = field(default_factory=lambda: {"inbox": "Inbox"})
+    messages: dict[str, Message] = field(default_factory=dict)
+    expired_tokens: set[int] = field(default_factory=set)
+    throttle: list[tuple[int, str | None]] = field(default_factory=list)
+    sent: list[bytes] = field(default_factory=list)
+    fail_moves: bool = False  # a move answers 500: the pass stops between commit and move
+    # sendMail takes the message, then answers only when `release` is set (a lost answer).
+    stall_send: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    seq: int = 0
+    tls: bool = True
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._server: ThreadingHTTPServer | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/v1.0"
+
+    def deliver(self, raw: bytes, received: str) -> str:
+        with self.lock:
+            self.seq += 1
+            msg_id = "AAMk" + secrets.token_hex(12)
+            self.messages[msg_id] = Message(msg_id, raw, received, "inbox", self.seq)
+            return msg_id
+
+    def in_folder(self, name: str) -> list[Message]:
+        ids = [k for k, v in self.folders.items() if v == name]
+        return [m for m in self.messages.values() if ids and m.folder == ids[0]]
+
+    def start(self) -> None:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+            def do_GET(self) -> None:
+                self._answer("GET")
+
+            def do_POST(self) -> None:
+                self._answer("POST")
+
+            def _answer(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                status, headers, data = stub.answer(method, self.path, dict(self.headers), body)
+                if stub.stall_send and self.path.endswith("/sendMail"):
+                    stub.release.wait(30)
+                try:
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the client gave up waiting (a lost answer, on purpose)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls:
+            self._server.socket = server_tls_context().wrap_socket(
+                self._server.socket, server_side=True
+            )
+        self.port = int(self._server.server_address[1])
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    # -- the endpoints -------------------------------------------------------------------
+
+    def answer(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        with self.lock:
+            self.requests.append((method, target))
+            if self.throttle:
+                status, after = self.throttle.pop(0)
+                extra = {"Retry-After": after} if after is not None else {}
+                return _error(status, "TooManyRequests", "throttled", extra)
+            auth = headers.get("Authorization", "")
+            granted = self.validate(auth.removeprefix("Bearer ")) if auth else None
+            if granted is None:
+                return _error(401, "InvalidAuthenticationToken", "Access token is empty.")
+            parts = urllib.parse.urlsplit(target)
+            path = urllib.parse.unquote(parts.path).split("/")
+            query = dict(urllib.parse.parse_qsl(parts.query))
+            if path[:3] != ["", "v1.0", "users"] or len(path) < 5:
+                return _error(404, "ResourceNotFound", "no such resource")
+            if path[3] != self.user or granted != self.user:
+                return _error(403, "ErrorAccessDenied", "Access is denied.")
+            immutable = 'IdType="ImmutableId"' in headers.get("Prefer", "")
+            return self._route(method, path[4:], query, body, immutable)
+
+    def _route(
+        self, method: str, rest: list[str], query: dict[str, str], body: bytes, immutable: bool
+    ) -> tuple[int, dict[str, str], bytes]:
+        if rest == ["mailFolders"] and method == "GET":
+            wanted = query.get("$filter", "").removeprefix("displayName eq '").removesuffix("'")
+            found = [{"id": k, "displayName": v} for k, v in self.folders.items() if v == wanted]
+            return _json({"value": found})
+        if len(rest) == 2 and rest[0] == "mailFolders" and method == "GET":
+            key = rest[1].lower() if rest[1].lower() in self.folders else rest[1]
+            if key not in self.folders:
+                return _error(404, "ErrorItemNotFound", "folder not found")
+            return _json({"id": "AAMkI" + key, "displayName": self.folders[key]})
+        if rest == ["mailFolders"] and method == "POST":
+            name = json.loads(body)["displayName"]
+            folder_id = "AAMkF" + secrets.token_hex(6)
+            self.folders[folder_id] = name
+            return _json({"id": folder_id, "displayName": name}, 201)
+        if len(rest) == 4 and rest[0] == "mailFolders" and rest[2:] == ["messages", "delta"]:
+            folder = rest[1].lower() if rest[1].lower() in self.folders else rest[1]
+            if folder not in self.folders:
+                return _error(404, "ErrorItemNotFound", "folder not found")
+            return self._delta(folder, query)
+        if len(rest) == 3 and rest[0] == "messages" and rest[2] == "$value":
+            msg = self.messages.get(rest[1])
+            if msg is None:
+                return _error(404, "ErrorItemNotFound", "not found")
+            return 200, {"Content-Type": "text/plain"}, msg.raw
+        if len(rest) == 3 and rest[0] == "messages" and rest[2] == "move" and method == "POST":
+            if self.fail_moves:
+                return _error(500, "ErrorInternalServerError", "move failed")
+            msg = self.messages.pop(rest[1], None)
+            target = json.loads(body)["destinationId"]
+            if msg is None or target not in self.folders:
+                return _error(404, "ErrorItemNotFound", "not found")
+            self.seq += 1
+            msg.folder, msg.seq = target, self.seq
+            if not immutable:  # a move changes a non-immutable id
+                msg.id = "AAMk" + secrets.token_hex(12)
+            self.messages[msg.id] = msg
+            return _json({"id": msg.id}, 201)
+        if rest == ["sendMail"] and method == "POST":
+            self.sent.append(base64.b64decode(body))
+            return 202, {}, b""
+        return _error(404, "ResourceNotFound", "no such resource")
+
+    def _delta(self, folder: str, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if "$skiptoken" in query:
+            since, offset = (int(x) for x in query["$skiptoken"].split("."))
+        else:
+            since, offset = int(query.get("$deltatoken", "0")), 0
+        if since in self.expired_tokens:
+            return _error(410, "SyncStateNotFound", "The sync state is not found.")
+        changes = sorted((m for m in self.messages.values() if m.seq > since), key=lambda m: m.seq)
+        items: list[dict[str, Any]] = []
+        for m in changes:
+            if m.folder == folder:
+                items.append(
+                    {"id": m.id, "internetMessageId": "<x>", "receivedDateTime": m.received}
+                )
+            elif since:  # left the folder since the token
+                items.append({"id": m.id, "@removed": {"reason": "deleted"}})
+        page = items[offset : offset + self.page_size]
+        base = f"{self.url}/users/{self.user}/mailFolders/{folder}/messages/delta"
+        answer: dict[str, Any] = {"value": page}
+        if offset + self.page_size < len(items):
+            answer["@odata.nextLink"] = f"{base}?$skiptoken={since}.{offset + self.page_size}"
+        else:
+            answer["@odata.deltaLink"] = f"{base}?$deltatoken={self.seq}"
+        return _json(answer)
+
+
+def _json(data: Any, status: int = 200) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(data).encode()
+
+
+def _error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    data = json.dumps({"error": {"code": code, "message": message}}).encode()
+    return status, {"Content-Type": "application/json", **(headers or {})}, data
