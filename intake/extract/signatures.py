@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import io
 import logging
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -182,7 +183,11 @@ def read_digital(
     # verdict is in the status we return, and the worker's stderr is not a log.
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
-    from pyhanko.pdf_utils.reader import PdfFileReader
+    with warnings.catch_warnings():
+        # pyHanko imports cryptography's DSA, which warns that DSA is deprecated; not ours.
+        warnings.simplefilter("ignore")
+        import pyhanko.sign.validation  # noqa: F401
+        from pyhanko.pdf_utils.reader import PdfFileReader
 
     try:
         signatures = list(PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures)
