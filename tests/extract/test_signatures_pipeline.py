@@ -5,6 +5,7 @@ signer's personnummer (the certificate's serialNumber) is in no mail and not in 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,3 +123,36 @@ def test_a_broken_signature_is_flagged_for_staff_and_never_mailed_about(
     [mail] = [m for m in smtp.messages if "katarina@vastera.test" in m.rcpt_tos]
     text = mail_text(mail)
     assert doc.diarienummer in text and "underskrift" not in text.lower()
+
+
+def test_a_correction_keeps_the_e_signature(app: App, signed: dict[str, Path]) -> None:
+    """Given an e-signed report registered with section 8 empty, when staff correct a figure,
+    then the checks run again without asking for a signature, and it stays signed; a name
+    typed in later joins the evidence."""
+    import dataclasses
+
+    from casefile.register import NewDocument, correct_field, register_document
+    from intake.extract.api import DEFAULT_LIMITS, extract_path
+    from intake.extract.signatures import stored
+
+    limits = dataclasses.replace(DEFAULT_LIMITS, trust_roots=(str(signed["roots.pem"]),))
+    got = extract_path(signed["person.pdf"], limits)
+    new = NewDocument(
+        kind=got.document_type,
+        received_at=dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC),
+        sender="katarina@vastera.test",
+        title=str(got.fields["title"]),
+        fields={**got.fields, **stored(got)},
+        sections=dict(got.sections),
+        findings=[f.to_json() for f in got.findings],
+        submitter_signed=got.submitter_signed,
+    )
+    with app.sessions() as s, s.begin():
+        number = register_document(s, app.settings, new).diarienummer
+    with app.sessions() as s, s.begin():
+        doc, _, _ = correct_field(s, app.settings, number, "granted_sek", "1400000", "AKH")
+        assert doc.submitter_signed and doc.status == "registered"
+        assert not {f["code"] for f in doc.findings} & {"unsigned", "missing_field"}
+        doc, _, _ = correct_field(s, app.settings, number, "submitter_name", "K Gröndahl", "AKH")
+        assert doc.fields["signature_status"] == "e_signed" and doc.submitter_signed
+        assert [e["kind"] for e in doc.fields["signatures"]] == ["digital"]  # no date: no typed
