@@ -87,6 +87,12 @@ def limits_for(config_path: str | None) -> ExtractLimits:
         load_forms(limits.forms)
     except FormError as exc:
         raise ValueError(str(exc)) from exc
+    if limits.trust_roots:
+        from intake.extract.signatures import unreadable_roots
+
+        problems = unreadable_roots(limits.trust_roots)
+        if problems:
+            raise ValueError("\n".join(problems))
     return limits
 
 

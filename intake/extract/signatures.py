@@ -261,8 +261,8 @@ def _name(name: Mapping[str, Any]) -> str | None:
 
 
 def _load_roots(paths: Sequence[str]) -> list[Any]:
-    """The certificates in the PEM (or DER) bundles; a file that cannot be read trusts
-    nothing (`intake check` names it)."""
+    """The certificates in the PEM (or DER) bundles; a file that cannot be read adds nothing
+    (`intake extract` names it: unreadable_roots)."""
     from pyhanko.keys import load_certs_from_pemder
 
     roots: list[Any] = []
@@ -272,6 +272,24 @@ def _load_roots(paths: Sequence[str]) -> list[Any]:
         except Exception:
             continue
     return roots
+
+
+def unreadable_roots(paths: Sequence[str]) -> list[str]:
+    """One Swedish line per `[signatures] trust_roots` file that holds no certificate."""
+    from pyhanko.keys import load_certs_from_pemder
+
+    out: list[str] = []
+    for path in paths:
+        try:
+            if list(load_certs_from_pemder([path])):  # type: ignore[no-untyped-call]
+                continue
+            why = "inga certifikat i filen"
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+        except Exception as exc:  # a bundle that is not PEM or DER
+            why = f"inte PEM eller DER ({type(exc).__name__})"
+        out.append(f"signatures.trust_roots: {path} kan inte läsas ({why})")
+    return out
 
 
 def _zone(name: str) -> dt.tzinfo:

@@ -191,3 +191,13 @@ def test_the_show_line() -> None:
     assert describe({"kind": "typed", "name": "A B", "date": "2025-02-04"}) == (
         "namn och datum ifyllda: A B, 2025-02-04"
     )
+
+
+def test_an_unreadable_trust_root_is_a_one_line_error(
+    signed: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "casefile.toml"
+    config.write_text('[signatures]\ntrust_roots = ["saknas.pem"]\n', encoding="utf-8")
+    assert run_extract(str(signed["person.pdf"]), True, str(config)) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "signatures.trust_roots" in err[0] and "saknas.pem" in err[0]
