@@ -53,6 +53,11 @@ def summary(result: Extraction) -> str:
         line = f"{head}: {first or '(tomt)'}"
         lines.append(line if len(line) <= 80 else line[:79] + "…")  # an 80-column terminal
     lines.append("")
+    if result.signatures:  # the evidence, one line each, as `casefile show` prints it
+        from intake.extract.signatures import describe
+
+        lines.extend(describe(e) for e in result.signatures)
+        lines.append("")
     if result.findings:
         lines.append("Att kontrollera:")
         lines.extend(f"- {f.message}" for f in result.findings)
