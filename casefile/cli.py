@@ -314,7 +314,9 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
 
     Exempel: casefile show "SFG 26-01"
     """
+    from casefile.i18n import language
     from casefile.queries import case_json, case_row, due_source_text
+    from intake.extract.signatures import describe as describe_signature
 
     app = get_app(ctx)
     with read_only(app.engine) as conn:
@@ -346,6 +348,8 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         if d["secrecy"]:
             s = d["secrecy"]
             say(f"  {d['diarienummer']}: sekretess {s['provision']} ({s['by']})", 4)
+        for entry in d.get("signatures") or []:
+            say(f"  {d['diarienummer']}: {describe_signature(entry, language())}", 4)
         for f in d["findings"]:
             say(f"  {d['diarienummer']}: {f['message']}", 4)
     warnings = _warnings(data)

@@ -434,6 +434,13 @@ class ExtractionSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SignaturesSettings:
+    # PEM bundles of the root certificates the office trusts for e-signatures on reports
+    # (validated offline, without fetching); none: every intact e-signature is "unverified".
+    trust_roots: list[str] = field(default_factory=list, metadata=PATH)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExportSettings:
     """casefile export archive: the METS csip:CONTENTINFORMATIONTYPE (CSIP vocabulary)."""
 
@@ -454,6 +461,7 @@ class Settings:
     oauth2: dict[str, OAuth2Settings] = field(default_factory=dict)
     extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
     export: ExportSettings = field(default_factory=ExportSettings)
+    signatures: SignaturesSettings = field(default_factory=SignaturesSettings)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:

@@ -39,6 +39,8 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
 
 
 def document_json(row: RowMapping, case_number: str) -> dict[str, Any]:
+    from intake.extract.signatures import register_view as signature_view
+
     return {
         "diarienummer": row["diarienummer"],
         "case": case_number,
@@ -71,6 +73,9 @@ def document_json(row: RowMapping, case_number: str) -> dict[str, Any]:
         ),
         "sender_verdict": row["sender_verdict"],
         "flag": row["flag"],
+        # Signature evidence (issue 29), kept in the document's fields JSON; names and times
+        # only, never a certificate's serialNumber (it may be a personnummer).
+        **signature_view(row["fields"] or {}, row["submitter_signed"]),
     }
 
 
@@ -100,6 +105,7 @@ _DOC_COLUMNS = [
     documents.c.secrecy_by,
     documents.c.sender_verdict,
     documents.c.flag,
+    documents.c.fields,
 ]
 
 

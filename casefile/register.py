@@ -541,12 +541,26 @@ def _parse_value(field_name: str, value: str) -> Any:
     return value
 
 
+def _signed_again(doc: Document) -> bool:
+    """`submitter_signed` after a correction: the stored signature evidence with section 8's
+    date and name read again (or those alone for a document registered before evidence)."""
+    from intake.extract.signatures import SIGNED, STORED_ENTRIES, STORED_STATUS, weigh
+
+    fields = dict(doc.fields or {})
+    if not fields.get(STORED_STATUS):
+        return bool(fields.get("submitter_date")) and bool(fields.get("submitter_name"))
+    entries, status, _ = weigh(fields, fields.get(STORED_ENTRIES) or [], [])
+    doc.fields = {**fields, STORED_ENTRIES: entries, STORED_STATUS: status}
+    return status in SIGNED
+
+
 def _recomputed_findings(doc: Document, corrected: str) -> list[dict[str, Any]]:
     """The extraction's checks run again on the corrected fields. An unreadable value of another
     field stays as it was (its raw text is only in the old message)."""
     from intake.extract.findings import _signature_section, for_registration
     from intake.extract.findings import findings as check
     from intake.extract.forms import default_form, load_forms
+    from intake.extract.signatures import STORED_ENTRIES, STORED_STATUS, weigh
 
     form = next((f for f in load_forms() if f.document_type == doc.kind), default_form())
     touched = {corrected, "period"} if corrected.startswith("period_") else {corrected}
@@ -566,6 +580,9 @@ def _recomputed_findings(doc: Document, corrected: str) -> list[dict[str, Any]]:
     fresh = check(
         doc.kind, dict(doc.fields or {}), sections, {k: "" for k in unreadable}, form, found
     )
+    fields = dict(doc.fields or {})
+    if fields.get(STORED_STATUS):  # an e-signed report is never asked to type a name
+        _, _, fresh = weigh(fields, fields.get(STORED_ENTRIES) or [], fresh)
     out = []
     for f in fresh:
         if f.code == "unreadable_value" and f.field in unreadable:
@@ -621,7 +638,7 @@ def correct_field(
     if field_name in ("title", "organisation"):
         setattr(doc, field_name, new)
     doc.findings = _recomputed_findings(doc, field_name)
-    doc.submitter_signed = bool(fields.get("submitter_date")) and bool(fields.get("submitter_name"))
+    doc.submitter_signed = _signed_again(doc)
     if doc.status in ("registered", "incomplete"):
         codes = {f.get("code") for f in doc.findings}
         doc.status = "incomplete" if codes & INCOMPLETE_CODES else "registered"

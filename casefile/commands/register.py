@@ -84,6 +84,8 @@ def _extracted(path: Path, data: bytes, settings: Any) -> tuple[Any, str | None]
         limits,
         forms=tuple(settings.extraction.forms),
         min_confidence=settings.extraction.min_confidence,
+        trust_roots=tuple(settings.signatures.trust_roots),
+        timezone=settings.registry.timezone,
     )
     try:
         return extract_isolated(data, path.name, limits), None
@@ -207,7 +209,9 @@ def register_command(
                 # What the office writes is never read as a report: no fields, no findings, so
                 # no slutrapport, no completion request, no change to the case's due state.
                 extraction, error = None, None
-            fields = dict(extraction.fields) if extraction else {}
+            from intake.extract.signatures import stored
+
+            fields = {**extraction.fields, **stored(extraction)} if extraction else {}
             digest = app.archive.put(data)
             if session.get(StoredFile, digest) is None:
                 session.add(StoredFile(sha256=digest, size=len(data), media_type=_media_type(path)))

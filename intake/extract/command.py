@@ -53,6 +53,11 @@ def summary(result: Extraction) -> str:
         line = f"{head}: {first or '(tomt)'}"
         lines.append(line if len(line) <= 80 else line[:79] + "…")  # an 80-column terminal
     lines.append("")
+    if result.signatures:  # the evidence, one line each, as `casefile show` prints it
+        from intake.extract.signatures import describe
+
+        lines.extend(describe(e) for e in result.signatures)
+        lines.append("")
     if result.findings:
         lines.append("Att kontrollera:")
         lines.extend(f"- {f.message}" for f in result.findings)
@@ -77,12 +82,22 @@ def limits_for(config_path: str | None) -> ExtractLimits:
         raise ValueError(str(exc)) from exc
     ext = settings.extraction
     limits = ExtractLimits.from_settings(
-        settings.limits, forms=tuple(ext.forms), min_confidence=ext.min_confidence
+        settings.limits,
+        forms=tuple(ext.forms),
+        min_confidence=ext.min_confidence,
+        trust_roots=tuple(settings.signatures.trust_roots),
+        timezone=settings.registry.timezone,
     )
     try:
         load_forms(limits.forms)
     except FormError as exc:
         raise ValueError(str(exc)) from exc
+    if limits.trust_roots:
+        from intake.extract.signatures import unreadable_roots
+
+        problems = unreadable_roots(limits.trust_roots)
+        if problems:
+            raise ValueError("\n".join(problems))
     return limits
 
 

@@ -41,6 +41,10 @@ class Extraction:
     source: str = ""
     # The entry of a zip archive it was read from (intake extract FILE.zip), else "".
     archive_entry: str = ""
+    # Signature evidence in document order (signatures.py) and the status it gives; "" when
+    # not judged (then `submitter_signed` falls back on section 8's date and name).
+    signatures: list[dict[str, Any]] = field(default_factory=list)
+    signature_status: str = ""
 
     def to_json(self) -> dict[str, Any]:
         sections = {k: self.sections.get(k, "") for k in SECTION_KEYS}
@@ -53,6 +57,8 @@ class Extraction:
             "form": self.form,
             "form_confidence": self.form_confidence,
             "source": self.source,
+            "signatures": self.signatures,
+            "signature_status": self.signature_status,
         }
         if self.archive_entry:
             out["archive_entry"] = self.archive_entry
@@ -73,11 +79,18 @@ class Extraction:
             form_confidence=float(data.get("form_confidence", 1.0)),
             source=str(data.get("source", "")),
             archive_entry=str(data.get("archive_entry", "")),
+            signatures=[dict(e) for e in data.get("signatures", [])],
+            signature_status=str(data.get("signature_status", "")),
         )
 
     @property
     def submitter_signed(self) -> bool:
-        """Section 8 (Uppgiftslämnare) carries both a date and a name."""
+        """Signed in any way the status counts (e-signed, by hand, typed), or, when the status
+        was not judged, section 8 (Uppgiftslämnare) carries both a date and a name."""
+        if self.signature_status:
+            from intake.extract.signatures import SIGNED
+
+            return self.signature_status in SIGNED
         return bool(self.fields.get("submitter_date")) and bool(self.fields.get("submitter_name"))
 
 
@@ -128,11 +141,15 @@ class ExtractLimits:
     # (`[extraction] forms`) and the confidence below which a form counts as not recognised.
     forms: tuple[str, ...] = ()
     min_confidence: float = 0.6
+    # `[signatures] trust_roots` (PEM bundles) and the registry's zone for signing times.
+    trust_roots: tuple[str, ...] = ()
+    timezone: str = "Europe/Stockholm"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ExtractLimits:
         data = dict(data)
         data["forms"] = tuple(data.get("forms", ()))
+        data["trust_roots"] = tuple(data.get("trust_roots", ()))
         return cls(**data)
 
     @classmethod

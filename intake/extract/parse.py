@@ -11,6 +11,7 @@ from intake.extract.form import APPENDIX_KEY, SECTION_KEYS
 from intake.extract.forms import FormError, load_forms
 from intake.extract.layout import Layout
 from intake.extract.model import Extraction, ExtractionError, ExtractLimits
+from intake.extract.signatures import has_signature, judge, read_digital
 
 
 def read_layout(data: bytes, media_type: str, limits: ExtractLimits) -> Layout:
@@ -84,13 +85,20 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
         empty = values_not_read(*filled_share(reading.form, raw.labelled, raw.values, raw.unparsed))
         if empty is not None:
             found.append(empty)
-    return Extraction(
-        kind, raw.values, secs, found, reading.form.name, reading.confidence, layout.source
+    return judge(
+        Extraction(
+            kind, raw.values, secs, found, reading.form.name, reading.confidence, layout.source
+        )
     )
 
 
 def parse(data: bytes, media_type: str, limits: ExtractLimits) -> Extraction:
-    return extraction_from_layout(read_layout(data, media_type, limits), limits)
+    result = extraction_from_layout(read_layout(data, media_type, limits), limits)
+    if media_type == "pdf" and has_signature(data):
+        digital = read_digital(data, limits.trust_roots, limits.timezone)
+        if digital:
+            result = judge(result, digital)
+    return result
 
 
 def timed_parse(data: bytes, media_type: str, limits: ExtractLimits) -> tuple[Extraction, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -193,7 +193,10 @@ def group_reports(candidates: list[Candidate]) -> list[list[Candidate]]:
 
 
 def make_worker(
-    limits: LimitsSettings, extraction: ExtractionSettings | None = None
+    limits: LimitsSettings,
+    extraction: ExtractionSettings | None = None,
+    trust_roots: Sequence[str] = (),
+    timezone: str = "Europe/Stockholm",
 ) -> ExtractionWorker:
     """The isolated extraction worker that one poll (or retry) shares across its attachments."""
     import dataclasses
@@ -205,4 +208,6 @@ def make_worker(
         chosen = dataclasses.replace(
             chosen, forms=tuple(extraction.forms), min_confidence=extraction.min_confidence
         )
+    # `[signatures] trust_roots` and the registry's zone for signing times.
+    chosen = dataclasses.replace(chosen, trust_roots=tuple(trust_roots), timezone=timezone)
     return ExtractionWorker(chosen)

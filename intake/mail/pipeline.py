@@ -41,6 +41,8 @@ from casefile.events import log_event
 from casefile.register import NewDocument, register_document
 from casefile.states import RETRYABLE_STATES
 from intake.extract.findings import for_registration
+from intake.extract.signatures import BROKEN_FLAG, STORED_STATUS
+from intake.extract.signatures import stored as stored_signatures
 from intake.mail.attachments import (
     LISTED_PER_MESSAGE,
     Candidate,
@@ -183,7 +185,8 @@ def _new_document(
         subject=parsed.subject,
         title=title,
         organisation=str(fields.get("organisation") or ""),
-        fields=dict(fields),
+        # The signature evidence is kept beside the form's fields (signatures.stored).
+        fields={**fields, **stored_signatures(extraction)},
         sections=dict(extraction.sections),
         # An unrecognised form never asks the sender for a completion (see for_registration).
         findings=for_registration(extraction.to_json()["findings"]),
@@ -313,7 +316,12 @@ class Pipeline:
     @property
     def worker(self) -> ExtractionWorker:
         if self._worker is None:
-            self._worker = make_worker(self.settings.limits, self.settings.extraction)
+            self._worker = make_worker(
+                self.settings.limits,
+                self.settings.extraction,
+                self.settings.signatures.trust_roots,
+                self.settings.registry.timezone,
+            )
         return self._worker
 
     def close(self) -> None:
@@ -565,6 +573,8 @@ class Pipeline:
                 fwd.record(session, document, msg, actor)
             if parsed.from_address is None:
                 _flag(session, document, actor, NO_SENDER_FLAG)
+            if (document.fields or {}).get(STORED_STATUS) == "e_signature_broken":
+                _flag(session, document, actor, BROKEN_FLAG)
             for cand in group:
                 rows[cand.sha256].document_id = document.id
             numbers.append(document.diarienummer)

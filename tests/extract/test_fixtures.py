@@ -73,6 +73,8 @@ def test_json_shape(name: str, ext: str) -> None:
         "form",
         "form_confidence",
         "source",
+        "signatures",  # the spec's third round (issue 29)
+        "signature_status",
     }
     assert doc["source"] == ext
     assert 0.0 <= doc["form_confidence"] <= 1.0
