@@ -84,6 +84,9 @@ def _extracted(path: Path, data: bytes, settings: Any) -> tuple[Any, str | None]
         limits,
         forms=tuple(settings.extraction.forms),
         min_confidence=settings.extraction.min_confidence,
+        ocr=settings.extraction.ocr,
+        ocr_languages=settings.extraction.ocr_languages,
+        ocr_max_pages=settings.extraction.ocr_max_pages,
     )
     try:
         return extract_isolated(data, path.name, limits), None

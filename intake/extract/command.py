@@ -77,7 +77,12 @@ def limits_for(config_path: str | None) -> ExtractLimits:
         raise ValueError(str(exc)) from exc
     ext = settings.extraction
     limits = ExtractLimits.from_settings(
-        settings.limits, forms=tuple(ext.forms), min_confidence=ext.min_confidence
+        settings.limits,
+        forms=tuple(ext.forms),
+        min_confidence=ext.min_confidence,
+        ocr=ext.ocr,
+        ocr_languages=ext.ocr_languages,
+        ocr_max_pages=ext.ocr_max_pages,
     )
     try:
         load_forms(limits.forms)

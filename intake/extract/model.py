@@ -41,6 +41,10 @@ class Extraction:
     source: str = ""
     # The entry of a zip archive it was read from (intake extract FILE.zip), else "".
     archive_entry: str = ""
+    # Read by OCR: {"pages": N, "mean_confidence": 0.91}, and per field the mean confidence
+    # (0..1) of the words its value came from.
+    ocr: dict[str, Any] | None = None
+    field_confidence: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         sections = {k: self.sections.get(k, "") for k in SECTION_KEYS}
@@ -56,6 +60,9 @@ class Extraction:
         }
         if self.archive_entry:
             out["archive_entry"] = self.archive_entry
+        if self.ocr is not None:
+            out["ocr"] = self.ocr
+            out["field_confidence"] = self.field_confidence
         return out
 
     @classmethod
@@ -73,6 +80,8 @@ class Extraction:
             form_confidence=float(data.get("form_confidence", 1.0)),
             source=str(data.get("source", "")),
             archive_entry=str(data.get("archive_entry", "")),
+            ocr=data.get("ocr"),
+            field_confidence=dict(data.get("field_confidence", {})),
         )
 
     @property
@@ -128,6 +137,10 @@ class ExtractLimits:
     # (`[extraction] forms`) and the confidence below which a form counts as not recognised.
     forms: tuple[str, ...] = ()
     min_confidence: float = 0.6
+    # `[extraction] ocr`, `ocr_languages`, `ocr_max_pages` (see ocr.py).
+    ocr: bool = True
+    ocr_languages: str = "swe+eng"
+    ocr_max_pages: int = 40
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ExtractLimits:

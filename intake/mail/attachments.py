@@ -203,6 +203,11 @@ def make_worker(
     chosen = extract_limits(limits)
     if extraction is not None:  # the configured form definitions and recognition threshold
         chosen = dataclasses.replace(
-            chosen, forms=tuple(extraction.forms), min_confidence=extraction.min_confidence
+            chosen,
+            forms=tuple(extraction.forms),
+            min_confidence=extraction.min_confidence,
+            ocr=extraction.ocr,
+            ocr_languages=extraction.ocr_languages,
+            ocr_max_pages=extraction.ocr_max_pages,
         )
     return ExtractionWorker(chosen)
