@@ -12,6 +12,7 @@ reads them. This runs inside the isolated worker: its memory limit holds for tes
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import shutil
@@ -50,8 +51,29 @@ class Word:
     line_height: int
 
 
+def preload() -> None:
+    """Import what OCR needs before a memory limit is set (Pillow, no numpy: numpy maps
+    over 100 MB of address space, most of a worker's allowance)."""
+    from PIL import Image, ImageFilter, ImageMath, ImageOps, ImageSequence  # noqa: F401
+
+
 def available() -> bool:
     return shutil.which("tesseract") is not None
+
+
+# The shorter side of an image that can be a page (a scan at 100 dpi, a phone photo).
+MIN_PAGE_SIDE_PX = 700
+
+
+def is_page_image(data: bytes) -> bool:
+    """Whether an image's size (read from its header, not decoded) can be a page."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return min(img.size) >= MIN_PAGE_SIDE_PX
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return True  # a damaged image is tried, and quarantined with the reason
 
 
 def _deadline_left(deadline: float, filename: str) -> float:
@@ -115,7 +137,11 @@ def _open(data: bytes, filename: str) -> Any:
         img: Image.Image = ImageOps.exif_transpose(opened).convert("L")
     except ExtractionError:
         raise
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise ExtractionError(
+            "too_large", f"Bilden {filename} är för stor för att läsas med OCR."
+        ) from exc
+    except (OSError, ValueError) as exc:
         raise ExtractionError(
             "corrupt", f"Bilden {filename} är skadad och kan inte läsas ({type(exc).__name__})."
         ) from exc
@@ -125,9 +151,16 @@ def _open(data: bytes, filename: str) -> Any:
     return img
 
 
+def _ink_rows(img: Any, dark: int) -> list[float]:
+    """The share of ink on each row (a box-filtered one-pixel-wide copy)."""
+    from PIL import Image
+
+    ink = img.point(lambda v: 255 if v < dark else 0)
+    return [v / 255 for v in ink.resize((1, img.height), Image.Resampling.BOX).getdata()]
+
+
 def deskew(img: Any) -> Any:
     """The page turned straight: the small angle (±3°) whose rows of ink are sharpest."""
-    import numpy as np
     from PIL import Image
 
     small = img.reduce(4)
@@ -135,8 +168,8 @@ def deskew(img: Any) -> Any:
     for tenth in range(-30, 31):
         angle = tenth / 10
         turned = small.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=255)
-        rows = (np.asarray(turned) < DARK).sum(axis=1).astype(np.float64)
-        score = float(np.square(np.diff(rows)).sum())
+        rows = _ink_rows(turned, DARK)
+        score = sum((b - a) ** 2 for a, b in itertools.pairwise(rows))
         if score > best_score:
             best, best_score = angle, score
     if best == 0.0:
@@ -144,19 +177,45 @@ def deskew(img: Any) -> Any:
     return img.rotate(best, resample=Image.Resampling.BICUBIC, fillcolor=255)
 
 
-def _runs(ink: Any, min_len: int) -> list[tuple[int, int, int]]:
-    """(row, start, end) of the runs of ink along each row at least `min_len` long."""
-    import numpy as np
+def flatten(img: Any) -> Any:
+    """Uneven light (a lamp, a phone's shadow) divided away: each pixel against the paper's
+    brightness around it (the brightest in its neighbourhood), so ink is dark everywhere."""
+    from PIL import Image, ImageFilter, ImageMath
 
-    padded = np.zeros((ink.shape[0], ink.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = ink
-    d = np.diff(padded, axis=1)
-    starts = np.argwhere(d == 1)
-    ends = np.argwhere(d == -1)
-    keep = (ends[:, 1] - starts[:, 1]) >= min_len
-    return [
-        (int(r), int(a), int(b)) for (r, a), (_, b) in zip(starts[keep], ends[keep], strict=True)
-    ]
+    small = img.reduce(16).filter(ImageFilter.MaxFilter(5))
+    paper = small.resize(img.size, Image.Resampling.BILINEAR).point(lambda v: max(v, 1))
+    out = ImageMath.lambda_eval(
+        lambda e: e["min"](e["a"] * 255 / e["b"], 255), a=img.convert("F"), b=paper.convert("F")
+    )
+    return out.convert("L")
+
+
+BLOCK = 15  # px: rules are found as runs of blocks of a row that are almost all ink
+
+
+def _rule_runs(img: Any, min_len: int) -> list[tuple[int, int, int]]:
+    """(row, start, end) of the runs of ink along each row at least `min_len` long."""
+    from PIL import Image
+
+    ink = img.point(lambda v: 255 if v < RULE_DARK else 0)
+    cols = max(1, img.width // BLOCK)
+    blocks = ink.resize((cols, img.height), Image.Resampling.BOX)
+    data = blocks.tobytes()
+    need = max(1, min_len // BLOCK)
+    out: list[tuple[int, int, int]] = []
+    full = 240  # of 255: at least 94 % of the block's pixels are ink (bold text is less)
+    for row in range(img.height):
+        line = data[row * cols : (row + 1) * cols]
+        start = -1
+        for i in range(cols + 1):
+            on = i < cols and line[i] >= full
+            if on and start < 0:
+                start = i
+            elif not on and start >= 0:
+                if i - start >= need:
+                    out.append((row, start * BLOCK, i * BLOCK))
+                start = -1
+    return out
 
 
 def _merge(runs: Iterable[tuple[int, int, int]]) -> list[tuple[float, float, float]]:
@@ -172,38 +231,14 @@ def _merge(runs: Iterable[tuple[int, int, int]]) -> list[tuple[float, float, flo
     return [((g[3] + g[0]) / 2, float(g[1]), float(g[2])) for g in groups]
 
 
-def flatten(img: Any) -> Any:
-    """Uneven light (a lamp, a phone's shadow) divided away: each pixel against the paper's
-    brightness around it (the brightest in its neighbourhood), so ink is dark everywhere."""
-    import numpy as np
-    from PIL import Image, ImageFilter
-
-    small = img.reduce(16).filter(ImageFilter.MaxFilter(5))
-    paper = np.asarray(small.resize(img.size, Image.Resampling.BILINEAR), dtype=np.float32)
-    arr = np.asarray(img, dtype=np.float32)
-    np.maximum(paper, 1.0, out=paper)
-    arr /= paper
-    arr *= 255.0
-    np.clip(arr, 0, 255, out=arr)
-    return Image.fromarray(arr.astype(np.uint8))
-
-
-def _closed(ink: Any) -> Any:
-    """Ink along rows with one-pixel gaps (noise, blur) closed."""
-    out = ink.copy()
-    out[:, 1:] |= ink[:, :-1]
-    out[:, :-1] |= ink[:, 1:]
-    return out
-
-
 def rules(img: Any) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
     """Horizontal (y, x0, x1) and vertical (x, top, bottom) ruling lines, in points."""
-    import numpy as np
+    from PIL import Image
 
-    ink = np.asarray(img) < RULE_DARK
-    pad = 3.0  # a blurred line ends a little early
-    found_h = _merge(_runs(_closed(ink), RULE_MIN_PX))
-    found_v = _merge(_runs(_closed(ink.T), RULE_MIN_PX // 3 + 8))
+    pad = float(BLOCK)  # a run is found to the block; a blurred line ends a little early
+    found_h = _merge(_rule_runs(img, RULE_MIN_PX))
+    turned = img.transpose(Image.Transpose.TRANSPOSE)
+    found_v = _merge(_rule_runs(turned, RULE_MIN_PX // 3 + 8))
     hs = [(y * PT, (a - pad) * PT, (b + pad) * PT) for y, a, b in found_h]
     vs = [(x * PT, (a - pad) * PT, (b + pad) * PT) for x, a, b in found_v]
     return hs, vs
