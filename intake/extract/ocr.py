@@ -79,7 +79,7 @@ def is_page_image(data: bytes) -> bool:
 def _deadline_left(deadline: float, filename: str) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise ExtractionError("timeout", f"OCR-läsningen av {filename} tog för lång tid.")
+        raise ExtractionError("timeout", f"{filename} tog för lång tid att läsa med OCR.")
     return left
 
 
@@ -104,10 +104,12 @@ def _run(cmd: list[str], deadline: float, filename: str) -> bytes:
     except FileNotFoundError as exc:
         raise _missing(cmd[0], PACKAGE if cmd[0] == "tesseract" else "poppler-utils") from exc
     except subprocess.TimeoutExpired as exc:
-        raise ExtractionError("timeout", f"OCR-läsningen av {filename} tog för lång tid.") from exc
+        raise ExtractionError("timeout", f"{filename} tog för lång tid att läsa med OCR.") from exc
     if done.returncode != 0:
         why = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
-        raise ExtractionError("corrupt", f"{cmd[0]} kunde inte läsa {filename}: {why[0][:120]}")
+        raise ExtractionError(
+            "corrupt", f"{cmd[0]} kunde inte läsa {filename.lower()}: {why[0][:120]}"
+        )
     return done.stdout
 
 
@@ -129,21 +131,27 @@ def _open(data: bytes, filename: str) -> Any:
     try:
         opened = Image.open(io.BytesIO(data))
         w, h = opened.size
+        if min(w, h) < MIN_PAGE_SIDE_PX:
+            raise ExtractionError(
+                "wrong_type",
+                f"{filename} är för liten ({w} × {h} bildpunkter) för att vara en inskannad "
+                "sida eller ett foto av en rapport.",
+            )
         if w * h > MAX_PIXELS:
             raise ExtractionError(
                 "too_large",
-                f"Bilden {filename} är för stor ({w} × {h} bildpunkter) för att läsas med OCR.",
+                f"{filename} är för stor ({w} × {h} bildpunkter) för att läsas med OCR.",
             )
         img: Image.Image = ImageOps.exif_transpose(opened).convert("L")
     except ExtractionError:
         raise
     except Image.DecompressionBombError as exc:
         raise ExtractionError(
-            "too_large", f"Bilden {filename} är för stor för att läsas med OCR."
+            "too_large", f"{filename} är för stor för att läsas med OCR."
         ) from exc
     except (OSError, ValueError) as exc:
         raise ExtractionError(
-            "corrupt", f"Bilden {filename} är skadad och kan inte läsas ({type(exc).__name__})."
+            "corrupt", f"{filename} är skadad och kan inte läsas ({type(exc).__name__})."
         ) from exc
     if img.width > PAGE_WIDTH_PX * 1.15:
         scale = PAGE_WIDTH_PX / img.width
@@ -342,14 +350,15 @@ def field_confidence(fields: dict[str, Any], words: dict[str, float]) -> dict[st
 
 
 def read_scan_pdf(data: bytes, filename: str, limits: ExtractLimits) -> Layout:
-    """An image-only PDF: its first `ocr_max_pages` pages rendered and read."""
+    """An image-only PDF: its first `ocr_max_pages` pages rendered and read. `filename` is
+    how messages name the file ("PDF-filen", "JPEG-bilden"), at the start of a sentence."""
     from PIL import Image
 
     deadline = time.monotonic() + limits.timeout_seconds
     if not limits.ocr:
         raise ExtractionError(
             "unsupported",
-            f"Filen {filename} är en inskannad bild (PDF utan text); OCR är avstängt.",
+            f"{filename} är en inskannad bild (utan text); OCR är avstängt.",
         )
     with tempfile.TemporaryDirectory(prefix="casefile-ocr-") as tmp:
         paths = render_pdf(data, Path(tmp), limits.ocr_max_pages, deadline, filename)
@@ -367,7 +376,7 @@ def read_image(data: bytes, filename: str, limits: ExtractLimits) -> Layout:
     deadline = time.monotonic() + limits.timeout_seconds
     if not limits.ocr:
         raise ExtractionError(
-            "unsupported", f"Filen {filename} är en inskannad bild eller ett foto; OCR är avstängt."
+            "unsupported", f"{filename} är en inskannad bild eller ett foto; OCR är avstängt."
         )
     first = _open(data, filename)
     images = [first]

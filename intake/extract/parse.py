@@ -30,8 +30,10 @@ def read_layout(data: bytes, media_type: str, limits: ExtractLimits) -> Layout:
         return layout
     if media_type == "image":
         from intake.extract.ocr import read_image
+        from intake.extract.preflight import image_type_for
 
-        return read_image(data, "bilden", limits)
+        kind = str(image_type_for(data)).removeprefix("image/").upper()
+        return read_image(data, f"{kind}-bilden", limits)
     return _read_docx(data)
 
 

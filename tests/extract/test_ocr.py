@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,15 @@ def test_tsv_words_carry_their_line_height_and_confidence() -> None:
         ("Kärnhuset", 96.5, 24),
         ("2.0", 91.0, 24),
     ]
+
+
+def test_an_image_too_small_to_be_a_page_is_named_so() -> None:
+    """A logo or an icon sent to `intake extract` is not a scanned page: one line saying so,
+    before tesseract is started."""
+    from PIL import Image
+
+    buf = BytesIO()
+    Image.new("L", (200, 80), 255).save(buf, format="PNG")
+    with pytest.raises(ExtractionError) as caught:
+        extract_bytes(buf.getvalue(), "logo.png")
+    assert caught.value.code == "wrong_type" and "för liten (200 × 80" in str(caught.value)
