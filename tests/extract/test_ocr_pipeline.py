@@ -5,11 +5,16 @@ goes out only when we are sure of what we read)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
 from casefile.app import App
-from tests.extract.test_shapes_pipeline import registered, run_intake, send, shapes_app
-from tests.intake.conftest import account, dovecot
+from casefile.db.models import Attachment, SourceMessage
+from tests.extract.test_shapes_pipeline import OURS, registered, run_intake, send, shapes_app
+from tests.intake.conftest import account, build_app, dovecot
 from tests.outgoing.conftest import smtp
 from tests.support.dovecot import Account
 from tests.support.smtp import SmtpServer
@@ -39,3 +44,32 @@ def test_a_scan_and_a_photo_are_registered_flagged_and_get_only_a_kvittens(
         assert reason.startswith("Läst med OCR (inskannad bild), kontrollera fälten")
         mails = [m for m in smtp.messages if sender in m.rcpt_tos]
         assert len(mails) == 1
+
+
+@pytest.fixture
+def no_ocr_app(db_url: str, tmp_path: Path, account: Account, smtp: SmtpServer) -> Iterator[App]:
+    app = build_app(
+        db_url,
+        tmp_path,
+        account.mailbox_settings(),
+        smtp=smtp.smtp_settings(),
+        mail={"trusted_authserv_id": OURS},
+        extraction={"ocr": False},
+    )
+    yield app
+    app.engine.dispose()
+
+
+def test_with_ocr_off_the_inbox_reason_says_the_file_is_a_scanned_image(
+    no_ocr_app: App, account: Account, smtp: SmtpServer
+) -> None:
+    """Given `[extraction] ocr = false`, a scanned report registers nothing, and the inbox
+    reason says it is a scanned image that was not read, not "ingen rapport bifogad"."""
+    send(account, "maja@exempelby.test", "slutrapport.pdf", (SCANS / "s01_scan.pdf").read_bytes())
+    run_intake(no_ocr_app)
+    assert registered(no_ocr_app) == {}
+    with no_ocr_app.sessions() as s:
+        state = s.scalars(select(Attachment.state)).one()
+        reason = s.scalars(select(SourceMessage.reason)).one() or ""
+    assert state == "quarantined"
+    assert "inskannad bild" in reason and "OCR är avstängt" in reason
