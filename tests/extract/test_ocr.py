@@ -125,3 +125,17 @@ def test_an_image_too_small_to_be_a_page_is_named_so() -> None:
     with pytest.raises(ExtractionError) as caught:
         extract_bytes(buf.getvalue(), "logo.png")
     assert caught.value.code == "wrong_type" and "för liten (200 × 80" in str(caught.value)
+
+
+def test_the_ocr_keys_reach_the_extractor_and_a_misspelt_one_is_refused(tmp_path: Path) -> None:
+    from casefile.config import ConfigError, load_settings
+    from intake.extract.command import limits_for
+
+    config = tmp_path / "c.toml"
+    base = f'[database]\nurl = "sqlite:///{tmp_path}/r.db"\n[extraction]\n'
+    config.write_text(base + 'ocr = false\nocr_languages = "swe"\nocr_max_pages = 3\n')
+    limits = limits_for(str(config))
+    assert (limits.ocr, limits.ocr_languages, limits.ocr_max_pages) == (False, "swe", 3)
+    config.write_text(base + "ocr_pages = 3\n")
+    with pytest.raises(ConfigError, match=r"extraction\.ocr_pages"):
+        load_settings(config)
