@@ -431,6 +431,11 @@ class ExtractionSettings:
     # Share of a form's labels that must be found before it counts as recognised; below it no
     # completion request (komplettering) is sent and staff are told the form was not recognised.
     min_confidence: float = 0.6
+    # Scans and photos (image-only PDF pages, JPEG/PNG/TIFF) are read with tesseract: its
+    # language models, and the most pages of one file read so (the rest stay unread).
+    ocr: bool = True
+    ocr_languages: str = "swe+eng"
+    ocr_max_pages: int = 40
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -86,6 +86,9 @@ def _extracted(path: Path, data: bytes, settings: Any) -> tuple[Any, str | None]
         min_confidence=settings.extraction.min_confidence,
         trust_roots=tuple(settings.signatures.trust_roots),
         timezone=settings.registry.timezone,
+        ocr=settings.extraction.ocr,
+        ocr_languages=settings.extraction.ocr_languages,
+        ocr_max_pages=settings.extraction.ocr_max_pages,
     )
     try:
         return extract_isolated(data, path.name, limits), None

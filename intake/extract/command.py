@@ -87,6 +87,9 @@ def limits_for(config_path: str | None) -> ExtractLimits:
         min_confidence=ext.min_confidence,
         trust_roots=tuple(settings.signatures.trust_roots),
         timezone=settings.registry.timezone,
+        ocr=ext.ocr,
+        ocr_languages=ext.ocr_languages,
+        ocr_max_pages=ext.ocr_max_pages,
     )
     try:
         load_forms(limits.forms)

@@ -16,8 +16,11 @@ NOT_RECOGNISED = "form_not_recognised"
 # The form's labels were found but its values came out (mostly) empty: the values are likely
 # there in a shape we did not read (form fields, an image), so "missing" would be a guess.
 VALUES_NOT_READ = "values_not_read"
+# Read by OCR from a scan or a photo: a value may be misread or missed, so "missing" is a
+# guess, and an automatic mail to the public goes out only when we are sure.
+READ_BY_OCR = "read_by_ocr"
 # Findings that send a report to staff instead of asking the sender for a completion.
-NO_COMPLETION_CODES = frozenset({NOT_RECOGNISED, VALUES_NOT_READ})
+NO_COMPLETION_CODES = frozenset({NOT_RECOGNISED, VALUES_NOT_READ, READ_BY_OCR})
 # Fewer labelled fields than this say too little; at most this share filled is "mostly empty".
 MIN_LABELLED = 3
 MAX_FILLED_SHARE = 0.25
@@ -178,6 +181,14 @@ def values_not_read(filled: int, labelled: int) -> Finding | None:
         VALUES_NOT_READ,
         f"Fälten hittades men bara {filled} av {labelled} värden kunde läsas; "
         "ingen komplettering begärs.",
+    )
+
+
+def read_by_ocr() -> Finding:
+    """The finding on every report read by OCR: staff check its fields."""
+    return Finding(
+        READ_BY_OCR,
+        "Läst med OCR (inskannad bild), kontrollera fälten; ingen komplettering begärs.",
     )
 
 

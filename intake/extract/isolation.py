@@ -96,13 +96,17 @@ def _run_forked(
 ) -> tuple[int, resource.struct_rusage, bytes, bool]:
     import intake.extract.parse
     from intake.extract.forms import FormError, load_forms
+    from intake.extract.preflight import image_type_for
     from intake.extract.worker import _job, _set_limits
 
     with contextlib.suppress(FormError):  # the child reports a bad definition itself
         load_forms(limits.forms)  # parsed here once, inherited by the child
     # Import the one reader this file needs before forking: the child starts ready to parse.
-    if data.lstrip()[:5] == b"%PDF-":
+    if data.lstrip()[:5] == b"%PDF-" or image_type_for(data) is not None:
         import intake.extract.pdf_reader
+        from intake.extract.ocr import preload
+
+        preload()  # a scan may need OCR: numpy's libraries mapped here, not under the limit
     else:
         import intake.extract.docx_reader  # noqa: F401
     limits_json = dataclasses.asdict(limits)

@@ -8,6 +8,7 @@ global over the document (PDF: page offset plus position; DOCX: a running row co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 BULLET = "• "
 
@@ -58,5 +59,9 @@ class Layout:
     # PDF: the plain text of the pages after those laid out (appendices), for search only.
     appendix: str = ""
     # What the text was read from, as `intake extract --json` names it: "docx", "pdf",
-    # "pdf_form" (a fillable PDF's field values), ...
+    # "pdf_form" (a fillable PDF's field values), "ocr" (a scan or photo), ...
     source: str = ""
+    # OCR only: {"pages", "mean_confidence"}, and each word's mean confidence (0..1) by its
+    # casefolded text, for the confidence per field (ocr.field_confidence).
+    ocr: dict[str, Any] | None = None
+    word_confidence: dict[str, float] = field(default_factory=dict)

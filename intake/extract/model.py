@@ -45,6 +45,10 @@ class Extraction:
     # not judged (then `submitter_signed` falls back on section 8's date and name).
     signatures: list[dict[str, Any]] = field(default_factory=list)
     signature_status: str = ""
+    # Read by OCR: {"pages": N, "mean_confidence": 0.91}, and per field the mean confidence
+    # (0..1) of the words its value came from.
+    ocr: dict[str, Any] | None = None
+    field_confidence: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         sections = {k: self.sections.get(k, "") for k in SECTION_KEYS}
@@ -62,6 +66,9 @@ class Extraction:
         }
         if self.archive_entry:
             out["archive_entry"] = self.archive_entry
+        if self.ocr is not None:
+            out["ocr"] = self.ocr
+            out["field_confidence"] = self.field_confidence
         return out
 
     @classmethod
@@ -81,6 +88,8 @@ class Extraction:
             archive_entry=str(data.get("archive_entry", "")),
             signatures=[dict(e) for e in data.get("signatures", [])],
             signature_status=str(data.get("signature_status", "")),
+            ocr=data.get("ocr"),
+            field_confidence=dict(data.get("field_confidence", {})),
         )
 
     @property
@@ -144,6 +153,10 @@ class ExtractLimits:
     # `[signatures] trust_roots` (PEM bundles) and the registry's zone for signing times.
     trust_roots: tuple[str, ...] = ()
     timezone: str = "Europe/Stockholm"
+    # `[extraction] ocr`, `ocr_languages`, `ocr_max_pages` (see ocr.py).
+    ocr: bool = True
+    ocr_languages: str = "swe+eng"
+    ocr_max_pages: int = 40
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ExtractLimits:

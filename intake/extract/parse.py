@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import zipfile
 
 from intake.extract import interpret
-from intake.extract.findings import filled_share, findings, not_recognised, values_not_read
+from intake.extract.findings import (
+    filled_share,
+    findings,
+    not_recognised,
+    read_by_ocr,
+    values_not_read,
+)
 from intake.extract.form import APPENDIX_KEY, SECTION_KEYS
 from intake.extract.forms import FormError, load_forms
 from intake.extract.layout import Layout
@@ -16,7 +23,18 @@ from intake.extract.signatures import has_signature, judge, read_digital
 
 def read_layout(data: bytes, media_type: str, limits: ExtractLimits) -> Layout:
     if media_type == "pdf":
-        return _read_pdf(data, limits)
+        layout = _read_pdf(data, limits)
+        if not layout.paras and not layout.appendix:  # no text layer: a scan
+            from intake.extract.ocr import read_scan_pdf
+
+            return read_scan_pdf(data, "PDF-filen", limits)
+        return layout
+    if media_type == "image":
+        from intake.extract.ocr import read_image
+        from intake.extract.preflight import image_type_for
+
+        kind = str(image_type_for(data)).removeprefix("image/").upper()
+        return read_image(data, f"{kind}-bilden", limits)
     return _read_docx(data)
 
 
@@ -85,11 +103,19 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
         empty = values_not_read(*filled_share(reading.form, raw.labelled, raw.values, raw.unparsed))
         if empty is not None:
             found.append(empty)
-    return judge(
+    if layout.ocr is not None and kind != "unknown":
+        found.append(read_by_ocr())
+    result = judge(
         Extraction(
             kind, raw.values, secs, found, reading.form.name, reading.confidence, layout.source
         )
     )
+    if layout.ocr is not None:
+        from intake.extract.ocr import field_confidence
+
+        confidence = field_confidence(raw.values, layout.word_confidence)
+        result = dataclasses.replace(result, ocr=layout.ocr, field_confidence=confidence)
+    return result
 
 
 def parse(data: bytes, media_type: str, limits: ExtractLimits) -> Extraction:

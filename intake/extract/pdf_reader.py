@@ -241,7 +241,17 @@ def _page_lines(
         printed = [((g.x0 + g.x1) / 2, (g.top + g.bottom) / 2) for g in chars]
         for v in pdf_form.unprinted(values, printed):
             chars.append(Glyph(v.text, v.x0, v.x1, v.top, v.bottom, v.size))
-    chars = _merge_marks(chars)
+    return lines_of(page_no, _merge_marks(chars), hs, vs)
+
+
+def lines_of(
+    page_no: int,
+    chars: list[Glyph],
+    hs: list[tuple[float, float, float]],
+    vs: list[tuple[float, float, float]],
+) -> list[Line]:
+    """A page's lines from its glyphs and its ruling lines (horizontal (y, x0, x1), vertical
+    (x, top, bottom)); OCR (ocr.py) gives words as glyphs and the rules found in the image."""
     hs.sort()
     vs.sort()
     vx = [v[0] for v in vs]
@@ -474,14 +484,14 @@ def read_pdf_document(doc: PDFDocument, max_pages: int, layout_pages: int = 30) 
         values = pdf_form.page_values(page.annots, ltpage.height) if page.annots else []
         form_values = form_values or bool(values)
         pages.append(_page_lines(i, ltpage, values))
-    layout = _layout(pages, heights)
+    layout = layout_of(pages, heights)
     layout.pages = read
     layout.source = "pdf_form" if form_values else "pdf"
     layout.appendix = "\n".join(p.text for p in rest)
     return layout
 
 
-def _layout(pages: list[list[Line]], heights: list[float]) -> Layout:
+def layout_of(pages: list[list[Line]], heights: list[float]) -> Layout:
     """Paragraphs and cells in reading order from the laid-out pages' lines."""
     _drop_running_text(pages, heights)
 

@@ -42,6 +42,19 @@ def media_type_for(data: bytes, filename: str) -> str | None:
     return None
 
 
+_IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+
+
+def image_type_for(data: bytes) -> str | None:
+    """The media type of a JPEG, PNG or TIFF image (a scan or a photo, read by OCR)."""
+    return next((media for magic, media in _IMAGE_MAGIC if data.startswith(magic)), None)
+
+
 def _describe(data: bytes, filename: str) -> ExtractionError:
     """An error telling what the file looks like instead."""
     for magic, what in _OTHER_MAGIC:
@@ -77,7 +90,7 @@ def check_size(size: int, filename: str, limits: ExtractLimits) -> None:
 
 
 def preflight(data: bytes, filename: str, limits: ExtractLimits) -> str:
-    """Check `data`; return "docx" or "pdf", or raise ExtractionError."""
+    """Check `data`; return "docx", "pdf" or "image", or raise ExtractionError."""
     check_size(len(data), filename, limits)
     media = media_type_for(data, filename)
     if media == PDF_MEDIA_TYPE:
@@ -86,6 +99,8 @@ def preflight(data: bytes, filename: str, limits: ExtractLimits) -> str:
     if media == DOCX_MEDIA_TYPE:
         check_docx_zip(data, limits)
         return "docx"
+    if image_type_for(data) is not None:
+        return "image"
     raise _describe(data, filename)
 
 

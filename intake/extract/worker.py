@@ -62,6 +62,9 @@ def _serve(limits_json: dict[str, Any]) -> int:
     import intake.extract.parse
     import intake.extract.pdf_reader  # noqa: F401
     from intake.extract.layout import Layout, Para
+    from intake.extract.ocr import preload
+
+    preload()
     from intake.extract.parse import extraction_from_layout
 
     # Parse the shipped form definitions and warm the interpreter once, before the first file.

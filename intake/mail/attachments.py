@@ -48,7 +48,7 @@ def examine(file: AttachedFile, limits: LimitsSettings, worker: ExtractionWorker
     if is_archive(file.data):
         # The zip stays whole in the archived message; its reports are examined one by one.
         return Candidate(file, digest, ZIP_MEDIA_TYPE, "other")
-    media = media_type_for(file.data, file.filename or "")
+    media = media_type_for(file.data, file.filename or "") or _page_image(file.data)
     if media is None:
         return Candidate(file, digest, file.content_type, "other")
     if len(file.data) > limits.max_attachment_bytes:
@@ -66,6 +66,16 @@ def examine(file: AttachedFile, limits: LimitsSettings, worker: ExtractionWorker
     if extraction.document_type == "unknown":
         return Candidate(file, digest, media, "other", extraction=extraction)
     return Candidate(file, digest, media, "report", extraction=extraction)
+
+
+def _page_image(data: bytes) -> str | None:
+    """The media type of an image big enough to be a scanned or photographed page (read by
+    OCR); a signature's logo or an icon stays an ordinary attachment."""
+    from intake.extract.ocr import is_page_image
+    from intake.extract.preflight import image_type_for
+
+    media = image_type_for(data)
+    return media if media is not None and is_page_image(data) else None
 
 
 # Attachments recorded one by one per message at most; beyond it they are only counted.
@@ -206,7 +216,12 @@ def make_worker(
     chosen = extract_limits(limits)
     if extraction is not None:  # the configured form definitions and recognition threshold
         chosen = dataclasses.replace(
-            chosen, forms=tuple(extraction.forms), min_confidence=extraction.min_confidence
+            chosen,
+            forms=tuple(extraction.forms),
+            min_confidence=extraction.min_confidence,
+            ocr=extraction.ocr,
+            ocr_languages=extraction.ocr_languages,
+            ocr_max_pages=extraction.ocr_max_pages,
         )
     # `[signatures] trust_roots` and the registry's zone for signing times.
     chosen = dataclasses.replace(chosen, trust_roots=tuple(trust_roots), timezone=timezone)

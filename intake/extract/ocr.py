@@ -1,0 +1,395 @@
+"""Scans and photos to Layout: tesseract's word boxes placed like a PDF's glyphs.
+
+A page image (an image-only PDF page rendered by pdftoppm at 200 dpi, or an attached JPEG,
+PNG or TIFF) is turned upright by its EXIF tag, deskewed by a projection profile, searched for
+the table's ruling lines, and read by `tesseract … tsv` (one thread, a timeout). Each word
+becomes one glyph in PDF points, and the rules become the PDF reader's rules, so the same
+code (pdf_reader.lines_of, layout_of) finds the cells and paragraphs and the same form reader
+reads them. This runs inside the isolated worker: its memory limit holds for tesseract too
+(a child inherits RLIMIT_AS), and every step shares the file's one parse-time deadline.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from intake.extract.layout import Layout
+from intake.extract.model import ExtractionError, ExtractLimits
+
+DPI = 200
+PT = 72.0 / DPI  # PDF points per pixel at DPI
+# A photo is scaled to about a page's width at DPI; a bigger image is refused undecoded.
+PAGE_WIDTH_PX = 1700
+MAX_PIXELS = 40_000_000
+# A ruling line: a run of dark pixels at least this long (px); text strokes are shorter.
+RULE_MIN_PX = 180
+DARK = 150  # grey level below which a pixel is ink
+RULE_DARK = 200  # a thin rule, blurred, is light grey; the paper is white after flatten()
+PACKAGE = "tesseract-ocr"
+
+
+@dataclass
+class Word:
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    conf: float  # 0..100
+    line_height: int
+
+
+def preload() -> None:
+    """Import what OCR needs before a memory limit is set (Pillow, no numpy: numpy maps
+    over 100 MB of address space, most of a worker's allowance)."""
+    from PIL import Image, ImageFilter, ImageMath, ImageOps, ImageSequence  # noqa: F401
+
+
+def available() -> bool:
+    return shutil.which("tesseract") is not None
+
+
+# The shorter side of an image that can be a page (a scan at 100 dpi, a phone photo).
+MIN_PAGE_SIDE_PX = 700
+
+
+def is_page_image(data: bytes) -> bool:
+    """Whether an image's size (read from its header, not decoded) can be a page."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return min(img.size) >= MIN_PAGE_SIDE_PX
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return True  # a damaged image is tried, and quarantined with the reason
+
+
+def _deadline_left(deadline: float, filename: str) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise ExtractionError("timeout", f"{filename} tog för lång tid att läsa med OCR.")
+    return left
+
+
+def _missing(tool: str, package: str) -> ExtractionError:
+    return ExtractionError(
+        "unsupported",
+        f"Inskannad bild: {tool} saknas, så den kan inte läsas med OCR "
+        f"(installera paketet {package}).",
+    )
+
+
+def _run(cmd: list[str], deadline: float, filename: str) -> bytes:
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    try:
+        done = subprocess.run(
+            cmd,
+            capture_output=True,
+            env=env,
+            timeout=_deadline_left(deadline, filename),
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise _missing(cmd[0], PACKAGE if cmd[0] == "tesseract" else "poppler-utils") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ExtractionError("timeout", f"{filename} tog för lång tid att läsa med OCR.") from exc
+    if done.returncode != 0:
+        why = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+        raise ExtractionError(
+            "corrupt", f"{cmd[0]} kunde inte läsa {filename.lower()}: {why[0][:120]}"
+        )
+    return done.stdout
+
+
+def render_pdf(data: bytes, folder: Path, pages: int, deadline: float, filename: str) -> list[Path]:
+    """The first `pages` pages as 8-bit grey PGM files, in page order."""
+    if shutil.which("pdftoppm") is None:
+        raise _missing("pdftoppm", "poppler-utils")
+    src = folder / "in.pdf"
+    src.write_bytes(data)
+    cmd = ["pdftoppm", "-r", str(DPI), "-gray", "-l", str(pages), str(src), str(folder / "p")]
+    _run(cmd, deadline, filename)
+    return sorted(folder.glob("p-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+
+
+def _open(data: bytes, filename: str) -> Any:
+    """The image upright (EXIF orientation), grey, at about a page's width at DPI."""
+    from PIL import Image, ImageOps
+
+    try:
+        opened = Image.open(io.BytesIO(data))
+        w, h = opened.size
+        if min(w, h) < MIN_PAGE_SIDE_PX:
+            raise ExtractionError(
+                "wrong_type",
+                f"{filename} är för liten ({w} × {h} bildpunkter) för att vara en inskannad "
+                "sida eller ett foto av en rapport.",
+            )
+        if w * h > MAX_PIXELS:
+            raise ExtractionError(
+                "too_large",
+                f"{filename} är för stor ({w} × {h} bildpunkter) för att läsas med OCR.",
+            )
+        img: Image.Image = ImageOps.exif_transpose(opened).convert("L")
+    except ExtractionError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ExtractionError(
+            "too_large", f"{filename} är för stor för att läsas med OCR."
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise ExtractionError(
+            "corrupt", f"{filename} är skadad och kan inte läsas ({type(exc).__name__})."
+        ) from exc
+    if img.width > PAGE_WIDTH_PX * 1.15:
+        scale = PAGE_WIDTH_PX / img.width
+        img = img.resize((PAGE_WIDTH_PX, round(img.height * scale)), Image.Resampling.LANCZOS)
+    return img
+
+
+def _ink_rows(img: Any, dark: int) -> list[float]:
+    """The share of ink on each row (a box-filtered one-pixel-wide copy)."""
+    from PIL import Image
+
+    ink = img.point(lambda v: 255 if v < dark else 0)
+    return [v / 255 for v in ink.resize((1, img.height), Image.Resampling.BOX).getdata()]
+
+
+def deskew(img: Any) -> Any:
+    """The page turned straight: the small angle (±3°) whose rows of ink are sharpest."""
+    from PIL import Image
+
+    small = img.reduce(4)
+    best, best_score = 0.0, -1.0
+    for tenth in range(-30, 31):
+        angle = tenth / 10
+        turned = small.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=255)
+        rows = _ink_rows(turned, DARK)
+        score = sum((b - a) ** 2 for a, b in itertools.pairwise(rows))
+        if score > best_score:
+            best, best_score = angle, score
+    if best == 0.0:
+        return img
+    return img.rotate(best, resample=Image.Resampling.BICUBIC, fillcolor=255)
+
+
+def flatten(img: Any) -> Any:
+    """Uneven light (a lamp, a phone's shadow) divided away: each pixel against the paper's
+    brightness around it (the brightest in its neighbourhood), so ink is dark everywhere."""
+    from PIL import Image, ImageFilter, ImageMath
+
+    small = img.reduce(16).filter(ImageFilter.MaxFilter(5))
+    paper = small.resize(img.size, Image.Resampling.BILINEAR).point(lambda v: max(v, 1))
+    out = ImageMath.lambda_eval(
+        lambda e: e["min"](e["a"] * 255 / e["b"], 255), a=img.convert("F"), b=paper.convert("F")
+    )
+    return out.convert("L")
+
+
+BLOCK = 15  # px: rules are found as runs of blocks of a row that are almost all ink
+
+
+def _rule_runs(img: Any, min_len: int) -> list[tuple[int, int, int]]:
+    """(row, start, end) of the runs of ink along each row at least `min_len` long."""
+    from PIL import Image
+
+    ink = img.point(lambda v: 255 if v < RULE_DARK else 0)
+    cols = max(1, img.width // BLOCK)
+    blocks = ink.resize((cols, img.height), Image.Resampling.BOX)
+    data = blocks.tobytes()
+    need = max(1, min_len // BLOCK)
+    out: list[tuple[int, int, int]] = []
+    full = 240  # of 255: at least 94 % of the block's pixels are ink (bold text is less)
+    for row in range(img.height):
+        line = data[row * cols : (row + 1) * cols]
+        start = -1
+        for i in range(cols + 1):
+            on = i < cols and line[i] >= full
+            if on and start < 0:
+                start = i
+            elif not on and start >= 0:
+                if i - start >= need:
+                    out.append((row, start * BLOCK, i * BLOCK))
+                start = -1
+    return out
+
+
+def _merge(runs: Iterable[tuple[int, int, int]]) -> list[tuple[float, float, float]]:
+    """Runs on neighbouring rows that overlap make one rule: (centre, start, end) in px."""
+    groups: list[list[int]] = []  # last row, start, end, first row
+    for row, a, b in sorted(runs):
+        for g in groups:
+            if row - g[0] <= 3 and min(b, g[2]) - max(a, g[1]) > 0.5 * min(b - a, g[2] - g[1]):
+                g[0], g[1], g[2] = row, min(a, g[1]), max(b, g[2])
+                break
+        else:
+            groups.append([row, a, b, row])
+    return [((g[3] + g[0]) / 2, float(g[1]), float(g[2])) for g in groups]
+
+
+def rules(img: Any) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """Horizontal (y, x0, x1) and vertical (x, top, bottom) ruling lines, in points."""
+    from PIL import Image
+
+    pad = float(BLOCK)  # a run is found to the block; a blurred line ends a little early
+    found_h = _merge(_rule_runs(img, RULE_MIN_PX))
+    turned = img.transpose(Image.Transpose.TRANSPOSE)
+    found_v = _merge(_rule_runs(turned, RULE_MIN_PX // 3 + 8))
+    hs = [(y * PT, (a - pad) * PT, (b + pad) * PT) for y, a, b in found_h]
+    vs = [(x * PT, (a - pad) * PT, (b + pad) * PT) for x, a, b in found_v]
+    return hs, vs
+
+
+def parse_tsv(tsv: str) -> list[Word]:
+    """Words (level 5) of tesseract's TSV, each with the height of its line (level 4)."""
+    words: list[Word] = []
+    line_h = 0
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12:
+            continue
+        level, left, top, width, height = (int(c) for c in (cols[0], *cols[6:10]))
+        if level == 4:
+            line_h = height
+        elif level == 5 and cols[11].strip():
+            words.append(Word(cols[11].strip(), left, top, width, height, float(cols[10]), line_h))
+    return words
+
+
+def _glyphs(words: list[Word]) -> list[Any]:
+    """Words as the PDF reader's glyphs, in points; one body size per page (word boxes vary
+    with ascenders), a line clearly taller than it keeps its own (a heading)."""
+    from intake.extract.pdf_reader import Glyph
+
+    if not words:
+        return []
+    body = statistics.median(w.line_height for w in words)
+    out = []
+    for w in words:
+        h = w.line_height if not 0.7 * body <= w.line_height <= 1.35 * body else body
+        out.append(
+            Glyph(
+                w.text,
+                w.left * PT,
+                (w.left + w.width) * PT,
+                w.top * PT,
+                (w.top + w.height) * PT,
+                round(h * PT * 0.8, 1),
+            )
+        )
+    return out
+
+
+def read_images(images: list[Any], limits: ExtractLimits, deadline: float, filename: str) -> Layout:
+    """Layout of page images (PIL, grey), read in order."""
+    from intake.extract.pdf_reader import PAGE_STRIDE, layout_of, lines_of
+
+    if not available():
+        raise _missing("tesseract", PACKAGE)
+    pages = []
+    heights: list[float] = []
+    confs: dict[str, list[float]] = {}
+    all_confs: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="casefile-ocr-") as tmp:
+        for i, img in enumerate(images):
+            img = flatten(deskew(img))
+            path = Path(tmp) / f"page-{i}.pgm"  # uncompressed: PNG would cost 0.5 s a page
+            img.save(path)
+            cmd = ["tesseract", str(path), "-", "-l", limits.ocr_languages, "--dpi", str(DPI)]
+            tsv = _run([*cmd, "tsv"], deadline, filename).decode("utf-8", "replace")
+            words = parse_tsv(tsv)
+            for w in words:
+                if w.conf >= 0:
+                    all_confs.append(w.conf)
+                    confs.setdefault(_key(w.text), []).append(w.conf)
+            hs, vs = rules(img)
+            pages.append(lines_of(i, _glyphs(words), hs, vs))
+            heights.append(img.height * PT)
+    layout = layout_of(pages, heights)
+    layout.page_stride = PAGE_STRIDE
+    layout.pages = len(images)
+    layout.source = "ocr"
+    mean = sum(all_confs) / len(all_confs) / 100 if all_confs else 0.0
+    layout.ocr = {"pages": len(images), "mean_confidence": round(mean, 2)}
+    layout.word_confidence = {k: sum(v) / len(v) / 100 for k, v in confs.items()}
+    return layout
+
+
+_KEY_STRIP = re.compile(r"^\W+|\W+$")
+
+
+def _key(word: str) -> str:
+    return _KEY_STRIP.sub("", word.casefold())
+
+
+def field_confidence(fields: dict[str, Any], words: dict[str, float]) -> dict[str, float]:
+    """Per field read, the mean confidence (0..1) of the OCR words its value is made of."""
+    from intake.extract.normalize import format_amount
+
+    out: dict[str, float] = {}
+    for key, value in fields.items():
+        if value in (None, "", []):
+            continue
+        text = format_amount(value) if isinstance(value, int) else str(value)
+        found = [words[k] for k in map(_key, text.split()) if k in words]
+        if found:
+            out[key] = round(sum(found) / len(found), 2)
+    return out
+
+
+def read_scan_pdf(data: bytes, filename: str, limits: ExtractLimits) -> Layout:
+    """An image-only PDF: its first `ocr_max_pages` pages rendered and read. `filename` is
+    how messages name the file ("PDF-filen", "JPEG-bilden"), at the start of a sentence."""
+    from PIL import Image
+
+    deadline = time.monotonic() + limits.timeout_seconds
+    if not limits.ocr:
+        raise ExtractionError(
+            "unsupported",
+            f"{filename} är en inskannad bild (utan text); OCR är avstängt.",
+        )
+    with tempfile.TemporaryDirectory(prefix="casefile-ocr-") as tmp:
+        paths = render_pdf(data, Path(tmp), limits.ocr_max_pages, deadline, filename)
+        images = []
+        for p in paths:
+            with Image.open(p) as im:
+                images.append(im.convert("L"))
+    return read_images(images, limits, deadline, filename)
+
+
+def read_image(data: bytes, filename: str, limits: ExtractLimits) -> Layout:
+    """A photo or scanned image (JPEG, PNG, TIFF: every frame, up to `ocr_max_pages`)."""
+    from PIL import ImageSequence
+
+    deadline = time.monotonic() + limits.timeout_seconds
+    if not limits.ocr:
+        raise ExtractionError(
+            "unsupported", f"{filename} är en inskannad bild eller ett foto; OCR är avstängt."
+        )
+    first = _open(data, filename)
+    images = [first]
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as multi:
+        frames = getattr(multi, "n_frames", 1)
+        if frames > 1:
+            images = []
+            for n, frame in enumerate(ImageSequence.Iterator(multi)):
+                if n >= limits.ocr_max_pages:
+                    break
+                buf = io.BytesIO()
+                frame.save(buf, format="PNG")
+                images.append(_open(buf.getvalue(), filename))
+    return read_images(images, limits, deadline, filename)
