@@ -413,6 +413,8 @@ class ExtractionSettings:
     # Share of a form's labels that must be found before it counts as recognised; below it no
     # completion request (komplettering) is sent and staff are told the form was not recognised.
     min_confidence: float = 0.6
+    # ODT, DOC and RTF converted to DOCX with LibreOffice headless (libreoffice-writer-nogui).
+    convert: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -84,6 +84,7 @@ def _extracted(path: Path, data: bytes, settings: Any) -> tuple[Any, str | None]
         limits,
         forms=tuple(settings.extraction.forms),
         min_confidence=settings.extraction.min_confidence,
+        convert=settings.extraction.convert,
     )
     try:
         return extract_isolated(data, path.name, limits), None

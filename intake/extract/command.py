@@ -77,7 +77,10 @@ def limits_for(config_path: str | None) -> ExtractLimits:
         raise ValueError(str(exc)) from exc
     ext = settings.extraction
     limits = ExtractLimits.from_settings(
-        settings.limits, forms=tuple(ext.forms), min_confidence=ext.min_confidence
+        settings.limits,
+        forms=tuple(ext.forms),
+        min_confidence=ext.min_confidence,
+        convert=ext.convert,
     )
     try:
         load_forms(limits.forms)

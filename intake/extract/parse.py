@@ -6,6 +6,7 @@ import time
 import zipfile
 
 from intake.extract import interpret
+from intake.extract.convert import CONVERTED, to_docx
 from intake.extract.findings import filled_share, findings, not_recognised, values_not_read
 from intake.extract.form import APPENDIX_KEY, SECTION_KEYS
 from intake.extract.forms import FormError, load_forms
@@ -16,6 +17,10 @@ from intake.extract.model import Extraction, ExtractionError, ExtractLimits
 def read_layout(data: bytes, media_type: str, limits: ExtractLimits) -> Layout:
     if media_type == "pdf":
         return _read_pdf(data, limits)
+    if media_type in CONVERTED:
+        layout = _read_docx(to_docx(data, media_type, limits))
+        layout.source = media_type
+        return layout
     return _read_docx(data)
 
 

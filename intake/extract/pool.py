@@ -90,7 +90,8 @@ class ExtractionWorker:
         check_size(len(data), filename, self.limits)
         proc = self._proc if self._proc and self._proc.poll() is None else self._start()
         assert proc.stdin is not None and proc.stdout is not None
-        header = json.dumps({"filename": filename, "size": len(data)}).encode() + b"\n"
+        job = {"filename": filename, "size": len(data), "timeout": self.limits.timeout_seconds}
+        header = json.dumps(job).encode() + b"\n"
         try:
             proc.stdin.write(header)
             proc.stdin.write(data)

@@ -203,6 +203,9 @@ def make_worker(
     chosen = extract_limits(limits)
     if extraction is not None:  # the configured form definitions and recognition threshold
         chosen = dataclasses.replace(
-            chosen, forms=tuple(extraction.forms), min_confidence=extraction.min_confidence
+            chosen,
+            forms=tuple(extraction.forms),
+            min_confidence=extraction.min_confidence,
+            convert=extraction.convert,
         )
     return ExtractionWorker(chosen)
