@@ -27,6 +27,8 @@ MEDIA_TYPES = {
     "doc": "application/msword",
     "rtf": "application/rtf",
 }
+# A report pasted into a mail's HTML body is converted the same way (intake/extract/mail_body.py).
+_NAMES = {**CONVERTED, "html": "HTML"}
 INSTALL = "libreoffice-writer-nogui"
 # The conversion's share of the parse time; the rest reads the DOCX it gives.
 CONVERT_SHARE = 0.8
@@ -70,7 +72,7 @@ def _raise_memory_limit() -> None:
 def to_docx(data: bytes, kind: str, limits: ExtractLimits) -> bytes:
     """The DOCX LibreOffice makes of `data`; raises ExtractionError with one line naming what
     to install or what went wrong."""
-    name = CONVERTED[kind]
+    name = _NAMES[kind]
     if not limits.convert:
         raise ExtractionError(
             "unsupported",

@@ -16,8 +16,17 @@ NOT_RECOGNISED = "form_not_recognised"
 # The form's labels were found but its values came out (mostly) empty: the values are likely
 # there in a shape we did not read (form fields, an image), so "missing" would be a guess.
 VALUES_NOT_READ = "values_not_read"
+# Sources whose reading is never the ground for a completion request, each with its finding.
+READ_FROM_SOURCE = {
+    "mail_body": (
+        "read_from_mail_body",
+        "Rapporten stod i brevets text (ingen bilaga); ingen komplettering begärs.",
+    ),
+}
 # Findings that send a report to staff instead of asking the sender for a completion.
-NO_COMPLETION_CODES = frozenset({NOT_RECOGNISED, VALUES_NOT_READ})
+NO_COMPLETION_CODES = frozenset(
+    {NOT_RECOGNISED, VALUES_NOT_READ, *(code for code, _ in READ_FROM_SOURCE.values())}
+)
 # Fewer labelled fields than this say too little; at most this share filled is "mostly empty".
 MIN_LABELLED = 3
 MAX_FILLED_SHARE = 0.25
@@ -181,12 +190,21 @@ def values_not_read(filled: int, labelled: int) -> Finding | None:
     )
 
 
+def read_from(source: str) -> Finding | None:
+    """The finding that a report was read from a source that never asks for a completion."""
+    if source not in READ_FROM_SOURCE:
+        return None
+    code, message = READ_FROM_SOURCE[source]
+    return Finding(code, message)
+
+
 def for_registration(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The findings a document is registered with. Only a recognised form may ask the sender
     for a completion (a report is "incomplete" on missing_field or unsigned): when the form was
     not recognised, what looks missing may be there under words we do not know, and when its
     labels were found with empty values, the values may be there in a shape we did not read;
-    so those findings give way to the one that sends the report to staff."""
+    and a report read from the mail body may have lost what the mail program changed; so
+    those findings give way to the one that sends the report to staff."""
     items = [dict(f) for f in findings]
     if not any(f.get("code") in NO_COMPLETION_CODES for f in items):
         return items

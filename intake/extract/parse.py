@@ -7,16 +7,30 @@ import zipfile
 
 from intake.extract import interpret
 from intake.extract.convert import CONVERTED, to_docx
-from intake.extract.findings import filled_share, findings, not_recognised, values_not_read
+from intake.extract.findings import (
+    filled_share,
+    findings,
+    not_recognised,
+    read_from,
+    values_not_read,
+)
 from intake.extract.form import APPENDIX_KEY, SECTION_KEYS
 from intake.extract.forms import FormError, load_forms
 from intake.extract.layout import Layout
+from intake.extract.mail_body import BODY_HTML, BODY_TEXT, SOURCE, bare_labels, text_layout
 from intake.extract.model import Extraction, ExtractionError, ExtractLimits
 
 
 def read_layout(data: bytes, media_type: str, limits: ExtractLimits) -> Layout:
     if media_type == "pdf":
         return _read_pdf(data, limits)
+    if media_type == BODY_HTML:  # a report pasted into a mail (mail_body.py)
+        layout = _read_docx(to_docx(data, "html", limits))
+        layout.source = SOURCE
+        return layout
+    if media_type == BODY_TEXT:
+        forms = load_forms(limits.forms)
+        return text_layout(data.decode("utf-8", "replace"), bare_labels(forms))
     if media_type in CONVERTED:
         layout = _read_docx(to_docx(data, media_type, limits))
         layout.source = media_type
@@ -89,6 +103,9 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
         empty = values_not_read(*filled_share(reading.form, raw.labelled, raw.values, raw.unparsed))
         if empty is not None:
             found.append(empty)
+    source_finding = read_from(layout.source) if kind != "unknown" else None
+    if source_finding is not None:
+        found.append(source_finding)
     return Extraction(
         kind, raw.values, secs, found, reading.form.name, reading.confidence, layout.source
     )

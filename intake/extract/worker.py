@@ -33,7 +33,9 @@ def _set_limits(limits_json: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _job(data: bytes, filename: str, limits_json: dict[str, Any]) -> dict[str, Any]:
+def _job(
+    data: bytes, filename: str, limits_json: dict[str, Any], kind: str | None = None
+) -> dict[str, Any]:
     """One extraction; always an answer, never an exception."""
     try:
         from intake.extract.api import extract_bytes
@@ -41,7 +43,7 @@ def _job(data: bytes, filename: str, limits_json: dict[str, Any]) -> dict[str, A
 
         limits = ExtractLimits.from_json(limits_json)
         try:
-            result = extract_bytes(data, filename, limits)
+            result = extract_bytes(data, filename, limits, kind)
             return {"ok": True, "extraction": result.to_json()}
         except ExtractionError as exc:
             return {"ok": False, "code": exc.code, "message": str(exc)}
@@ -100,7 +102,7 @@ def _serve(limits_json: dict[str, Any]) -> int:
         _, hard = resource.getrlimit(resource.RLIMIT_CPU)
         soft = spent + cpu if hard == resource.RLIM_INFINITY else min(spent + cpu, hard)
         resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-        out = _job(data, str(job["filename"]), job_limits)
+        out = _job(data, str(job["filename"]), job_limits, job.get("kind"))
         stdout.write(json.dumps(out, ensure_ascii=False).encode() + b"\n")
         stdout.flush()
 

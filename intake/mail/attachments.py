@@ -68,6 +68,37 @@ def examine(file: AttachedFile, limits: LimitsSettings, worker: ExtractionWorker
     return Candidate(file, digest, media, "report", extraction=extraction)
 
 
+# The file name a report read from the mail body is recorded under, per body kind.
+BODY_NAMES = {"mail_body_html": "brevtext.html", "mail_body_text": "brevtext.txt"}
+
+
+def examine_body(
+    raw: bytes, limits: LimitsSettings, worker: ExtractionWorker
+) -> tuple[Candidate | None, str | None]:
+    """The report pasted into the message's body, as a candidate, when its form is recognised
+    (its labels found above the confidence threshold); else a note saying why a body that
+    mentions a report was not read, or (None, None)."""
+    from intake.extract import ExtractionError
+    from intake.extract.findings import NOT_RECOGNISED
+    from intake.extract.mail_body import body_document
+
+    found = body_document(raw, limits.max_attachment_bytes)
+    if found is None:
+        return None, None
+    kind, data = found
+    name = BODY_NAMES[kind]
+    try:
+        extraction = worker.extract(data, name, kind)
+    except ExtractionError as exc:
+        return None, f"brevtexten kunde inte läsas som rapport: {exc}"
+    recognised = not any(f.code == NOT_RECOGNISED for f in extraction.findings)
+    if extraction.document_type == "unknown" or not recognised:
+        return None, None
+    media = "text/html" if kind == "mail_body_html" else "text/plain"
+    file = AttachedFile(name, media, data)
+    return Candidate(file, sha256_hex(data), media, "report", extraction=extraction), None
+
+
 # Attachments recorded one by one per message at most; beyond it they are only counted.
 LISTED_PER_MESSAGE = 200
 
