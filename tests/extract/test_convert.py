@@ -13,6 +13,8 @@ from conftest import FIXTURES
 from intake.extract import ExtractionError, ExtractLimits, extract_bytes, media_type_for
 from intake.extract.command import run_extract
 from intake.extract.convert import sniff
+from intake.extract.findings import for_registration
+from intake.extract.mail_body import BODY_HTML, BODY_TEXT, body_document
 
 CONVERTED = FIXTURES.parent / "converted"
 NAME = "r01_cell_iso_endash"
@@ -84,3 +86,35 @@ def test_an_odt_zip_bomb_is_refused_before_libreoffice(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError) as err:
         extract_bytes(path.read_bytes(), "bomb.odt", limits)
     assert err.value.code == "zip_bomb" and "ODT-filen" in str(err.value)
+
+
+def test_the_body_is_its_html_part_and_never_an_attachment() -> None:
+    """Given a mail with a text and an HTML body and an attached .txt, then the HTML part is
+    read (re-declared UTF-8); a mail whose body never names a report gives nothing."""
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg.set_content("Slutrapport i text")
+    msg.add_alternative(
+        '<html><meta charset="windows-1252"><p>Slutrapport i HTML: å</p></html>', subtype="html"
+    )
+    msg.add_attachment(b"Slutrapport bifogad", maintype="text", subtype="plain", filename="a.txt")
+    found = body_document(bytes(msg), 1 << 20)
+    assert found is not None and found[0] == BODY_HTML
+    assert "windows-1252" not in found[1].decode() and "i HTML: å" in found[1].decode()
+    plain = EmailMessage()
+    plain.set_content("Hej, vi hörs på mötet.")
+    assert body_document(bytes(plain), 1 << 20) is None
+
+
+@pytest.mark.parametrize("kind", [BODY_TEXT, BODY_HTML])
+def test_a_report_in_a_body_reads_as_its_docx_and_asks_no_completion(kind: str) -> None:
+    docx = extract_bytes((FIXTURES / f"{NAME}.docx").read_bytes(), f"{NAME}.docx")
+    suffix = "txt" if kind == BODY_TEXT else "html"
+    data = (CONVERTED / f"{NAME}.{suffix}").read_bytes()
+    body = extract_bytes(data, "brevtext", kind=kind)
+    assert body.source == "mail_body"
+    assert body.fields == docx.fields and body.sections == docx.sections
+    assert [f.code for f in body.findings] == ["read_from_mail_body"]
+    unsigned = [{"code": "unsigned", "message": "…"}, body.findings[0].to_json()]
+    assert [f["code"] for f in for_registration(unsigned)] == ["read_from_mail_body"]
