@@ -26,14 +26,14 @@ SOURCE = "mail_body"
 _REPORT_WORD = re.compile(r"rapport|ansökan|ans&ouml;kan", re.IGNORECASE)
 
 
-def body_document(raw: bytes, max_bytes: int) -> tuple[str, bytes] | None:
-    """(kind, UTF-8 bytes) of the body that may hold a report: the text/html part, else the
-    text/plain part (never an attachment); None when there is none, it is larger than
-    `max_bytes`, or it does not mention a report at all."""
+def body_documents(raw: bytes, max_bytes: int) -> list[tuple[str, bytes]]:
+    """(kind, UTF-8 bytes) of the bodies that may hold a report, best first: the text/html
+    part, then the text/plain part (never an attachment); none larger than `max_bytes` or
+    that does not mention a report at all."""
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.default)
     except Exception:  # a message the parser cannot take has no body we can read
-        return None
+        return []
     assert isinstance(msg, EmailMessage)
     found: dict[str, str] = {}
     for part in msg.walk():
@@ -49,11 +49,12 @@ def body_document(raw: bytes, max_bytes: int) -> tuple[str, bytes] | None:
             found[ctype] = payload.decode(part.get_content_charset() or "utf-8", "replace")
         except LookupError:  # an unknown charset
             continue
+    out: list[tuple[str, bytes]] = []
     for ctype, kind in (("text/html", BODY_HTML), ("text/plain", BODY_TEXT)):
         text = found.get(ctype)
         if text is not None and _REPORT_WORD.search(text):
-            return kind, _as_utf8(text, kind)
-    return None
+            out.append((kind, _as_utf8(text, kind)))
+    return out
 
 
 def _as_utf8(text: str, kind: str) -> bytes:

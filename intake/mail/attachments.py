@@ -76,27 +76,28 @@ def examine_body(
     raw: bytes, limits: LimitsSettings, worker: ExtractionWorker
 ) -> tuple[Candidate | None, str | None]:
     """The report pasted into the message's body, as a candidate, when its form is recognised
-    (its labels found above the confidence threshold); else a note saying why a body that
-    mentions a report was not read, or (None, None)."""
+    (its labels found above the confidence threshold): the HTML part, else (also when the HTML
+    cannot be read) the plain text; else a note saying why a body that mentions a report was
+    not read, or (None, None)."""
     from intake.extract import ExtractionError
     from intake.extract.findings import NOT_RECOGNISED
-    from intake.extract.mail_body import body_document
+    from intake.extract.mail_body import body_documents
 
-    found = body_document(raw, limits.max_attachment_bytes)
-    if found is None:
-        return None, None
-    kind, data = found
-    name = BODY_NAMES[kind]
-    try:
-        extraction = worker.extract(data, name, kind)
-    except ExtractionError as exc:
-        return None, f"brevtexten kunde inte läsas som rapport: {exc}"
-    recognised = not any(f.code == NOT_RECOGNISED for f in extraction.findings)
-    if extraction.document_type == "unknown" or not recognised:
-        return None, None
-    media = "text/html" if kind == "mail_body_html" else "text/plain"
-    file = AttachedFile(name, media, data)
-    return Candidate(file, sha256_hex(data), media, "report", extraction=extraction), None
+    note: str | None = None
+    for kind, data in body_documents(raw, limits.max_attachment_bytes):
+        name = BODY_NAMES[kind]
+        try:
+            extraction = worker.extract(data, name, kind)
+        except ExtractionError as exc:
+            note = note or f"brevtexten kunde inte läsas som rapport: {exc}"
+            continue
+        recognised = not any(f.code == NOT_RECOGNISED for f in extraction.findings)
+        if extraction.document_type == "unknown" or not recognised:
+            continue
+        media = "text/html" if kind == "mail_body_html" else "text/plain"
+        file = AttachedFile(name, media, data)
+        return Candidate(file, sha256_hex(data), media, "report", extraction=extraction), None
+    return None, note
 
 
 # Attachments recorded one by one per message at most; beyond it they are only counted.

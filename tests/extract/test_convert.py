@@ -14,7 +14,7 @@ from intake.extract import ExtractionError, ExtractLimits, extract_bytes, media_
 from intake.extract.command import run_extract
 from intake.extract.convert import sniff
 from intake.extract.findings import for_registration
-from intake.extract.mail_body import BODY_HTML, BODY_TEXT, body_document
+from intake.extract.mail_body import BODY_HTML, BODY_TEXT, body_documents
 
 CONVERTED = FIXTURES.parent / "converted"
 NAME = "r01_cell_iso_endash"
@@ -90,7 +90,8 @@ def test_an_odt_zip_bomb_is_refused_before_libreoffice(tmp_path: Path) -> None:
 
 def test_the_body_is_its_html_part_and_never_an_attachment() -> None:
     """Given a mail with a text and an HTML body and an attached .txt, then the HTML part is
-    read (re-declared UTF-8); a mail whose body never names a report gives nothing."""
+    read first (re-declared UTF-8), then the text part; a mail whose body never names a report
+    gives nothing."""
     from email.message import EmailMessage
 
     msg = EmailMessage()
@@ -99,12 +100,14 @@ def test_the_body_is_its_html_part_and_never_an_attachment() -> None:
         '<html><meta charset="windows-1252"><p>Slutrapport i HTML: å</p></html>', subtype="html"
     )
     msg.add_attachment(b"Slutrapport bifogad", maintype="text", subtype="plain", filename="a.txt")
-    found = body_document(bytes(msg), 1 << 20)
-    assert found is not None and found[0] == BODY_HTML
-    assert "windows-1252" not in found[1].decode() and "i HTML: å" in found[1].decode()
+    found = body_documents(bytes(msg), 1 << 20)
+    assert [kind for kind, _ in found] == [BODY_HTML, BODY_TEXT]
+    html = found[0][1].decode()
+    assert "windows-1252" not in html and "i HTML: å" in html
+    assert found[1][1].decode().strip() == "Slutrapport i text"
     plain = EmailMessage()
     plain.set_content("Hej, vi hörs på mötet.")
-    assert body_document(bytes(plain), 1 << 20) is None
+    assert body_documents(bytes(plain), 1 << 20) == []
 
 
 @pytest.mark.parametrize("kind", [BODY_TEXT, BODY_HTML])

@@ -20,6 +20,7 @@ from tests.extract.test_shapes_pipeline import (
     shapes_app,
     smtp,
 )
+from tests.intake.conftest import build_app
 from tests.support.dovecot import Account
 from tests.support.mail import message
 from tests.support.smtp import SmtpServer
@@ -91,3 +92,41 @@ def test_a_report_in_the_mail_body_is_registered_for_staff(
     with shapes_app.sessions() as s:
         bo = s.scalars(select(SourceMessage).where(SourceMessage.sender == "bo@exempelby.test"))
         assert bo.one().reason == "ingen rapport bifogad"
+
+
+def test_with_conversion_off_the_odt_is_quarantined_and_the_body_read_as_text(
+    db_url: str, tmp_path: Path, account: Account, smtp: SmtpServer
+) -> None:
+    """Given `[extraction] convert = false`, an ODT attachment is kept and quarantined with a
+    one-line reason naming what to install; a report in an HTML body with its text version is
+    read from the text."""
+    app = build_app(
+        db_url,
+        tmp_path,
+        account.mailbox_settings(),
+        smtp=smtp.smtp_settings(),
+        mail={"trusted_authserv_id": "mx.finsam.test"},
+        extraction={"convert": False},
+    )
+    try:
+        odt = (CONVERTED / "r01_cell_iso_endash.odt").read_bytes()
+        text = (CONVERTED / "r01_cell_iso_endash.txt").read_text(encoding="utf-8-sig")
+        html = (CONVERTED / "r01_cell_iso_endash.html").read_text(encoding="utf-8")
+        send(account, "maja@exempelby.test", "slutrapport.odt", odt)
+        send_body(account, "olle@exempelby.test", text, html)
+        run_intake(app)
+        docs = registered(app)
+        assert set(docs) == {"olle@exempelby.test"}
+        assert docs["olle@exempelby.test"][0].fields["reference"] == "SFG 24-08.04"
+        with app.sessions() as s:
+            rows = {a.message.sender: a for a in s.scalars(select(Attachment))}
+            maja = s.scalars(
+                select(SourceMessage).where(SourceMessage.sender == "maja@exempelby.test")
+            ).one()
+            assert (rows["maja@exempelby.test"].state, maja.state) == ("quarantined", "quarantined")
+            assert rows["olle@exempelby.test"].filename == "brevtext.txt"
+        assert "libreoffice-writer-nogui" in (maja.reason or "")
+        assert "\n" not in (maja.reason or "")
+        assert app.archive.get(rows["maja@exempelby.test"].sha256) == odt  # kept
+    finally:
+        app.engine.dispose()
