@@ -436,6 +436,8 @@ class ExtractionSettings:
     ocr: bool = True
     ocr_languages: str = "swe+eng"
     ocr_max_pages: int = 40
+    # ODT, DOC and RTF converted to DOCX with LibreOffice headless (libreoffice-writer-nogui).
+    convert: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

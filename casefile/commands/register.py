@@ -89,6 +89,7 @@ def _extracted(path: Path, data: bytes, settings: Any) -> tuple[Any, str | None]
         ocr=settings.extraction.ocr,
         ocr_languages=settings.extraction.ocr_languages,
         ocr_max_pages=settings.extraction.ocr_max_pages,
+        convert=settings.extraction.convert,
     )
     try:
         return extract_isolated(data, path.name, limits), None

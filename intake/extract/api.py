@@ -10,11 +10,17 @@ from intake.extract.preflight import check_size, preflight
 DEFAULT_LIMITS = ExtractLimits()
 
 
-def extract_bytes(data: bytes, filename: str, limits: ExtractLimits = DEFAULT_LIMITS) -> Extraction:
-    """Pre-check and parse in this process. Raises ExtractionError."""
+def extract_bytes(
+    data: bytes, filename: str, limits: ExtractLimits = DEFAULT_LIMITS, kind: str | None = None
+) -> Extraction:
+    """Pre-check and parse in this process. Raises ExtractionError. `kind` is given for what
+    no file's content says (a mail body, intake/extract/mail_body.py), else found by preflight."""
     from intake.extract.parse import parse
 
-    kind = preflight(data, filename, limits)
+    if kind is None:
+        kind = preflight(data, filename, limits)
+    else:
+        check_size(len(data), filename, limits)
     try:
         return parse(data, kind, limits)
     except ExtractionError:

@@ -90,6 +90,7 @@ def limits_for(config_path: str | None) -> ExtractLimits:
         ocr=ext.ocr,
         ocr_languages=ext.ocr_languages,
         ocr_max_pages=ext.ocr_max_pages,
+        convert=ext.convert,
     )
     try:
         load_forms(limits.forms)

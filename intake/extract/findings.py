@@ -19,8 +19,30 @@ VALUES_NOT_READ = "values_not_read"
 # Read by OCR from a scan or a photo: a value may be misread or missed, so "missing" is a
 # guess, and an automatic mail to the public goes out only when we are sure.
 READ_BY_OCR = "read_by_ocr"
+# Sources whose reading is never the ground for a completion request, each with its finding:
+# text from a conversion or a mail body is never sure enough on its own (OCR has its own).
+_CONVERTED = (
+    "Rapporten lästes efter konvertering från {} till Word; kontrollera fälten; "
+    "ingen komplettering begärs."
+)
+READ_FROM_SOURCE = {
+    "mail_body": (
+        "read_from_mail_body",
+        "Rapporten stod i brevets text (ingen bilaga); ingen komplettering begärs.",
+    ),
+    "odt": ("read_after_conversion", _CONVERTED.format("ODT")),
+    "doc": ("read_after_conversion", _CONVERTED.format("DOC")),
+    "rtf": ("read_after_conversion", _CONVERTED.format("RTF")),
+}
 # Findings that send a report to staff instead of asking the sender for a completion.
-NO_COMPLETION_CODES = frozenset({NOT_RECOGNISED, VALUES_NOT_READ, READ_BY_OCR})
+NO_COMPLETION_CODES = frozenset(
+    {
+        NOT_RECOGNISED,
+        VALUES_NOT_READ,
+        READ_BY_OCR,
+        *(code for code, _ in READ_FROM_SOURCE.values()),
+    }
+)
 # Fewer labelled fields than this say too little; at most this share filled is "mostly empty".
 MIN_LABELLED = 3
 MAX_FILLED_SHARE = 0.25
@@ -192,12 +214,21 @@ def read_by_ocr() -> Finding:
     )
 
 
+def read_from(source: str) -> Finding | None:
+    """The finding that a report was read from a source that never asks for a completion."""
+    if source not in READ_FROM_SOURCE:
+        return None
+    code, message = READ_FROM_SOURCE[source]
+    return Finding(code, message)
+
+
 def for_registration(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The findings a document is registered with. Only a recognised form may ask the sender
     for a completion (a report is "incomplete" on missing_field or unsigned): when the form was
     not recognised, what looks missing may be there under words we do not know, and when its
     labels were found with empty values, the values may be there in a shape we did not read;
-    so those findings give way to the one that sends the report to staff."""
+    and a report read from the mail body may have lost what the mail program changed; so
+    those findings give way to the one that sends the report to staff."""
     items = [dict(f) for f in findings]
     if not any(f.get("code") in NO_COMPLETION_CODES for f in items):
         return items

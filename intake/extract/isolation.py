@@ -117,7 +117,7 @@ def _run_forked(
         try:
             os.close(read_fd)
             os.setsid()
-            _set_limits(limits.memory_bytes, limits.timeout_seconds)
+            _set_limits(limits_json)
             out = _job(data, filename, limits_json)
             payload = json.dumps(out, ensure_ascii=False).encode()
             view = memoryview(payload)

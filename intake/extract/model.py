@@ -37,7 +37,8 @@ class Extraction:
     # The form definition it was read with, and the share of that form's labels found.
     form: str = "slutrapport"
     form_confidence: float = 1.0
-    # What the text was read from: "docx", "pdf", "pdf_form" (see layout.Layout.source).
+    # What the text was read from: "docx", "pdf", "pdf_form", "odt", "doc", "rtf" (see
+    # layout.Layout.source).
     source: str = ""
     # The entry of a zip archive it was read from (intake extract FILE.zip), else "".
     archive_entry: str = ""
@@ -157,6 +158,8 @@ class ExtractLimits:
     ocr: bool = True
     ocr_languages: str = "swe+eng"
     ocr_max_pages: int = 40
+    # ODT, DOC and RTF through LibreOffice (`[extraction] convert`).
+    convert: bool = True
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ExtractLimits:

@@ -7,16 +7,19 @@ import time
 import zipfile
 
 from intake.extract import interpret
+from intake.extract.convert import CONVERTED, to_docx
 from intake.extract.findings import (
     filled_share,
     findings,
     not_recognised,
     read_by_ocr,
+    read_from,
     values_not_read,
 )
 from intake.extract.form import APPENDIX_KEY, SECTION_KEYS
 from intake.extract.forms import FormError, load_forms
 from intake.extract.layout import Layout
+from intake.extract.mail_body import BODY_HTML, BODY_TEXT, SOURCE, bare_labels, text_layout
 from intake.extract.model import Extraction, ExtractionError, ExtractLimits
 from intake.extract.signatures import has_signature, judge, read_digital
 
@@ -35,6 +38,17 @@ def read_layout(data: bytes, media_type: str, limits: ExtractLimits) -> Layout:
 
         kind = str(image_type_for(data)).removeprefix("image/").upper()
         return read_image(data, f"{kind}-bilden", limits)
+    if media_type == BODY_HTML:  # a report pasted into a mail (mail_body.py)
+        layout = _read_docx(to_docx(data, "html", limits))
+        layout.source = SOURCE
+        return layout
+    if media_type == BODY_TEXT:
+        forms = load_forms(limits.forms)
+        return text_layout(data.decode("utf-8", "replace"), bare_labels(forms))
+    if media_type in CONVERTED:
+        layout = _read_docx(to_docx(data, media_type, limits))
+        layout.source = media_type
+        return layout
     return _read_docx(data)
 
 
@@ -105,6 +119,9 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
             found.append(empty)
     if layout.ocr is not None and kind != "unknown":
         found.append(read_by_ocr())
+    source_finding = read_from(layout.source) if kind != "unknown" else None
+    if source_finding is not None:
+        found.append(source_finding)
     result = judge(
         Extraction(
             kind, raw.values, secs, found, reading.form.name, reading.confidence, layout.source

@@ -85,12 +85,19 @@ class ExtractionWorker:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
-    def extract(self, data: bytes, filename: str) -> Extraction:
-        """Extract one file; raises ExtractionError exactly as extract_isolated does."""
+    def extract(self, data: bytes, filename: str, kind: str | None = None) -> Extraction:
+        """Extract one file; raises ExtractionError exactly as extract_isolated does. `kind`
+        names what no content tells (a mail body), else the worker finds it."""
         check_size(len(data), filename, self.limits)
         proc = self._proc if self._proc and self._proc.poll() is None else self._start()
         assert proc.stdin is not None and proc.stdout is not None
-        header = json.dumps({"filename": filename, "size": len(data)}).encode() + b"\n"
+        job = {
+            "filename": filename,
+            "size": len(data),
+            "timeout": self.limits.timeout_seconds,
+            "kind": kind,
+        }
+        header = json.dumps(job).encode() + b"\n"
         try:
             proc.stdin.write(header)
             proc.stdin.write(data)

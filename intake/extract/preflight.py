@@ -11,6 +11,7 @@ import io
 import zipfile
 from typing import Any
 
+from intake.extract.convert import MEDIA_TYPES, sniff
 from intake.extract.model import ExtractionError, ExtractLimits
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -32,9 +33,13 @@ _CHUNK = 1 << 16
 
 
 def media_type_for(data: bytes, filename: str) -> str | None:
-    """DOCX or PDF media type from magic bytes (and the name for zip files); else None."""
+    """DOCX, PDF, ODT, DOC or RTF media type from magic bytes (and the name for zip files);
+    else None."""
     if b"%PDF-" in data[:1024]:
         return PDF_MEDIA_TYPE
+    converted = sniff(data)
+    if converted is not None:
+        return MEDIA_TYPES[converted]
     if data.startswith(b"PK\x03\x04"):
         name = filename.lower()
         if name.endswith((".docx", ".docm", ".dotx")) or b"word/" in data[: 1 << 20]:
@@ -90,8 +95,14 @@ def check_size(size: int, filename: str, limits: ExtractLimits) -> None:
 
 
 def preflight(data: bytes, filename: str, limits: ExtractLimits) -> str:
-    """Check `data`; return "docx", "pdf" or "image", or raise ExtractionError."""
+    """Check `data`; return "docx", "pdf", "image", "odt", "doc" or "rtf", or raise
+    ExtractionError."""
     check_size(len(data), filename, limits)
+    converted = sniff(data)
+    if converted == "odt":  # a zip like DOCX: the same bomb checks before LibreOffice sees it
+        check_docx_zip(data, limits, what="ODT", part="content.xml")
+    if converted is not None:
+        return converted
     media = media_type_for(data, filename)
     if media == PDF_MEDIA_TYPE:
         check_pdf_shell(data)
@@ -104,49 +115,52 @@ def preflight(data: bytes, filename: str, limits: ExtractLimits) -> str:
     raise _describe(data, filename)
 
 
-def check_docx_zip(data: bytes, limits: ExtractLimits) -> None:
-    """Refuse zip bombs, encrypted entries, DTDs; reads every part in small chunks."""
+def check_docx_zip(
+    data: bytes, limits: ExtractLimits, what: str = "DOCX", part: str = "word/document.xml"
+) -> None:
+    """Refuse zip bombs, encrypted entries, DTDs; reads every part in small chunks. `what`
+    names the format in messages, `part` is the document part it must have."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise ExtractionError(
-            "corrupt", "Filen är inte en giltig DOCX (zip-arkivet är skadat)."
+            "corrupt", f"Filen är inte en giltig {what} (zip-arkivet är skadat)."
         ) from exc
     with zf:
         infos = zf.infolist()
         if len(infos) > limits.max_zip_entries:
             raise ExtractionError(
                 "zip_bomb",
-                f"DOCX-filen har för många delar ({len(infos)}; gränsen är "
+                f"{what}-filen har för många delar ({len(infos)}; gränsen är "
                 f"{limits.max_zip_entries}).",
             )
         declared = sum(i.file_size for i in infos)
         if declared > limits.max_uncompressed_bytes:
             raise ExtractionError(
                 "zip_bomb",
-                f"DOCX-filen packas upp till {declared / 1048576:.0f} MB, mer än tillåtna "
+                f"{what}-filen packas upp till {declared / 1048576:.0f} MB, mer än tillåtna "
                 f"{limits.max_uncompressed_bytes / 1048576:.0f} MB (misstänkt zip-bomb).",
             )
         for info in infos:
             if info.flag_bits & 0x1:
-                raise ExtractionError("encrypted", "DOCX-filen innehåller krypterade delar.")
+                raise ExtractionError("encrypted", f"{what}-filen innehåller krypterade delar.")
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > (1 << 20) and ratio > limits.max_compression_ratio:
                 raise ExtractionError(
                     "zip_bomb",
-                    f"DOCX-filen har en del som är komprimerad {ratio:.0f} gånger "
+                    f"{what}-filen har en del som är komprimerad {ratio:.0f} gånger "
                     "(misstänkt zip-bomb).",
                 )
         names = {i.filename for i in infos}
-        if "word/document.xml" not in names:
+        if part not in names:
             raise ExtractionError(
-                "corrupt", "Filen är inte en giltig DOCX (dokumentdelen word/document.xml saknas)."
+                "corrupt", f"Filen är inte en giltig {what} (dokumentdelen {part} saknas)."
             )
         budget = limits.max_uncompressed_bytes
         for info in infos:
             if not info.filename.endswith((".xml", ".rels")):
                 continue
-            budget = _scan_part(zf, info, budget)
+            budget = _scan_part(zf, info, budget, what)
 
 
 def _xml_codec(head: bytes) -> str | None:
@@ -172,7 +186,7 @@ def _xml_codec(head: bytes) -> str | None:
     return None
 
 
-def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> int:
+def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, what: str) -> int:
     """Stream one XML part: count real bytes (headers may lie) and look for a DTD, in the
     part's own encoding (a UTF-16 part hides "<!DOCTYPE" from a byte search)."""
     tail = ""
@@ -185,7 +199,7 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> int:
                 if budget < 0:
                     raise ExtractionError(
                         "zip_bomb",
-                        "DOCX-filen packas upp till mer än tillåtet (misstänkt zip-bomb).",
+                        f"{what}-filen packas upp till mer än tillåtet (misstänkt zip-bomb).",
                     )
                 if first:
                     codec = _xml_codec(chunk[:4])
@@ -197,18 +211,18 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> int:
                 if "<!DOCTYPE" in window or "<!ENTITY" in window:
                     raise ExtractionError(
                         "unsupported",
-                        f"DOCX-filen innehåller en DTD i {info.filename}, vilket inte tillåts.",
+                        f"{what}-filen innehåller en DTD i {info.filename}, vilket inte tillåts.",
                     )
                 tail = text[-16:]
     except ExtractionError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise ExtractionError(
-            "corrupt", f"Filen är inte en giltig DOCX (delen {info.filename} är skadad)."
+            "corrupt", f"Filen är inte en giltig {what} (delen {info.filename} är skadad)."
         ) from exc
     except Exception as exc:  # zlib.error and friends
         raise ExtractionError(
-            "corrupt", f"Filen är inte en giltig DOCX (delen {info.filename} är skadad)."
+            "corrupt", f"Filen är inte en giltig {what} (delen {info.filename} är skadad)."
         ) from exc
     return budget
 

@@ -13,15 +13,29 @@ import sys
 from typing import Any
 
 
-def _set_limits(memory_bytes: int, timeout_seconds: float) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+def _address_limits(limits_json: dict[str, Any]) -> tuple[int, int]:
+    """(soft, hard) RLIMIT_AS: parsing gets the memory limit; the hard limit leaves room for
+    LibreOffice (intake/extract/convert.py), which raises its own soft limit up to it."""
+    from intake.extract.convert import CONVERT_MEMORY_BYTES
+
+    memory = int(limits_json["memory_bytes"])
+    if not limits_json.get("convert", True):
+        return memory, memory
+    return memory, max(memory, CONVERT_MEMORY_BYTES)
+
+
+def _set_limits(limits_json: dict[str, Any]) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, _address_limits(limits_json))
+    timeout_seconds = float(limits_json["timeout_seconds"])
     cpu = math.ceil(timeout_seconds) + 1
     # CPU time backs up the parent's wall-clock timeout if the parent itself is stuck.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _job(data: bytes, filename: str, limits_json: dict[str, Any]) -> dict[str, Any]:
+def _job(
+    data: bytes, filename: str, limits_json: dict[str, Any], kind: str | None = None
+) -> dict[str, Any]:
     """One extraction; always an answer, never an exception."""
     try:
         from intake.extract.api import extract_bytes
@@ -29,7 +43,7 @@ def _job(data: bytes, filename: str, limits_json: dict[str, Any]) -> dict[str, A
 
         limits = ExtractLimits.from_json(limits_json)
         try:
-            result = extract_bytes(data, filename, limits)
+            result = extract_bytes(data, filename, limits, kind)
             return {"ok": True, "extraction": result.to_json()}
         except ExtractionError as exc:
             return {"ok": False, "code": exc.code, "message": str(exc)}
@@ -78,6 +92,12 @@ def _serve(limits_json: dict[str, Any]) -> int:
             return 0
         job = json.loads(header)
         data = stdin.read(int(job["size"]))
+        # The parent's deadline for this job (a message's budget may shorten it): LibreOffice
+        # gets its share of this one.
+        job_limits = {
+            **limits_json,
+            "timeout_seconds": job.get("timeout", limits_json["timeout_seconds"]),
+        }
         used = resource.getrusage(resource.RUSAGE_SELF)
         spent = math.ceil(used.ru_utime + used.ru_stime)
         # Keep the hard limit we were given (systemd LimitCPU=, ulimit -t): raising it needs
@@ -85,7 +105,7 @@ def _serve(limits_json: dict[str, Any]) -> int:
         _, hard = resource.getrlimit(resource.RLIMIT_CPU)
         soft = spent + cpu if hard == resource.RLIM_INFINITY else min(spent + cpu, hard)
         resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-        out = _job(data, str(job["filename"]), limits_json)
+        out = _job(data, str(job["filename"]), job_limits, job.get("kind"))
         stdout.write(json.dumps(out, ensure_ascii=False).encode() + b"\n")
         stdout.flush()
 
@@ -100,10 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     limits_json: dict[str, Any] = json.loads(args.limits)
     if args.serve:
-        resource.setrlimit(resource.RLIMIT_AS, (int(limits_json["memory_bytes"]),) * 2)
+        resource.setrlimit(resource.RLIMIT_AS, _address_limits(limits_json))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         return _serve(limits_json)
-    _set_limits(int(limits_json["memory_bytes"]), float(limits_json["timeout_seconds"]))
+    _set_limits(limits_json)
     max_bytes = int(limits_json["max_bytes"])
     out = _job(sys.stdin.buffer.read(max_bytes + 1), args.filename or "fil", limits_json)
     sys.stdout.write(json.dumps(out, ensure_ascii=False))

@@ -78,6 +78,38 @@ def _page_image(data: bytes) -> str | None:
     return media if media is not None and is_page_image(data) else None
 
 
+# The file name a report read from the mail body is recorded under, per body kind.
+BODY_NAMES = {"mail_body_html": "brevtext.html", "mail_body_text": "brevtext.txt"}
+
+
+def examine_body(
+    raw: bytes, limits: LimitsSettings, worker: ExtractionWorker
+) -> tuple[Candidate | None, str | None]:
+    """The report pasted into the message's body, as a candidate, when its form is recognised
+    (its labels found above the confidence threshold): the HTML part, else (also when the HTML
+    cannot be read) the plain text; else a note saying why a body that mentions a report was
+    not read, or (None, None)."""
+    from intake.extract import ExtractionError
+    from intake.extract.findings import NOT_RECOGNISED
+    from intake.extract.mail_body import body_documents
+
+    note: str | None = None
+    for kind, data in body_documents(raw, limits.max_attachment_bytes):
+        name = BODY_NAMES[kind]
+        try:
+            extraction = worker.extract(data, name, kind)
+        except ExtractionError as exc:
+            note = note or f"brevtexten kunde inte läsas som rapport: {exc}"
+            continue
+        recognised = not any(f.code == NOT_RECOGNISED for f in extraction.findings)
+        if extraction.document_type == "unknown" or not recognised:
+            continue
+        media = "text/html" if kind == "mail_body_html" else "text/plain"
+        file = AttachedFile(name, media, data)
+        return Candidate(file, sha256_hex(data), media, "report", extraction=extraction), None
+    return None, note
+
+
 # Attachments recorded one by one per message at most; beyond it they are only counted.
 LISTED_PER_MESSAGE = 200
 
@@ -222,6 +254,7 @@ def make_worker(
             ocr=extraction.ocr,
             ocr_languages=extraction.ocr_languages,
             ocr_max_pages=extraction.ocr_max_pages,
+            convert=extraction.convert,
         )
     # `[signatures] trust_roots` and the registry's zone for signing times.
     chosen = dataclasses.replace(chosen, trust_roots=tuple(trust_roots), timezone=timezone)

@@ -46,6 +46,7 @@ from intake.extract.signatures import stored as stored_signatures
 from intake.mail.attachments import (
     LISTED_PER_MESSAGE,
     Candidate,
+    examine_body,
     examine_message,
     group_reports,
     make_worker,
@@ -201,6 +202,8 @@ def _new_document(
 
 # A report whose From could not be read is registered, never answered, and shown to staff.
 NO_SENDER_FLAG = "avsändarens adress kunde inte läsas"
+# A report read from the mail body (no attachment): registered, answered, shown to staff.
+MAIL_BODY_FLAG = "rapporten stod i brevets text"
 
 
 def _flag(session: Session, document: Document, actor: str, flag: str) -> None:
@@ -357,6 +360,12 @@ class Pipeline:
                     f"{len(parsed.attachments) - LISTED_PER_MESSAGE} bilagor till finns bara "
                     "i originalmeddelandet"
                 )
+            if not any(c.state == "report" for c in candidates):
+                # No report attached: it may be pasted into the body (read, never asked to
+                # complete, flagged for staff).
+                body, note = examine_body(raw, self.settings.limits, self.worker)
+                candidates.extend([body] if body is not None else [])
+                parsed.notes.extend([note] if note else [])
         for cand in candidates:
             # Reports and unreadable files get their own blob; other parts stay inside the raw
             # message, already archived whole (no amplification by many small parts).
@@ -575,6 +584,8 @@ class Pipeline:
                 _flag(session, document, actor, NO_SENDER_FLAG)
             if (document.fields or {}).get(STORED_STATUS) == "e_signature_broken":
                 _flag(session, document, actor, BROKEN_FLAG)
+            if group[0].extraction is not None and group[0].extraction.source == "mail_body":
+                _flag(session, document, actor, MAIL_BODY_FLAG)
             for cand in group:
                 rows[cand.sha256].document_id = document.id
             numbers.append(document.diarienummer)
