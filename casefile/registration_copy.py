@@ -30,8 +30,8 @@ LABELS = {
     "signature": ("signatur",),
     "received": ("ankomstdatum", "inkom", "inkommen"),
 }
-MARGIN = 6.0  # points from the page's top edge to the stamp's box
-HEIGHT = 30.0  # the stamp's box: one 10-point line and pyHanko's text box padding
+MARGIN = 4.0  # points from the page's top edge to the stamp's box
+HEIGHT = 50.0  # the stamp's box: three 10-point lines and pyHanko's text box padding
 SIDE = 36.0  # points from the page's left and right edges
 
 
@@ -45,11 +45,15 @@ class Registration:
     received: str  # the arrival date, ISO, in the registry's zone
     signature: str  # "AKH 2026-02-10", or the words for "not signed"
 
+    def pairs(self) -> list[str]:
+        return [
+            f"Diarienummer: {self.reference}",
+            f"Ankomstdatum: {self.received}",
+            f"Signatur: {self.signature}",
+        ]
+
     def line(self) -> str:
-        return (
-            f"Diarienummer: {self.reference}   Ankomstdatum: {self.received}   "
-            f"Signatur: {self.signature}"
-        )
+        return "   ".join(self.pairs())
 
 
 def kind_of(name: str | None, media_type: str) -> str | None:
@@ -96,13 +100,15 @@ def stamp_pdf(data: bytes, reg: Registration) -> bytes:
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
         x0, _, x1, y1 = _first_page_box(writer)
+        # One line per value, as a box on paper has: a reader (the extractor) then reads
+        # "Diarienummer: …" as that field alone.
         style = TextStampStyle(
-            stamp_text=reg.line(),
+            stamp_text="\n".join(reg.pairs()),
             border_width=0,
             background=None,
             inner_content_layout=SimpleBoxLayoutRule(
                 x_align=AxisAlignment.ALIGN_MIN,
-                y_align=AxisAlignment.ALIGN_MID,
+                y_align=AxisAlignment.ALIGN_MAX,
                 margins=Margins(0, 0, 0, 0),
                 inner_content_scaling=InnerScaling.SHRINK_TO_FIT,
             ),

@@ -87,6 +87,14 @@ def signed_date(app: App, number: str) -> str:
         return doc.signed_at.astimezone(app.settings.registry.zone).date().isoformat()
 
 
+def registration_read_back(path: Path) -> tuple[str, str, str]:
+    """The registration box's three values as the intake extractor reads the copy."""
+    from intake.extract import extract_bytes
+
+    fields = extract_bytes(path.read_bytes(), path.name).fields
+    return fields["reference"], fields["received_date"], fields["registrar_signature"]
+
+
 def docx_text(path: Path) -> str:
     document = docx.Document(str(path))
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
@@ -98,7 +106,8 @@ def test_signed_pdf_copy_has_the_registration_and_leaves_the_original(
 ) -> None:
     """Given a PDF report registered by hand on 2026-02-03 and signed by AKH, when the office
     makes a registration copy twice, then each copy is a new file in the current folder whose
-    first page reads the diarienummer, the arrival date and "AKH <date>", the second copy does
+    first page reads the diarienummer, the arrival date and "AKH <date>" (also as the extractor
+    reads the registration box back), the second copy does
     not overwrite the first, and the archived original is byte-identical."""
     number = register(config, REPORTS / "r01_cell_iso_endash.pdf", "2026-02-03")
     original = archived(app, config, number)
@@ -114,6 +123,11 @@ def test_signed_pdf_copy_has_the_registration_and_leaves_the_original(
     assert number in text
     assert "Ankomstdatum: 2026-02-03" in text
     assert f"Signatur: AKH {signed_date(app, number)}" in text
+    assert registration_read_back(first) == (
+        number,
+        "2026-02-03",
+        f"AKH {signed_date(app, number)}",
+    )
 
     code, out, err = run(config, "copy", number)
     assert code == 0, err
@@ -128,9 +142,9 @@ def test_docx_copy_fills_the_empty_registration_box(
     app: App, config: str, workdir: Path, tmp_path: Path
 ) -> None:
     """Given an unsigned DOCX report whose registration box is empty, when the office makes a
-    copy with --output, then the box's cells hold the diarienummer, the arrival date and
-    "ej signerad", nothing else is added at the top, the original is unchanged, and --output
-    never overwrites an existing file."""
+    copy with --output, then the box's cells (and the extractor reading the copy) hold the
+    diarienummer, the arrival date and "ej signerad", nothing else is added at the top, the
+    original is unchanged, and --output never overwrites an existing file."""
     source = REPORTS / "r07_cell_unregistered_inconsistent.docx"
     number = register(config, source, "2026-02-04")
     original = archived(app, config, number)
@@ -146,6 +160,7 @@ def test_docx_copy_fills_the_empty_registration_box(
         "Ankomstdatum\n2026-02-04",
     ]
     assert docx.Document(str(target)).paragraphs[0].text == "Slutrapport"
+    assert registration_read_back(target) == (number, "2026-02-04", "ej signerad")
     assert sha256(original) == sha256(source)
 
     code, out, err = run(config, "copy", number, "--output", str(target))
