@@ -64,6 +64,7 @@ from casefile.states import (
         "contact": "casefile.commands.contact:contact_command",
         "move": "casefile.commands.move:move_command",
         "file": "casefile.commands.file:file_command",
+        "copy": "casefile.commands.copy:copy_command",
     },
     # Swedish names beside the English ones; help lists them after the command.
     aliases={

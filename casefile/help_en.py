@@ -179,6 +179,18 @@ ENGLISH: dict[str, str] = {
     "Spara filerna i denna mapp (säkra filnamn, skriver aldrig över).": (
         "Save the files in this directory (safe file names, never overwrites)."
     ),
+    "En registreringskopia av en handling: diarienummer, ankomstdatum och handläggarens "
+    "signatur i blankettens registreringsruta (eller överst). Originalet ändras aldrig.": (
+        "A registration copy of a document: diarienummer, arrival date and the officer's "
+        "signature in the form's registration box (or at the top). The original never changes."
+    ),
+    "REF: handling (SFG 26-01.01). PDF och DOCX.": "REF: a document (SFG 26-01.01). PDF and DOCX.",
+    'Exempel: casefile copy "SFG 26-01.01" --output kopia.pdf': (
+        'Example: casefile copy "SFG 26-01.01" --output copy.pdf'
+    ),
+    "Skriv kopian till denna fil (skriver aldrig över en befintlig fil).": (
+        "Write the copy to this file (never overwrites an existing file)."
+    ),
     "Post som behöver handläggas: ingen rapport, eller en bilaga som inte gick att läsa.": (
         "Mail that needs a person: no report, or an attachment that could not be read."
     ),
