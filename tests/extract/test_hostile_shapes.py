@@ -12,13 +12,30 @@ from pathlib import Path
 
 import pytest
 from badfiles import _pdf, _stream
+from PIL import Image
+from sqlalchemy import select
 
+from casefile.app import App
 from casefile.config import LimitsSettings
+from casefile.db.models import Attachment, SourceMessage
 from intake.extract import ExtractionError, extract_path
 from intake.extract.command import run_extract
 from intake.extract.ocr import MAX_PIXELS
 from intake.mail.attachments import with_zip_entries
 from intake.mail.mime import AttachedFile
+from tests.extract.test_shapes_pipeline import (
+    account,
+    dovecot,
+    registered,
+    run_intake,
+    send,
+    shapes_app,
+    smtp,
+)
+from tests.support.dovecot import Account
+from tests.support.smtp import SmtpServer
+
+__all__ = ["account", "dovecot", "shapes_app", "smtp"]  # the fixtures
 
 CONVERTED = Path(__file__).resolve().parent.parent / "fixtures" / "converted"
 ODT = CONVERTED / "r01_cell_iso_endash.odt"
@@ -54,6 +71,20 @@ def huge_page_pdf(side: int = SIDE) -> bytes:
             _stream(b"0 0 1 1 re f"),
         ]
     )
+
+
+def tiff_with_huge_second_page(side: int = SIDE) -> bytes:
+    """A two-page TIFF: a blank first page, then a page whose header claims side × side
+    (its one deflated strip holds 801 × 801 white pixels)."""
+    buf = io.BytesIO()
+    first, second = Image.new("L", (800, 800), 255), Image.new("L", (801, 801), 255)
+    first.save(buf, "TIFF", compression="tiff_deflate", save_all=True, append_images=[second])
+    data = buf.getvalue()
+    for tag in (256, 257):  # ImageWidth, ImageLength: one SHORT each
+        entry = struct.pack("<HHIH", tag, 3, 1, 801)
+        assert data.count(entry) == 1
+        data = data.replace(entry, struct.pack("<HHIH", tag, 3, 1, side))
+    return data
 
 
 def zipped(entries: dict[str, bytes]) -> bytes:
@@ -107,6 +138,46 @@ def test_a_pdf_page_that_would_render_30000_pixels_is_refused_before_rendering(
     with pytest.raises(ExtractionError) as info:
         extract_path(path)
     assert info.value.code == "too_large"
+
+
+def test_a_tiff_page_above_the_cap_is_refused_before_decoding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given a TIFF whose first page is an ordinary size and whose second claims 30,000 ×
+    30,000 pixels, when extracted, then the second page is refused from its header, naming
+    its size (it used to be decoded, or fail as "kunde inte tolkas (DecompressionBombError)")."""
+    path = tmp_path / "skanning.tif"
+    path.write_bytes(tiff_with_huge_second_page())
+    err = one_line_error(path, capsys)
+    assert "TIFF-bilden är för stor (30000 × 30000 bildpunkter)" in err
+
+
+def test_huge_images_in_mail_are_quarantined_with_the_reason_and_kept(
+    shapes_app: App, account: Account, smtp: SmtpServer
+) -> None:
+    """Given one mail with the 30,000-pixel PNG and one with the 30,000-pixel PDF page, when
+    they run through intake, then both are quarantined, each with its one-line reason, the
+    files kept in the archive, nothing registered."""
+    png, pdf = huge_png(), huge_page_pdf()
+    send(account, "maja@exempelby.test", "foto.png", png)
+    send(account, "olle@exempelby.test", "skanning.pdf", pdf)
+    run_intake(shapes_app)
+    assert registered(shapes_app) == {}
+    with shapes_app.sessions() as s:
+        rows = {a.message.sender: a for a in s.scalars(select(Attachment))}
+        reasons = {m.sender: (m.state, m.reason or "") for m in s.scalars(select(SourceMessage))}
+        states = {k: (a.state, a.sha256) for k, a in rows.items()}
+    assert {k: st for k, (st, _) in states.items()} == {
+        "maja@exempelby.test": "quarantined",
+        "olle@exempelby.test": "quarantined",
+    }
+    maja, olle = reasons["maja@exempelby.test"], reasons["olle@exempelby.test"]
+    assert maja[0] == olle[0] == "quarantined"
+    assert "PNG-bilden är för stor (30000 × 30000 bildpunkter)" in maja[1]
+    assert "PDF-filen är för stor (sidan 1 blir 30000 × 30000 bildpunkter)" in olle[1]
+    assert "\n" not in maja[1] + olle[1]
+    assert shapes_app.archive.get(states["maja@exempelby.test"][1]) == png
+    assert shapes_app.archive.get(states["olle@exempelby.test"][1]) == pdf
 
 
 # --- zip files -----------------------------------------------------------------------------
