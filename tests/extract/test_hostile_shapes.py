@@ -194,6 +194,21 @@ def test_an_odt_inside_a_zip_is_converted_and_read(tmp_path: Path) -> None:
     assert result.fields["reference"] == "SFG 24-08.04"
 
 
+def test_an_odt_inside_a_zipped_mail_attachment_is_registered(
+    shapes_app: App, account: Account, smtp: SmtpServer
+) -> None:
+    """Given a mail with a zip holding the report as ODT, when it runs through intake, then
+    the ODT entry is converted and registered with a kvittens, the zip kept beside it."""
+    send(account, "maja@exempelby.test", "rapport.zip", zipped({"rapport.odt": ODT.read_bytes()}))
+    run_intake(shapes_app)
+    doc, kinds = registered(shapes_app)["maja@exempelby.test"]
+    assert kinds == ["kvittens"] and doc.title == "Kärnhuset 2.0"
+    with shapes_app.sessions() as s:
+        rows = {a.filename: (a.state, a.document_id) for a in s.scalars(select(Attachment))}
+    assert rows["rapport.odt"] == ("report", doc.id)
+    assert "rapport.zip" in rows
+
+
 def test_a_zip_inside_a_zip_inside_a_zip_is_named_never_opened(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
