@@ -84,7 +84,8 @@ def extract_zip(
     if not contents.reports:
         why = f"; zip-filer i zip-filen öppnas inte ({nested})" if nested else ""
         raise ExtractionError(
-            "unsupported", f"Zip-filen {filename} innehåller ingen DOCX- eller PDF-fil{why}."
+            "unsupported",
+            f"Zip-filen {filename} innehåller ingen rapportfil (DOCX, PDF, ODT, DOC, RTF){why}.",
         )
     results: list[tuple[str, Extraction]] = []
     first_error: ExtractionError | None = None

@@ -4,7 +4,7 @@ The conversion runs where parsing runs (the isolated worker), as its own subproc
 a larger address-space limit than parsing (soffice reserves more than 256 MB of address space to
 open an ODT or DOC; the worker's hard limit leaves room for CONVERT_MEMORY_BYTES), gets a
 fresh profile directory per job (a shared profile would make a second conversion wait on the
-first's lock, and an empty profile never trusts a document's macros), and its own timeout, a
+first's lock; its settings forbid macros, see PROFILE_SETTINGS), and its own timeout, a
 share of the parse time, so that reading the DOCX still fits in the same budget.
 """
 
@@ -34,6 +34,19 @@ INSTALL = "libreoffice-writer-nogui"
 CONVERT_SHARE = 0.8
 # soffice's address-space limit (it needs about 512 MB to open an ODT or DOC of a report).
 CONVERT_MEMORY_BYTES = 1 << 30
+
+# The fresh profile's settings: macros never run. A conversion does not fire a document's
+# OnLoad even at the lowest security level (checked with LibreOffice 7.4); these make sure
+# of it should that change: no macro execution at all, and, below that, the "very high"
+# level (only trusted locations, and a fresh profile trusts none).
+PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+</oor:items>
+"""
 
 _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # The stream every Word 97-2003 document has, as its name is stored in the CFB directory.
@@ -91,6 +104,10 @@ def to_docx(data: bytes, kind: str, limits: ExtractLimits) -> bytes:
         source = root / f"rapport.{kind}"
         source.write_bytes(data)
         (root / "out").mkdir()
+        (root / "profile" / "user").mkdir(parents=True)
+        (root / "profile" / "user" / "registrymodifications.xcu").write_text(
+            PROFILE_SETTINGS, encoding="utf-8"
+        )
         cmd = [
             program,
             f"-env:UserInstallation={(root / 'profile').as_uri()}",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 import os
 import re
 import shutil
@@ -32,6 +33,8 @@ DPI = 200
 PT = 72.0 / DPI  # PDF points per pixel at DPI
 # A photo is scaled to about a page's width at DPI; a bigger image is refused undecoded.
 PAGE_WIDTH_PX = 1700
+# The pixel cap: a larger image, or a PDF page that would render larger at DPI, is refused
+# from its header or MediaBox, before it is decoded or rendered (an A3 page at DPI is 15 M).
 MAX_PIXELS = 40_000_000
 # A ruling line: a run of dark pixels at least this long (px); text strokes are shorter.
 RULE_MIN_PX = 180
@@ -55,6 +58,24 @@ def preload() -> None:
     """Import what OCR needs before a memory limit is set (Pillow, no numpy: numpy maps
     over 100 MB of address space, most of a worker's allowance)."""
     from PIL import Image, ImageFilter, ImageMath, ImageOps, ImageSequence  # noqa: F401
+
+    _cap_pillow()
+
+
+def _cap_pillow() -> None:
+    """Pillow's own bomb check at our cap (it raises above twice the cap, warns above it),
+    a second guard for every image Pillow opens here (a TIFF's frames, pdftoppm's pages)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def _too_many_pixels(filename: str, what: str) -> ExtractionError:
+    return ExtractionError(
+        "too_large",
+        f"{filename} är för stor {what} för att läsas med OCR "
+        f"(gränsen är {MAX_PIXELS // 1_000_000} miljoner bildpunkter).",
+    )
 
 
 def available() -> bool:
@@ -113,6 +134,28 @@ def _run(cmd: list[str], deadline: float, filename: str) -> bytes:
     return done.stdout
 
 
+def check_page_sizes(data: bytes, pages: int, limits: ExtractLimits, filename: str) -> None:
+    """Refuse a PDF whose first `pages` pages would render above the pixel cap at DPI, from
+    each page's MediaBox (poppler clips the CropBox to it): pdftoppm, out of memory, writes
+    an empty page and exits 0, so the page must never reach it."""
+    from pdfminer.pdfpage import PDFPage
+
+    from intake.extract.preflight import open_pdf
+
+    doc = open_pdf(data, limits)
+    try:
+        for number, page in enumerate(itertools.islice(PDFPage.create_pages(doc), pages), 1):
+            x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+            w = math.ceil(abs(x1 - x0) / 72 * DPI)
+            h = math.ceil(abs(y1 - y0) / 72 * DPI)
+            if w * h > MAX_PIXELS:
+                raise _too_many_pixels(filename, f"(sidan {number} blir {w} × {h} bildpunkter)")
+    except ExtractionError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ExtractionError("corrupt", f"{filename} har en felaktig sidstorlek.") from exc
+
+
 def render_pdf(data: bytes, folder: Path, pages: int, deadline: float, filename: str) -> list[Path]:
     """The first `pages` pages as 8-bit grey PGM files, in page order."""
     if shutil.which("pdftoppm") is None:
@@ -129,7 +172,13 @@ def _open(data: bytes, filename: str) -> Any:
     from PIL import Image, ImageOps
 
     try:
-        opened = Image.open(io.BytesIO(data))
+        # Image.open reads the header only; our check below names the size, so Pillow's
+        # own (which would warn or refuse without it) waits until that check is done.
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            opened = Image.open(io.BytesIO(data))
+        finally:
+            _cap_pillow()
         w, h = opened.size
         if min(w, h) < MIN_PAGE_SIDE_PX:
             raise ExtractionError(
@@ -138,17 +187,12 @@ def _open(data: bytes, filename: str) -> Any:
                 "sida eller ett foto av en rapport.",
             )
         if w * h > MAX_PIXELS:
-            raise ExtractionError(
-                "too_large",
-                f"{filename} är för stor ({w} × {h} bildpunkter) för att läsas med OCR.",
-            )
+            raise _too_many_pixels(filename, f"({w} × {h} bildpunkter)")
         img: Image.Image = ImageOps.exif_transpose(opened).convert("L")
     except ExtractionError:
         raise
     except Image.DecompressionBombError as exc:
-        raise ExtractionError(
-            "too_large", f"{filename} är för stor för att läsas med OCR."
-        ) from exc
+        raise _too_many_pixels(filename, "(mer än dubbla gränsen)") from exc
     except (OSError, ValueError) as exc:
         raise ExtractionError(
             "corrupt", f"{filename} är skadad och kan inte läsas ({type(exc).__name__})."
@@ -360,6 +404,7 @@ def read_scan_pdf(data: bytes, filename: str, limits: ExtractLimits) -> Layout:
             "unsupported",
             f"{filename} är en inskannad bild (utan text); OCR är avstängt.",
         )
+    check_page_sizes(data, limits.ocr_max_pages, limits, filename)
     with tempfile.TemporaryDirectory(prefix="casefile-ocr-") as tmp:
         paths = render_pdf(data, Path(tmp), limits.ocr_max_pages, deadline, filename)
         images = []
@@ -389,6 +434,9 @@ def read_image(data: bytes, filename: str, limits: ExtractLimits) -> Layout:
             for n, frame in enumerate(ImageSequence.Iterator(multi)):
                 if n >= limits.ocr_max_pages:
                     break
+                fw, fh = frame.size  # a later frame has its own header: check before decoding
+                if fw * fh > MAX_PIXELS:
+                    raise _too_many_pixels(filename, f"({fw} × {fh} bildpunkter)")
                 buf = io.BytesIO()
                 frame.save(buf, format="PNG")
                 images.append(_open(buf.getvalue(), filename))

@@ -1,4 +1,5 @@
-"""Zip attachments: the report files (DOCX, PDF) a zip archive holds, one level deep.
+"""Zip attachments: the report files (DOCX, PDF, ODT, DOC, RTF) a zip archive holds, one level
+deep.
 
 A zip is opened only under the `[limits]` zip limits (entries, total expansion, compression
 ratio), entries are read in small chunks with the expansion counted as it happens (declared
@@ -15,7 +16,9 @@ from dataclasses import dataclass, field
 from intake.extract.model import ExtractionError, ExtractLimits
 from intake.extract.preflight import media_type_for
 
-REPORT_SUFFIXES = (".docx", ".pdf")
+# Each entry so named is still recognised by content (media_type_for) and examined like an
+# attachment of its own: preflight's zip-bomb checks for an ODT, conversion in the worker.
+REPORT_SUFFIXES = (".docx", ".pdf", ".odt", ".doc", ".rtf")
 ARCHIVE_SUFFIXES = (".zip", ".7z", ".rar", ".gz", ".tgz", ".tar")
 _CHUNK = 1 << 16
 
@@ -50,8 +53,8 @@ def _too_much(filename: str, what: str) -> ExtractionError:
 
 
 def open_reports(data: bytes, filename: str, limits: ExtractLimits) -> ZipContents:
-    """The DOCX and PDF entries of the zip archive `data`; raises ExtractionError when the
-    archive breaks a limit, is encrypted or cannot be read."""
+    """The report entries (REPORT_SUFFIXES) of the zip archive `data`; raises ExtractionError
+    when the archive breaks a limit, is encrypted or cannot be read."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
