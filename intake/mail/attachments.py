@@ -166,9 +166,9 @@ ZIP_MEDIA_TYPE = "application/zip"
 def with_zip_entries(
     files: list[AttachedFile], limits: LimitsSettings
 ) -> Iterator[tuple[AttachedFile, str | None]]:
-    """Every attachment, each zip archive followed by its DOCX, PDF, ODT, DOC and RTF entries (one level
-    deep); with a reason when a file is refused unread: a zip over the zip limits, or a zip
-    inside the zip (named, never opened)."""
+    """Every attachment, each zip archive followed by its DOCX, PDF, ODT, DOC and RTF entries
+    (one level deep); with a reason when a file is refused unread: a zip over the zip limits, or
+    a zip inside the zip (named, never opened)."""
     from intake.extract import ExtractionError
     from intake.extract.zip_reports import is_archive, open_reports
 
