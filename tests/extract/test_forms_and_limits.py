@@ -13,7 +13,7 @@ from conftest import FIXTURES
 
 from casefile.config import LimitsSettings
 from intake.extract import ExtractionError, ExtractLimits, extract_bytes
-from intake.extract.command import limits_for, run_extract
+from intake.commands.extract import limits_for, run_extract
 from intake.extract.forms import KINDS, FormError, builtin, load_form, load_forms
 
 REPO = Path(__file__).resolve().parents[2]

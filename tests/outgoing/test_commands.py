@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from casefile.app import App
 from casefile.cli_support import config_option
 from casefile.db.models import Case, OutboxMail
-from intake.outgoing.commands import outbox_command, remind_command, requeue_command, send_command
+from casefile.commands.outgoing import outbox_command, remind_command, requeue_command
+from intake.commands.send import send_command
 from tests.outgoing.conftest import outbox, register
 
 

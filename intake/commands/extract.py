@@ -7,6 +7,9 @@ import os
 import sys
 from typing import Any
 
+import click
+
+from casefile.cli_support import json_option
 from intake.extract.api import extract_path
 from intake.extract.form import FIELD_KEYS, FIELD_LABELS
 from intake.extract.model import Extraction, ExtractionError, ExtractLimits
@@ -129,3 +132,16 @@ def run_extract(path: str, as_json: bool, config_path: str | None = None) -> int
     else:
         print(summary(result))
     return 0
+
+
+@click.command("extract")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+def extract(file: str, as_json: bool) -> None:
+    """Läs en rapport (DOCX eller PDF) och visa vad som hittades (rör ingen databas).
+
+    Exempel: intake extract slutrapport.docx --json
+    """
+    code = run_extract(file, as_json, click.get_current_context().meta.get("config_path"))
+    if code:
+        raise SystemExit(code)
