@@ -24,7 +24,7 @@ from casefile.config import ConfigError
 from casefile.errors import UserError
 from casefile.i18n import install_click_catalogue
 from casefile.initials import valid_initials
-from casefile.states import Coded, parse_state
+from casefile.states import Coded, InvalidState, parse_state
 
 if TYPE_CHECKING:
     from casefile.app import App
@@ -619,7 +619,10 @@ class StateType(click.ParamType[Coded]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, self.enum):
             return value
-        return parse_state(self.enum, str(value))
+        try:
+            return parse_state(self.enum, str(value))
+        except InvalidState as exc:
+            self.fail(str(exc), param, ctx)
 
 
 # The placeholder of a state option in help: `--status STATUS`, not `--status DOCUMENTSTATUS`.
