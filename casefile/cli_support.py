@@ -120,8 +120,8 @@ def _help_in_language(
     param: click.Parameter, record: Callable[[click.Context], Any], ctx: click.Context
 ) -> Any:
     """click's help row of a parameter, its help said in the output's language
-    (casefile.i18n.help_text: English from casefile/help_en.py)."""
-    from casefile.i18n import help_text
+    (casefile.help_en.help_text)."""
+    from casefile.help_en import help_text
 
     written = getattr(param, "help", None)
     if written:
@@ -180,7 +180,7 @@ class _Frames:
     short_help: str | None
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from casefile.i18n import help_text
+        from casefile.help_en import help_text
 
         text = help_text(self.help) if self.help else ""
         if text:
@@ -189,7 +189,7 @@ class _Frames:
                 formatter.write_text(text)
 
     def get_short_help_str(self, limit: int = 45) -> str:
-        from casefile.i18n import help_text
+        from casefile.help_en import help_text
 
         written = self.help, self.short_help
         self.help, self.short_help = (help_text(text) if text else text for text in written)

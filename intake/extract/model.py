@@ -8,6 +8,9 @@ from typing import Any, Protocol
 from intake.extract.form import FIELD_KEYS, SECTION_KEYS
 
 DOCUMENT_TYPES = ("slutrapport", "delrapport", "ansokan", "unknown")
+# The signature statuses (signatures.py) under which the submitter counts as having signed
+# (`submitter_signed`).
+SIGNED = frozenset({"e_signed", "e_signed_unverified", "handwritten", "typed"})
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,6 @@ class Extraction:
         """Signed in any way the status counts (e-signed, by hand, typed), or, when the status
         was not judged, section 8 (Uppgiftslämnare) carries both a date and a name."""
         if self.signature_status:
-            from intake.extract.signatures import SIGNED
-
             return self.signature_status in SIGNED
         return bool(self.fields.get("submitter_date")) and bool(self.fields.get("submitter_name"))
 

@@ -12,8 +12,8 @@ import pytest
 from conftest import FIXTURES
 
 from casefile.config import LimitsSettings
-from intake.extract import ExtractionError, ExtractLimits, extract_bytes
 from intake.commands.extract import limits_for, run_extract
+from intake.extract import ExtractionError, ExtractLimits, extract_bytes
 from intake.extract.forms import KINDS, FormError, builtin, load_form, load_forms
 
 REPO = Path(__file__).resolve().parents[2]
