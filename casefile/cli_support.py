@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import click
 
-from casefile.config import ConfigError
 from casefile.errors import UserError
 from casefile.i18n import install_click_catalogue
 from casefile.initials import valid_initials
@@ -710,6 +709,11 @@ def run_main(group: click.Group, prog_name: str) -> None:
     """The console script's entry point: click's standalone mode, with UserError as one line."""
     try:
         group.main(prog_name=prog_name, standalone_mode=True)
-    except (Failure, ConfigError) as exc:  # pragma: no cover - raised outside a command
+    except Exception as exc:  # pragma: no cover - raised outside a command
+        # casefile.config only here: `intake extract` starts without the settings' code.
+        from casefile.config import ConfigError
+
+        if not isinstance(exc, (Failure, ConfigError)):
+            raise
         click.echo(error_line(str(exc)), err=True)
         raise SystemExit(1) from None
