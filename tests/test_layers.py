@@ -124,12 +124,13 @@ def _imports(module: str) -> list[Import]:
 
     def visit(node: ast.AST, type_only: bool) -> None:
         if isinstance(node, ast.If) and _is_type_checking(node):
-            for child in node.body:
-                visit(child, True)
-            for child in node.orelse:
-                visit(child, type_only)
+            for statement in node.body:
+                visit(statement, True)
+            for statement in node.orelse:
+                visit(statement, type_only)
             return
         names: list[str] = []
+        line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -143,7 +144,7 @@ def _imports(module: str) -> list[Import]:
         for name in names:
             target = _resolve(name)
             if target is not None and target != module:
-                found.append(Import(module, target, node.lineno, type_only))  # type: ignore[attr-defined]
+                found.append(Import(module, target, line, type_only))
         for child in ast.iter_child_nodes(node):
             visit(child, type_only)
 
