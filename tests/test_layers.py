@@ -238,3 +238,10 @@ def test_the_checker_finds_what_it_should() -> None:
     assert floor_of("casefile.register") < floor_of("intake.mail.mime")
     assert floor_of("intake.outgoing.outbox") < floor_of("intake.mail.pipeline")
     assert floor_of("intake.commands.extract") == floor_of("casefile.commands.views") == 8
+
+
+def test_the_outgoing_package_imports_nothing_heavy() -> None:
+    """`intake.outgoing` loads its names on first use: importing the package (as anything of
+    outgoing mail does) pays for no template, SMTP or database code."""
+    run_time = [i for i in IMPORTS if i.importer == "intake.outgoing" and not i.type_only]
+    assert not run_time, "\n".join(str(i) for i in run_time)
