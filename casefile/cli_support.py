@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import click
 
-from casefile.config import ConfigError
 from casefile.errors import UserError
 from casefile.i18n import install_click_catalogue
 from casefile.initials import valid_initials
-from casefile.states import Coded, parse_state
+from casefile.states import Coded, InvalidState, parse_state
 
 if TYPE_CHECKING:
     from casefile.app import App
@@ -120,8 +119,8 @@ def _help_in_language(
     param: click.Parameter, record: Callable[[click.Context], Any], ctx: click.Context
 ) -> Any:
     """click's help row of a parameter, its help said in the output's language
-    (casefile.i18n.help_text: English from casefile/help_en.py)."""
-    from casefile.i18n import help_text
+    (casefile.help_en.help_text)."""
+    from casefile.help_en import help_text
 
     written = getattr(param, "help", None)
     if written:
@@ -180,7 +179,7 @@ class _Frames:
     short_help: str | None
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from casefile.i18n import help_text
+        from casefile.help_en import help_text
 
         text = help_text(self.help) if self.help else ""
         if text:
@@ -189,7 +188,7 @@ class _Frames:
                 formatter.write_text(text)
 
     def get_short_help_str(self, limit: int = 45) -> str:
-        from casefile.i18n import help_text
+        from casefile.help_en import help_text
 
         written = self.help, self.short_help
         self.help, self.short_help = (help_text(text) if text else text for text in written)
@@ -619,7 +618,10 @@ class StateType(click.ParamType[Coded]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, self.enum):
             return value
-        return parse_state(self.enum, str(value))
+        try:
+            return parse_state(self.enum, str(value))
+        except InvalidState as exc:
+            self.fail(str(exc), param, ctx)
 
 
 # The placeholder of a state option in help: `--status STATUS`, not `--status DOCUMENTSTATUS`.
@@ -707,6 +709,11 @@ def run_main(group: click.Group, prog_name: str) -> None:
     """The console script's entry point: click's standalone mode, with UserError as one line."""
     try:
         group.main(prog_name=prog_name, standalone_mode=True)
-    except (Failure, ConfigError) as exc:  # pragma: no cover - raised outside a command
+    except Exception as exc:  # pragma: no cover - raised outside a command
+        # casefile.config only here: `intake extract` starts without the settings' code.
+        from casefile.config import ConfigError
+
+        if not isinstance(exc, (Failure, ConfigError)):
+            raise
         click.echo(error_line(str(exc)), err=True)
         raise SystemExit(1) from None

@@ -2,7 +2,7 @@
 
 One entry per paragraph of a command's help (its docstring) and per option's help, with the
 Swedish written as in the command, its white space made single spaces (paragraphs()).
-casefile.i18n.help_text looks a text up when it is printed; a paragraph without an entry is
+help_text() looks a text up when it is printed; a paragraph without an entry is
 shown in Swedish, and tests/cli/test_help_language.py fails on it, and on an entry that no
 longer matches any help text. Generated help (the values of a state option) adds its own
 entries below.
@@ -17,6 +17,16 @@ def paragraphs(text: str) -> list[str]:
     """The paragraphs of a help text, each on one line, as the catalogue's keys are."""
     text = inspect.cleandoc(text).partition("\f")[0]
     return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+
+
+def help_text(text: str) -> str:
+    """A command's or an option's help as shown: the Swedish text, or its English."""
+    from casefile.i18n import language
+
+    text = inspect.cleandoc(text).partition("\f")[0]
+    if language() != "en":
+        return text
+    return english(text)
 
 
 def english(text: str) -> str:

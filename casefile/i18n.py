@@ -236,18 +236,6 @@ METAVARS: dict[str, tuple[str, str]] = {
 NEUTRAL_METAVARS = frozenset({"REF", "ID", "TEXT", "STATUS"})
 
 
-def help_text(text: str) -> str:
-    """A command's or an option's help as shown: the Swedish text, or its English."""
-    import inspect
-
-    text = inspect.cleandoc(text).partition("\f")[0]
-    if language() != "en":
-        return text
-    from casefile.help_en import english
-
-    return english(text)
-
-
 def metavar_text(metavar: str) -> str:
     """A placeholder (`FILER...`, `[REF]...`, `--by INITIALER`) in the output's language."""
     import re

@@ -11,8 +11,6 @@ import re
 from enum import StrEnum
 from typing import TypeVar
 
-import click
-
 from casefile.i18n import language
 
 
@@ -370,8 +368,9 @@ def readable_reason(text: str | None) -> str:
 E = TypeVar("E", bound=Coded)
 
 
-class InvalidState(click.BadParameter, ValueError):
-    """A state word that is neither a code nor a label; a usage error (exit 2) in the CLI."""
+class InvalidState(ValueError):
+    """A state word that is neither a code nor a label. The commands' StateType
+    (casefile/cli_support.py) turns it into a usage error (exit 2)."""
 
 
 def choices(enum: type[Coded], lang: str | None = None) -> str:

@@ -14,102 +14,19 @@ import smtplib
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from casefile.app import App
 from casefile.config import MailboxSettings, OAuth2Settings, Settings
 from intake.auth.backoff import SMTP_KEY, for_settings, mailbox_key
+from intake.auth.expiry import expiry_warnings
 from intake.auth.tokens import CACHE, TokenError
-
-EXPIRY_WARNING_DAYS = 30
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    # Works now, but needs the operator before long (a secret about to expire): ⚠, exit 0
-    # unless `intake check --strict`.
-    warning: bool = False
-
-    @property
-    def status(self) -> str:
-        """ "ok" | "warning" | "error", as --json says it."""
-        if not self.ok:
-            return "error"
-        return "warning" if self.warning else "ok"
-
-    def line(self) -> str:
-        mark = {"ok": "✓", "warning": "⚠", "error": "✗"}[self.status]
-        return f"{mark} {label(self.name)}: {self.detail}"
-
-
-# The words of the checks' names (`brevlåda kontakt: inloggning`), for CASEFILE_LANG=en. The
-# name stays Swedish in --json, where it identifies the check.
-_LABELS_EN = {
-    "konfiguration": "configuration",
-    "databas": "database",
-    "lagring": "storage",
-    "brevlåda": "mailbox",
-    "inloggning": "login",
-    "mapp": "folder",
-    "mapp för hanterad post": "folder for handled mail",
-    "behörighet": "permission",
-    "giltighet": "validity",
-    "anslutning": "connection",
-    "mall": "template",
-    "SMTP (mapp)": "SMTP (folder)",
-}
-
-
-def label(name: str) -> str:
-    """A check's name as the terminal shows it: Swedish, or English under CASEFILE_LANG=en.
-    Names are "what" or "what: part", and "what" may be "brevlåda NAME" or "mall KIND"."""
-    from casefile.i18n import language
-
-    if language() != "en":
-        return name
-    what, colon, part = name.partition(": ")
-    head, space, rest = what.partition(" ")
-    if what in _LABELS_EN:
-        what = _LABELS_EN[what]
-    elif head in ("brevlåda", "mall") and rest:
-        what = f"{_LABELS_EN[head]}{space}{rest}"
-    return f"{what}{colon}{_LABELS_EN.get(part, part)}"
+from intake.check_result import Check
 
 
 def _today(settings: Settings) -> dt.date:
     return dt.datetime.now(settings.registry.zone).date()
-
-
-def expiry_warnings(settings: Settings, today: dt.date | None = None) -> list[str]:
-    """One line per OAuth2 secret that expires within 30 days (or has), for status and digest."""
-    today = today or _today(settings)
-    lines = []
-    for name, cfg in sorted(settings.oauth2.items()):
-        if cfg.secret_expires is None:
-            continue
-        days = (cfg.secret_expires - today).days
-        if days > EXPIRY_WARNING_DAYS:
-            continue
-        what = (
-            "certifikatet"
-            if cfg.private_key_file and not cfg.client_secret_env
-            else ("klienthemligheten")
-        )
-        when = (
-            f"gick ut {cfg.secret_expires.isoformat()}"
-            if days < 0
-            else f"går ut {cfg.secret_expires.isoformat()} (om {days} dagar)"
-        )
-        lines.append(
-            f"oauth2 {name}: {what} {when}; skapa en ny i appregistreringen och uppdatera "
-            "secret_expires"
-        )
-    return lines
 
 
 def _config_checks(settings: Settings, path: str) -> Iterator[Check]:

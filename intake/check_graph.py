@@ -14,7 +14,7 @@ from intake.auth.tokens import CACHE, TokenError
 from intake.sources.graph import PERMISSION_HINT, GraphError, GraphSource, GraphUnreachable
 
 if TYPE_CHECKING:
-    from intake.check import Check
+    from intake.check_result import Check
 
 
 def roles(token: str) -> list[str] | None:
@@ -32,7 +32,7 @@ def roles(token: str) -> list[str] | None:
 
 
 def _role_check(name: str, token: str, wanted: str, user: str) -> Check:
-    from intake.check import Check
+    from intake.check_result import Check
 
     held = roles(token)
     if held is None:
@@ -51,7 +51,7 @@ def _role_check(name: str, token: str, wanted: str, user: str) -> Check:
 def _token(
     name: str, label: str, credential: str, cfg: OAuth2Settings, user: str
 ) -> Iterator[Check | str]:
-    from intake.check import Check
+    from intake.check_result import Check
 
     try:
         token = CACHE.token(credential, cfg, user, renew=True)
@@ -63,7 +63,7 @@ def _token(
 
 
 def mailbox_checks(settings: Settings, box: MailboxSettings) -> Iterator[Check]:
-    from intake.check import Check
+    from intake.check_result import Check
 
     where = f"brevlåda {box.name}"
     token = ""
@@ -108,7 +108,7 @@ def mailbox_checks(settings: Settings, box: MailboxSettings) -> Iterator[Check]:
 
 
 def smtp_checks(settings: Settings) -> Iterator[Check]:
-    from intake.check import Check
+    from intake.check_result import Check
 
     s = settings.smtp
     user = s.username or ""

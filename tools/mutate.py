@@ -65,7 +65,7 @@ GROUPS = (
             "intake/mail/pipeline.py",
             "intake/mail/poll.py",
             "intake/mail/retry.py",
-            "intake/mail/faults.py",
+            "casefile/faults.py",
         ),
         # The tests that run the pipeline in-process. Left out: tests/mail and
         # test_authresults.py never reach these modules; test_crash.py, test_db_outage.py and

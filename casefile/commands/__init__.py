@@ -1,1 +1,2 @@
-"""Staff commands of `casefile` that live in their own modules (registered lazily in cli.py)."""
+"""Every command of `casefile` (attached lazily by casefile/cli.py). The top floor: only command
+modules (here and in intake/commands/) import across the casefile and intake packages."""

@@ -39,9 +39,9 @@ from casefile.export.common import (
     xml_text,
 )
 from casefile.export.disclosure import Disclosure
+from casefile.faults import checkpoint
 from casefile.filenames import safe_filename, unique_name
 from casefile.states import CaseStatus
-from intake.mail.faults import checkpoint
 
 METS_NS = "http://www.loc.gov/METS/"
 XLINK_NS = "http://www.w3.org/1999/xlink"

@@ -64,7 +64,7 @@ def spreadsheet_safe(value: str) -> str:
     return value
 
 
-# Set by the crash tests (intake/mail/faults.py): the process is killed at this point, with the
+# Set by the crash tests (casefile/faults.py): the process is killed at this point, with the
 # output written but not yet in place.
 FAULT_BEFORE_REPLACE = "export_before_replace"
 
@@ -79,7 +79,7 @@ def temporary_sibling(path: Path) -> Path:
 def atomic_output(path: Path) -> Iterator[Path]:
     """Write a file under a temporary name and put it in place with one rename when complete:
     a reader, or a crash at any moment, sees the old file or the whole new one, never a part."""
-    from intake.mail.faults import checkpoint
+    from casefile.faults import checkpoint
 
     tmp = temporary_sibling(path)
     try:

@@ -10,7 +10,7 @@ from intake.auth.backoff import for_settings
 
 def login_report(settings: Settings) -> dict[str, Any]:
     """{"failing": [...], "warnings": [...]}; failing logins make status unhealthy."""
-    from intake.check import expiry_warnings
+    from intake.auth.expiry import expiry_warnings
 
     failing = [
         {

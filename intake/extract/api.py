@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from intake.extract.model import Extraction, ExtractionError, ExtractLimits
-from intake.extract.preflight import check_size, preflight
+from intake.extract.preflight import check_size
 
 DEFAULT_LIMITS = ExtractLimits()
 
@@ -15,24 +15,9 @@ def extract_bytes(
 ) -> Extraction:
     """Pre-check and parse in this process. Raises ExtractionError. `kind` is given for what
     no file's content says (a mail body, intake/extract/mail_body.py), else found by preflight."""
-    from intake.extract.parse import parse
+    from intake.extract.parse import parse_checked
 
-    if kind is None:
-        kind = preflight(data, filename, limits)
-    else:
-        check_size(len(data), filename, limits)
-    try:
-        return parse(data, kind, limits)
-    except ExtractionError:
-        raise
-    except MemoryError as exc:
-        raise ExtractionError(
-            "memory", f"Filen {filename} krävde för mycket minne för att tolkas."
-        ) from exc
-    except RecursionError as exc:
-        raise ExtractionError(
-            "corrupt", f"Filen {filename} är skadad (för djup struktur)."
-        ) from exc
+    return parse_checked(data, filename, limits, kind)
 
 
 def extract_isolated(

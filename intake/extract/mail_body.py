@@ -9,11 +9,8 @@ line is a paragraph, in order, the way a label and its value sit on consecutive 
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from collections.abc import Callable
-from email.message import EmailMessage
 
 from intake.extract.forms import FormDef
 from intake.extract.layout import Layout, Para
@@ -30,6 +27,11 @@ def body_documents(raw: bytes, max_bytes: int) -> list[tuple[str, bytes]]:
     """(kind, UTF-8 bytes) of the bodies that may hold a report, best first: the text/html
     part, then the text/plain part (never an attachment); none larger than `max_bytes` or
     that does not mention a report at all."""
+    # Imported here: reading a report file (parse.py) needs this module's constants only.
+    import email
+    import email.policy
+    from email.message import EmailMessage
+
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.default)
     except Exception:  # a message the parser cannot take has no body we can read

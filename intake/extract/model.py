@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from casefile.config import LimitsSettings
 from intake.extract.form import FIELD_KEYS, SECTION_KEYS
 
 DOCUMENT_TYPES = ("slutrapport", "delrapport", "ansokan", "unknown")
+# The signature statuses (signatures.py) under which the submitter counts as having signed
+# (`submitter_signed`).
+SIGNED = frozenset({"e_signed", "e_signed_unverified", "handwritten", "typed"})
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,6 @@ class Extraction:
         """Signed in any way the status counts (e-signed, by hand, typed), or, when the status
         was not judged, section 8 (Uppgiftslämnare) carries both a date and a name."""
         if self.signature_status:
-            from intake.extract.signatures import SIGNED
-
             return self.signature_status in SIGNED
         return bool(self.fields.get("submitter_date")) and bool(self.fields.get("submitter_name"))
 
@@ -131,22 +131,42 @@ class ExtractionError(Exception):
         return (ExtractionError, (self.code, self.message))
 
 
-_DEFAULTS = LimitsSettings()
+class LimitValues(Protocol):
+    """The `[limits]` values extraction reads (casefile.config.LimitsSettings has them). The
+    reader stands on nothing above it: the settings come in as plain values."""
+
+    @property
+    def max_attachment_bytes(self) -> int: ...
+    @property
+    def max_zip_entries(self) -> int: ...
+    @property
+    def max_uncompressed_bytes(self) -> int: ...
+    @property
+    def max_compression_ratio(self) -> float: ...
+    @property
+    def max_pdf_pages(self) -> int: ...
+    @property
+    def pdf_layout_pages(self) -> int: ...
+    @property
+    def parse_timeout_seconds(self) -> float: ...
+    @property
+    def parse_memory_mb(self) -> int: ...
 
 
 @dataclass(frozen=True)
 class ExtractLimits:
-    """Resource limits for one attachment. The defaults are the service's `[limits]` defaults
-    (casefile.config.LimitsSettings): one definition, whichever way extraction is started."""
+    """Resource limits for one attachment. The defaults equal the service's `[limits]`
+    defaults (casefile.config.LimitsSettings; tests/extract/test_forms_and_limits.py keeps the
+    two equal), so extraction has the same limits whichever way it is started."""
 
-    max_bytes: int = _DEFAULTS.max_attachment_bytes
-    max_zip_entries: int = _DEFAULTS.max_zip_entries
-    max_uncompressed_bytes: int = _DEFAULTS.max_uncompressed_bytes
-    max_compression_ratio: float = _DEFAULTS.max_compression_ratio
-    max_pdf_pages: int = _DEFAULTS.max_pdf_pages
-    pdf_layout_pages: int = _DEFAULTS.pdf_layout_pages
-    timeout_seconds: float = _DEFAULTS.parse_timeout_seconds
-    memory_bytes: int = _DEFAULTS.parse_memory_mb * 1024 * 1024
+    max_bytes: int = 25 * 1024 * 1024
+    max_zip_entries: int = 2000
+    max_uncompressed_bytes: int = 200 * 1024 * 1024
+    max_compression_ratio: float = 200.0
+    max_pdf_pages: int = 200
+    pdf_layout_pages: int = 30
+    timeout_seconds: float = 30.0
+    memory_bytes: int = 256 * 1024 * 1024
     # Not a limit, but it travels the same way to the parsing child: extra form definitions
     # (`[extraction] forms`) and the confidence below which a form counts as not recognised.
     forms: tuple[str, ...] = ()
@@ -169,7 +189,7 @@ class ExtractLimits:
         return cls(**data)
 
     @classmethod
-    def from_settings(cls, limits: LimitsSettings, **extra: Any) -> ExtractLimits:
+    def from_settings(cls, limits: LimitValues, **extra: Any) -> ExtractLimits:
         return cls(
             max_bytes=limits.max_attachment_bytes,
             max_zip_entries=limits.max_zip_entries,

@@ -21,6 +21,7 @@ from intake.extract.forms import FormError, load_forms
 from intake.extract.layout import Layout
 from intake.extract.mail_body import BODY_HTML, BODY_TEXT, SOURCE, bare_labels, text_layout
 from intake.extract.model import Extraction, ExtractionError, ExtractLimits
+from intake.extract.preflight import check_size, preflight
 from intake.extract.signatures import has_signature, judge, read_digital
 
 
@@ -148,3 +149,26 @@ def timed_parse(data: bytes, media_type: str, limits: ExtractLimits) -> tuple[Ex
     t0 = time.perf_counter()
     result = parse(data, media_type, limits)
     return result, time.perf_counter() - t0
+
+
+def parse_checked(
+    data: bytes, filename: str, limits: ExtractLimits, kind: str | None = None
+) -> Extraction:
+    """Pre-check and parse in this process (api.extract_bytes, and the isolated child in
+    worker.py, which imports this parser rather than the API). Raises ExtractionError."""
+    if kind is None:
+        kind = preflight(data, filename, limits)
+    else:
+        check_size(len(data), filename, limits)
+    try:
+        return parse(data, kind, limits)
+    except ExtractionError:
+        raise
+    except MemoryError as exc:
+        raise ExtractionError(
+            "memory", f"Filen {filename} krävde för mycket minne för att tolkas."
+        ) from exc
+    except RecursionError as exc:
+        raise ExtractionError(
+            "corrupt", f"Filen {filename} är skadad (för djup struktur)."
+        ) from exc

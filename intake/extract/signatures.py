@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from intake.extract.model import SIGNED as SIGNED  # its public name here too
 from intake.extract.model import Finding
 
 if TYPE_CHECKING:
@@ -31,8 +32,6 @@ STATUSES = (
     "typed",
     "none",
 )
-# The statuses under which the submitter counts as having signed (`submitter_signed`).
-SIGNED = frozenset({"e_signed", "e_signed_unverified", "handwritten", "typed"})
 # The rule as data: the `unsigned` finding (which asks the sender for a completion) stands only
 # under these statuses; a report signed in any other way is never asked to type a name.
 UNSIGNED_STANDS = frozenset({"none"})

@@ -38,12 +38,12 @@ def _job(
 ) -> dict[str, Any]:
     """One extraction; always an answer, never an exception."""
     try:
-        from intake.extract.api import extract_bytes
         from intake.extract.model import ExtractionError, ExtractLimits
+        from intake.extract.parse import parse_checked
 
         limits = ExtractLimits.from_json(limits_json)
         try:
-            result = extract_bytes(data, filename, limits, kind)
+            result = parse_checked(data, filename, limits, kind)
             return {"ok": True, "extraction": result.to_json()}
         except ExtractionError as exc:
             return {"ok": False, "code": exc.code, "message": str(exc)}

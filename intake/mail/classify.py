@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
-from intake.mail.mime import ParsedMessage
+from intake.mail.mime import HEADERS, ParsedMessage
 
 # Local parts that belong to machines or to role accounts that must never get automatic mail.
 _ROBOT_LOCAL = re.compile(
@@ -28,34 +28,6 @@ _ROBOT_LOCAL = re.compile(
     r"|(?:.*[._+-])?(?:no-?reply|do-?not-?reply|donotreply|noreply|bounce|bounces))"
     r"(?:[+._-].*)?$",
     re.IGNORECASE,
-)
-
-# Every header a rule reads; a parser that keeps only some headers must keep these.
-HEADERS: tuple[str, ...] = (
-    "Auto-Submitted",
-    "Precedence",
-    "List-Id",
-    "List-Unsubscribe",
-    "List-Post",
-    "Mailing-List",
-    "List-Help",
-    "List-Subscribe",
-    "List-Owner",
-    "List-Archive",
-    "X-Mailman-Version",
-    "X-BeenThere",
-    "X-Loop",
-    "X-OTRS-Loop",
-    "X-Autoreply",
-    "X-Autorespond",
-    "X-Auto-Reply",
-    "X-Auto-Response-Suppress",
-    "Return-Path",
-    "To",
-    "Cc",
-    "Delivered-To",
-    "X-Original-To",
-    "Envelope-To",
 )
 
 # Where a message says whom it was delivered to (headers, and the envelope as servers record it).

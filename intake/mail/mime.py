@@ -28,6 +28,35 @@ _PART_HEADER = re.compile(rb"^content-type:", re.IGNORECASE | re.MULTILINE)
 # References used to find the case a message answers: the newest ones are the ones that count.
 MAX_REFERENCES = 50
 
+# The headers a parsed message keeps (ParsedMessage.headers): every header a rule of
+# classify.py reads. Owned here, where they are kept; classify.py imports them.
+HEADERS: tuple[str, ...] = (
+    "Auto-Submitted",
+    "Precedence",
+    "List-Id",
+    "List-Unsubscribe",
+    "List-Post",
+    "Mailing-List",
+    "List-Help",
+    "List-Subscribe",
+    "List-Owner",
+    "List-Archive",
+    "X-Mailman-Version",
+    "X-BeenThere",
+    "X-Loop",
+    "X-OTRS-Loop",
+    "X-Autoreply",
+    "X-Autorespond",
+    "X-Auto-Reply",
+    "X-Auto-Response-Suppress",
+    "Return-Path",
+    "To",
+    "Cc",
+    "Delivered-To",
+    "X-Original-To",
+    "Envelope-To",
+)
+
 # Length caps (characters) for values stored from mail; String(255) columns get 255.
 SHORT = 255
 ID_LENGTH = 500  # Message-ID is indexed: PostgreSQL's btree entries stop near 2.7 kB
@@ -274,9 +303,7 @@ def parse_message(
     if addr is None:
         # Not a sign of a machine (README, *Nothing lost*): a person looks at it.
         notes.append(NO_SENDER_NOTE)
-    # Imported here: classify imports this module for ParsedMessage.
     from intake.mail.bounce import is_delivery_report, returned
-    from intake.mail.classify import HEADERS
 
     interesting = [*HEADERS, "Sender"]
     if loop_header:

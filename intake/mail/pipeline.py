@@ -38,6 +38,7 @@ from casefile.db.models import (
 )
 from casefile.db.models import utcnow as _utcnow
 from casefile.events import log_event
+from casefile.faults import checkpoint
 from casefile.register import NewDocument, register_document
 from casefile.states import RETRYABLE_STATES
 from intake.extract.findings import for_registration
@@ -54,7 +55,6 @@ from intake.mail.attachments import (
 from intake.mail.authresults import judge_message
 from intake.mail.bounce import is_delivery_report
 from intake.mail.classify import automatic_reason
-from intake.mail.faults import checkpoint
 from intake.mail.mime import ParsedMessage, clean, header_block_size, parse_message
 from intake.sources.base import FetchedMessage
 

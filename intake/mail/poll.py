@@ -16,7 +16,7 @@ from casefile.app import App
 from casefile.config import MailboxSettings
 from casefile.db.models import MailboxState, SourceMessage, utcnow
 from casefile.events import log_event
-from intake.mail.faults import checkpoint
+from casefile.faults import checkpoint
 from intake.mail.pipeline import POISON_ATTEMPTS, Identity, Outcome, Pipeline
 from intake.sources.base import FetchedMessage, MailSource, SourceError
 

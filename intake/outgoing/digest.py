@@ -132,7 +132,7 @@ def digest_context(session: Session, settings: Settings, today: dt.date) -> dict
     quarantined = _quarantined(session, settings)
     overdue = _overdue(session, settings, today)
     problems = _mail_problems(session, utcnow())
-    from intake.check import expiry_warnings
+    from intake.auth.expiry import expiry_warnings
 
     # OAuth2 secrets that expire within 30 days: the office must renew them in time.
     auth_warnings = expiry_warnings(settings, today)

@@ -43,10 +43,29 @@ from intake.outgoing.transport import (
     TemporaryFailure,
     Transport,
     UncertainDelivery,
-    open_transport,
 )
 
 log = logging.getLogger(__name__)
+
+
+def open_transport(settings: Settings) -> Transport:
+    """The transport `[smtp] transport` names. Here, above transport.py (SMTP, folder) and
+    graph_transport.py (Graph), so that neither of those imports the other back."""
+    from intake.auth.backoff import for_settings as login_backoff
+    from intake.outgoing.delivery import for_settings as delivery_record
+    from intake.outgoing.transport import FolderTransport, SmtpTransport
+
+    deliveries = delivery_record(settings)
+    if settings.smtp.transport == "folder":
+        return FolderTransport(settings.smtp.folder, deliveries)
+    if settings.smtp.transport == "graph":
+        from intake.outgoing.graph_transport import GraphTransport
+
+        return GraphTransport(settings, deliveries)
+    smtp = settings.smtp
+    oauth2 = settings.oauth2.get(smtp.oauth2) if smtp.auth == "oauth2" else None
+    return SmtpTransport(smtp, oauth2, login_backoff(settings), deliveries=deliveries)
+
 
 MAX_BACKOFF = dt.timedelta(hours=6)
 

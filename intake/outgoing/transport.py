@@ -22,14 +22,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from casefile.config import OAuth2Settings, Settings, SmtpSettings
+from casefile.config import OAuth2Settings, SmtpSettings
 from intake.auth import explain
 from intake.auth.backoff import SMTP_KEY, LoginBackoff
-from intake.auth.backoff import for_settings as login_backoff
 from intake.auth.sasl import xoauth2_base64
 from intake.auth.tokens import CACHE, TokenCache, TokenError
 from intake.outgoing.delivery import DeliveryRecord
-from intake.outgoing.delivery import for_settings as delivery_record
 
 
 class DeliveryError(Exception):
@@ -529,16 +527,3 @@ class FolderTransport:
 
     def close(self) -> None:
         return None
-
-
-def open_transport(settings: Settings) -> Transport:
-    deliveries = delivery_record(settings)
-    if settings.smtp.transport == "folder":
-        return FolderTransport(settings.smtp.folder, deliveries)
-    if settings.smtp.transport == "graph":
-        from intake.outgoing.graph_transport import GraphTransport
-
-        return GraphTransport(settings, deliveries)
-    smtp = settings.smtp
-    oauth2 = settings.oauth2.get(smtp.oauth2) if smtp.auth == "oauth2" else None
-    return SmtpTransport(smtp, oauth2, login_backoff(settings), deliveries=deliveries)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from intake.mail.pipeline import Outcome
 
 log = logging.getLogger("intake.service")
-# What the service did, in a few lines (shown at log level WARNING too: commands.py).
+# What the service did, in a few lines (shown at log level WARNING too: intake/commands/service.py).
 summary = logging.getLogger("intake.service.summary")
 
 

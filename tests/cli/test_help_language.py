@@ -16,7 +16,7 @@ from casefile.app import App
 from casefile.cli import cli
 from casefile.help_en import ENGLISH, generated_english, paragraphs
 from casefile.i18n import METAVARS, NEUTRAL_METAVARS
-from intake.check import label
+from intake.check_result import label
 from intake.cli import cli as intake_cli
 from tests.cli.test_terminal import command_paths
 from tests.support.toml import write_config

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 import pytest
 
+from casefile.cli_support import StateType
 from casefile.states import (
     ENUMS,
     EVENT_LABELS,
@@ -57,10 +59,14 @@ def test_parse_state_takes_code_or_label(text: str, expected: DocumentStatus) ->
 def test_parse_state_refuses_with_the_valid_values() -> None:
     with pytest.raises(InvalidState) as caught:
         parse_state(OutboxState, "borta")
-    message = caught.value.format_message()
+    message = str(caught.value)
     assert "'borta'" in message
     assert "i kö (queued)" in message and "stoppat (suppressed)" in message
-    assert caught.value.exit_code == 2
+    # The commands' parameter type makes it a usage error (exit 2) with the same words.
+    with pytest.raises(click.BadParameter) as usage:
+        StateType(OutboxState).convert("borta", None, None)
+    assert usage.value.format_message().endswith(message)
+    assert usage.value.exit_code == 2
 
 
 def test_states_compare_equal_to_the_stored_codes() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from intake.extract.command import run_extract
+from intake.commands.extract import run_extract
 
 
 def test_json_output_is_one_document(capsys: pytest.CaptureFixture[str]) -> None:

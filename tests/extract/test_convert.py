@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
+from intake.commands.extract import run_extract
 from intake.extract import ExtractionError, ExtractLimits, extract_bytes, media_type_for
-from intake.extract.command import run_extract
 from intake.extract.convert import sniff
 from intake.extract.findings import for_registration
 from intake.extract.mail_body import BODY_HTML, BODY_TEXT, body_documents

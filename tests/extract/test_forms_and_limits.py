@@ -11,9 +11,10 @@ import badfiles
 import pytest
 from conftest import FIXTURES
 
-from casefile.config import LimitsSettings
+from casefile.config import CONFIG_ENV, LimitsSettings
+from intake.commands import extract as extract_command
+from intake.commands.extract import limits_for, run_extract
 from intake.extract import ExtractionError, ExtractLimits, extract_bytes
-from intake.extract.command import limits_for, run_extract
 from intake.extract.forms import KINDS, FormError, builtin, load_form, load_forms
 
 REPO = Path(__file__).resolve().parents[2]
@@ -131,6 +132,7 @@ def test_a_bad_form_in_the_config_is_reported_per_line(
 def test_extract_uses_the_services_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without a configuration the defaults are the service's; with one, its [limits]."""
     monkeypatch.delenv("CASEFILE_CONFIG", raising=False)
+    assert extract_command.CONFIG_ENV == CONFIG_ENV
     service = LimitsSettings()
     assert limits_for(None) == ExtractLimits.from_settings(service)
     assert ExtractLimits().memory_bytes == service.parse_memory_mb * 1024 * 1024

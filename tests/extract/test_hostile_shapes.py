@@ -18,8 +18,8 @@ from sqlalchemy import select
 from casefile.app import App
 from casefile.config import LimitsSettings
 from casefile.db.models import Attachment, SourceMessage
+from intake.commands.extract import run_extract
 from intake.extract import ExtractionError, extract_path
-from intake.extract.command import run_extract
 from intake.extract.ocr import MAX_PIXELS
 from intake.mail.attachments import with_zip_entries
 from intake.mail.mime import AttachedFile

@@ -129,7 +129,7 @@ def test_an_image_too_small_to_be_a_page_is_named_so() -> None:
 
 def test_the_ocr_keys_reach_the_extractor_and_a_misspelt_one_is_refused(tmp_path: Path) -> None:
     from casefile.config import ConfigError, load_settings
-    from intake.extract.command import limits_for
+    from intake.commands.extract import limits_for
 
     config = tmp_path / "c.toml"
     base = f'[database]\nurl = "sqlite:///{tmp_path}/r.db"\n[extraction]\n'

@@ -16,8 +16,8 @@ from types import ModuleType
 import pytest
 from conftest import FIXTURES
 
+from intake.commands.extract import run_extract
 from intake.extract.api import DEFAULT_LIMITS, extract_path
-from intake.extract.command import run_extract
 from intake.extract.model import Extraction
 from intake.extract.signatures import describe, signer_kind, status_of
 

@@ -1,7 +1,7 @@
 """A crash at any moment loses no mail and registers nothing twice.
 
 A real `intake poll --once` is killed with SIGKILL at each named point of the pipeline (see
-intake/mail/faults.py); the next poll must register every message exactly once and mark it.
+casefile/faults.py); the next poll must register every message exactly once and mark it.
 """
 
 from __future__ import annotations

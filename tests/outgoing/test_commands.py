@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 from casefile.app import App
 from casefile.cli_support import config_option
+from casefile.commands.outgoing import outbox_command, remind_command, requeue_command
 from casefile.db.models import Case, OutboxMail
-from intake.outgoing.commands import outbox_command, remind_command, requeue_command, send_command
+from intake.commands.send import send_command
 from tests.outgoing.conftest import outbox, register
 
 

@@ -22,9 +22,9 @@ from sqlalchemy import select
 
 from casefile.app import App
 from casefile.cli_support import config_option
+from casefile.commands.outgoing import remind_command
 from casefile.db.models import Case, Event, OutboxMail
 from intake.outgoing import flush_outbox
-from intake.outgoing.commands import remind_command
 from intake.outgoing.safety import one_line
 from tests.outgoing.conftest import SENDER, build_app, later, outbox, register
 from tests.outgoing.mailparts import parse

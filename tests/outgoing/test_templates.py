@@ -10,7 +10,8 @@ from casefile.config import Settings
 from casefile.db.models import Case, OutboxMail, SourceMessage
 from casefile.register import set_due_date
 from intake.outgoing import queue_digest, queue_reminders
-from intake.outgoing.transport import FolderTransport, SmtpTransport, open_transport
+from intake.outgoing.sender import open_transport
+from intake.outgoing.transport import FolderTransport, SmtpTransport
 from tests.conftest import make_settings
 from tests.outgoing.conftest import build_app, outbox, register
 from tests.outgoing.mailparts import html_of, parse, text_of

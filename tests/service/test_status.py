@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from casefile.app import App
 from casefile.db.migrate import upgrade
 from casefile.db.models import Attachment, MailboxState, OutboxMail, SourceMessage, StoredFile
-from intake.service.commands import status_command
+from intake.commands.service import status_command
 from intake.service.state import state_path
 from intake.service.status import is_stale, status_report
 from tests.conftest import make_settings

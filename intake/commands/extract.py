@@ -7,9 +7,16 @@ import os
 import sys
 from typing import Any
 
+import click
+
+from casefile.cli_support import json_option
 from intake.extract.api import extract_path
 from intake.extract.form import FIELD_KEYS, FIELD_LABELS
 from intake.extract.model import Extraction, ExtractionError, ExtractLimits
+
+# casefile.config.CONFIG_ENV, named here so that a run without a configuration never imports
+# the settings' code (tests/extract/test_forms_and_limits.py keeps the two equal).
+CONFIG_ENV = "CASEFILE_CONFIG"
 
 _TYPE_NAMES = {
     "slutrapport": "Slutrapport",
@@ -70,11 +77,11 @@ def limits_for(config_path: str | None) -> ExtractLimits:
     """The service's limits and forms when a configuration is given (--config or
     CASEFILE_CONFIG), else the same defaults as the service. Raises ValueError (one line per
     problem) for a bad configuration or form definition."""
-    from casefile.config import CONFIG_ENV, ConfigError, load_settings
+    if not config_path and not os.environ.get(CONFIG_ENV):
+        return ExtractLimits()  # without the settings' code: `intake extract` starts light
+    from casefile.config import ConfigError, load_settings
     from intake.extract.forms import FormError, load_forms
 
-    if not config_path and not os.environ.get(CONFIG_ENV):
-        return ExtractLimits()
     path = config_path or os.environ[CONFIG_ENV]
     try:
         settings = load_settings(path)
@@ -129,3 +136,16 @@ def run_extract(path: str, as_json: bool, config_path: str | None = None) -> int
     else:
         print(summary(result))
     return 0
+
+
+@click.command("extract")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+def extract(file: str, as_json: bool) -> None:
+    """Läs en rapport (DOCX eller PDF) och visa vad som hittades (rör ingen databas).
+
+    Exempel: intake extract slutrapport.docx --json
+    """
+    code = run_extract(file, as_json, click.get_current_context().meta.get("config_path"))
+    if code:
+        raise SystemExit(code)

@@ -21,8 +21,9 @@ def check_command(ctx: click.Context, as_json: bool, strict: bool) -> None:
 
     Exempel: intake check
     """
-    from intake.check import Check, failed, run_checks
     from intake.check import as_json as to_json
+    from intake.check import failed, run_checks
+    from intake.check_result import Check
 
     path = resolve_config_path(ctx.find_root().meta.get("config_path"))
     try:
