@@ -1,1 +1,1 @@
-"""Mail templates (Jinja2), shipped as the package casefile.templates; see intake/outgoing/render.py."""
+"""Mail templates (Jinja2), shipped as casefile.templates; see intake/outgoing/render.py."""
