@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # imported when needed: `intake extract` starts without the d
         "status": "intake.service.commands:status_command",
         "send": "intake.outgoing.commands:send_command",
         "check": "intake.check_command:check_command",
+        "form": "intake.commands.form:form_group",
     },
     aliases={
         "hämta": "poll",

@@ -161,6 +161,7 @@ def document_type(paras: list[Para], type_words: dict[str, tuple[str, ...]]) -> 
 _MARKER_RE = re.compile(
     r"^\s*(?:"
     r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})(?:\.|\))?"
+    r"|(?P<rom>[IVX]{1,6}(?:\.\d{1,2}){1,3}\.?|[IVX]{1,6}[.)])"
     r"|(?P<let>[A-ZÅÄÖ](?:\.\d{1,2}){1,3})\.?"
     r"|(?P<let1>[A-ZÅÄÖ])[.)]"
     r")(?:\s+|(?=[A-ZÅÄÖ]))(?P<title>[^\W\d_].*)$"
@@ -214,6 +215,8 @@ def _candidate(p: Para, body: float) -> tuple[str, str] | None:
     m = _MARKER_RE.match(text)
     if m:
         marker = m.group("num") or m.group("let") or m.group("let1") or ""
+        if m.group("rom"):
+            marker = marker_number(m.group("rom"))
         title = m.group("title").strip()
         head, _rest = _split_heading(title)
         n = len(words(head))
@@ -223,6 +226,30 @@ def _candidate(p: Para, body: float) -> tuple[str, str] | None:
     if len(text) <= 120 and not text.endswith((".", ",", ";")):
         return "", text
     return None
+
+
+def marker_number(marker: str) -> str:
+    """A marker as a section number: "IV.1" as 4.1, "VII." as 7; others without their dot."""
+    marker = marker.strip().rstrip(".)")
+    first, dot, rest = marker.partition(".")
+    value = _roman(first)
+    if value is None:
+        return marker
+    return str(value) + dot + rest
+
+
+_ROMAN = {"I": 1, "V": 5, "X": 10}
+
+
+def _roman(text: str) -> int | None:
+    """I..XXXIX as a number; None for anything else."""
+    if not text or len(text) > 6 or any(c not in _ROMAN for c in text):
+        return None
+    total = 0
+    for i, c in enumerate(text):
+        v = _ROMAN[c]
+        total += -v if i + 1 < len(text) and _ROMAN[text[i + 1]] > v else v
+    return total if 0 < total < 40 else None
 
 
 def _marker_key(marker: str, form: FormDef) -> str:
@@ -823,3 +850,10 @@ def choose(layout: Layout, forms: tuple[FormDef, ...], kind: str, threshold: flo
         return best
     assert generic is not None
     return read_with(layout, generic)
+
+
+# Public names for the form learner (learn.py).
+aliases = _aliases
+match_label = _match_label
+label_rest = _label_rest
+split_heading = _split_heading
