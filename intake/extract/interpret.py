@@ -220,7 +220,8 @@ def _candidate(p: Para, body: float) -> tuple[str, str] | None:
         title = m.group("title").strip()
         head, _rest = _split_heading(title)
         n = len(words(head))
-        if n > 22 or (head.endswith(".") and n > 10 and not _looks_like_heading(p, body)):
+        styled = _looks_like_heading(p, body) or p.bold
+        if n > 22 or (head.endswith(".") and n > 10 and not styled):
             return None
         return marker, title
     if len(text) <= 120 and not text.endswith((".", ",", ";")):
@@ -373,13 +374,31 @@ def _is_helper(p: Para, section: SectionDef | None, generic_help: list[str]) -> 
     looks = p.helper or p.italic
     if section is not None and section.helper:
         sim = similarity(text, section.helper)
-        if sim >= 0.5 or (looks and sim >= 0.25):
+        if sim >= 0.5 or (looks and sim >= 0.25) or covered(text, section.helper) >= 0.8:
             return True
     if text.startswith("(") and text.endswith(")"):
         return True
     if not looks:
         return False
     return _instruction(text) or any(similarity(text, h) >= 0.5 for h in generic_help)
+
+
+def covered(text: str, helper: str) -> float:
+    """Share of the text's content words that the helper text has (0 for under 3 words): a
+    helper sentence cut out of a longer helper text, or one of several."""
+    wa = _content_words(text)
+    if len(wa) < 3:
+        return 0.0
+    wb = _content_words(helper)
+    return sum(1 for w in wa if any(same_word(w, v) for v in wb)) / len(wa)
+
+
+def _rest_is_helper(rest: str, section: SectionDef | None) -> bool:
+    """Text after a heading's question mark on the same line: the form's helper question
+    (printed beside its heading) rather than the start of an answer."""
+    if section is not None and section.helper:
+        return similarity(rest, section.helper) >= 0.5 or covered(rest, section.helper) >= 0.8
+    return _instruction(rest)
 
 
 def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str, str]:
@@ -406,7 +425,7 @@ def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str,
             continue
         stop = heads[pos + 1].index if pos + 1 < len(heads) else len(layout.paras)
         body = layout.paras[h.end : stop]
-        texts: list[str] = [h.rest] if h.rest else []
+        texts: list[str] = [h.rest] if h.rest and not _rest_is_helper(h.rest, section) else []
         leading = True
         for p in body:
             if leading and _is_helper(p, section, helpers):
@@ -482,11 +501,14 @@ def _after_words(text: str, n: int) -> str:
 
 _HINT_RE = re.compile(r"^[\s\-–—(:]*(?:åååå|yyyy)[\s\-–—]*mm[\s\-–—]*dd\)?", re.IGNORECASE)
 _COLON_RE = re.compile(r"^\s*[:：]\s*")
+# A format hint in parentheses after a label: "(år, mån, dag)", "(kr)", "(inkl. moms)".
+_PAREN_HINT_RE = re.compile(r"^\s*\([^()]{0,30}\)")
 
 
 def _label_rest(rest: str) -> tuple[bool, str, bool]:
     """(is a label, value on the same line, had a colon) from the text after a label."""
     rest = _HINT_RE.sub("", rest)
+    rest = _PAREN_HINT_RE.sub("", rest.removeprefix(")"))
     m = _COLON_RE.match(rest)
     if m:
         return True, rest[m.end() :].strip(), True
@@ -824,7 +846,13 @@ def read_with(layout: Layout, form: FormDef) -> Reading:
     heads = find_headings(layout, form)
     raw = fields(layout, form, heads)
     total = len(form.fields)
-    confidence = len(raw.labelled) / total if total else 0.0
+    if total:
+        confidence = len(raw.labelled) / total
+    elif form.sections:  # a free-text form (numbered questions): its headings found
+        found = {h.key for h in heads if h.key}
+        confidence = len(found) / len(form.sections)
+    else:
+        confidence = 0.0
     return Reading(form, heads, raw, round(confidence, 2))
 
 

@@ -256,7 +256,7 @@ def learn(layout: Layout, name: str = "") -> FormDef:
     sections = []
     for h in heads:
         parent = any(n.startswith(h.number + ".") for n in numbers)
-        only_labels = h.number in regions_with_labels and not h.helper
+        only_labels = h.number in regions_with_labels
         sections.append(
             SectionDef(h.number, h.title, (), h.helper, answer=not (parent or only_labels))
         )
