@@ -286,6 +286,7 @@ def find_headings(layout: Layout, form: FormDef) -> list[HeadingAt]:
     out: list[HeadingAt] = []
     used: set[str] = set()
     last = -1
+    title_words = {w for t in form.title_words for w in words(t)}
     i = 0
     while i < len(paras):
         p = paras[i]
@@ -304,7 +305,8 @@ def find_headings(layout: Layout, form: FormDef) -> list[HeadingAt]:
             best_other = max((v for k, v in scores.items() if k != num_key), default=0.0)
             if best_other < 0.6:
                 key = num_key
-        if not key and not num_key and form.sections:
+        title_line = not marker and not used and bool(title_words & set(words(title)))
+        if not key and not num_key and form.sections and not title_line:
             ranked = sorted(
                 ((v + (0.1 if order[k] > last else 0.0), k) for k, v in scores.items()),
                 reverse=True,

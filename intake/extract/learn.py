@@ -97,7 +97,9 @@ def _labels(layout: Layout, vocab: FormDef) -> list[_Label]:
         if cell.paras:
             add(cell.paras[0], cell.y0)
     for p in layout.paras:
-        if not p.in_cell and len(p.text) <= 120:
+        # A label in running text has a colon, a fill-in line or a hint ("Underskrift" alone
+        # is a heading).
+        if not p.in_cell and len(p.text) <= 120 and (":" in p.text or _FILL.search(p.text)):
             add(p.text, p.y)
     out.sort(key=lambda x: x.y)
     return out
@@ -137,8 +139,9 @@ def _headings(layout: Layout, labels: list[_Label], type_words: list[str]) -> li
             continue  # a label line, not a heading
         title, rest = interpret.split_heading(h.title)
         ws = interpret.words(title)
-        if not h.marker and any(w in type_words for w in ws) and not kept:
-            continue  # the title line (document type)
+        title_block = any(any(t in w for t in type_words) for w in ws) or h.index < 2
+        if not h.marker and not kept and title_block:
+            continue  # the title lines (funder, document type)
         kept.append((h, rest))
     numbered = any(h.marker for h, _ in kept)
     out: list[_Head] = []
@@ -163,7 +166,7 @@ def _headings(layout: Layout, labels: list[_Label], type_words: list[str]) -> li
 def _helper(rest: str, body: list[Para], label_ys: set[float]) -> str:
     texts = [rest] if rest else []
     for p in body:
-        if p.in_cell or round(p.y, 3) in label_ys or _is_fill(p.text):
+        if p.in_cell or round(p.y, 3) in label_ys or _FILL.search(p.text):
             continue
         if p.text.startswith(BULLET) and not texts:
             continue
