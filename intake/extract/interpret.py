@@ -210,7 +210,7 @@ def _split_heading(text: str) -> tuple[str, str]:
 def _candidate(p: Para, body: float) -> tuple[str, str] | None:
     """(marker, title) when the paragraph can be a heading."""
     text = p.text
-    if p.in_cell or text.startswith(BULLET) or len(text) > 200:
+    if p.in_cell or text.startswith(BULLET) or len(text) > 320:
         return None
     m = _MARKER_RE.match(text)
     if m:
@@ -221,7 +221,10 @@ def _candidate(p: Para, body: float) -> tuple[str, str] | None:
         head, _rest = _split_heading(title)
         n = len(words(head))
         styled = _looks_like_heading(p, body) or p.bold
-        if n > 22 or (head.endswith(".") and n > 10 and not styled):
+        # A long numbered question is a heading only when it looks like one.
+        if n > (40 if styled else 22) or (len(text) > 200 and not styled):
+            return None
+        if head.endswith(".") and n > 10 and not styled:
             return None
         return marker, title
     if len(text) <= 120 and not text.endswith((".", ",", ";")):
