@@ -389,8 +389,12 @@ def _is_helper(p: Para, section: SectionDef | None, generic_help: list[str]) -> 
 
 
 def covered(text: str, helper: str) -> float:
-    """Share of the text's content words that the helper text has (0 for under 3 words): a
-    helper sentence cut out of a longer helper text, or one of several."""
+    """Share of the text's content words that the helper text has (0 for under 3 words, 1 for
+    a word-for-word piece of it): a helper sentence cut out of a longer helper text, or one of
+    several, or a line of it."""
+    folded = " ".join(words(text))
+    if folded and f" {folded} " in f" {' '.join(words(helper))} ":
+        return 1.0  # a piece of the helper text, word for word (a wrapped line of it)
     wa = _content_words(text)
     if len(wa) < 3:
         return 0.0
