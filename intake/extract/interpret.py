@@ -724,6 +724,82 @@ def _region_of(y: float, starts: list[tuple[float, str]], ys: list[float]) -> st
     return starts[i][1] if i >= 0 else "reg"
 
 
+# --- whose value is it ---------------------------------------------------------------------
+# Forms print the funder's own contacts (its staff, where to send the report, a support
+# address). An intro that says so, and the label lines, cells and contact lines that follow it
+# up to the next heading or prose, are the funder's: no submitter field is taken from them, nor
+# an e-mail address at the funder's domains.
+
+_FUNDER_INTRO_RE = re.compile(
+    r"\b(?:kansli\w*|kontaktpersoner\s+(?:på|hos|vid)|vid\s+frågor|frågor\s+(?:om|kring|till)|"
+    r"kontakta\s+(?:oss|förbundet|kansliet|handläggar\w*)|support|handläggare\s+(?:på|hos)|"
+    r"skickas\s+(?:till|med\s+e-?post\s+till)|rapporten\s+skickas)\b",
+    re.IGNORECASE,
+)
+_PHONE_IN_TEXT_RE = re.compile(r"(?<!\d)0\d{1,3}[-\s–]?\d{2,3}[\s-]?\d{2}[\s-]?\d{2,3}(?!\d)")
+
+
+@dataclass
+class Funder:
+    """Where the funder's own text sits (y ranges) and its e-mail domains."""
+
+    spans: list[tuple[float, float]] = field(default_factory=list)
+    domains: set[str] = field(default_factory=set)
+
+    def holds(self, y: float) -> bool:
+        return any(a <= y <= b for a, b in self.spans)
+
+
+def _contact_like(text: str) -> bool:
+    return find_email(text) is not None or _PHONE_IN_TEXT_RE.search(text) is not None
+
+
+def funder_text(layout: Layout, heads: list[HeadingAt], aliases: list[_Alias]) -> Funder:
+    paras = layout.paras
+    head_at = {h.index for h in heads}
+    out = Funder()
+    i = 0
+    while i < len(paras):
+        p = paras[i]
+        text = p.text
+        if (
+            p.in_cell
+            or i in head_at
+            or not _FUNDER_INTRO_RE.search(text)
+            or not (text.rstrip().endswith(":") or _contact_like(text))
+            or _line_site(text, aliases, p.y, p.x) is not None
+        ):
+            i += 1
+            continue
+        for m in re.finditer(r"@([\w.-]+\.\w+)", text):
+            out.domains.add(m.group(1).casefold())
+        end = p.y
+        j = i + 1
+        listing = text.rstrip().endswith(":")  # "Kontaktpersoner på kansliet:" and a list
+        while j < len(paras) and j not in head_at:
+            q = paras[j]
+            short = len(words(q.text)) <= 4 and not q.text.endswith(".")
+            if listing:
+                if not (q.in_cell or short or _contact_like(q.text)):
+                    break
+            elif not _contact_like(q.text) or _line_site(q.text, aliases, q.y, q.x) is not None:
+                break
+            for m in re.finditer(r"@([\w.-]+\.\w+)", q.text):
+                out.domains.add(m.group(1).casefold())
+            end = q.y
+            j += 1
+        out.spans.append((p.y, end + 0.01))
+        i = j
+    return out
+
+
+def _funders_value(f: FieldDef, raw: str, funder: Funder) -> bool:
+    if f.kind != "email" or not funder.domains:
+        return False
+    email = find_email(raw)
+    return email is not None and email.rsplit("@", 1)[-1].casefold() in funder.domains
+
+
 def fields(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> RawFields:
     """Every field of `form` found by its labels; regions only break ties between fields."""
     aliases = _aliases(form)
@@ -739,7 +815,10 @@ def fields(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> RawFields:
     start_ys = [y for y, _ in starts]
     chosen: dict[str, tuple[_Site, str]] = {}
     multiples: dict[str, list[str]] = {}
+    funder = funder_text(layout, heads, aliases)
     for site in _sites(layout, aliases):
+        if funder.holds(site.y):
+            continue  # the funder's own contacts, printed on the form
         region = _region_of(site.y, starts, start_ys) if starts else ""
         inside = [a for a in site.aliases if a.field.section and _top(a.field.section) == region]
         if inside:
@@ -757,6 +836,8 @@ def fields(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> RawFields:
             pick = outside[0]
         f = pick.field
         raw = clean_text(site.value.replace(BULLET, " "))
+        if _funders_value(f, raw, funder):
+            continue
         if site.strict and raw and not _parses(f, raw):
             continue  # prose that begins with a label word
         if f.multiple:
