@@ -449,6 +449,48 @@ def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str,
     return out
 
 
+def unread_sections(
+    layout: Layout, form: FormDef, heads: list[HeadingAt], answers: dict[str, str]
+) -> list[str]:
+    """Answer sections of the definition that came out empty although the document has them:
+    their heading is written in the document but could not be placed (its number starts a
+    paragraph), or text stands between their found neighbours under a group heading that
+    holds no answer. Reading went wrong there; staff should look."""
+    if form.generic or not heads:
+        return []
+    found = {h.key: h for h in heads if h.key}
+    order = [s.number for s in form.sections]
+    numbers = [
+        marker_number(m.group("num") or m.group("rom") or "")
+        for p in layout.paras
+        if not p.in_cell and (m := _MARKER_RE.match(p.text))
+    ]
+    out = []
+    for pos, number in enumerate(order):
+        section = form.sections[pos]
+        if not section.answer or number in found or answers.get(number):
+            continue
+        if number in numbers:
+            out.append(number)
+            continue
+        prev = next((found[k] for k in reversed(order[:pos]) if k in found), None)
+        nxt = next((found[k] for k in order[pos + 1 :] if k in found), None)
+        if prev is None or nxt is None or nxt.index <= prev.end:
+            continue
+        prev_def = form.section(prev.key)
+        if prev_def is None or prev_def.answer:
+            continue  # the text between is the previous answer's
+        helpers = [s.helper for s in form.sections if s.helper]
+        between = [
+            p
+            for p in layout.paras[prev.end : nxt.index]
+            if not p.in_cell and not _is_helper(p, None, helpers) and len(words(p.text)) >= 5
+        ]
+        if between:
+            out.append(number)
+    return out
+
+
 # --- fields -----------------------------------------------------------------------------
 
 

@@ -94,3 +94,32 @@ def test_command_writes_and_checks(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert load_form(out).name == "malmo_mall"
     assert "malmo_1.docx: 4 av 4 fält, 5 av 5 svar" in proc.stdout
+
+
+def test_a_section_lost_in_reading_is_a_finding_for_staff() -> None:
+    """Given a report whose 4.1 heading was lost (its text stands under the group heading 4),
+    when read, then 4.1 is empty and a finding says it could not be read (no completion)."""
+    from intake.extract import interpret
+    from intake.extract.findings import NO_COMPLETION_CODES, sections_not_read
+    from intake.extract.forms import default_form
+    from intake.extract.layout import Layout, Para
+
+    texts = [
+        "Slutrapport",
+        "4 Insatsbeskrivning",
+        "Insatsen startades för att unga vuxna skulle få ett samlat stöd mot arbete.",
+        "4.2 Målgrupp för insatsen",
+        "Unga vuxna mellan 18 och 29 år som står långt från arbetsmarknaden.",
+        "5 Resultat och utfall av insats",
+    ]
+    layout = Layout([Para(t, 10.0 * i) for i, t in enumerate(texts)], [], tol=2.0)
+    form = default_form()
+    heads = interpret.find_headings(layout, form)
+    answers = interpret.sections(layout, form, heads)
+    assert answers["4.1"] == ""
+    assert answers["4.2"].startswith("Unga vuxna")
+    lost = interpret.unread_sections(layout, form, heads, answers)
+    assert lost == ["4.1"]  # 5.1 and the rest: no text between their neighbours
+    finding = sections_not_read(lost)
+    assert finding.message == "Avsnitt 4.1 kunde inte läsas; kontrollera rapporten."
+    assert finding.code in NO_COMPLETION_CODES
