@@ -377,9 +377,9 @@ def _is_helper(p: Para, section: SectionDef | None, generic_help: list[str]) -> 
     An answer typed over the helper text keeps the helper's look but reads as an answer."""
     text = p.text
     looks = p.helper or p.italic
-    if section is not None and section.helper:
-        sim = similarity(text, section.helper)
-        if sim >= 0.5 or (looks and sim >= 0.25) or covered(text, section.helper) >= 0.8:
+    for helper in section.helpers if section is not None else ():
+        sim = similarity(text, helper)
+        if sim >= 0.5 or (looks and sim >= 0.25) or covered(text, helper) >= 0.8:
             return True
     if text.startswith("(") and text.endswith(")"):
         return True
@@ -405,8 +405,8 @@ def covered(text: str, helper: str) -> float:
 def _rest_is_helper(rest: str, section: SectionDef | None) -> bool:
     """Text after a heading's question mark on the same line: the form's helper question
     (printed beside its heading) rather than the start of an answer."""
-    if section is not None and section.helper:
-        return similarity(rest, section.helper) >= 0.5 or covered(rest, section.helper) >= 0.8
+    if section is not None and section.helpers:
+        return any(similarity(rest, h) >= 0.5 or covered(rest, h) >= 0.8 for h in section.helpers)
     return _instruction(rest)
 
 
@@ -414,7 +414,7 @@ def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str,
     """Answer text per section key (the definition's, or an unmapped heading's own marker)."""
     out: dict[str, str] = dict.fromkeys(form.answer_keys, "")
     by_number = {s.number: s for s in form.sections}
-    helpers = [s.helper for s in form.sections if s.helper]
+    helpers = [h for s in form.sections for h in s.helpers]
     aliases = _aliases(form)
     mapped_any = any(h.key for h in heads)
     first_real = next((h.index for h in heads if h.key or h.marker), len(layout.paras))
@@ -480,7 +480,7 @@ def unread_sections(
         prev_def = form.section(prev.key)
         if prev_def is None or prev_def.answer:
             continue  # the text between is the previous answer's
-        helpers = [s.helper for s in form.sections if s.helper]
+        helpers = [h for s in form.sections for h in s.helpers]
         between = [
             p
             for p in layout.paras[prev.end : nxt.index]

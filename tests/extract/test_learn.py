@@ -123,3 +123,22 @@ def test_a_section_lost_in_reading_is_a_finding_for_staff() -> None:
     finding = sections_not_read(lost)
     assert finding.message == "Avsnitt 4.1 kunde inte läsas; kontrollera rapporten."
     assert finding.code in NO_COMPLETION_CODES
+
+
+def test_the_forms_own_42_helper_never_heads_the_answer() -> None:
+    """Given 4.2 with the helper as the office's form prints it ("Vilka grupper/individer har
+    omfattats av insatsen.", plain text), when read, then the answer starts after it."""
+    from intake.extract import interpret
+    from intake.extract.forms import default_form
+    from intake.extract.layout import Layout, Para
+
+    texts = [
+        "4.2 Målgrupp för insatsen",
+        "Vilka grupper/individer har omfattats av insatsen.",
+        "Unga vuxna mellan 18 och 29 år.",
+        "5 Resultat och utfall av insats",
+    ]
+    layout = Layout([Para(t, 10.0 * i) for i, t in enumerate(texts)], [], tol=2.0)
+    form = default_form()
+    answers = interpret.sections(layout, form, interpret.find_headings(layout, form))
+    assert answers["4.2"] == "Unga vuxna mellan 18 och 29 år."
