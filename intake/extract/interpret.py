@@ -365,10 +365,22 @@ _IMPERATIVES = frozenset(
 )
 
 
+_PASSIVES = frozenset(
+    _strip_marks("bifogas anges redovisas beskrivas kommenteras motiveras förklaras").split()
+)
+
+
 def _instruction(text: str) -> bool:
-    """A question or an imperative sentence (Beskriv…, Ange…), as helper texts are written."""
+    """A question or an instruction, as helper texts are written: an imperative (Beskriv…,
+    Ange…), one after a condition ("Om inte, redogör för…"), or "… ska bifogas"."""
     ws = words(text)
-    return len(ws) <= 30 and (text.endswith("?") or (bool(ws) and ws[0] in _IMPERATIVES))
+    if not ws or len(ws) > 30:
+        return False
+    if text.endswith("?") or ws[0] in _IMPERATIVES:
+        return True
+    if ws[0] == "om" and any(w in _IMPERATIVES for w in ws[1:5]):
+        return True
+    return "ska" in ws and any(w in _PASSIVES for w in ws)
 
 
 def _is_helper(p: Para, section: SectionDef | None, generic_help: list[str]) -> bool:
@@ -434,11 +446,14 @@ def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str,
             continue
         stop = heads[pos + 1].index if pos + 1 < len(heads) else len(layout.paras)
         body = layout.paras[h.end : stop]
-        texts: list[str] = [h.rest] if h.rest and not _rest_is_helper(h.rest, section) else []
+        drop_rest = bool(h.rest) and _rest_is_helper(h.rest, section)
+        texts: list[str] = [h.rest] if h.rest and not drop_rest else []
         leading = True
         for p in body:
             if leading and _is_helper(p, section, helpers):
                 continue
+            if leading and drop_rest and (p.italic or p.helper) and p.text[:1].islower():
+                continue  # the helper beside the heading goes on in the next line
             if section is None and _line_site(p.text, aliases, p.y, p.x) is not None:
                 continue  # an "Etikett: värde" line under a heading of no section is a field
             leading = False
