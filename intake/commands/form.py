@@ -45,8 +45,14 @@ def form_group() -> None:
     is_flag=True,
     help="Läs ifyllda rapporter (RAPPORT ...) med definitionen och visa vad som hittades.",
 )
+@click.pass_context
 def learn_command(
-    template: str, reports: tuple[str, ...], name: str | None, output: str | None, check: bool
+    ctx: click.Context,
+    template: str,
+    reports: tuple[str, ...],
+    name: str | None,
+    output: str | None,
+    check: bool,
 ) -> None:
     """Lär in en formulärdefinition ur en tom blankett (DOCX eller PDF): titelord, fält med
     etiketter och typer, avsnitt med nummer, rubriker och hjälptexter. Filen kan läggas i
@@ -56,7 +62,8 @@ def learn_command(
     """
     if reports and not check:
         _fail(_say("ange --check för att läsa rapporter", "give --check to read reports"))
-    code = run_learn(template, name or "", output, reports if check else ())
+    config = ctx.find_root().meta.get("config_path")
+    code = run_learn(template, name or "", output, reports if check else (), config)
     sys.exit(code)
 
 
@@ -65,7 +72,13 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def run_learn(template: str, name: str, output: str | None, reports: tuple[str, ...]) -> int:
+def run_learn(
+    template: str,
+    name: str,
+    output: str | None,
+    reports: tuple[str, ...],
+    config_path: str | None = None,
+) -> int:
     from intake.extract.forms import FormError, load_form
     from intake.extract.learn import learn, to_toml
     from intake.extract.model import ExtractionError, ExtractLimits
@@ -74,8 +87,13 @@ def run_learn(template: str, name: str, output: str | None, reports: tuple[str, 
     path = Path(template)
     try:
         data = path.read_bytes()
-    except OSError as exc:
-        _fail(f"{template}: {exc.strerror}")
+    except OSError:
+        _fail(
+            _say(
+                f"{template}: filen finns inte eller kan inte läsas",
+                f"{template}: the file does not exist or cannot be read",
+            )
+        )
         return 1
     media = "pdf" if data.startswith(b"%PDF") else "docx"
     try:
@@ -83,14 +101,14 @@ def run_learn(template: str, name: str, output: str | None, reports: tuple[str, 
     except ExtractionError as exc:
         _fail(f"{template}: {exc}")
         return 1
-    form = learn(layout, name or path.stem)
+    form = learn(layout, name or _stem(path.stem))
     text = to_toml(form, path.name)
     target = output
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            _fail(f"{output}: {exc.strerror}")
+        except OSError:
+            _fail(_say(f"{output}: kan inte skrivas", f"{output}: cannot be written"))
     else:
         print(text, end="")
         fd, target = tempfile.mkstemp(suffix=".toml")
@@ -115,17 +133,43 @@ def run_learn(template: str, name: str, output: str | None, reports: tuple[str, 
         file=out,
     )
     try:
-        return _check(form, target, reports, out) if reports else 0
+        return _check(form, target, reports, out, config_path) if reports else 0
     finally:
         if not output:
             os.unlink(target)
 
 
-def _check(form: FormDef, target: str, reports: tuple[str, ...], out: TextIO) -> int:
-    from intake.extract.api import extract_path
-    from intake.extract.model import ExtractionError, ExtractLimits
+def _stem(stem: str) -> str:
+    """A template's file name without a trailing "mall"/"blankett" ("slutrapport_mall")."""
+    for suffix in ("mall", "mallen", "blankett", "template"):
+        for sep in ("_", "-", " ", ""):
+            if stem.casefold().endswith(sep + suffix) and len(stem) > len(sep + suffix):
+                return stem[: -len(sep + suffix)]
+    return stem
 
-    limits = ExtractLimits(forms=(target,))
+
+def _check(
+    form: FormDef,
+    target: str,
+    reports: tuple[str, ...],
+    out: TextIO,
+    config_path: str | None,
+) -> int:
+    """Each report read as the service would (its configuration's definitions and this one)."""
+    import dataclasses
+
+    from intake.extract.api import extract_path
+    from intake.extract.command import limits_for
+    from intake.extract.model import ExtractionError
+
+    try:
+        base = limits_for(config_path)
+    except ValueError as exc:
+        for line in str(exc).splitlines():
+            print(error_line(line), file=sys.stderr)
+        return 1
+    others = tuple(f for f in base.forms if Path(f).resolve() != Path(target).resolve())
+    limits = dataclasses.replace(base, forms=(*others, target))
     answer_keys = form.answer_keys
     keys = [f.key for f in form.fields]
     failed = 0

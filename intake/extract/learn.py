@@ -293,8 +293,8 @@ def _list(items: tuple[str, ...]) -> str:
 def to_toml(form: FormDef, source: str = "") -> str:
     """The definition as TOML that `forms.load_form` reads back unchanged."""
     lines = [
-        f"# Learnt by `intake form learn` from {source or 'a blank template'}.",
-        "# Check it, then add it to [extraction] forms.",
+        f"# Inlärd med `intake form learn` ur {source or 'en tom blankett'}.",
+        "# Kontrollera den och lägg den sedan i [extraction] forms.",
         f"name = {_s(form.name)}",
         f"description = {_s(form.description)}",
         f"document_type = {_s(form.document_type)}",

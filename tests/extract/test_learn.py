@@ -92,7 +92,7 @@ def test_command_writes_and_checks(tmp_path: Path) -> None:
         | {"CASEFILE_LANG": "sv"},
     )
     assert proc.returncode == 0, proc.stderr
-    assert load_form(out).name == "malmo_mall"
+    assert load_form(out).name == "malmo"
     assert "malmo_1.docx: 4 av 4 fält, 5 av 5 svar" in proc.stdout
 
 
