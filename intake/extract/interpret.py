@@ -819,9 +819,10 @@ def funder_text(layout: Layout, heads: list[HeadingAt], aliases: list[_Alias]) -
     while i < len(paras):
         p = paras[i]
         text = p.text
+        listing = text.rstrip().endswith(":")  # "Kontaktpersoner på kansliet:" and a list
         if (
             p.in_cell
-            or i in head_at
+            or (i in head_at and not listing)
             or not _FUNDER_INTRO_RE.search(text)
             or not (text.rstrip().endswith(":") or _contact_like(text))
             or _line_site(text, aliases, p.y, p.x) is not None
@@ -832,7 +833,6 @@ def funder_text(layout: Layout, heads: list[HeadingAt], aliases: list[_Alias]) -
             out.domains.add(m.group(1).casefold())
         end = p.y
         j = i + 1
-        listing = text.rstrip().endswith(":")  # "Kontaktpersoner på kansliet:" and a list
         while j < len(paras) and j not in head_at:
             q = paras[j]
             short = len(words(q.text)) <= 4 and not q.text.endswith(".")

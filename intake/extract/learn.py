@@ -127,7 +127,9 @@ def _is_fill(text: str) -> bool:
     return not _FILL.sub("", text).strip(" \t:")
 
 
-def _headings(layout: Layout, labels: list[_Label], type_words: list[str]) -> list[_Head]:
+def _headings(
+    layout: Layout, labels: list[_Label], type_words: list[str], funder: interpret.Funder
+) -> list[_Head]:
     blank = FormDef("learn", "", "unknown", (), (), (), generic=True)
     heads = interpret.find_headings(layout, blank)
     label_ys = {round(lb.y, 3) for lb in labels}
@@ -157,7 +159,8 @@ def _headings(layout: Layout, labels: list[_Label], type_words: list[str]) -> li
         if not NUMBER_RE.match(number) or any(x.number == number for x in out):
             continue
         stop = kept[pos + 1][0].index if pos + 1 < len(kept) else len(paras)
-        helper = _helper(rest, paras[h.end : stop], label_ys)
+        body = [p for p in paras[h.end : stop] if not funder.holds(p.y)]
+        helper = _helper(rest, body, label_ys)
         title, _rest = interpret.split_heading(h.title)
         out.append(_Head(number, clean_text(title), helper, h.index, stop, paras[h.index].y))
     return out
@@ -208,8 +211,14 @@ def learn(layout: Layout, name: str = "") -> FormDef:
     vocab = vocabulary()
     description, title_words, dtype = _title(layout)
     all_type_words = [w for ws in _type_words().values() for w in ws]
-    labels = _labels(layout, vocab)
-    heads = _headings(layout, labels, all_type_words)
+    # The funder's own contacts printed on the form (its staff, where to send the report):
+    # neither the submitter's labels nor helper text.
+    blank = FormDef("learn", "", "unknown", (), (), (), generic=True)
+    funder = interpret.funder_text(
+        layout, interpret.find_headings(layout, blank), interpret.aliases(vocab)
+    )
+    labels = [lb for lb in _labels(layout, vocab) if not funder.holds(lb.y)]
+    heads = _headings(layout, labels, all_type_words, funder)
     # Which section a label sits under (by position); "" before the first heading.
     starts = [(h.y, h.number) for h in heads]
 
