@@ -142,3 +142,14 @@ def test_the_forms_own_42_helper_never_heads_the_answer() -> None:
     form = default_form()
     answers = interpret.sections(layout, form, interpret.find_headings(layout, form))
     assert answers["4.2"] == "Unga vuxna mellan 18 och 29 år."
+
+
+def test_generic_reader_knows_other_funders_labels() -> None:
+    """Given Kulturrådet's form filled in (labels "Sökandes namn", "Fysisk person som är
+    huvudansvarig", "Telefon gsm", "Projekttid (år, mån, dag)", "Beviljat belopp (kr)"), when
+    read with no definition of it, then every field is right and none is the funder's."""
+    truth = json.loads((FUNDERS / "kultur_2.json").read_text(encoding="utf-8"))
+    result = extract_bytes((FUNDERS / "kultur_2.pdf").read_bytes(), "k.pdf")
+    assert result.form == "generic"
+    assert result.document_type == "slutrapport"
+    assert {k: result.fields[k] for k in truth["fields"]} == truth["fields"]
