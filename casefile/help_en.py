@@ -52,6 +52,32 @@ def generated_english() -> dict[str, str]:
 
 
 ENGLISH: dict[str, str] = {
+    "Formulärdefinitioner: lär in kontorets egen blankett så att rapporter på den läses rätt.": (
+        "Form definitions: learn the office's own form so that reports on it read right."
+    ),
+    "Exempel: intake form learn slutrapport-mall.docx --output /etc/casefile/forms/var.toml": (
+        "Example: intake form learn slutrapport-mall.docx --output /etc/casefile/forms/ours.toml"
+    ),
+    "Lär in en formulärdefinition ur en tom blankett (DOCX eller PDF): titelord, fält med "
+    "etiketter och typer, avsnitt med nummer, rubriker och hjälptexter. Filen kan läggas i "
+    "[extraction] forms som den är.": (
+        "Learn a form definition from a blank template (DOCX or PDF): title words, fields with "
+        "labels and kinds, sections with numbers, titles and helper texts. The file can go into "
+        "[extraction] forms as it is."
+    ),
+    "Exempel: intake form learn mall.docx --output var.toml --check rapport1.docx rapport2.pdf": (
+        "Example: intake form learn template.docx --output ours.toml --check report1.docx "
+        "report2.pdf"
+    ),
+    "Definitionens namn (annars blankettens titel).": (
+        "The definition's name (else the template's title)."
+    ),
+    "Skriv definitionen till FIL (annars till standard ut).": (
+        "Write the definition to FILE (else to standard output)."
+    ),
+    "Läs ifyllda rapporter (RAPPORT ...) med definitionen och visa vad som hittades.": (
+        "Read filled reports (REPORT ...) with the definition and show what was found."
+    ),
     "casefile – diariet: ärenden och handlingar.": "casefile – the register: cases and documents.",
     "Konfigurationsfil (standard: $CASEFILE_CONFIG, annars config/casefile.toml).": (
         "Configuration file (default: $CASEFILE_CONFIG, else config/casefile.toml)."

@@ -229,6 +229,9 @@ METAVARS: dict[str, tuple[str, str]] = {
         ("VÄRDE", "VALUE"),
         ("TYP", "KIND"),
         ("LÄGE", "STATE"),
+        ("MALL", "TEMPLATE"),
+        ("RAPPORT", "REPORT"),
+        ("NAMN", "NAME"),
         ("N", "N"),  # click's INTEGER (RANGE): a count or a year
     ]
     for i in (0, 1)

@@ -20,6 +20,7 @@ from casefile.cli_support import LazyGroup, config_option, run_main
         "status": "intake.commands.service:status_command",
         "send": "intake.commands.send:send_command",
         "check": "intake.commands.check:check_command",
+        "form": "intake.commands.form:form_group",
     },
     aliases={
         "hämta": "poll",

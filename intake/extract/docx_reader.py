@@ -205,6 +205,7 @@ def _paragraph_look(p: Any, styles: _Styles, para: Para) -> None:
     if ppr is not None:
         base = _rpr_look(ppr.find(_q("rPr")), base)
     weights: Counter[tuple[float, bool, bool, bool]] = Counter()
+    runs: list[tuple[float, bool, bool, bool]] = []
     for r in p.iter(_q("r")):
         text = "".join(t.text or "" for t in r.iter(T))
         if not text.strip():
@@ -223,9 +224,19 @@ def _paragraph_look(p: Any, styles: _Styles, para: Para) -> None:
                 )
             look = _rpr_look(rpr, look)
         weights[(look.size, look.bold, look.italic, look.grey)] += len(text)
+        runs.append((look.size, look.bold, look.italic, look.grey))
     if not weights:
         return
     (size, bold, italic, grey), _n = weights.most_common(1)[0]
+    lead = runs[0]
+    if (
+        lead[1]
+        and not lead[2]
+        and any(not b and (i or g or z < lead[0]) for z, b, i, g in runs[1:])
+    ):
+        # A bold heading with its helper question after it on the same line (smaller,
+        # italic): the paragraph looks like its heading run.
+        size, bold, italic, grey = lead
     para.size, para.bold, para.italic = size, bold, italic
     para.heading = name.startswith(_HEADING_STYLES)
     placeholder = p.find(f".//{_q('showingPlcHdr')}") is not None

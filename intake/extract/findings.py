@@ -34,10 +34,14 @@ READ_FROM_SOURCE = {
     "doc": ("read_after_conversion", _CONVERTED.format("DOC")),
     "rtf": ("read_after_conversion", _CONVERTED.format("RTF")),
 }
+# A section of the definition came out empty although the document has it: reading went
+# wrong there, so an empty answer is not the sender's.
+SECTIONS_NOT_READ = "sections_not_read"
 # Findings that send a report to staff instead of asking the sender for a completion.
 NO_COMPLETION_CODES = frozenset(
     {
         NOT_RECOGNISED,
+        SECTIONS_NOT_READ,
         VALUES_NOT_READ,
         READ_BY_OCR,
         *(code for code, _ in READ_FROM_SOURCE.values()),
@@ -203,6 +207,14 @@ def values_not_read(filled: int, labelled: int) -> Finding | None:
         VALUES_NOT_READ,
         f"Fälten hittades men bara {filled} av {labelled} värden kunde läsas; "
         "ingen komplettering begärs.",
+    )
+
+
+def sections_not_read(numbers: list[str]) -> Finding:
+    which = ", ".join(numbers)
+    noun = "avsnitt" if len(numbers) == 1 else "avsnitten"
+    return Finding(
+        SECTIONS_NOT_READ, f"{noun.capitalize()} {which} kunde inte läsas; kontrollera rapporten."
     )
 
 

@@ -53,6 +53,11 @@ class SectionDef:
     synonyms: tuple[str, ...] = ()
     helper: str = ""
     answer: bool = True  # holds a free-text answer (not just a group heading)
+    other_helpers: tuple[str, ...] = ()  # the helper as other versions of the form word it
+
+    @property
+    def helpers(self) -> tuple[str, ...]:
+        return tuple(h for h in (self.helper, *self.other_helpers) if h)
 
 
 @dataclass(frozen=True)
@@ -165,13 +170,21 @@ def parse_form(data: dict[str, Any], source: str) -> FormDef:
             c.err(f"{where}number", f"{number!r} är inget avsnittsnummer (som 4, 4.1, A, B.2)")
         if number and any(x.number == number for x in sections):
             c.err(f"{where}number", f"avsnitt {number} finns redan")
+        # `helper`: one text, or a list (the form's versions word it differently).
+        raw_helper = s.get("helper", "")
+        helpers = (
+            c.strings(s, "helper", where, False)
+            if isinstance(raw_helper, list)
+            else (c.string(s, "helper", where, ""),)
+        )
         sections.append(
             SectionDef(
                 number,
                 c.string(s, "title", where, None),
                 c.strings(s, "synonyms", where, False),
-                c.string(s, "helper", where, ""),
+                helpers[0] if helpers else "",
                 c.flag(s, "answer", where, True),
+                tuple(helpers[1:]),
             )
         )
     numbers = {s.number for s in sections}

@@ -161,6 +161,7 @@ def document_type(paras: list[Para], type_words: dict[str, tuple[str, ...]]) -> 
 _MARKER_RE = re.compile(
     r"^\s*(?:"
     r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})(?:\.|\))?"
+    r"|(?P<rom>[IVX]{1,6}(?:\.\d{1,2}){1,3}\.?|[IVX]{1,6}[.)])"
     r"|(?P<let>[A-ZÅÄÖ](?:\.\d{1,2}){1,3})\.?"
     r"|(?P<let1>[A-ZÅÄÖ])[.)]"
     r")(?:\s+|(?=[A-ZÅÄÖ]))(?P<title>[^\W\d_].*)$"
@@ -209,20 +210,50 @@ def _split_heading(text: str) -> tuple[str, str]:
 def _candidate(p: Para, body: float) -> tuple[str, str] | None:
     """(marker, title) when the paragraph can be a heading."""
     text = p.text
-    if p.in_cell or text.startswith(BULLET) or len(text) > 200:
+    if p.in_cell or text.startswith(BULLET) or len(text) > 320:
         return None
     m = _MARKER_RE.match(text)
     if m:
         marker = m.group("num") or m.group("let") or m.group("let1") or ""
+        if m.group("rom"):
+            marker = marker_number(m.group("rom"))
         title = m.group("title").strip()
         head, _rest = _split_heading(title)
         n = len(words(head))
-        if n > 22 or (head.endswith(".") and n > 10 and not _looks_like_heading(p, body)):
+        styled = _looks_like_heading(p, body) or p.bold
+        # A long numbered question is a heading only when it looks like one.
+        if n > (40 if styled else 22) or (len(text) > 200 and not styled):
+            return None
+        if head.endswith(".") and n > 10 and not styled:
             return None
         return marker, title
     if len(text) <= 120 and not text.endswith((".", ",", ";")):
         return "", text
     return None
+
+
+def marker_number(marker: str) -> str:
+    """A marker as a section number: "IV.1" as 4.1, "VII." as 7; others without their dot."""
+    marker = marker.strip().rstrip(".)")
+    first, dot, rest = marker.partition(".")
+    value = _roman(first)
+    if value is None:
+        return marker
+    return str(value) + dot + rest
+
+
+_ROMAN = {"I": 1, "V": 5, "X": 10}
+
+
+def _roman(text: str) -> int | None:
+    """I..XXXIX as a number; None for anything else."""
+    if not text or len(text) > 6 or any(c not in _ROMAN for c in text):
+        return None
+    total = 0
+    for i, c in enumerate(text):
+        v = _ROMAN[c]
+        total += -v if i + 1 < len(text) and _ROMAN[text[i + 1]] > v else v
+    return total if 0 < total < 40 else None
 
 
 def _marker_key(marker: str, form: FormDef) -> str:
@@ -258,6 +289,7 @@ def find_headings(layout: Layout, form: FormDef) -> list[HeadingAt]:
     out: list[HeadingAt] = []
     used: set[str] = set()
     last = -1
+    title_words = {w for t in form.title_words for w in words(t)}
     i = 0
     while i < len(paras):
         p = paras[i]
@@ -276,7 +308,8 @@ def find_headings(layout: Layout, form: FormDef) -> list[HeadingAt]:
             best_other = max((v for k, v in scores.items() if k != num_key), default=0.0)
             if best_other < 0.6:
                 key = num_key
-        if not key and not num_key and form.sections:
+        title_line = not marker and not used and bool(title_words & set(words(title)))
+        if not key and not num_key and form.sections and not title_line:
             ranked = sorted(
                 ((v + (0.1 if order[k] > last else 0.0), k) for k, v in scores.items()),
                 reverse=True,
@@ -332,10 +365,22 @@ _IMPERATIVES = frozenset(
 )
 
 
+_PASSIVES = frozenset(
+    _strip_marks("bifogas anges redovisas beskrivas kommenteras motiveras förklaras").split()
+)
+
+
 def _instruction(text: str) -> bool:
-    """A question or an imperative sentence (Beskriv…, Ange…), as helper texts are written."""
+    """A question or an instruction, as helper texts are written: an imperative (Beskriv…,
+    Ange…), one after a condition ("Om inte, redogör för…"), or "… ska bifogas"."""
     ws = words(text)
-    return len(ws) <= 30 and (text.endswith("?") or (bool(ws) and ws[0] in _IMPERATIVES))
+    if not ws or len(ws) > 30:
+        return False
+    if text.endswith("?") or ws[0] in _IMPERATIVES:
+        return True
+    if ws[0] == "om" and any(w in _IMPERATIVES for w in ws[1:5]):
+        return True
+    return "ska" in ws and any(w in _PASSIVES for w in ws)
 
 
 def _is_helper(p: Para, section: SectionDef | None, generic_help: list[str]) -> bool:
@@ -344,9 +389,9 @@ def _is_helper(p: Para, section: SectionDef | None, generic_help: list[str]) -> 
     An answer typed over the helper text keeps the helper's look but reads as an answer."""
     text = p.text
     looks = p.helper or p.italic
-    if section is not None and section.helper:
-        sim = similarity(text, section.helper)
-        if sim >= 0.5 or (looks and sim >= 0.25):
+    for helper in section.helpers if section is not None else ():
+        sim = similarity(text, helper)
+        if sim >= 0.5 or (looks and sim >= 0.25) or covered(text, helper) >= 0.8:
             return True
     if text.startswith("(") and text.endswith(")"):
         return True
@@ -355,11 +400,33 @@ def _is_helper(p: Para, section: SectionDef | None, generic_help: list[str]) -> 
     return _instruction(text) or any(similarity(text, h) >= 0.5 for h in generic_help)
 
 
+def covered(text: str, helper: str) -> float:
+    """Share of the text's content words that the helper text has (0 for under 3 words, 1 for
+    a word-for-word piece of it): a helper sentence cut out of a longer helper text, or one of
+    several, or a line of it."""
+    folded = " ".join(words(text))
+    if folded and f" {folded} " in f" {' '.join(words(helper))} ":
+        return 1.0  # a piece of the helper text, word for word (a wrapped line of it)
+    wa = _content_words(text)
+    if len(wa) < 3:
+        return 0.0
+    wb = _content_words(helper)
+    return sum(1 for w in wa if any(same_word(w, v) for v in wb)) / len(wa)
+
+
+def _rest_is_helper(rest: str, section: SectionDef | None) -> bool:
+    """Text after a heading's question mark on the same line: the form's helper question
+    (printed beside its heading) rather than the start of an answer."""
+    if section is not None and section.helpers:
+        return any(similarity(rest, h) >= 0.5 or covered(rest, h) >= 0.8 for h in section.helpers)
+    return _instruction(rest)
+
+
 def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str, str]:
     """Answer text per section key (the definition's, or an unmapped heading's own marker)."""
     out: dict[str, str] = dict.fromkeys(form.answer_keys, "")
     by_number = {s.number: s for s in form.sections}
-    helpers = [s.helper for s in form.sections if s.helper]
+    helpers = [h for s in form.sections for h in s.helpers]
     aliases = _aliases(form)
     mapped_any = any(h.key for h in heads)
     first_real = next((h.index for h in heads if h.key or h.marker), len(layout.paras))
@@ -379,11 +446,14 @@ def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str,
             continue
         stop = heads[pos + 1].index if pos + 1 < len(heads) else len(layout.paras)
         body = layout.paras[h.end : stop]
-        texts: list[str] = [h.rest] if h.rest else []
+        drop_rest = bool(h.rest) and _rest_is_helper(h.rest, section)
+        texts: list[str] = [h.rest] if h.rest and not drop_rest else []
         leading = True
         for p in body:
             if leading and _is_helper(p, section, helpers):
                 continue
+            if leading and drop_rest and (p.italic or p.helper) and p.text[:1].islower():
+                continue  # the helper beside the heading goes on in the next line
             if section is None and _line_site(p.text, aliases, p.y, p.x) is not None:
                 continue  # an "Etikett: värde" line under a heading of no section is a field
             leading = False
@@ -391,6 +461,48 @@ def sections(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> dict[str,
         text = "\n".join(t for t in (clean_text(x) for x in texts) if t)
         if h.key or text:
             out[key] = text
+    return out
+
+
+def unread_sections(
+    layout: Layout, form: FormDef, heads: list[HeadingAt], answers: dict[str, str]
+) -> list[str]:
+    """Answer sections of the definition that came out empty although the document has them:
+    their heading is written in the document but could not be placed (its number starts a
+    paragraph), or text stands between their found neighbours under a group heading that
+    holds no answer. Reading went wrong there; staff should look."""
+    if form.generic or not heads:
+        return []
+    found = {h.key: h for h in heads if h.key}
+    order = [s.number for s in form.sections]
+    numbers = [
+        marker_number(m.group("num") or m.group("rom") or "")
+        for p in layout.paras
+        if not p.in_cell and (m := _MARKER_RE.match(p.text))
+    ]
+    out = []
+    for pos, number in enumerate(order):
+        section = form.sections[pos]
+        if not section.answer or number in found or answers.get(number):
+            continue
+        if number in numbers:
+            out.append(number)
+            continue
+        prev = next((found[k] for k in reversed(order[:pos]) if k in found), None)
+        nxt = next((found[k] for k in order[pos + 1 :] if k in found), None)
+        if prev is None or nxt is None or nxt.index <= prev.end:
+            continue
+        prev_def = form.section(prev.key)
+        if prev_def is None or prev_def.answer:
+            continue  # the text between is the previous answer's
+        helpers = [h for s in form.sections for h in s.helpers]
+        between = [
+            p
+            for p in layout.paras[prev.end : nxt.index]
+            if not p.in_cell and not _is_helper(p, None, helpers) and len(words(p.text)) >= 5
+        ]
+        if between:
+            out.append(number)
     return out
 
 
@@ -455,11 +567,14 @@ def _after_words(text: str, n: int) -> str:
 
 _HINT_RE = re.compile(r"^[\s\-–—(:]*(?:åååå|yyyy)[\s\-–—]*mm[\s\-–—]*dd\)?", re.IGNORECASE)
 _COLON_RE = re.compile(r"^\s*[:：]\s*")
+# A format hint in parentheses after a label: "(år, mån, dag)", "(kr)", "(inkl. moms)".
+_PAREN_HINT_RE = re.compile(r"^\s*\([^()]{0,30}\)")
 
 
 def _label_rest(rest: str) -> tuple[bool, str, bool]:
     """(is a label, value on the same line, had a colon) from the text after a label."""
     rest = _HINT_RE.sub("", rest)
+    rest = _PAREN_HINT_RE.sub("", rest.removeprefix(")"))
     m = _COLON_RE.match(rest)
     if m:
         return True, rest[m.end() :].strip(), True
@@ -666,6 +781,82 @@ def _region_of(y: float, starts: list[tuple[float, str]], ys: list[float]) -> st
     return starts[i][1] if i >= 0 else "reg"
 
 
+# --- whose value is it ---------------------------------------------------------------------
+# Forms print the funder's own contacts (its staff, where to send the report, a support
+# address). An intro that says so, and the label lines, cells and contact lines that follow it
+# up to the next heading or prose, are the funder's: no submitter field is taken from them, nor
+# an e-mail address at the funder's domains.
+
+_FUNDER_INTRO_RE = re.compile(
+    r"\b(?:kansli\w*|kontaktpersoner\s+(?:på|hos|vid)|vid\s+frågor|frågor\s+(?:om|kring|till)|"
+    r"kontakta\s+(?:oss|förbundet|kansliet|handläggar\w*)|support|handläggare\s+(?:på|hos)|"
+    r"skickas\s+(?:till|med\s+e-?post\s+till)|rapporten\s+skickas)\b",
+    re.IGNORECASE,
+)
+_PHONE_IN_TEXT_RE = re.compile(r"(?<!\d)0\d{1,3}[-\s–]?\d{2,3}[\s-]?\d{2}[\s-]?\d{2,3}(?!\d)")
+
+
+@dataclass
+class Funder:
+    """Where the funder's own text sits (y ranges) and its e-mail domains."""
+
+    spans: list[tuple[float, float]] = field(default_factory=list)
+    domains: set[str] = field(default_factory=set)
+
+    def holds(self, y: float) -> bool:
+        return any(a <= y <= b for a, b in self.spans)
+
+
+def _contact_like(text: str) -> bool:
+    return find_email(text) is not None or _PHONE_IN_TEXT_RE.search(text) is not None
+
+
+def funder_text(layout: Layout, heads: list[HeadingAt], aliases: list[_Alias]) -> Funder:
+    paras = layout.paras
+    head_at = {h.index for h in heads}
+    out = Funder()
+    i = 0
+    while i < len(paras):
+        p = paras[i]
+        text = p.text
+        listing = text.rstrip().endswith(":")  # "Kontaktpersoner på kansliet:" and a list
+        if (
+            p.in_cell
+            or (i in head_at and not listing)
+            or not _FUNDER_INTRO_RE.search(text)
+            or not (text.rstrip().endswith(":") or _contact_like(text))
+            or _line_site(text, aliases, p.y, p.x) is not None
+        ):
+            i += 1
+            continue
+        for m in re.finditer(r"@([\w.-]+\.\w+)", text):
+            out.domains.add(m.group(1).casefold())
+        end = p.y
+        j = i + 1
+        while j < len(paras) and j not in head_at:
+            q = paras[j]
+            short = len(words(q.text)) <= 4 and not q.text.endswith(".")
+            if listing:
+                if not (q.in_cell or short or _contact_like(q.text)):
+                    break
+            elif not _contact_like(q.text) or _line_site(q.text, aliases, q.y, q.x) is not None:
+                break
+            for m in re.finditer(r"@([\w.-]+\.\w+)", q.text):
+                out.domains.add(m.group(1).casefold())
+            end = q.y
+            j += 1
+        out.spans.append((p.y, end + 0.01))
+        i = j
+    return out
+
+
+def _funders_value(f: FieldDef, raw: str, funder: Funder) -> bool:
+    if f.kind != "email" or not funder.domains:
+        return False
+    email = find_email(raw)
+    return email is not None and email.rsplit("@", 1)[-1].casefold() in funder.domains
+
+
 def fields(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> RawFields:
     """Every field of `form` found by its labels; regions only break ties between fields."""
     aliases = _aliases(form)
@@ -681,7 +872,10 @@ def fields(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> RawFields:
     start_ys = [y for y, _ in starts]
     chosen: dict[str, tuple[_Site, str]] = {}
     multiples: dict[str, list[str]] = {}
+    funder = funder_text(layout, heads, aliases)
     for site in _sites(layout, aliases):
+        if funder.holds(site.y):
+            continue  # the funder's own contacts, printed on the form
         region = _region_of(site.y, starts, start_ys) if starts else ""
         inside = [a for a in site.aliases if a.field.section and _top(a.field.section) == region]
         if inside:
@@ -699,6 +893,8 @@ def fields(layout: Layout, form: FormDef, heads: list[HeadingAt]) -> RawFields:
             pick = outside[0]
         f = pick.field
         raw = clean_text(site.value.replace(BULLET, " "))
+        if _funders_value(f, raw, funder):
+            continue
         if site.strict and raw and not _parses(f, raw):
             continue  # prose that begins with a label word
         if f.multiple:
@@ -797,7 +993,13 @@ def read_with(layout: Layout, form: FormDef) -> Reading:
     heads = find_headings(layout, form)
     raw = fields(layout, form, heads)
     total = len(form.fields)
-    confidence = len(raw.labelled) / total if total else 0.0
+    if total:
+        confidence = len(raw.labelled) / total
+    elif form.sections:  # a free-text form (numbered questions): its headings found
+        found = {h.key for h in heads if h.key}
+        confidence = len(found) / len(form.sections)
+    else:
+        confidence = 0.0
     return Reading(form, heads, raw, round(confidence, 2))
 
 
@@ -823,3 +1025,10 @@ def choose(layout: Layout, forms: tuple[FormDef, ...], kind: str, threshold: flo
         return best
     assert generic is not None
     return read_with(layout, generic)
+
+
+# Public names for the form learner (learn.py).
+aliases = _aliases
+match_label = _match_label
+label_rest = _label_rest
+split_heading = _split_heading

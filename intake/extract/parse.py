@@ -14,6 +14,7 @@ from intake.extract.findings import (
     not_recognised,
     read_by_ocr,
     read_from,
+    sections_not_read,
     values_not_read,
 )
 from intake.extract.form import APPENDIX_KEY, SECTION_KEYS
@@ -112,6 +113,10 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
         secs[APPENDIX_KEY] = layout.appendix
     raw = reading.raw
     found = findings(kind, raw.values, secs, raw.unparsed, reading.form, reading.found_numbers)
+    if kind != "unknown":
+        lost = interpret.unread_sections(layout, reading.form, reading.heads, secs)
+        if lost:
+            found.append(sections_not_read(lost))
     if kind != "unknown" and (reading.form.generic or reading.confidence < limits.min_confidence):
         found.append(not_recognised(reading.form.name, reading.confidence))
     elif kind != "unknown":

@@ -13,6 +13,7 @@ paragraphs in `Layout.appendix`, kept with the report's sections for search.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -217,6 +218,19 @@ def _make_line(
     fonts = [g.font.casefold() for g in visible]
     line.bold = sum("bold" in f or "black" in f for f in fonts) * 2 > len(fonts)
     line.italic = sum("italic" in f or "oblique" in f for f in fonts) * 2 > len(fonts)
+    lead = fonts[0]
+    if (
+        not line.bold
+        and ("bold" in lead or "black" in lead)
+        and "italic" not in lead
+        and any(
+            ("italic" in f or "oblique" in f or g.size < visible[0].size - 0.5) and "bold" not in f
+            for f, g in zip(fonts, visible, strict=True)
+        )
+    ):
+        # A bold heading with its helper question after it on the same line (smaller,
+        # italic): the line looks like its heading.
+        line.bold, line.italic, line.size = True, False, round(visible[0].size, 1)
     line.first_word = (first_word_end if first_word_end is not None else line.x1) - line.x0
     if text[0] in BULLET_GLYPHS and (len(text) == 1 or text[1] == " "):
         line.bullet = True
@@ -256,11 +270,18 @@ def lines_of(
     vs.sort()
     vx = [v[0] for v in vs]
     lines: list[Line] = []
-    for row in _rows(chars):
+    rows = list(_rows(chars))
+    for row in rows:
         row.sort(key=lambda g: g.x0)
+    gutter = _gutter(rows, vs)
+    for row in rows:
         centre = sum((g.top + g.bottom) / 2 for g in row) / len(row)
         # Split the row where a vertical border crosses it.
         cuts = sorted(x for x, t, b in vs if t - 1 <= centre <= b + 1)
+        split = not cuts and gutter is not None and _splits(row, gutter)
+        if split:
+            assert gutter is not None
+            cuts = [gutter[0] - 0.5 * gutter[1]]
         groups: dict[int, list[Glyph]] = defaultdict(list)
         for g in row:
             groups[bisect.bisect_left(cuts, (g.x0 + g.x1) / 2)].append(g)
@@ -269,8 +290,117 @@ def lines_of(
             cell = _cell_of(cx, centre, hs, vx, vs) if cuts else None
             line = _make_line(page_no, glyphs, cell)
             if line is not None:
+                if split:
+                    line.extra["split"] = True
                 lines.append(line)
+    if gutter is not None:
+        _order_columns(lines, gutter)
     return lines
+
+
+# --- columns ----------------------------------------------------------------------------
+# A page set in two columns (by a designer, or a printer driver): glyphs of the left and the
+# right column share baselines. The right column's line starts line up at one x (a cluster),
+# with a whitespace gutter before it in row after row, and the left column's lines run up to
+# that gutter (text, not short labels). Such rows are cut at the gutter and the lines of the
+# two-column band are read column by column.
+
+
+def _gaps(row: list[Glyph]) -> Iterator[tuple[float, float]]:
+    visible = [g for g in row if not g.is_space]
+    for a, b in itertools.pairwise(visible):
+        if b.x0 - a.x1 > 1.5 * max(a.size, b.size, 1.0):
+            yield a.x1, b.x0
+
+
+def _gutter(
+    rows: list[list[Glyph]], vs: list[tuple[float, float, float]]
+) -> tuple[float, float] | None:
+    """(x where the right column starts, the gutter's width), or None for one column."""
+    spans = [(t - 1, b + 1) for _x, t, b in vs]
+
+    def in_table(row: list[Glyph]) -> bool:
+        c = (row[0].top + row[0].bottom) / 2
+        return any(t <= c <= b for t, b in spans)
+
+    rows = [row for row in rows if not in_table(row)]  # table cells are columns already
+    if len(rows) < 8:
+        return None
+    visible = [g for row in rows for g in row if not g.is_space]
+    if not visible:
+        return None
+    left, right = min(g.x0 for g in visible), max(g.x1 for g in visible)
+    width = right - left
+    starts: Counter[int] = Counter()  # line starts in the middle of the page
+    for row in rows:
+        first = next((g.x0 for g in row if not g.is_space), left)
+        for x0 in (first, *(x0 for _x1, x0 in _gaps(row))):
+            if left + 0.3 * width < x0 < left + 0.7 * width:
+                starts[round(x0)] += 1
+    if not starts:
+        return None
+    x, _n = max(starts.items(), key=lambda kv: (kv[1], -kv[0]))
+    count = sum(n for k, n in starts.items() if abs(k - x) <= 1.5)
+    if count < 4:
+        return None
+    # The lines left of it run up to a gutter (justified or wrapped text), and no line crosses
+    # it beside the right column's lines.
+    ends: list[float] = []
+    band: list[float] = []  # the rows with right-column text (their centres)
+    across: list[float] = []
+    for row in rows:
+        vis = [g for g in row if not g.is_space]
+        if not vis:
+            continue
+        centre = (vis[0].top + vis[0].bottom) / 2
+        if vis[0].x0 >= x - 1.5:
+            if vis[0].x0 <= x + 0.25 * width:
+                band.append(centre)
+            continue
+        cut = [x1 for x1, x0 in _gaps(row) if x0 >= x - 1.5]
+        if cut:
+            band.append(centre)
+            ends.append(max(cut))
+        elif vis[-1].x1 > x - 1.5:
+            across.append(centre)
+        else:
+            ends.append(vis[-1].x1)
+    if len(ends) < 4 or not band or any(min(band) <= c <= max(band) for c in across):
+        return None  # a line across the gutter inside the band: one column
+    gap = x - max(ends)
+    full = sum(1 for e in ends if e >= x - gap - 0.25 * (x - left))
+    if full * 2 < len(ends) or gap > 0.2 * width:
+        return None
+    return float(x), gap
+
+
+def _splits(row: list[Glyph], gutter: tuple[float, float]) -> bool:
+    """The row has whitespace across the gutter (a right-column line, maybe indented)."""
+    x, gap = gutter
+    return any(x1 <= x - 0.5 * gap and x0 >= x - 1.5 for x1, x0 in _gaps(row))
+
+
+def _order_columns(lines: list[Line], gutter: tuple[float, float]) -> None:
+    """Read the two-column band column by column: its lines get a reading-order y (extra["y"])
+    and the right edge of their column (extra["right"])."""
+    x, gap = gutter
+    body = [ln for ln in lines if ln.cell is None]
+    right = [ln for ln in body if abs(ln.x0 - x) <= 1.5]
+    if len(right) < 4:
+        return
+    marked = right + [ln for ln in body if ln.extra.get("split")]
+    top = min(ln.top for ln in marked)
+    bottom = max(ln.bottom for ln in marked)
+    band = [ln for ln in body if top - 1 <= ln.top <= bottom]
+    lefts = sorted((ln for ln in band if ln.x0 < x - 1.5), key=lambda ln: ln.top)
+    rights = sorted((ln for ln in band if ln.x0 >= x - 1.5), key=lambda ln: ln.top)
+    ordered = lefts + rights
+    step = (bottom - top) / max(len(ordered), 1)
+    for k, ln in enumerate(ordered):
+        ln.extra["y"] = top + k * step
+        ln.extra["col"] = 0 if k < len(lefts) else 1
+        if k < len(lefts):
+            ln.extra["right"] = x - gap
 
 
 _DIGITS = re.compile(r"\d+")
@@ -310,7 +440,10 @@ def _join(prev: Line, cur: Line, right_edge: float, wrap_spaces: bool) -> str:
         return "\n"
     if abs(cur.size - prev.size) > 0.6 or cur.italic != prev.italic:
         return "\n"
-    if prev.page == cur.page and cur.top - prev.bottom > 0.45 * max(prev.size, cur.size):
+    right_edge = prev.extra.get("right", right_edge)
+    switch = prev.extra.get("col", 0) != cur.extra.get("col", 0)  # on to the next column
+    gap = cur.top - prev.bottom
+    if prev.page == cur.page and not switch and gap > 0.45 * max(prev.size, cur.size):
         return "\n"
     if wrap_spaces and prev.trailing_space:
         return " "  # the producer marks wrapped lines with their trailing space
@@ -497,6 +630,13 @@ def layout_of(pages: list[list[Line]], heights: list[float]) -> Layout:
 
     wrap_spaces = sum(ln.trailing_space for lines in pages for ln in lines) >= 3
     body_right = max((ln.x1 for lines in pages for ln in lines if ln.cell is None), default=0.0)
+    for lines in pages:
+        # A page's own right margin (sections of a document may have other margins).
+        page_body = [ln for ln in lines if ln.cell is None]
+        if len(page_body) >= 8:
+            page_right = max(ln.x1 for ln in page_body)
+            for ln in page_body:
+                ln.extra.setdefault("right", page_right)
     units: list[tuple[float, float, Any]] = []
     body: list[Line] = []
     by_cell: dict[tuple[int, tuple[float, float, float, float]], list[Line]] = defaultdict(list)
@@ -519,21 +659,21 @@ def layout_of(pages: list[list[Line]], heights: list[float]) -> Layout:
         units.append((cell.y0, cell.x0, cell))
 
     # Body lines: consecutive lines form paragraphs unless a table comes between them.
-    body.sort(key=lambda ln: (ln.page, ln.top, ln.x0))
+    body.sort(key=lambda ln: (ln.page, ln.extra.get("y", ln.top), ln.x0))
     cell_tops = sorted(c.y0 for c in cells)
     run: list[Line] = []
 
     def flush() -> None:
         for text, first in _assemble(run, body_right, wrap_spaces):
-            y = first.page * PAGE_STRIDE + first.top
+            y = first.page * PAGE_STRIDE + first.extra.get("y", first.top)
             para = Para(text, y, first.x0, size=first.size, bold=first.bold, italic=first.italic)
             units.append((y, first.x0, para))
         run.clear()
 
     for line in body:
-        y = line.page * PAGE_STRIDE + line.top
+        y = line.page * PAGE_STRIDE + line.extra.get("y", line.top)
         if run:
-            prev_y = run[-1].page * PAGE_STRIDE + run[-1].top
+            prev_y = run[-1].page * PAGE_STRIDE + run[-1].extra.get("y", run[-1].top)
             i = bisect.bisect_right(cell_tops, prev_y)
             if i < len(cell_tops) and cell_tops[i] < y:
                 flush()

@@ -46,6 +46,11 @@ def test_every_variant_the_issue_names_is_there() -> None:
         "empty_labelled_cell",
         "lagesrapport",
         "arvsfond_style",
+        "headings_roman",
+        "helpers_same_line",
+        "label_other_funders",
+        "office_contacts_colon",
+        "two_columns",
     ]
     for part in wanted:
         names = [n for n in NAMES if part in n]
