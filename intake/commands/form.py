@@ -159,7 +159,7 @@ def _check(
     import dataclasses
 
     from intake.extract.api import extract_path
-    from intake.extract.command import limits_for
+    from intake.commands.extract import limits_for
     from intake.extract.model import ExtractionError
 
     try:
