@@ -15,10 +15,11 @@ from sqlalchemy import Connection, RowMapping, func, select
 
 from casefile.config import Settings
 from casefile.db.schema import attachments, cases, documents, events, messages
+from casefile.due import due_source_text as due_source_text  # re-exported for cli.py
+from casefile.due import effective_due as effective_due  # re-exported
 from casefile.errors import RegisterError
 from casefile.numbering import document_number, parse_reference
 from casefile.states import INBOX_STATES, AttachmentState, AuthVerdict, DocumentStatus
-from intake.outgoing.business_days import next_business_day
 
 
 @dataclass(frozen=True)
@@ -144,31 +145,6 @@ def count_documents(conn: Connection, flt: DocumentFilter) -> int:
     """How many documents the filter matches without its limit."""
     stmt = _filtered(select(func.count()).select_from(documents), flt)
     return int(conn.execute(stmt).scalar_one())
-
-
-def effective_due(
-    settings: Settings, due_date: dt.date | None, period_end: dt.date | None
-) -> tuple[dt.date | None, str | None]:
-    """The date reminders use, and how it was set: "staff" (casefile due) or "period" (days after
-    the insats period ends); moved to a business day as the reminders do."""
-    rules = settings.reminders
-    if due_date is not None:
-        due, source = due_date, "staff"
-    elif period_end is not None:
-        due = period_end + dt.timedelta(days=rules.due_after_period_end_days)
-        source = "period"
-    else:
-        return None, None
-    return (next_business_day(due) if rules.business_days else due), source
-
-
-def due_source_text(settings: Settings, source: str | None) -> str:
-    if source == "staff":
-        return "satt av handläggare"
-    if source == "period":
-        days = settings.reminders.due_after_period_end_days
-        return f"beräknat: {days} dagar efter insatstidens slut"
-    return "inget datum: varken satt eller insatstid känd"
 
 
 def overdue_cases(conn: Connection, settings: Settings, today: dt.date) -> list[dict[str, Any]]:
