@@ -1,15 +1,15 @@
 """The archive: raw messages and attachments, content-addressed by sha256, written once.
 
-A blob is written to a temporary file, fsynced, then renamed into place, so a crash leaves
-either the whole file or none. Existing blobs are never rewritten.
+A blob is written to a temporary file, fsynced, then renamed into place (casefile/atomic.py), so
+a crash leaves either the whole file or none. Existing blobs are never rewritten.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
+
+from casefile.atomic import write_atomic
 
 
 class ArchiveError(Exception):
@@ -35,22 +35,7 @@ class Archive:
         if target.exists():
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o440)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_atomic(target, data, mode=0o440, prefix=".tmp-", suffix="")
         return digest
 
     def get(self, digest: str) -> bytes:

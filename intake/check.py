@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from casefile import clock
 from casefile.app import App
 from casefile.config import MailboxSettings, OAuth2Settings, Settings
 from intake.auth.backoff import SMTP_KEY, for_settings, mailbox_key
@@ -81,13 +82,9 @@ def label(name: str) -> str:
     return f"{what}{colon}{_LABELS_EN.get(part, part)}"
 
 
-def _today(settings: Settings) -> dt.date:
-    return dt.datetime.now(settings.registry.zone).date()
-
-
 def expiry_warnings(settings: Settings, today: dt.date | None = None) -> list[str]:
     """One line per OAuth2 secret that expires within 30 days (or has), for status and digest."""
-    today = today or _today(settings)
+    today = today or clock.today(settings.registry.zone)
     lines = []
     for name, cfg in sorted(settings.oauth2.items()):
         if cfg.secret_expires is None:
@@ -120,7 +117,7 @@ def _config_checks(settings: Settings, path: str) -> Iterator[Check]:
         warning = [w for w in expiry_warnings(settings) if w.startswith(f"oauth2 {name}:")]
         if warning:
             # Expired: logins fail now (✗); expiring within 30 days: a warning (⚠).
-            expired = cfg.secret_expires < _today(settings)
+            expired = cfg.secret_expires < clock.today(settings.registry.zone)
             detail = warning[0].split(": ", 1)[1]
             yield Check(f"oauth2 {name}: giltighet", not expired, detail, warning=not expired)
         else:
@@ -369,7 +366,7 @@ def _template_checks(app: App) -> Iterator[Check]:
     from intake.outgoing.render import _render_with, environments
 
     settings = app.settings
-    today = _today(settings)
+    today = clock.today(settings.registry.zone)
     case = Case(number="SFG 26-01", title="Exempelinsatsen", organisation="Exempelkommunen")
     case.period_end = today
     document = Document(

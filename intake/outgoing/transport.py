@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import os
 import re
 import smtplib
 import socket
 import ssl
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from casefile.atomic import write_atomic
 from casefile.config import OAuth2Settings, Settings, SmtpSettings
 from intake.auth import explain
 from intake.auth.backoff import SMTP_KEY, LoginBackoff
@@ -510,17 +509,7 @@ class FolderTransport:
     def _write(self, raw: bytes, key: str) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            target = self.folder / eml_name(key)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=self.folder)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(raw)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomic(self.folder / eml_name(key), raw, prefix=".tmp-", suffix=".eml")
         except OSError as exc:
             raise ConnectionFailure(f"kunde inte skriva till {self.folder}: {exc}") from None
 
