@@ -15,7 +15,7 @@ import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
@@ -309,7 +309,15 @@ class SmtpTransport:
                 self._backoff.failed(SMTP_KEY, str(exc))
             raise
 
-    def _open(self) -> smtplib.SMTP:
+    def check_login(self, reached: Callable[[str], None]) -> None:
+        """Connect, secure and log in exactly as a delivery does, then end the session politely
+        (`intake check`). `reached` is told each step passed: "connected", "tls" (when the
+        line is secured), "login". A failure raises ConnectionFailure or LoginFailure with the
+        delivery's own words; the login backoff is neither consulted nor fed."""
+        _quietly_close(self._open(reached))
+
+    def _open(self, reached: Callable[[str], None] | None = None) -> smtplib.SMTP:
+        step = reached or (lambda _: None)
         s = self.settings
         try:
             smtp: smtplib.SMTP
@@ -324,13 +332,17 @@ class SmtpTransport:
             else:
                 smtp = _Smtp(s.host, s.port, timeout=s.timeout_seconds, cutter=self._cutter)
             smtp.ehlo()
+            step("connected")
             if s.security == "starttls":
                 smtp.starttls(context=tls_context(s))
                 smtp.ehlo()
+            if s.security != "none":
+                step("tls")
             if self._oauth2 is not None:
                 _oauth2_login(smtp, s, self._oauth2, self._tokens)
             elif s.username:
                 _login(smtp, s.host, s.username, s.password() or "")
+            step("login")
             if self._backoff is not None:
                 self._backoff.succeeded(SMTP_KEY)
         except ConnectionFailure:
