@@ -27,8 +27,8 @@ from urllib.parse import quote
 from lxml import etree
 from sqlalchemy import Connection, RowMapping, select
 
-from casefile.archive import Archive
 from casefile.atomic import put_in_place, temporary_sibling
+from casefile.blobstore import Archive
 from casefile.config import Settings
 from casefile.db.schema import cases, documents, events
 from casefile.errors import RegisterError
