@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from casefile.atomic import write_atomic
 from casefile.config import OAuth2Settings, Settings, SmtpSettings
@@ -151,6 +151,24 @@ def _no_login_offered(smtp: smtplib.SMTP, host: str, offered: list[str]) -> str:
     )
 
 
+class ClosedOnExit:
+    """A transport used as a context manager: `with transport:` closes it at the end."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
 class LoginFailure(ConnectionFailure):
     """SMTP AUTH refused (or no token): the operator must act; the mail waits in the queue."""
 
@@ -261,7 +279,7 @@ class _SmtpSsl(smtplib.SMTP_SSL, _Smtp):
         smtplib.SMTP_SSL.__init__(self, *args, **kwargs)
 
 
-class SmtpTransport:
+class SmtpTransport(ClosedOnExit):
     """One SMTP connection, opened on first use and reused for the mails of one flush."""
 
     def __init__(
@@ -279,17 +297,6 @@ class SmtpTransport:
         self._deliveries = deliveries
         self._smtp: smtplib.SMTP | None = None
         self._cutter = _Cutter()
-
-    def __enter__(self) -> SmtpTransport:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def login_waiting(self) -> str | None:
         """One line while a refused SMTP login backs off (nothing is tried then), else None."""
@@ -491,7 +498,7 @@ def eml_name(key: str) -> str:
     return _UNSAFE.sub("_", key).strip("._")[:200] + ".eml"
 
 
-class FolderTransport:
+class FolderTransport(ClosedOnExit):
     """Writes each mail as an .eml file: for the demo, or for a system that picks files up.
 
     The file appears atomically (written to a temporary name in the same folder, flushed, then
@@ -502,17 +509,6 @@ class FolderTransport:
     def __init__(self, folder: str | Path, deliveries: DeliveryRecord | None = None) -> None:
         self.folder = Path(folder)
         self._deliveries = deliveries
-
-    def __enter__(self) -> FolderTransport:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
         with _recorded(self._deliveries):
