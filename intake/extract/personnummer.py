@@ -3,14 +3,13 @@ text, in every spelling a person might type. The exports mask what it finds
 (casefile/export/disclosure.py); the report reader suggests secrecy when it finds one that also
 passes the Luhn check (`checked_personnummer`, used by findings.py through normalize.py).
 
-**Personnummer** and samordningsnummer, in every spelling a person might type, are replaced
-by `[personnummer]`. The rule works on the text with invisible characters removed (zero-width
-spaces and joiners, soft hyphens, bidi marks, combining marks, controls other than
-whitespace, unassigned code points, Hangul fillers). There a *chain* is a run of digit
-*groups* joined by gaps of one to three spaces or separators (any dash, `+`, dots, `/`).
-A personnummer is a run of whole groups of a chain holding 10 digits (YYMMDDNNNN) or 12
-digits (CCYYMMDDNNNN, century 18, 19 or 20) whose date part has a month 01–12 and a day 01–31
-(61–91: samordningsnummer). The Luhn check is *not* asked: a mistyped number is still a
+The rule (the exports replace what it finds by `[personnummer]`) works on the text with
+invisible characters removed (zero-width spaces and joiners, soft hyphens, bidi marks, combining
+marks, controls other than whitespace, unassigned code points, Hangul fillers). There a *chain*
+is a run of digit *groups* joined by gaps of one to three spaces or separators (any dash, `+`,
+dots, `/`). A personnummer is a run of whole groups of a chain holding 10 digits (YYMMDDNNNN) or
+12 digits (CCYYMMDDNNNN, century 18, 19 or 20) whose date part has a month 01–12 and a day 01–31
+(61–91: samordningsnummer). The Luhn check is *not* asked here: a mistyped number is still a
 person's number. Excepted, as they are other numbers:
 - a run followed by a separator (no space) and a group of one or two digits: the run is the
   start of a longer date ("2026-01-15–2026-12-31" is a period, not 20260115-2026);
