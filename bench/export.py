@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa
 
 from casefile.app import App
-from casefile.archive import Archive
+from casefile.blobstore import Archive
 from casefile.config import Settings
 from casefile.db.migrate import upgrade
 from casefile.db.schema import (
@@ -185,7 +185,7 @@ def measure(cmd: list[str]) -> tuple[float, float, float]:
 
 BARE_ZIP = """
 import sys, zipfile
-from casefile.archive import Archive
+from casefile.blobstore import Archive
 store, out, names = Archive(sys.argv[1]), sys.argv[2], sys.argv[3:]
 with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
     for d in open(names[0]).read().split():

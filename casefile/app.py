@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from casefile.archive import Archive
+from casefile.blobstore import Archive
 from casefile.config import ConfigError, Settings, load_settings, resolve_config_path
 from casefile.db.engine import make_engine, session_factory
 

@@ -1,63 +1,9 @@
-"""The archive: raw messages and attachments, content-addressed by sha256, written once.
-
-A blob is written to a temporary file, fsynced, then renamed into place, so a crash leaves
-either the whole file or none. Existing blobs are never rewritten.
-"""
+"""Renamed casefile/blobstore.py (the content-addressed store of raw messages and attachments),
+so that it is not taken for the e-archive package, casefile/export/archive.py. This name stays
+for imports written before the rename; new code imports casefile.blobstore."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-from pathlib import Path
+from casefile.blobstore import Archive, ArchiveError, sha256_hex
 
-
-class ArchiveError(Exception):
-    pass
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-class Archive:
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-
-    def path_for(self, digest: str) -> Path:
-        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
-            raise ArchiveError(f"not a sha256 digest: {digest!r}")
-        return self.root / digest[:2] / digest[2:4] / digest
-
-    def put(self, data: bytes) -> str:
-        digest = sha256_hex(data)
-        target = self.path_for(digest)
-        if target.exists():
-            return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o440)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-        return digest
-
-    def get(self, digest: str) -> bytes:
-        data = self.path_for(digest).read_bytes()
-        if sha256_hex(data) != digest:
-            raise ArchiveError(f"archive blob {digest} is damaged")
-        return data
-
-    def has(self, digest: str) -> bool:
-        return self.path_for(digest).exists()
+__all__ = ["Archive", "ArchiveError", "sha256_hex"]

@@ -13,12 +13,14 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select
 
+from casefile.clock import iso
 from casefile.config import Settings
 from casefile.db.schema import attachments, cases, documents, events, messages
+from casefile.due import due_source_text as due_source_text  # re-exported for cli.py
+from casefile.due import effective_due as effective_due  # re-exported
 from casefile.errors import RegisterError
 from casefile.numbering import document_number, parse_reference
 from casefile.states import INBOX_STATES, AttachmentState, AuthVerdict, DocumentStatus
-from intake.outgoing.business_days import next_business_day
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,6 @@ class DocumentFilter:
     until: dt.date | None = None
     org: str | None = None
     kind: str | None = None
-
-
-def _iso(value: dt.date | dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def document_json(row: RowMapping, case_number: str) -> dict[str, Any]:
@@ -53,7 +51,7 @@ def document_json(row: RowMapping, case_number: str) -> dict[str, Any]:
         "subject": row["subject"],
         "submitter_signed": row["submitter_signed"],
         "signature": row["signature"],
-        "signed_at": _iso(row["signed_at"]),
+        "signed_at": iso(row["signed_at"]),
         "status": row["status"],
         "cancelled": row["cancelled"],
         "cancel_reason": row["cancel_reason"],
@@ -65,7 +63,7 @@ def document_json(row: RowMapping, case_number: str) -> dict[str, Any]:
             {
                 "provision": row["secrecy_provision"],
                 "public_title": row["secrecy_public_title"],
-                "at": _iso(row["secrecy_at"]),
+                "at": iso(row["secrecy_at"]),
                 "by": row["secrecy_by"],
             }
             if row["secrecy_provision"]
@@ -144,31 +142,6 @@ def count_documents(conn: Connection, flt: DocumentFilter) -> int:
     """How many documents the filter matches without its limit."""
     stmt = _filtered(select(func.count()).select_from(documents), flt)
     return int(conn.execute(stmt).scalar_one())
-
-
-def effective_due(
-    settings: Settings, due_date: dt.date | None, period_end: dt.date | None
-) -> tuple[dt.date | None, str | None]:
-    """The date reminders use, and how it was set: "staff" (casefile due) or "period" (days after
-    the insats period ends); moved to a business day as the reminders do."""
-    rules = settings.reminders
-    if due_date is not None:
-        due, source = due_date, "staff"
-    elif period_end is not None:
-        due = period_end + dt.timedelta(days=rules.due_after_period_end_days)
-        source = "period"
-    else:
-        return None, None
-    return (next_business_day(due) if rules.business_days else due), source
-
-
-def due_source_text(settings: Settings, source: str | None) -> str:
-    if source == "staff":
-        return "satt av handläggare"
-    if source == "period":
-        days = settings.reminders.due_after_period_end_days
-        return f"beräknat: {days} dagar efter insatstidens slut"
-    return "inget datum: varken satt eller insatstid känd"
 
 
 def overdue_cases(conn: Connection, settings: Settings, today: dt.date) -> list[dict[str, Any]]:
@@ -307,10 +280,10 @@ def case_json(
         "confirmed_contact_email": case["confirmed_contact_email"],
         "confirmed_contact_by": case["confirmed_contact_by"],
         "flag": case["flag"],
-        "due_date": _iso(case["due_date"]),
-        "period_end": _iso(case["period_end"]),
+        "due_date": iso(case["due_date"]),
+        "period_end": iso(case["period_end"]),
         "opened_at": case["opened_at"].isoformat(),
-        "closed_at": _iso(case["closed_at"]),
+        "closed_at": iso(case["closed_at"]),
         "close_reason": case["close_reason"],
         **_due_json(settings, case),
         "documents": documents_out,
@@ -331,7 +304,7 @@ def _due_json(settings: Settings | None, case: RowMapping) -> dict[str, Any]:
     if settings is None:
         return {}
     due, source = effective_due(settings, case["due_date"], case["period_end"])
-    return {"effective_due_date": _iso(due), "due_source": source}
+    return {"effective_due_date": iso(due), "due_source": source}
 
 
 def inbox_json(conn: Connection, include_handled: bool = False) -> list[dict[str, Any]]:
@@ -393,7 +366,7 @@ def message_json(row: RowMapping, files: list[dict[str, Any]]) -> dict[str, Any]
         "subject": row["subject"],
         "state": row["state"],
         "reason": row["reason"],
-        "dismissed_at": _iso(row["dismissed_at"]),
+        "dismissed_at": iso(row["dismissed_at"]),
         "dismissed_by": row["dismissed_by"],
         "dismiss_reason": row["dismiss_reason"],
         "auth_verdict": row["auth_verdict"],

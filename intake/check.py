@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import smtplib
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from casefile import clock
 from casefile.app import App
 from casefile.config import MailboxSettings, OAuth2Settings, Settings
 from intake.auth.backoff import SMTP_KEY, for_settings, mailbox_key
 from intake.auth.expiry import expiry_warnings
 from intake.auth.tokens import CACHE, TokenError
 from intake.check_result import Check
-
-
-def _today(settings: Settings) -> dt.date:
-    return dt.datetime.now(settings.registry.zone).date()
 
 
 def _config_checks(settings: Settings, path: str) -> Iterator[Check]:
@@ -37,7 +33,7 @@ def _config_checks(settings: Settings, path: str) -> Iterator[Check]:
         warning = [w for w in expiry_warnings(settings) if w.startswith(f"oauth2 {name}:")]
         if warning:
             # Expired: logins fail now (✗); expiring within 30 days: a warning (⚠).
-            expired = cfg.secret_expires < _today(settings)
+            expired = cfg.secret_expires < clock.today(settings.registry.zone)
             detail = warning[0].split(": ", 1)[1]
             yield Check(f"oauth2 {name}: giltighet", not expired, detail, warning=not expired)
         else:
@@ -207,12 +203,7 @@ def _smtp_checks(app: App) -> Iterator[Check]:
 
         yield from smtp_checks(settings)
         return
-    from intake.outgoing.transport import (
-        DeliveryError,
-        _login,
-        _oauth2_login,
-        tls_context,
-    )
+    from intake.outgoing.transport import DeliveryError, SmtpTransport
 
     oauth2 = settings.oauth2.get(s.oauth2) if s.auth == "oauth2" else None
     if oauth2 is not None:
@@ -223,57 +214,33 @@ def _smtp_checks(app: App) -> Iterator[Check]:
     if s.security != "none" and s.ca_file and not os.path.isfile(s.ca_file):
         yield Check("SMTP: TLS", False, f"ca_file {s.ca_file} finns inte (smtp.ca_file)")
         return
-    smtp: smtplib.SMTP | None = None
-    step = "SMTP: anslutning"
+    # The delivery's own handshake (transport.py); what it reached says which step failed.
+    reached: list[str] = []
+    failure: DeliveryError | None = None
     try:
-        if s.security == "ssl":
-            step = "SMTP: TLS"
-            smtp = smtplib.SMTP_SSL(
-                s.host, s.port, timeout=s.timeout_seconds, context=tls_context(s)
-            )
-        else:
-            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
-        smtp.ehlo()
+        SmtpTransport(s, oauth2, tokens=CACHE).check_login(reached.append)
+    except DeliveryError as exc:
+        failure = exc
+    if "connected" in reached:
         yield Check("SMTP: anslutning", True, f"{s.host}:{s.port} svarar")
-        if s.security == "starttls":
-            step = "SMTP: TLS"
-            smtp.starttls(context=tls_context(s))
-            smtp.ehlo()
-        if s.security != "none":
-            yield Check("SMTP: TLS", True, "certifikatet godkänt")
-        step = "SMTP: inloggning"
+    if "tls" in reached:
+        yield Check("SMTP: TLS", True, "certifikatet godkänt")
+    step = "SMTP: inloggning"
+    if "login" in reached:
         if oauth2 is not None:
-            _oauth2_login(smtp, s, oauth2, CACHE)
             for_settings(settings).succeeded(SMTP_KEY)
             yield Check(step, True, f"AUTH XOAUTH2 som {s.username} godtogs")
         elif s.username:
-            _login(smtp, s.host, s.username, s.password() or "")
             for_settings(settings).succeeded(SMTP_KEY)
             yield Check(step, True, f"inloggad som {s.username}")
         else:
             yield Check(step, True, "ingen inloggning konfigurerad")
-    except DeliveryError as exc:
-        yield Check(step, False, str(exc))
-    except smtplib.SMTPAuthenticationError as exc:
-        from intake.auth import explain
-
-        raw = exc.smtp_error
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        text = " ".join(text.split())[:200]
-        yield Check(
-            step, False, explain.smtp_refused(exc.smtp_code, text, None, s.username or "", s.host)
-        )
-    except Exception as exc:
-        from intake.auth import explain
-
-        detail = f"{s.host}:{s.port}: {exc or type(exc).__name__}"
-        yield Check(step, False, explain.with_tls_hint(detail, exc, "SMTP", "smtp", s.host, s.port))
-    finally:
-        if smtp is not None:
-            try:
-                smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                smtp.close()
+    if failure is not None:
+        if "connected" not in reached:
+            step = "SMTP: TLS" if s.security == "ssl" else "SMTP: anslutning"
+        elif s.security == "starttls" and "tls" not in reached:
+            step = "SMTP: TLS"
+        yield Check(step, False, str(failure))
 
 
 def _template_checks(app: App) -> Iterator[Check]:
@@ -286,7 +253,7 @@ def _template_checks(app: App) -> Iterator[Check]:
     from intake.outgoing.render import _render_with, environments
 
     settings = app.settings
-    today = _today(settings)
+    today = clock.today(settings.registry.zone)
     case = Case(number="SFG 26-01", title="Exempelinsatsen", organisation="Exempelkommunen")
     case.period_end = today
     document = Document(

@@ -67,9 +67,7 @@ NAMES = {
 # Upward imports that another part of issue 23 removes (the due-date rule moves down into
 # casefile/due.py). Each entry is (importer, imported); the test fails if one is no longer
 # needed, so the list only shrinks.
-PENDING: set[tuple[str, str]] = {
-    ("casefile.queries", "intake.outgoing.business_days"),
-}
+PENDING: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ def copy_command(ctx: click.Context, ref: str, output: Path | None, as_json: boo
 
     Exempel: casefile copy "SFG 26-01.01" --output kopia.pdf
     """
-    from casefile.archive import ArchiveError
+    from casefile.blobstore import ArchiveError
     from casefile.filenames import safe_filename
     from casefile.registration_copy import (
         PDF,

@@ -55,7 +55,7 @@ def _documents(conn: Any, settings: Any, ref: str) -> list[Any]:
 def _save(app: Any, files: list[DocumentFile], folder: Path) -> list[str]:
     """Each file from the archive (checked against its digest) into `folder`, with a safe name,
     never overwriting: as `casefile mail --save` does."""
-    from casefile.archive import ArchiveError
+    from casefile.blobstore import ArchiveError
     from casefile.commands.mailbox import _unique, safe_filename
 
     saved = []

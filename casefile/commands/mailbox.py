@@ -64,8 +64,7 @@ def _parts(
     """Headers, text, attachments and notes of a stored message, read as the poll reads it: a
     header block over the poll's limit is not parsed at all (a 400 KB one took 54 s and 4 GB),
     a message of too many parts only to its headers."""
-    from intake.mail.forward import body_text
-    from intake.mail.mime import header_block_size, message_tree, parse_message
+    from intake.mail.mime import body_text, header_block_size, message_tree, parse_message
 
     size = header_block_size(raw)
     if size > max_header_bytes:

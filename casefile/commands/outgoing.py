@@ -21,6 +21,7 @@ from casefile.cli_support import (
     one_line_errors,
     print_json,
 )
+from casefile.clock import iso as _iso
 from casefile.commands.table import Column, table
 from casefile.db.models import OutboxMail, utcnow
 from casefile.states import MailKind, OutboxState, choices, label_of
@@ -38,10 +39,6 @@ def _today(app: App, value: dt.date | None) -> dt.date:
     if value is None:
         return utcnow().astimezone(app.settings.registry.zone).date()
     return value
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def outbox_json(row: OutboxMail) -> dict[str, Any]:

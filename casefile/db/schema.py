@@ -30,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
+from casefile.clock import utcnow as utcnow  # re-exported (db.models and others)
+
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Aware datetimes in, aware UTC datetimes out, on SQLite (no zones) as on PostgreSQL."""
@@ -53,10 +55,6 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 metadata = MetaData()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import shutil
 import uuid
 import zipfile
@@ -28,16 +27,12 @@ from urllib.parse import quote
 from lxml import etree
 from sqlalchemy import Connection, RowMapping, select
 
-from casefile.archive import Archive
+from casefile.atomic import put_in_place, temporary_sibling
+from casefile.blobstore import Archive
 from casefile.config import Settings
 from casefile.db.schema import cases, documents, events
 from casefile.errors import RegisterError
-from casefile.export.common import (
-    FAULT_BEFORE_REPLACE,
-    secret_titles,
-    temporary_sibling,
-    xml_text,
-)
+from casefile.export.common import before_replace, secret_titles, xml_text
 from casefile.export.disclosure import Disclosure
 from casefile.faults import checkpoint
 from casefile.filenames import safe_filename, unique_name
@@ -163,9 +158,8 @@ class Sink:
     def close(self) -> None:
         if self.zip is not None:
             self.zip.close()
-        checkpoint(FAULT_BEFORE_REPLACE)
         # A folder replaces an empty one of the same name in the same rename (POSIX).
-        os.replace(self.tmp, self.output)
+        put_in_place(self.tmp, self.output, before_replace)
 
     def abort(self) -> None:
         if self.zip is not None:

@@ -8,7 +8,6 @@ Core queries on a plain connection, as in casefile.queries: an export reads, nev
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
 
+from casefile.atomic import replacing
+from casefile.atomic import temporary_sibling as temporary_sibling  # re-exported
 from casefile.config import RegistrySettings
 from casefile.db.schema import cases, documents, outbox
 from casefile.numbering import parse_reference
@@ -69,25 +70,20 @@ def spreadsheet_safe(value: str) -> str:
 FAULT_BEFORE_REPLACE = "export_before_replace"
 
 
-def temporary_sibling(path: Path) -> Path:
-    """A name next to `path` (same folder, so same file system) for writing it before it is put
-    in place; the process id keeps two exports of the same name apart."""
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def before_replace() -> None:
+    """The crash tests' point: the output written but not yet in place."""
+    from intake.mail.faults import checkpoint
+
+    checkpoint(FAULT_BEFORE_REPLACE)
 
 
 @contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
-    """Write a file under a temporary name and put it in place with one rename when complete:
-    a reader, or a crash at any moment, sees the old file or the whole new one, never a part."""
-    from casefile.faults import checkpoint
-
-    tmp = temporary_sibling(path)
-    try:
+    """Write a file under a temporary name and put it in place with one rename when complete
+    (casefile/atomic.py): a reader, or a crash at any moment, sees the old file or the whole new
+    one, never a part."""
+    with replacing(path, before_replace=before_replace) as tmp:
         yield tmp
-        checkpoint(FAULT_BEFORE_REPLACE)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def description(row: RowMapping) -> str:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from casefile.atomic import write_atomic
+from casefile.clock import utc_iso
 from casefile.config import Settings
 
 BASE_SECONDS = 60.0
@@ -43,10 +43,6 @@ def delay_after(failures: int) -> float:
     return float(min(BASE_SECONDS * 2 ** max(failures - 1, 0), MAX_SECONDS))
 
 
-def _iso(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="seconds")
-
-
 class LoginBackoff:
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self.path = path
@@ -61,15 +57,7 @@ class LoginBackoff:
 
     def _write(self, data: dict[str, dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, ensure_ascii=False, indent=1)
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode())
 
     def waiting(self, key: str) -> str | None:
         """None when a login may be tried now; else one line saying until when and why."""
@@ -89,12 +77,12 @@ class LoginBackoff:
     def failed(self, key: str, error: str) -> None:
         with _LOCK:
             data = self.read()
-            entry = data.get(key) or {"failures": 0, "since": _iso(self.clock())}
+            entry = data.get(key) or {"failures": 0, "since": utc_iso(self.clock())}
             entry["failures"] = int(entry.get("failures", 0)) + 1
             entry["error"] = error
-            entry["last"] = _iso(self.clock())
+            entry["last"] = utc_iso(self.clock())
             entry["next_try"] = self.clock() + delay_after(entry["failures"])
-            entry["next_try_at"] = _iso(entry["next_try"])
+            entry["next_try_at"] = utc_iso(entry["next_try"])
             data[key] = entry
             with contextlib.suppress(OSError):
                 self._write(data)

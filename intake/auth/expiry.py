@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from casefile import clock
 from casefile.config import Settings
 
 EXPIRY_WARNING_DAYS = 30
@@ -12,7 +13,7 @@ EXPIRY_WARNING_DAYS = 30
 
 def expiry_warnings(settings: Settings, today: dt.date | None = None) -> list[str]:
     """One line per OAuth2 secret that expires within 30 days (or has), for status and digest."""
-    today = today or dt.datetime.now(settings.registry.zone).date()
+    today = today or clock.today(settings.registry.zone)
     lines = []
     for name, cfg in sorted(settings.oauth2.items()):
         if cfg.secret_expires is None:

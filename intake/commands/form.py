@@ -158,8 +158,8 @@ def _check(
     """Each report read as the service would (its configuration's definitions and this one)."""
     import dataclasses
 
-    from intake.extract.api import extract_path
     from intake.commands.extract import limits_for
+    from intake.extract.api import extract_path
     from intake.extract.model import ExtractionError
 
     try:

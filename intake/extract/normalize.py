@@ -182,28 +182,10 @@ def normalize_postal_code(text: str) -> str | None:
 
 # --- personal identity numbers ----------------------------------------------
 
-_PNR_RE = re.compile(r"(?<![\d-])(\d{2})?(\d{2})(\d{2})(\d{2})\s?([-+])?\s?(\d{4})(?![\d-])")
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(digits):
-        n = int(ch) * (2 if i % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
-
 
 def looks_like_personnummer(text: str) -> bool:
-    """True when `text` holds something shaped like a valid Swedish personnummer/samordningsnr."""
-    for m in _PNR_RE.finditer(clean_text(text)):
-        century, yy, mm, dd, sep, tail = m.groups()
-        if sep is None and century is None:
-            continue  # ten bare digits are far more often phone numbers
-        day = int(dd)
-        if day > 60:  # samordningsnummer: day + 60
-            day -= 60
-        if not (1 <= int(mm) <= 12 and 1 <= day <= 31):
-            continue
-        if _luhn_ok(yy + mm + dd + tail):
-            return True
-    return False
+    """True when `text` holds a valid Swedish personnummer/samordningsnummer written as one: the
+    shared rule (intake/extract/personnummer.py) with the Luhn check."""
+    from intake.extract.personnummer import checked_personnummer
+
+    return checked_personnummer(text)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from casefile.archive import sha256_hex
+from casefile.blobstore import sha256_hex
 from casefile.config import ExtractionSettings, LimitsSettings
 from intake.mail.mime import AttachedFile
 

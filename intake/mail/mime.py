@@ -16,6 +16,7 @@ import email
 import email.parser
 import email.policy
 import email.utils
+import html
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
@@ -341,3 +342,53 @@ def message_tree(raw: bytes) -> tuple[EmailMessage, list[str]]:
     """The MIME tree as intake reads it (bounded in parts, no recursion error), with notes on
     what was not read. The caller checks the header block's size first (header_block_size)."""
     return _parse(readable_headers(raw))
+
+
+# --- The text a person reads (casefile mail, and forward.py's inline header block). ---
+
+
+def _decoded(part: Message) -> str:
+    try:
+        content = part.get_content()  # type: ignore[attr-defined]
+    except Exception:
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    return content if isinstance(content, str) else ""
+
+
+def html_to_text(markup: str) -> str:
+    markup = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", markup)
+    markup = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>|</h\d>|</li>", "\n", markup)
+    markup = re.sub(r"<[^>]+>", " ", markup)
+    lines = [" ".join(html.unescape(line).split()) for line in markup.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def body_text(msg: Message) -> str:
+    """The message's own text (not an attached message's): text/plain, else text/html made plain."""
+    plain: str | None = None
+    markup: str | None = None
+    for part in _own_parts(msg):
+        disposition = (part.get_content_disposition() or "").lower()
+        if disposition == "attachment":
+            continue
+        kind = part.get_content_type()
+        if kind == "text/plain" and plain is None:
+            plain = _decoded(part)
+        elif kind == "text/html" and markup is None:
+            markup = _decoded(part)
+    if plain is not None and plain.strip():
+        return plain
+    return html_to_text(markup) if markup else (plain or "")
+
+
+def _own_parts(msg: Message) -> list[Message]:
+    if msg.get_content_type() == "message/rfc822":
+        return []
+    if not msg.is_multipart():
+        return [msg]
+    out: list[Message] = []
+    for part in msg.get_payload():
+        if isinstance(part, Message):
+            out.extend(_own_parts(part))
+    return out

@@ -137,6 +137,22 @@ def _insert_ignore(session: Session, model: type[StoredFile], **values: object) 
     session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
+def _source_message(
+    ident: Identity, fetched: FetchedMessage, digest: str, **more: str
+) -> SourceMessage:
+    """The register's row for a fetched message: where it lies on the server, and its bytes."""
+    return SourceMessage(
+        mailbox=ident.mailbox,
+        folder=ident.folder,
+        uidvalidity=ident.uidvalidity,
+        uid=fetched.uid,
+        raw_sha256=digest,
+        size=len(fetched.raw),
+        internal_date=fetched.internal_date,
+        **more,
+    )
+
+
 def _recorded(session: Session, ident: Identity, uid: int) -> int | None:
     """The row id of a message already recorded under this identity, if any."""
     return session.execute(
@@ -438,15 +454,7 @@ class Pipeline:
             self._advance(session, ident, fetched.uid)
             self._clear_attempts(session, ident, fetched.uid)
             return Outcome(fetched.uid, "seen", message_row=existing)
-        msg = SourceMessage(
-            mailbox=ident.mailbox,
-            folder=ident.folder,
-            uidvalidity=ident.uidvalidity,
-            uid=fetched.uid,
-            raw_sha256=digest,
-            size=len(fetched.raw),
-            internal_date=fetched.internal_date,
-        )
+        msg = _source_message(ident, fetched, digest)
         msg.auth_verdict, msg.auth_detail = judge_message(
             fetched.raw, parsed.from_address, self.settings.mail.trusted_authserv_id
         )
@@ -690,17 +698,7 @@ class Pipeline:
                 size=len(fetched.raw),
                 media_type="message/rfc822",
             )
-            msg = SourceMessage(
-                mailbox=ident.mailbox,
-                folder=ident.folder,
-                uidvalidity=ident.uidvalidity,
-                uid=fetched.uid,
-                raw_sha256=digest,
-                size=len(fetched.raw),
-                internal_date=fetched.internal_date,
-                state="failed",
-                reason=error,
-            )
+            msg = _source_message(ident, fetched, digest, state="failed", reason=error)
             session.add(msg)
             session.flush()
             self._advance(session, ident, fetched.uid)

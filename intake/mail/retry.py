@@ -9,7 +9,7 @@ automatic mail is still not answered, and nothing already registered is redone.
 from __future__ import annotations
 
 from casefile.app import App
-from casefile.archive import ArchiveError
+from casefile.blobstore import ArchiveError
 from casefile.db.models import SourceMessage
 from casefile.i18n import language
 from casefile.register import RegisterError

@@ -5,8 +5,8 @@ checked against the sending rules (rules.py) and written as an outbox row in the
 the event that causes it (outbox.py). A sender job delivers the rows at most once (sender.py)
 through SMTP or a folder of .eml files (transport.py).
 
-The names below are loaded on first use: `casefile show` imports business_days.py from here and
-must not pay for Jinja2 and the SMTP code.
+The names below are loaded on first use: importing a module of this package must not pay for
+Jinja2 and the SMTP code.
 """
 
 from __future__ import annotations

@@ -11,14 +11,13 @@ Refused logins are not counted here: the login backoff has them (`intake status`
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
+from casefile.atomic import write_atomic
+from casefile.clock import utc_iso, utcnow
 from casefile.config import Settings
 
 _LOCK = threading.Lock()
@@ -27,10 +26,6 @@ _LOCK = threading.Lock()
 def delivery_path(settings: Settings) -> Path:
     lock = Path(settings.service.lock_path)
     return lock.with_name(f"{lock.stem}.delivery.json")
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class DeliveryRecord:
@@ -50,7 +45,7 @@ class DeliveryRecord:
         with _LOCK:
             data = self.read()
             failures = int(data.get("failures", 0) or 0)
-            now = _now()
+            now = utc_iso(utcnow())
             data.update(
                 failures=failures + 1,
                 since=data.get("since") if failures else now,
@@ -66,22 +61,14 @@ class DeliveryRecord:
                 return
             data = self.read()
             if int(data.get("failures", 0) or 0):
-                self._write({"failures": 0, "last_success_at": _now()})
+                self._write({"failures": 0, "last_success_at": utc_iso(utcnow())})
             self._clean = True
 
     def _write(self, data: dict[str, Any]) -> None:
         # Best effort: the record must never stop a delivery (the disk may be what failed).
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump(data, out, ensure_ascii=False, indent=1)
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode())
 
 
 def for_settings(settings: Settings) -> DeliveryRecord:

@@ -10,12 +10,12 @@ and no answer after the request was sent in full is "uncertain" (it may have bee
 from __future__ import annotations
 
 import base64
-from types import TracebackType
 
 from casefile.config import Settings
 from intake.auth.tokens import CACHE, TokenCache, TokenError
 from intake.outgoing.delivery import DeliveryRecord
 from intake.outgoing.transport import (
+    ClosedOnExit,
     ConnectionFailure,
     LoginFailure,
     PermanentFailure,
@@ -29,7 +29,7 @@ from intake.sources.graph import PERMISSION_HINT, GraphClient, GraphError, Graph
 MAX_MIME_BYTES = 3_000_000
 
 
-class GraphTransport:
+class GraphTransport(ClosedOnExit):
     def __init__(
         self,
         settings: Settings,
@@ -48,17 +48,6 @@ class GraphTransport:
             tokens=tokens,
         )
         self._deliveries = deliveries
-
-    def __enter__(self) -> GraphTransport:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
         with _recorded(self._deliveries):

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from casefile.config import Settings
 from casefile.db.models import Case, Document, OutboxMail, utcnow
+from casefile.due import effective_due
 from casefile.states import CaseStatus, DocumentStatus, MailKind
 from intake.mail.authresults import acknowledge_denial
-from intake.outgoing.business_days import next_business_day
 from intake.outgoing.compose import Threading
 from intake.outgoing.content import komplettering_context, paminnelse_context
 from intake.outgoing.outbox import AUTO_REPLIED, MailRequest, completion_key, enqueue
@@ -55,15 +55,8 @@ class PlannedMail:
 
 
 def due_date_of(settings: Settings, case: Case) -> dt.date | None:
-    """When the case's slutrapport is due, or None when neither rule gives a date."""
-    rules = settings.reminders
-    if case.due_date is not None:
-        due = case.due_date
-    elif case.period_end is not None:
-        due = case.period_end + dt.timedelta(days=rules.due_after_period_end_days)
-    else:
-        return None
-    return next_business_day(due) if rules.business_days else due
+    """When the case's slutrapport is due (casefile/due.py), or None when no rule gives a date."""
+    return effective_due(settings, case.due_date, case.period_end)[0]
 
 
 def recipient_of(settings: Settings, case: Case) -> tuple[str | None, str | None]:

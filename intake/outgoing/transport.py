@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import os
 import re
 import smtplib
 import socket
 import ssl
-import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
+from casefile.atomic import write_atomic
 from casefile.config import OAuth2Settings, SmtpSettings
 from intake.auth import explain
 from intake.auth.backoff import SMTP_KEY, LoginBackoff
@@ -150,6 +149,24 @@ def _no_login_offered(smtp: smtplib.SMTP, host: str, offered: list[str]) -> str:
     )
 
 
+class ClosedOnExit:
+    """A transport used as a context manager: `with transport:` closes it at the end."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
 class LoginFailure(ConnectionFailure):
     """SMTP AUTH refused (or no token): the operator must act; the mail waits in the queue."""
 
@@ -260,7 +277,7 @@ class _SmtpSsl(smtplib.SMTP_SSL, _Smtp):
         smtplib.SMTP_SSL.__init__(self, *args, **kwargs)
 
 
-class SmtpTransport:
+class SmtpTransport(ClosedOnExit):
     """One SMTP connection, opened on first use and reused for the mails of one flush."""
 
     def __init__(
@@ -278,17 +295,6 @@ class SmtpTransport:
         self._deliveries = deliveries
         self._smtp: smtplib.SMTP | None = None
         self._cutter = _Cutter()
-
-    def __enter__(self) -> SmtpTransport:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def login_waiting(self) -> str | None:
         """One line while a refused SMTP login backs off (nothing is tried then), else None."""
@@ -308,7 +314,15 @@ class SmtpTransport:
                 self._backoff.failed(SMTP_KEY, str(exc))
             raise
 
-    def _open(self) -> smtplib.SMTP:
+    def check_login(self, reached: Callable[[str], None]) -> None:
+        """Connect, secure and log in exactly as a delivery does, then end the session politely
+        (`intake check`). `reached` is told each step passed: "connected", "tls" (when the
+        line is secured), "login". A failure raises ConnectionFailure or LoginFailure with the
+        delivery's own words; the login backoff is neither consulted nor fed."""
+        _quietly_close(self._open(reached))
+
+    def _open(self, reached: Callable[[str], None] | None = None) -> smtplib.SMTP:
+        step = reached or (lambda _: None)
         s = self.settings
         try:
             smtp: smtplib.SMTP
@@ -323,13 +337,17 @@ class SmtpTransport:
             else:
                 smtp = _Smtp(s.host, s.port, timeout=s.timeout_seconds, cutter=self._cutter)
             smtp.ehlo()
+            step("connected")
             if s.security == "starttls":
                 smtp.starttls(context=tls_context(s))
                 smtp.ehlo()
+            if s.security != "none":
+                step("tls")
             if self._oauth2 is not None:
                 _oauth2_login(smtp, s, self._oauth2, self._tokens)
             elif s.username:
                 _login(smtp, s.host, s.username, s.password() or "")
+            step("login")
             if self._backoff is not None:
                 self._backoff.succeeded(SMTP_KEY)
         except ConnectionFailure:
@@ -478,7 +496,7 @@ def eml_name(key: str) -> str:
     return _UNSAFE.sub("_", key).strip("._")[:200] + ".eml"
 
 
-class FolderTransport:
+class FolderTransport(ClosedOnExit):
     """Writes each mail as an .eml file: for the demo, or for a system that picks files up.
 
     The file appears atomically (written to a temporary name in the same folder, flushed, then
@@ -490,17 +508,6 @@ class FolderTransport:
         self.folder = Path(folder)
         self._deliveries = deliveries
 
-    def __enter__(self) -> FolderTransport:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def send(self, raw: bytes, sender: str, recipient: str, key: str) -> None:
         with _recorded(self._deliveries):
             self._write(raw, key)
@@ -508,17 +515,7 @@ class FolderTransport:
     def _write(self, raw: bytes, key: str) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            target = self.folder / eml_name(key)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=self.folder)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(raw)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomic(self.folder / eml_name(key), raw, prefix=".tmp-", suffix=".eml")
         except OSError as exc:
             raise ConnectionFailure(f"kunde inte skriva till {self.folder}: {exc}") from None
 

@@ -12,9 +12,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from casefile import clock
 from casefile.app import App
 from casefile.config import MailboxSettings
-from casefile.db.models import utcnow
 
 if TYPE_CHECKING:
     from intake.mail.pipeline import Outcome
@@ -93,7 +93,7 @@ def poll_summary(mailbox: str, outcomes: Sequence[Outcome], waiting: int = 0) ->
 def reminders(app: App, stop: threading.Event | None = None) -> str | None:
     from intake.outgoing import queue_reminders
 
-    today = utcnow().astimezone(app.settings.registry.zone).date()
+    today = clock.today(app.settings.registry.zone)
     with app.sessions() as session, session.begin():
         rows = queue_reminders(session, app.settings, today)
     if rows:
@@ -104,7 +104,7 @@ def reminders(app: App, stop: threading.Event | None = None) -> str | None:
 def digest(app: App, stop: threading.Event | None = None) -> str | None:
     from intake.outgoing import queue_digest
 
-    today = utcnow().astimezone(app.settings.registry.zone).date()
+    today = clock.today(app.settings.registry.zone)
     with app.sessions() as session, session.begin():
         row = queue_digest(session, app.settings, today)
     if row is not None:

@@ -11,27 +11,23 @@ Written atomically (temporary file, then rename), so a reader never sees half a 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import socket
-import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from casefile.atomic import write_atomic
+from casefile.clock import utc_iso
 from casefile.config import Settings
 
 
 def state_path(settings: Settings) -> Path:
     lock = Path(settings.service.lock_path)
     return lock.with_name(f"{lock.stem}.state.json")
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).isoformat(timespec="seconds") if value else None
 
 
 @dataclass
@@ -66,14 +62,14 @@ class StateFile:
 
     def started(self, now: dt.datetime) -> None:
         with self._lock:
-            self.state.started_at = _iso(now)
+            self.state.started_at = utc_iso(now)
             self.state.running = True
             self._write(now)
 
     def stopped(self, now: dt.datetime) -> None:
         with self._lock:
             self.state.running = False
-            self.state.stopped_at = _iso(now)
+            self.state.stopped_at = utc_iso(now)
             for job in self.state.jobs.values():
                 job.next_run_at = None
             self._write(now)
@@ -81,37 +77,28 @@ class StateFile:
     def schedule(self, next_runs: dict[str, dt.datetime | None], now: dt.datetime) -> None:
         with self._lock:
             for job_id, when in next_runs.items():
-                self.state.jobs.setdefault(job_id, JobState()).next_run_at = _iso(when)
+                self.state.jobs.setdefault(job_id, JobState()).next_run_at = utc_iso(when)
             self._write(now)
 
     def begun(self, job_id: str, now: dt.datetime) -> None:
         with self._lock:
-            self.state.jobs.setdefault(job_id, JobState()).running_since = _iso(now)
+            self.state.jobs.setdefault(job_id, JobState()).running_since = utc_iso(now)
             self._write(now)
 
     def ran(self, job_id: str, error: str | None, now: dt.datetime) -> None:
         with self._lock:
             job = self.state.jobs.setdefault(job_id, JobState())
             job.running_since = None
-            job.last_run_at = _iso(now)
+            job.last_run_at = utc_iso(now)
             job.last_ok = error is None
             job.last_error = error
             self._write(now)
 
     def _write(self, now: dt.datetime) -> None:
-        self.state.updated_at = _iso(now)
+        self.state.updated_at = utc_iso(now)
         data = json.dumps(asdict(self.state), ensure_ascii=False, indent=1)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(self.path, data.encode(), mode=0o644)
 
 
 def read_state(settings: Settings) -> dict[str, Any] | None:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from casefile.app import App
+from casefile.clock import utc_iso
 from casefile.config import MailboxSettings, Settings
 from casefile.db.engine import read_only
 from casefile.db.models import Attachment, MailboxState, OutboxMail, SourceMessage, utcnow
@@ -46,10 +47,6 @@ def is_stale(last_success: dt.datetime | None, now: dt.datetime, stale_seconds: 
     if last_success is None:
         return True
     return (now - last_success).total_seconds() > stale_seconds
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).isoformat(timespec="seconds") if value else None
 
 
 def _folder(box: MailboxSettings) -> str:
@@ -97,9 +94,9 @@ def _mailbox_report(
         "folder": folder,
         "enabled": box.enabled,
         "poll_interval_seconds": box.poll_interval_seconds,
-        "last_success_at": _iso(last_success),
+        "last_success_at": utc_iso(last_success),
         "last_error": state.last_error if state else None,
-        "last_error_at": _iso(error_at),
+        "last_error_at": utc_iso(error_at),
         "failing": current_error,
         "waiting": state.waiting if state else 0,
         "messages": sum(by_state.values()),
@@ -123,7 +120,7 @@ def _outbox_report(session: Session) -> dict[str, Any]:
     ).scalars()
     return {
         "counts": {str(state): counts.get(state, 0) for state in OutboxState},
-        "oldest_queued_at": _iso(oldest),
+        "oldest_queued_at": utc_iso(oldest),
         "problems": [
             {
                 "id": row.id,
@@ -213,7 +210,7 @@ def status_report(app: App, now: dt.datetime | None = None) -> dict[str, Any]:
     delivery = delivery_report(settings)
     outbox["delivery"] = delivery
     return {
-        "generated_at": _iso(now),
+        "generated_at": utc_iso(now),
         # A login that keeps being refused needs a person even before the mailbox goes stale;
         # so does mail that keeps failing to leave.
         "healthy": not stale and not overdue and not logins["failing"] and not delivery["failing"],

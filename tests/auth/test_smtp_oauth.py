@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from casefile.app import App
 from intake.auth.health import login_report
 from intake.outgoing import flush_outbox
 from tests.auth.conftest import credential
 from tests.outgoing.conftest import build_app, outbox, register
-from tests.support.oauth2 import TokenStub
+from tests.support.oauth2 import TokenStub, google_service_account
 from tests.support.smtp import OAuthHandler, PasswordGoneHandler, SmtpServer
 
 MAILBOX = "kontakt@finsam.test"
@@ -124,25 +120,8 @@ def test_google_workspace_sends_as_the_configured_mailbox(
 ) -> None:
     """Given a Google service account delegated for the office mailbox, when the outbox is
     flushed, then the token is asked for that mailbox (sub) and the mail is sent."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    account = "casefile@finsam.iam.gserviceaccount.com"
-    stub.google_accounts[account] = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    stub.google_delegated.add(MAILBOX)
-    key_file = tmp_path / "sa.json"
-    key_file.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "client_email": account,
-                "private_key": pem,
-                "token_uri": stub.google_url,
-            }
-        )
+    key_file = google_service_account(
+        stub, tmp_path / "sa.json", "casefile@finsam.iam.gserviceaccount.com", MAILBOX, key_id=None
     )
     app = smtp_app(db_url, tmp_path, oauth_smtp, {"provider": "google", "key_file": str(key_file)})
     register(app)

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from casefile.config import OAuth2Settings, Settings
 from intake.auth.tokens import TokenCache
-from tests.support.oauth2 import TokenStub
+from tests.support.oauth2 import TokenStub, google_service_account
 
 
 def google_credential(stub: TokenStub, tmp_path: Path, *mailboxes: str) -> OAuth2Settings:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    account = "casefile-cache@forbund.iam.gserviceaccount.com"
-    stub.google_accounts[account] = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    stub.google_delegated.update(mailboxes)
-    key_file = tmp_path / "sa.json"
-    key_file.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "client_email": account,
-                "private_key": pem,
-                "private_key_id": "k1",
-                "token_uri": stub.google_url,
-            }
-        )
+    key_file = google_service_account(
+        stub, tmp_path / "sa.json", "casefile-cache@forbund.iam.gserviceaccount.com", *mailboxes
     )
     return Settings.from_dict(
         {"oauth2": {"gw": {"provider": "google", "key_file": str(key_file)}}}

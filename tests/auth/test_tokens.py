@@ -20,7 +20,7 @@ from casefile.config import OAuth2Settings, Settings
 from intake.auth.sasl import oauthbearer, xoauth2_base64
 from intake.auth.tokens import TokenCache, TokenError, fetch_token
 from tests.auth.conftest import credential
-from tests.support.oauth2 import Client, TokenStub
+from tests.support.oauth2 import Client, TokenStub, google_service_account
 
 # Microsoft's documented example (Authenticate an IMAP, POP or SMTP connection using OAuth).
 MS_USER = "test@contoso.onmicrosoft.com"
@@ -106,26 +106,8 @@ def test_certificate_grant_signs_an_assertion_with_the_thumbprint(
 
 def test_google_service_account_acts_as_the_mailbox(stub: TokenStub, tmp_path: Path) -> None:
     """Given a delegated service account, then the token is for `sub` = the mailbox."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    account = "casefile@forbund.iam.gserviceaccount.com"
-    stub.google_accounts[account] = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    stub.google_delegated.add("kontakt@forbund.se")
-    key_file = tmp_path / "sa.json"
-    key_file.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "client_email": account,
-                "private_key": pem,
-                "private_key_id": "k1",
-                "token_uri": stub.google_url,
-            }
-        )
+    key_file = google_service_account(
+        stub, tmp_path / "sa.json", "casefile@forbund.iam.gserviceaccount.com", "kontakt@forbund.se"
     )
     settings = cfg(provider="google", key_file=str(key_file))
     token = fetch_token("gw", settings, "kontakt@forbund.se")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 
-from casefile.archive import Archive
+from casefile.blobstore import Archive
 from tests.export.conftest import ARRIVALS, PUBLIC_TITLE, Filled, run
 from tests.export.schemas import content_types, erms_schema, mets_schema
 

@@ -129,3 +129,16 @@ def test_personnummer() -> None:
     assert not looks_like_personnummer("811218-9875")  # wrong check digit
     assert not looks_like_personnummer("Insatstid 20240401 - 20251231")
     assert not looks_like_personnummer("Ring 0701234567")
+
+
+def test_personnummer_one_rule_for_the_suggestion_and_the_exports() -> None:
+    """The suggestion reads the spellings the exports mask (en dash, dots, zero-width space,
+    a space around the dash), still asks the Luhn check, and never flags what is not masked."""
+    from intake.extract.personnummer import has_personnummer
+
+    for spelled in ("811218–9876", "811218.9876", "8112\u200b18-9876", "811218 - 9876"):
+        assert looks_like_personnummer(f"Deltagare {spelled} har samtyckt."), spelled
+    assert not looks_like_personnummer("Deltagare 811218–9875 har samtyckt.")  # Luhn fails
+    assert not looks_like_personnummer("Ring 070 123 45 67")  # spaces alone: a phone number
+    for text in ("19811218-9876", "811218-9876", "811218+9876", "Ring 0701234567"):
+        assert not looks_like_personnummer(text) or has_personnummer(text), text

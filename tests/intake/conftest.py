@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,19 +10,12 @@ import pytest
 from casefile.app import App
 from casefile.db.migrate import upgrade
 from tests.conftest import make_settings
-from tests.support.dovecot import Account, DovecotServer
+from tests.support.dovecot import Account, DovecotServer, running_dovecot
 
 
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
-    # Not under pytest's tmp: Dovecot serves mail as nobody, who cannot enter root's 0700 folders.
-    root = Path(tempfile.mkdtemp(prefix="casefile-dovecot-"))
-    root.chmod(0o755)
-    server = DovecotServer(root)
-    server.start()
-    yield server
-    server.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    yield from running_dovecot()
 
 
 @pytest.fixture

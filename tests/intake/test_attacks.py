@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from casefile.app import App
-from casefile.archive import Archive
+from casefile.blobstore import Archive
 from casefile.db import schema
 from casefile.db.models import Attachment, Document, MailboxState, OutboxMail, SourceMessage
 from casefile.queries import inbox_json

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from casefile.app import App
 from casefile.cli import cli
 from casefile.config import Settings
-from casefile.db.models import Document, Event, OutboxMail, SourceMessage
-from intake.mail.poll import poll_all
+from casefile.db.models import Event
 from intake.outgoing.rules import check_recipient
 from tests.support.dovecot import Account
 from tests.support.mail import REPORTS, message
+from tests.support.rows import documents, messages, outbox, poll
 from tests.support.toml import write_config
 
 WHEN = dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC)
@@ -36,26 +36,6 @@ def config_file(intake_app: App, tmp_path: Path) -> str:
 def casefile(config: str, *args: str) -> tuple[int, str, str]:
     result = CliRunner(env={"CASEFILE_USER": "AKH"}).invoke(cli, ["--config", config, *args])
     return result.exit_code, result.stdout, result.stderr
-
-
-def poll(app: App) -> None:
-    results = poll_all(app)
-    assert all(r.ok for r in results), [r.error for r in results]
-
-
-def documents(app: App) -> list[Document]:
-    with app.sessions() as s:
-        return list(s.scalars(select(Document).order_by(Document.id)))
-
-
-def messages(app: App) -> list[SourceMessage]:
-    with app.sessions() as s:
-        return list(s.scalars(select(SourceMessage).order_by(SourceMessage.id)))
-
-
-def outbox(app: App) -> list[OutboxMail]:
-    with app.sessions() as s:
-        return list(s.scalars(select(OutboxMail).order_by(OutboxMail.id)))
 
 
 def answered(app: App) -> list[tuple[str, str]]:

@@ -24,7 +24,6 @@ from casefile.db.migrate import upgrade
 from casefile.db.models import (
     Attachment,
     Case,
-    Document,
     Event,
     MailboxState,
     MessageAttempt,
@@ -42,27 +41,13 @@ from tests.register.factories import stored_message
 from tests.support.dovecot import Account, DovecotServer, free_port
 from tests.support.mail import DOCX as DOCX_TYPE
 from tests.support.mail import REPORTS, forwarded, message
+from tests.support.rows import documents, messages, poll
 from tests.support.toml import write_config
 
 WHEN = dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC)
 DOCX = (REPORTS / "r01_cell_iso_endash.docx").read_bytes()
 PDF = (REPORTS / "r01_cell_iso_endash.pdf").read_bytes()
 UNSIGNED = (REPORTS / "r04_row_blocksdt_unsigned_nfd.docx").read_bytes()
-
-
-def documents(app: App) -> list[Document]:
-    with app.sessions() as s:
-        return list(s.scalars(select(Document).order_by(Document.id)))
-
-
-def messages(app: App) -> list[SourceMessage]:
-    with app.sessions() as s:
-        return list(s.scalars(select(SourceMessage).order_by(SourceMessage.id)))
-
-
-def poll(app: App) -> None:
-    results = poll_all(app)
-    assert all(r.ok for r in results), [r.error for r in results]
 
 
 def test_report_is_registered_with_server_arrival_date(intake_app: App, account: Account) -> None:

@@ -19,32 +19,18 @@ import pytest
 from sqlalchemy import select
 
 from casefile.app import App
-from casefile.db.models import Document, Event, OutboxMail, SourceMessage
+from casefile.db.models import Event
 from intake.mail.poll import poll_all
 from tests.intake.conftest import build_app
 from tests.support.dovecot import Account
 from tests.support.mail import REPORTS, message
+from tests.support.rows import documents, messages, outbox
 
 WHEN = dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC)
 DOCX = (REPORTS / "r01_cell_iso_endash.docx").read_bytes()
 OTHER_DOCX = (REPORTS / "r02_row_compact_nbsp.docx").read_bytes()
 # 23:30 in Stockholm on 2 February: a clock read in the wrong zone moves it to 3 February.
 LATE_EVENING = dt.datetime(2026, 2, 2, 22, 30, tzinfo=dt.UTC)
-
-
-def documents(app: App) -> list[Document]:
-    with app.sessions() as s:
-        return list(s.scalars(select(Document).order_by(Document.id)))
-
-
-def messages(app: App) -> list[SourceMessage]:
-    with app.sessions() as s:
-        return list(s.scalars(select(SourceMessage).order_by(SourceMessage.id)))
-
-
-def outbox(app: App) -> list[OutboxMail]:
-    with app.sessions() as s:
-        return list(s.scalars(select(OutboxMail)))
 
 
 @pytest.fixture

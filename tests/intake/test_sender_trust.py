@@ -22,13 +22,14 @@ from sqlalchemy import select
 
 from casefile.app import App
 from casefile.cli import cli
-from casefile.db.models import Document, OutboxMail
+from casefile.db.models import Document
 from intake.mail.poll import poll_all
 from intake.outgoing import flush_outbox, queue_reminders
 from tests.intake.conftest import build_app
 from tests.outgoing.conftest import smtp
 from tests.support.dovecot import Account
 from tests.support.mail import REPORTS, message
+from tests.support.rows import outbox
 from tests.support.smtp import Received, SmtpServer
 from tests.support.toml import write_config
 
@@ -105,11 +106,6 @@ def run_intake(app: App) -> None:
     results = poll_all(app)
     assert all(r.ok for r in results), [r.error for r in results]
     flush_outbox(app.sessions, app.settings)
-
-
-def outbox(app: App) -> list[OutboxMail]:
-    with app.sessions() as s:
-        return list(s.scalars(select(OutboxMail).order_by(OutboxMail.id)))
 
 
 def document(app: App, number: str) -> Document:

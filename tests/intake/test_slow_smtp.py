@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ from intake.outgoing import flush_outbox
 from tests.intake.conftest import build_app
 from tests.support.dovecot import Account
 from tests.support.mail import REPORTS, message
+from tests.support.slow import SlowServer
 from tests.support.toml import write_config
 
 INTAKE = str(Path(sys.executable).parent / "intake")
@@ -36,52 +36,23 @@ DOCX = (REPORTS / "r01_cell_iso_endash.docx").read_bytes()
 UNSIGNED = (REPORTS / "r04_row_blocksdt_unsigned_nfd.docx").read_bytes()
 
 
-class DrippingSmtp:
+class DrippingSmtp(SlowServer):
     """Greets, answers EHLO, then drips its answer to MAIL FROM one byte a second."""
 
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(5)
-        self.port = self.sock.getsockname()[1]
-        self.stopped = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
+    def talk(self, conn: socket.socket) -> None:
+        conn.sendall(b"220 slow.test ESMTP\r\n")
+        reader = conn.makefile("rb")
         while not self.stopped.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
+            line = reader.readline()
+            if not line:
                 return
-            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
-
-    def _talk(self, conn: socket.socket) -> None:
-        try:
-            conn.sendall(b"220 slow.test ESMTP\r\n")
-            reader = conn.makefile("rb")
-            while not self.stopped.is_set():
-                line = reader.readline()
-                if not line:
-                    return
-                if line.upper().startswith((b"EHLO", b"HELO")):
-                    conn.sendall(b"250 slow.test\r\n")
-                    continue
-                # Never finishes the reply line; hangs up after 150 s (longer than any test
-                # here needs it to hang) so that a client that is never cut fails, not hangs.
-                for _ in range(150):
-                    if self.stopped.is_set():
-                        break
-                    conn.sendall(b"2")
-                    time.sleep(1)
-                return
-        except OSError:
+            if line.upper().startswith((b"EHLO", b"HELO")):
+                conn.sendall(b"250 slow.test\r\n")
+                continue
+            # Never finishes the reply line; hangs up after 150 s (longer than any test here
+            # needs it to hang).
+            self.drip(conn, 150)
             return
-        finally:
-            conn.close()
-
-    def close(self) -> None:
-        self.stopped.set()
-        self.sock.close()
 
 
 @pytest.fixture

@@ -11,11 +11,12 @@ import pytest
 
 from casefile.app import App
 from casefile.db.migrate import upgrade
-from casefile.db.models import Document, OutboxMail
+from casefile.db.models import Document
 from casefile.register import register_document
 from intake.outgoing import ReplyContext, queue_for_document
 from tests.conftest import make_settings
 from tests.register.factories import new_report
+from tests.support.rows import outbox as outbox  # re-exported: the outgoing tests import it here
 from tests.support.smtp import SmtpServer
 
 SENDER = "anna.berg@bollnas.test"
@@ -63,11 +64,6 @@ def register(app: App, context: ReplyContext | None = None, **report: Any) -> tu
         document = register_document(s, app.settings, new_report(**report))
         rows = queue_for_document(s, app.settings, document, context or reply())
         return document.id, [r.id for r in rows]
-
-
-def outbox(app: App) -> list[OutboxMail]:
-    with app.sessions() as s:
-        return list(s.query(OutboxMail).order_by(OutboxMail.id))
 
 
 def document(app: App, document_id: int) -> Document:

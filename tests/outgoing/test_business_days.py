@@ -8,7 +8,7 @@ import datetime as dt
 
 import holidays
 
-from intake.outgoing.business_days import closed_days, easter_sunday, next_business_day
+from casefile.due import closed_days, easter_sunday, next_business_day
 
 
 def test_closed_days_are_the_holidays_package_sweden_1990_to_2100() -> None:

@@ -13,9 +13,9 @@ import pytest
 
 from casefile.app import App
 from casefile.db.models import Case, Document, OutboxMail
+from casefile.due import is_business_day, next_business_day
 from casefile.register import cancel_document, register_document
 from intake.outgoing import plan_reminders, queue_digest, queue_reminders
-from intake.outgoing.business_days import is_business_day, next_business_day
 from intake.outgoing.reminders import PlannedMail, due_date_of, queue_planned
 from tests.outgoing.conftest import build_app, document, outbox, register
 from tests.outgoing.mailparts import parse, text_of

@@ -17,45 +17,21 @@ import pytest
 
 from intake.outgoing import flush_outbox
 from tests.outgoing.conftest import build_app, outbox, register
+from tests.support.slow import SlowServer
 
 
-class DrippingGreeting:
+class DrippingGreeting(SlowServer):
     """Accepts, then sends its greeting one byte a second and never ends the line."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(5)
-        self.port = self.sock.getsockname()[1]
-        self.stopped = threading.Event()
         self.cut = threading.Event()  # set when a client went away while we dripped
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+    def talk(self, conn: socket.socket) -> None:
+        self.drip(conn, 30)  # ten times the deadline
 
-    def _drip(self, conn: socket.socket) -> None:
-        try:
-            # 30 s, ten times the deadline: then it hangs up, so a client that is never cut
-            # fails the test instead of hanging it.
-            for _ in range(30):
-                if self.stopped.is_set():
-                    break
-                conn.sendall(b"2")
-                time.sleep(1)
-        except OSError:
-            self.cut.set()
-        finally:
-            conn.close()
-
-    def close(self) -> None:
-        self.stopped.set()
-        self.sock.close()
+    def went_away(self) -> None:
+        self.cut.set()
 
 
 @pytest.fixture

@@ -12,23 +12,8 @@ from casefile.app import App
 from casefile.cli import cli
 from casefile.db.migrate import head_revision
 from casefile.register import register_document
+from tests.register.conftest import run
 from tests.register.factories import new_report
-
-
-@pytest.fixture
-def config_file(app: App, tmp_path: Path) -> str:
-    path = tmp_path / "casefile.toml"
-    path.write_text(
-        f'[database]\nurl = "{app.settings.database.url}"\n'
-        f'[storage]\npath = "{app.settings.storage.path}"\n',
-        encoding="utf-8",
-    )
-    return str(path)
-
-
-def run(config: str, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["--config", config, *args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

@@ -11,14 +11,11 @@ import datetime as dt
 import json
 import random
 import string
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import insert, select
 
 from casefile.app import App
-from casefile.cli import cli
 from casefile.db.schema import cases, search_entries
 from casefile.register import add_note, register_document
 from casefile.search import (
@@ -31,6 +28,7 @@ from casefile.search import (
     index_content,
     search,
 )
+from tests.register.conftest import run
 from tests.register.factories import new_report
 
 MB = 1_000_000
@@ -124,22 +122,6 @@ def test_addresses_are_still_found_one_token_at_a_time() -> None:
 # -- the query: capped in words, length and time ---------------------------------------------
 
 
-@pytest.fixture
-def config_file(app: App, tmp_path: Path) -> str:
-    path = tmp_path / "casefile.toml"
-    path.write_text(
-        f'[database]\nurl = "{app.settings.database.url}"\n'
-        f'[storage]\npath = "{app.settings.storage.path}"\n',
-        encoding="utf-8",
-    )
-    return str(path)
-
-
-def _run(config: str, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["--config", config, *args])
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.mark.parametrize(
     ("words", "message"),
     [
@@ -152,7 +134,7 @@ def test_a_long_query_is_a_usage_error_in_swedish(
 ) -> None:
     """Given 1,000 short words (21 s on SQLite, over a minute on PostgreSQL before) or one
     300-character word, then the search is refused with exit 2 and one Swedish line."""
-    code, out, err = _run(config_file, "search", *words)
+    code, out, err = run(config_file, "search", *words)
     assert code == 2 and out == ""
     assert message in err and "Traceback" not in err
 
@@ -160,13 +142,13 @@ def test_a_long_query_is_a_usage_error_in_swedish(
 def test_twenty_words_are_still_searched(app: App, config_file: str) -> None:
     with app.sessions() as s, s.begin():
         register_document(s, app.settings, new_report(title="Zebrafinken"))
-    code, out, _ = _run(config_file, "search", "--json", *(["zebra"] * MAX_QUERY_WORDS))
+    code, out, _ = run(config_file, "search", "--json", *(["zebra"] * MAX_QUERY_WORDS))
     assert code == 0 and [h["ref"] for h in json.loads(out)] == ["SFG 26-01.01", "SFG 26-01"]
 
 
 @pytest.mark.parametrize("limit", ["99999999999999999999", "0", "-1", "1001"])
 def test_search_limit_out_of_range_is_a_usage_error(config_file: str, limit: str) -> None:
-    code, _, err = _run(config_file, "search", "x", "--limit", limit)
+    code, _, err = run(config_file, "search", "x", "--limit", limit)
     assert code == 2 and "--limit" in err and "Traceback" not in err
 
 

@@ -15,10 +15,8 @@ from casefile.config import Settings
 from casefile.db.models import Case, Document, Event
 from casefile.matching import Incoming, OpenCase, match_case, same_party
 from casefile.register import register_document
+from tests.register.conftest import run
 from tests.register.factories import new_report
-from tests.register.test_cli import config_file, run
-
-__all__ = ["config_file"]  # the CLI fixture, shared with test_cli
 
 KOMMUN_A = "anna.berg@kommun-a.test"
 MALLORY = "mallory@evil.example"

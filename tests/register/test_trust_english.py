@@ -6,10 +6,7 @@ from click.testing import CliRunner
 
 from casefile.app import App
 from casefile.cli import cli
-from tests.register.test_cli import config_file
 from tests.register.test_trust import KOMMUN_A, MALLORY, register
-
-__all__ = ["config_file"]  # the CLI fixture, shared with test_cli
 
 
 def run(config: str, *args: str, lang: str) -> tuple[int, str, str]:

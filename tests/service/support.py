@@ -13,12 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from casefile.app import App
 from casefile.db.migrate import upgrade
-from casefile.db.models import Document, SourceMessage
 from tests.support.dovecot import Account
+from tests.support.rows import documents as documents  # re-exported
+from tests.support.rows import messages as messages  # re-exported
 from tests.support.toml import dumps
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,16 +130,6 @@ def run_intake(config: Path, *args: str, timeout: float = 60) -> subprocess.Comp
         text=True,
         timeout=timeout,
     )
-
-
-def documents(app: App) -> list[Document]:
-    with app.sessions() as s:
-        return list(s.scalars(select(Document).order_by(Document.id)))
-
-
-def messages(app: App) -> list[SourceMessage]:
-    with app.sessions() as s:
-        return list(s.scalars(select(SourceMessage).order_by(SourceMessage.id)))
 
 
 def append_many(account: Account, raws: list[bytes], when: dt.datetime) -> None:

@@ -12,8 +12,6 @@ The week's post, as `filled` leaves it:
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,10 +20,10 @@ from click.testing import CliRunner
 
 from casefile.app import App
 from casefile.cli import cli
-from intake.mail.poll import poll_all
 from tests.intake.conftest import build_app
-from tests.support.dovecot import Account, DovecotServer
+from tests.support.dovecot import Account, DovecotServer, running_dovecot
 from tests.support.mail import REPORTS, message
+from tests.support.rows import poll
 from tests.support.toml import write_config
 
 STAFF = ["bo.ek@finsam.test"]
@@ -39,13 +37,7 @@ STAFF_VERIFIED = {
 
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
-    root = Path(tempfile.mkdtemp(prefix="casefile-dovecot-"))
-    root.chmod(0o755)
-    server = DovecotServer(root)
-    server.start()
-    yield server
-    server.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    yield from running_dovecot()
 
 
 @pytest.fixture
@@ -77,11 +69,6 @@ def report(name: str) -> bytes:
 
 def at(day: int, hour: int = 9, minute: int = 0) -> dt.datetime:
     return dt.datetime(2026, 2, day, hour, minute, tzinfo=dt.UTC)
-
-
-def poll(app: App) -> None:
-    results = poll_all(app)
-    assert all(r.ok for r in results), [r.error for r in results]
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 from casefile.config import Settings
+from casefile.due import next_business_day
 from casefile.queries import effective_due
-from intake.outgoing.business_days import next_business_day
 
 
 def test_business_days_agree_with_the_reminders() -> None:

@@ -18,15 +18,13 @@ from casefile.db.models import Document, Event, OutboxMail
 from intake.mail.forward import (
     Original,
     StaffForward,
-    body_text,
     find_original,
-    html_to_text,
     inline_header_block,
     is_staff_address,
     staff_forward,
 )
 from intake.mail.forward import parse_header_date as header_date
-from intake.mail.mime import parse_message
+from intake.mail.mime import body_text, html_to_text, parse_message
 from tests.register.factories import stored_message
 from tests.register.readback import document_by_number, events_of, register_report
 from tests.staff.conftest import STAFF_VERIFIED, at, poll, report, run

@@ -37,6 +37,20 @@ def letter(path: Path) -> Path:
     return path
 
 
+# The paper Eva Ek handed in for SFG 26-03, and the office's letter back to her.
+PAPER_FROM_EVA = ("--from", "Eva Ek", "--received", "2026-02-11", "--case", "SFG 26-03")
+LETTER_TO_EVA = (
+    "--direction", "out", "--to", "Eva Ek", "--date", "2026-02-12", "--case", "SFG 26-03",
+)  # fmt: skip
+
+
+def registered(config_file: str, path: Path, *args: str) -> Path:
+    """`casefile register <path> <args>`, which must succeed; returns the path."""
+    code, _, err = run(config_file, "register", str(path), *args)
+    assert code == 0, err
+    return path
+
+
 def outbox(app: App) -> list[tuple[str, str | None]]:
     with app.sessions() as s:
         return [
@@ -253,35 +267,8 @@ def test_every_registered_file_can_be_listed_and_saved(
     and saving again never overwrites."""
     paper = tmp_path / "Steget vidare.docx"
     paper.write_bytes((REPORTS / "r03_right_sdt_overspent.docx").read_bytes())
-    code, _, err = run(
-        config_file,
-        "register",
-        str(paper),
-        "--from",
-        "Eva Ek",
-        "--received",
-        "2026-02-11",
-        "--channel",
-        "hand",
-        "--case",
-        "SFG 26-03",
-    )
-    assert code == 0, err
-    sent = letter(tmp_path / "brev till Eva.docx")
-    code, _, err = run(
-        config_file,
-        "register",
-        str(sent),
-        "--direction",
-        "out",
-        "--to",
-        "Eva Ek",
-        "--date",
-        "2026-02-12",
-        "--case",
-        "SFG 26-03",
-    )
-    assert code == 0, err
+    registered(config_file, paper, *PAPER_FROM_EVA, "--channel", "hand")
+    registered(config_file, letter(tmp_path / "brev till Eva.docx"), *LETTER_TO_EVA)
     code, out, err = run(config_file, "file", "SFG 26-03", "--json")
     assert code == 0, err
     rows = json.loads(out)
@@ -338,18 +325,7 @@ def test_archive_package_holds_files_registered_by_hand_and_checks_them(
     one line naming it and leaves no package."""
     paper = tmp_path / "post.docx"
     paper.write_bytes((REPORTS / "r03_right_sdt_overspent.docx").read_bytes())
-    code, _, err = run(
-        config_file,
-        "register",
-        str(paper),
-        "--from",
-        "Eva Ek",
-        "--received",
-        "2026-02-11",
-        "--case",
-        "SFG 26-03",
-    )
-    assert code == 0, err
+    registered(config_file, paper, *PAPER_FROM_EVA)
     output = tmp_path / "paket"
     code, out, err = run(config_file, "export", "archive", "SFG 26-03", "--output", str(output))
     assert code == 0, err
@@ -362,21 +338,7 @@ def test_archive_package_holds_files_registered_by_hand_and_checks_them(
         for record in erms.iter(f"{ERMS}record")
     }
     assert appendices["SFG 26-03.02"] == ["post.docx"]
-    sent = letter(tmp_path / "brev.docx")
-    code, _, err = run(
-        config_file,
-        "register",
-        str(sent),
-        "--direction",
-        "out",
-        "--to",
-        "Eva Ek",
-        "--date",
-        "2026-02-12",
-        "--case",
-        "SFG 26-03",
-    )
-    assert code == 0, err
+    registered(config_file, letter(tmp_path / "brev.docx"), *LETTER_TO_EVA)
 
     digest = hashlib.sha256(paper.read_bytes()).hexdigest()
     blob = filled.archive.path_for(digest)

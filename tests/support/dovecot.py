@@ -15,7 +15,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -288,3 +288,18 @@ service auth {{
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.process = None
+
+
+def running_dovecot() -> Iterator[DovecotServer]:
+    """A Dovecot for a test session (the body of the `dovecot` fixtures): started in a fresh
+    folder, stopped and removed afterwards."""
+    import tempfile
+
+    # Not under pytest's tmp: Dovecot serves mail as nobody, who cannot enter root's 0700 folders.
+    root = Path(tempfile.mkdtemp(prefix="casefile-dovecot-"))
+    root.chmod(0o755)
+    server = DovecotServer(root)
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)

@@ -17,6 +17,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -234,3 +235,31 @@ class TokenStub:
 def hs256_key_file_content(stub: TokenStub) -> str:
     """Dovecot's local validation key for HS256: the base64 of the shared secret."""
     return base64.b64encode(stub.key).decode("ascii")
+
+
+def google_service_account(
+    stub: TokenStub, key_file: Path, account: str, *mailboxes: str, key_id: str | None = "k1"
+) -> Path:
+    """A Google service account the stub knows, delegated for `mailboxes`, with its key file
+    (JSON, as Google hands it out) written to `key_file`; returns the file."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    stub.google_accounts[account] = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    stub.google_delegated.update(mailboxes)
+    content: dict[str, str] = {
+        "type": "service_account",
+        "client_email": account,
+        "private_key": pem,
+        "token_uri": stub.google_url,
+    }
+    if key_id is not None:
+        content["private_key_id"] = key_id
+    key_file.write_text(json.dumps(content))
+    return key_file
