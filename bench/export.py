@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from casefile.app import App
 from casefile.blobstore import Archive
-from casefile.config import Settings
+from casefile.config import settings_from_dict
 from casefile.db.migrate import upgrade
 from casefile.db.schema import (
     attachments,
@@ -209,7 +209,7 @@ def main() -> None:
         else:
             url = f"sqlite:///{root / 'reg.db'}"
         try:
-            settings = Settings.from_dict(
+            settings = settings_from_dict(
                 {"database": {"url": url}, "storage": {"path": str(root / "archive")}}
             )
             app = App(settings)

@@ -41,7 +41,7 @@ from imapclient import IMAPClient
 
 from bench.common import Targets, interleaved, median
 from casefile.app import App
-from casefile.config import Settings
+from casefile.config import settings_from_dict
 from casefile.db.migrate import upgrade
 from casefile.db.models import Document
 from intake.mail.poll import poll_all
@@ -181,7 +181,7 @@ def worst(server: DovecotServer, root: Path, db: str, targets: Targets) -> None:
                 "service": {"lock_path": str(folder / "casefile.lock")},
             },
         )
-        app = App(Settings.from_dict({"database": {"url": url}}))
+        app = App(settings_from_dict({"database": {"url": url}}))
         upgrade(app.engine)
         app.engine.dispose()
         try:
@@ -280,7 +280,7 @@ def main() -> int:
         else:
             pg_name, url = create_database("casefile_bench")
         box = account.mailbox_settings()
-        settings = Settings.from_dict(
+        settings = settings_from_dict(
             {
                 "database": {"url": url},
                 "storage": {"path": str(root / "archive")},

@@ -40,7 +40,7 @@ import sqlalchemy as sa
 
 from bench.common import Targets, interleaved, median
 from casefile.app import App
-from casefile.config import Settings
+from casefile.config import Settings, settings_from_dict
 from casefile.db.migrate import upgrade
 from casefile.db.models import Case, Counter, Document
 from casefile.db.schema import search_entries
@@ -49,7 +49,7 @@ from tests.support.postgres import create_database, drop_database
 
 
 def settings_for(url: str, root: Path) -> Settings:
-    return Settings.from_dict(
+    return settings_from_dict(
         {"database": {"url": url}, "storage": {"path": str(root / "archive")}}
     )
 

@@ -15,7 +15,7 @@ import hypothesis
 import pytest
 
 from casefile.app import App
-from casefile.config import Settings
+from casefile.config import Settings, settings_from_dict
 from tests.support.postgres import create_database, drop_database
 
 # No wall-clock deadline for property tests: the machine is shared and a loaded run must not
@@ -77,7 +77,7 @@ def make_settings(db_url: str, tmp_path: Path, **sections: dict[str, object]) ->
     for key, value in sections.items():
         base = data.get(key)
         data[key] = {**base, **value} if isinstance(base, dict) else value
-    return Settings.from_dict(data)
+    return settings_from_dict(data)
 
 
 @pytest.fixture

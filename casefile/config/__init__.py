@@ -15,6 +15,8 @@ from casefile.config.loading import (
     DEFAULT_CONFIG_PATH,
     load_settings,
     resolve_config_path,
+    settings_from_dict,
+    settings_from_json,
 )
 from casefile.config.messages import _PROBLEMS, ConfigError, _Invalid, _problem
 from casefile.config.settings import (
@@ -67,4 +69,6 @@ __all__ = [
     "_problem",
     "load_settings",
     "resolve_config_path",
+    "settings_from_dict",
+    "settings_from_json",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import tomllib
 import types
@@ -272,10 +273,28 @@ def load_settings(path: str | Path) -> Settings:
         raise ConfigError.at(str(path), "file_not_toml", error=exc) from None
     folder = path.absolute().parent
     try:
-        settings = _anchored(Settings.from_dict(raw), folder)
+        settings = _anchored(settings_from_dict(raw), folder)
         url = _database_url(settings.database, folder)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     if url == settings.database.url:
         return settings
     return settings.replace(database=dataclasses.replace(settings.database, url=url))
+
+
+def settings_from_dict(data: dict[str, Any]) -> Settings:
+    """Validate a parsed configuration; raises ConfigError naming the first bad key."""
+    try:
+        settings = _build(Settings, data, "")
+    except _Invalid as exc:
+        raise ConfigError.at(exc.key, exc.problem, **exc.fields) from None
+    names = [box.name for box in settings.mailboxes]
+    if len(names) != len(set(names)):
+        raise ConfigError.at("mailboxes.name", "mailbox_names")
+    _check_oauth2_refs(settings)
+    return settings
+
+
+def settings_from_json(text: str) -> Settings:
+    """The settings a parent process handed to a child as `Settings.to_json()`."""
+    return settings_from_dict(json.loads(text))

@@ -313,25 +313,6 @@ class Settings:
     export: ExportSettings = field(default_factory=ExportSettings)
     signatures: SignaturesSettings = field(default_factory=SignaturesSettings)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Settings:
-        """Validate a parsed configuration; raises ConfigError naming the first bad key."""
-        from casefile.config.loading import _build, _check_oauth2_refs
-
-        try:
-            settings = _build(cls, data, "")
-        except _Invalid as exc:
-            raise ConfigError.at(exc.key, exc.problem, **exc.fields) from None
-        names = [box.name for box in settings.mailboxes]
-        if len(names) != len(set(names)):
-            raise ConfigError.at("mailboxes.name", "mailbox_names")
-        _check_oauth2_refs(settings)
-        return settings
-
-    @classmethod
-    def from_json(cls, text: str) -> Settings:
-        return cls.from_dict(json.loads(text))
-
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -72,7 +72,7 @@ FAULT_BEFORE_REPLACE = "export_before_replace"
 
 def before_replace() -> None:
     """The crash tests' point: the output written but not yet in place."""
-    from intake.mail.faults import checkpoint
+    from casefile.faults import checkpoint
 
     checkpoint(FAULT_BEFORE_REPLACE)
 

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from casefile.config import ConfigError, Settings, load_settings
+from casefile.config import (
+    ConfigError,
+    load_settings,
+    settings_from_dict,
+    settings_from_json,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,13 +46,13 @@ def test_the_production_example_uses_oauth2_and_loads() -> None:
 )
 def test_bad_oauth2_settings_name_the_key(data: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        Settings.from_dict(data)
+        settings_from_dict(data)
     assert key in str(caught.value)
 
 
 def test_token_command_needs_nothing_else() -> None:
-    settings = Settings.from_dict(
+    settings = settings_from_dict(
         {"oauth2": {"h": {"provider": "generic", "token_command": "oauth2ms --token"}}}
     )
     assert settings.oauth2["h"].token_command == "oauth2ms --token"
-    assert Settings.from_json(settings.to_json()) == settings
+    assert settings_from_json(settings.to_json()) == settings

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from casefile.config import OAuth2Settings, Settings
+from casefile.config import OAuth2Settings, settings_from_dict
 from intake.auth.tokens import MAX_ANSWER_BYTES, TokenError, fetch_token
 
 TOKEN_JSON = b'{"access_token": "tok-123", "token_type": "Bearer", "expires_in": 3600}'
@@ -83,7 +83,7 @@ def _cfg(url: str, timeout: float = 1.0) -> OAuth2Settings:
         "client_secret_env": "PATH",
         "timeout_seconds": timeout,
     }
-    return Settings.from_dict({"oauth2": {"x": section}}).oauth2["x"]
+    return settings_from_dict({"oauth2": {"x": section}}).oauth2["x"]
 
 
 @pytest.mark.parametrize("head_at_once", [False, True], ids=["drip-all", "drip-body"])
@@ -160,7 +160,7 @@ def test_a_token_command_that_prints_too_much_is_stopped(tmp_path: Path) -> None
         "    sys.stdout.buffer.flush()\n"
         f"pathlib.Path({str(mark)!r}).write_text('ja')\n"
     )
-    settings = Settings.from_dict(
+    settings = settings_from_dict(
         {"oauth2": {"x": {"provider": "generic", "token_command": f"{sys.executable} {script}"}}}
     ).oauth2["x"]
     with pytest.raises(TokenError) as caught:

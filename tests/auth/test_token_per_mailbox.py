@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casefile.config import OAuth2Settings, Settings
+from casefile.config import OAuth2Settings, settings_from_dict
 from intake.auth.tokens import TokenCache
 from tests.support.oauth2 import TokenStub, google_service_account
 
@@ -13,7 +13,7 @@ def google_credential(stub: TokenStub, tmp_path: Path, *mailboxes: str) -> OAuth
     key_file = google_service_account(
         stub, tmp_path / "sa.json", "casefile-cache@forbund.iam.gserviceaccount.com", *mailboxes
     )
-    return Settings.from_dict(
+    return settings_from_dict(
         {"oauth2": {"gw": {"provider": "google", "key_file": str(key_file)}}}
     ).oauth2["gw"]
 

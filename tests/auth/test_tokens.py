@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from casefile.config import OAuth2Settings, Settings
+from casefile.config import OAuth2Settings, settings_from_dict
 from intake.auth.sasl import oauthbearer, xoauth2_base64
 from intake.auth.tokens import TokenCache, TokenError, fetch_token
 from tests.auth.conftest import credential
@@ -32,7 +32,7 @@ MS_XOAUTH2 = (
 
 
 def cfg(**values: object) -> OAuth2Settings:
-    return Settings.from_dict({"oauth2": {"x": values}}).oauth2["x"]
+    return settings_from_dict({"oauth2": {"x": values}}).oauth2["x"]
 
 
 def test_xoauth2_reproduces_microsofts_example_byte_for_byte() -> None:

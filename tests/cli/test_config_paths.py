@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from casefile.config import Settings, load_settings
+from casefile.config import Settings, load_settings, settings_from_dict
 from tests.support.mail import REPORTS, message
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,7 +136,7 @@ forms = ["forms/a.toml", "/abs/b.toml"]
 
 
 def test_settings_without_a_file_keep_their_paths_as_written() -> None:
-    settings = Settings.from_dict({"storage": {"path": "var/archive"}})
+    settings = settings_from_dict({"storage": {"path": "var/archive"}})
     assert settings.storage.path == "var/archive"
     assert Settings().service.lock_path == "var/casefile.lock"
 

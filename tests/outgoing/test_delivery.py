@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from casefile.app import App
-from casefile.config import Settings
+from casefile.config import settings_from_json
 from casefile.db.models import Event, OutboxMail
 from intake.outgoing import flush_outbox, recover_interrupted, requeue_mail
 from intake.outgoing.sender import RequeueError, backoff
@@ -121,7 +121,7 @@ def test_temporary_failures_give_up_after_the_last_attempt(
 
 def _flush_in_child(settings_json: str, go: Any) -> None:
     go.wait(30)
-    settings = Settings.from_json(settings_json)
+    settings = settings_from_json(settings_json)
     app = App(settings)
     flush_outbox(app.sessions, settings)
 

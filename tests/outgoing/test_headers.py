@@ -11,7 +11,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from casefile.app import App
-from casefile.config import Settings
+from casefile.config import settings_from_dict
 from intake.outgoing.compose import compose, thread_of
 from intake.outgoing.render import Rendered
 from tests.outgoing.conftest import SENDER, outbox, register, reply
@@ -141,7 +141,7 @@ def test_long_reference_chain_is_capped() -> None:
     assert ids[0] == "<m0@b.test>" and ids[-1] == "<last@b.test>"
 
 
-_SETTINGS = Settings.from_dict(
+_SETTINGS = settings_from_dict(
     {"smtp": {"from_address": "kontakt@finsam.test", "from_name": "Förbundet"}}
 )
 

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from casefile.app import App
-from casefile.config import Settings
+from casefile.config import settings_from_dict
 from casefile.db.models import Case, OutboxMail, SourceMessage
 from casefile.register import set_due_date
 from intake.outgoing import queue_digest, queue_reminders
@@ -202,7 +202,7 @@ def test_configured_mail_goes_by_smtp_with_starttls_and_to_a_folder_only_when_as
 ) -> None:
     """The product's default (not the tests' helper): SMTP on 587 with STARTTLS; the folder
     transport only when the configuration names it."""
-    default = Settings.from_dict({"smtp": {"from_address": "kontakt@finsam.test"}})
+    default = settings_from_dict({"smtp": {"from_address": "kontakt@finsam.test"}})
     assert (default.smtp.transport, default.smtp.port, default.smtp.security) == (
         "smtp",
         587,

@@ -9,7 +9,7 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from casefile.app import App
-from casefile.config import Settings
+from casefile.config import settings_from_json
 from casefile.db.models import Case, Document
 
 PROCESSES = 4
@@ -20,7 +20,7 @@ def _worker(settings_json: str, seed: int, barrier: object) -> list[str]:
     from casefile.register import register_document
     from tests.register.factories import new_report
 
-    settings = Settings.from_json(settings_json)
+    settings = settings_from_json(settings_json)
     app = App(settings)
     rng = random.Random(seed)
     barrier.wait()  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from casefile.app import App
-from casefile.config import Settings
+from casefile.config import settings_from_dict
 from casefile.db.models import Case, Document, Event
 from casefile.matching import Incoming, OpenCase, match_case, same_party
 from casefile.register import register_document
@@ -60,7 +60,7 @@ def test_the_same_insats_from_another_party_opens_a_new_case() -> None:
     case = OpenCase("SFG 26-01", 2026, 1, "Kärnhuset", "Kommun A", parties=(KOMMUN_A,))
     for sender, expected in ((MALLORY, None), ("bo.ek@kommun-a.test", "SFG 26-01")):
         incoming = Incoming(title="Kärnhuset", organisation="Kommun A", sender=sender)
-        got = match_case(Settings.from_dict({}).registry, incoming, [case])
+        got = match_case(settings_from_dict({}).registry, incoming, [case])
         assert got.number == expected, sender
 
 

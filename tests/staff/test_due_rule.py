@@ -7,13 +7,13 @@ import datetime as dt
 import subprocess
 import sys
 
-from casefile.config import Settings
+from casefile.config import settings_from_dict
 from casefile.due import next_business_day
 from casefile.queries import effective_due
 
 
 def test_business_days_agree_with_the_reminders() -> None:
-    settings = Settings.from_dict({})
+    settings = settings_from_dict({})
     day = dt.date(2026, 1, 1)
     while day < dt.date(2028, 1, 1):
         assert effective_due(settings, day, None) == (next_business_day(day), "staff"), day
@@ -23,9 +23,9 @@ def test_business_days_agree_with_the_reminders() -> None:
 def test_the_due_date_rule_imports_neither_holidays_nor_the_mail_code() -> None:
     code = (
         "import sys, datetime as dt\n"
-        "from casefile.config import Settings\n"
+        "from casefile.config import settings_from_dict\n"
         "from casefile.queries import effective_due\n"
-        "effective_due(Settings.from_dict({}), dt.date(2026, 6, 19), None)\n"
+        "effective_due(settings_from_dict({}), dt.date(2026, 6, 19), None)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('holidays', 'jinja2')"
         " or m.startswith('intake.outgoing.sender')))\n"
     )

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from casefile.app import App
-from casefile.config import ConfigError, Settings
+from casefile.config import ConfigError, settings_from_dict
 from casefile.db.models import Document, Event, OutboxMail
 from intake.mail.forward import (
     Original,
@@ -505,7 +505,7 @@ def test_the_arrival_is_read_after_the_last_semicolon_and_in_the_registry_zone()
 
 # --- staff_forward and StaffForward.record, called directly. ---
 
-STAFF_SETTINGS = Settings.from_dict({"registry": {"staff_domains": ["finsam.test"]}})
+STAFF_SETTINGS = settings_from_dict({"registry": {"staff_domains": ["finsam.test"]}})
 FORWARD_ARRIVED = dt.datetime(2026, 2, 3, 9, 0, tzinfo=dt.UTC)
 
 
@@ -803,10 +803,10 @@ def test_a_bare_domain_is_a_staff_domain_only_where_the_operator_says_so() -> No
     with pytest.raises(
         ConfigError, match=r"registry\.staff_addresses: 'finsam\.test'.*staff_domains"
     ):
-        Settings.from_dict({"registry": {"staff_addresses": ["finsam.test"]}})
+        settings_from_dict({"registry": {"staff_addresses": ["finsam.test"]}})
     raw = forged_forward(None, block="Från: Anna <anna@bollnas.test>\nSkickat: 2026-01-29\n")
     parsed = parse_message(raw)
-    exact = Settings.from_dict({"registry": {"staff_addresses": ["cia@finsam.test"]}})
+    exact = settings_from_dict({"registry": {"staff_addresses": ["cia@finsam.test"]}})
     assert staff_forward(exact, lambda: raw, parsed, FORWARD_ARRIVED, "verified") is None
     fwd = staff_forward(STAFF_SETTINGS, lambda: raw, parsed, FORWARD_ARRIVED, "verified")
     assert fwd is not None and fwd.verified and fwd.parsed.from_address == "anna@bollnas.test"
