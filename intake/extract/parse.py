@@ -110,6 +110,10 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
     if layout.appendix:
         secs[APPENDIX_KEY] = layout.appendix
     raw = reading.raw
+    if layout.source == "ocr":
+        from intake.extract.ocr_repair import repair_fields
+
+        repair_fields(raw.values, raw.unparsed, {f.key: f.kind for f in reading.form.fields})
     found = findings(kind, raw.values, secs, raw.unparsed, reading.form, reading.found_numbers)
     if kind != "unknown" and (reading.form.generic or reading.confidence < limits.min_confidence):
         found.append(not_recognised(reading.form.name, reading.confidence))
