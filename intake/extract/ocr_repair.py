@@ -147,7 +147,7 @@ def repair_word(text: str, vocab: Mapping[str, str]) -> str:
 _DIGITISH = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "!": "1"})
 _DATE_LIKE = re.compile(r"[\dOoDlI|!]{4}\s?[-–—./]\s?[\dOoDlI|!]{1,2}\s?[-–—./]\s?[\dOoDlI|!]{1,2}")
 _AMOUNT_SHAPE = re.compile(
-    r"^(?:sek|kr\.?)?\s*(?P<num>\d[\d .,]*\d|\d)(?P<dec>,\d{2}|,-{1,2}|:-)?\s*"
+    r"^(?:sek|kr\.?)?\s*(?P<num>\d[\d .,]*\d|\d)(?P<dec>,\d{2}|,-{1,2})?\s*"
     r"(?:kr\.?|kronor|sek)?\s*(?::-)?\.?$",
     re.IGNORECASE,
 )
