@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from intake.extract.handwriting import DEFAULT_LABELS, Labels, evidence, find_ink, fold
 from intake.extract.layout import Layout
 from intake.extract.model import ExtractionError, ExtractLimits
 from intake.extract.ocr_repair import BUILTIN_VOCABULARY, repair_word, vocabulary
@@ -362,6 +363,27 @@ def _vocabulary(limits: ExtractLimits, words: Iterable[Word]) -> dict[str, str]:
     return vocabulary(texts)
 
 
+def _signature_labels(limits: ExtractLimits) -> Labels:
+    """The signature section's heading words and name labels, from the form definitions (the
+    section holding `submitter_name`), with the shipped form's as a floor."""
+    from intake.extract.forms import FormError, load_forms
+
+    heads, names = set(DEFAULT_LABELS.headings), set(DEFAULT_LABELS.names)
+    try:
+        forms = load_forms(limits.forms)
+    except FormError:
+        forms = ()
+    for form in forms:
+        for f in form.fields:
+            if f.key != "submitter_name":
+                continue
+            names.update(fold(label) for label in f.labels if len(label.split()) == 1)
+            section = form.section(f.section) if f.section else None
+            if section is not None:
+                heads.update(fold(t) for t in (section.title, *section.synonyms) if " " not in t)
+    return Labels(frozenset(heads), frozenset(names))
+
+
 def _read_page(
     img: Any, path: Path, limits: ExtractLimits, deadline: float, filename: str
 ) -> tuple[Any, list[Word]]:
@@ -453,6 +475,8 @@ def read_images(images: list[Any], limits: ExtractLimits, deadline: float, filen
             img, words = _read_page(img, Path(tmp) / f"page-{i}.pgm", limits, deadline, filename)
             read.append((words, img))
     vocab = _vocabulary(limits, (w for words, _ in read for w in words))
+    labels = _signature_labels(limits)
+    handwritten: list[dict[str, Any]] = []
     for i, (words, img) in enumerate(read):
         for w in words:
             w.text = repair_word(w.text, vocab)
@@ -462,6 +486,9 @@ def read_images(images: list[Any], limits: ExtractLimits, deadline: float, filen
         hs, vs = rules(img)
         pages.append(lines_of(i, _glyphs(words), hs, vs))
         heights.append(img.height * PT)
+        ink = find_ink(img, words, labels)
+        if ink is not None:
+            handwritten.append(evidence(i + 1, ink))
     layout = layout_of(pages, heights)
     layout.page_stride = PAGE_STRIDE
     layout.pages = len(images)
@@ -469,6 +496,7 @@ def read_images(images: list[Any], limits: ExtractLimits, deadline: float, filen
     mean = sum(all_confs) / len(all_confs) / 100 if all_confs else 0.0
     layout.ocr = {"pages": len(images), "mean_confidence": round(mean, 2)}
     layout.word_confidence = {k: sum(v) / len(v) / 100 for k, v in confs.items()}
+    layout.signatures = handwritten
     return layout
 
 

@@ -128,7 +128,14 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
         found.append(source_finding)
     result = judge(
         Extraction(
-            kind, raw.values, secs, found, reading.form.name, reading.confidence, layout.source
+            kind,
+            raw.values,
+            secs,
+            found,
+            reading.form.name,
+            reading.confidence,
+            layout.source,
+            signatures=list(layout.signatures),
         )
     )
     if layout.ocr is not None:
