@@ -21,7 +21,7 @@ from intake.extract.forms import FormError, load_forms
 from intake.extract.layout import Layout
 from intake.extract.mail_body import BODY_HTML, BODY_TEXT, SOURCE, bare_labels, text_layout
 from intake.extract.model import Extraction, ExtractionError, ExtractLimits
-from intake.extract.signatures import has_signature, judge, read_digital
+from intake.extract.signatures import check_digital, has_signature, judge
 
 
 def read_layout(data: bytes, media_type: str, limits: ExtractLimits) -> Layout:
@@ -149,9 +149,9 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
 def parse(data: bytes, media_type: str, limits: ExtractLimits) -> Extraction:
     result = extraction_from_layout(read_layout(data, media_type, limits), limits)
     if media_type == "pdf" and has_signature(data):
-        digital = read_digital(data, limits.trust_roots, limits.timezone)
+        digital, report = check_digital(data, limits.trust_roots, limits.timezone)
         if digital:
-            result = judge(result, digital)
+            result = dataclasses.replace(judge(result, digital), signature_report=report)
     return result
 
 
