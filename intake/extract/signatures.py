@@ -273,8 +273,7 @@ def _report(
         "trust_roots": {
             "files": list(paths),
             "certificates": [
-                {"subject": _name(dict(c.subject.native)), "sha256": _fingerprint(c)}
-                for c in roots
+                {"subject": _name(dict(c.subject.native)), "sha256": _fingerprint(c)} for c in roots
             ],
         },
         "signatures": details,
@@ -295,9 +294,7 @@ def _unreadable() -> dict[str, Any]:
     }
 
 
-def _validate(
-    sig: Any, roots: list[Any], zone: dt.tzinfo
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def _validate(sig: Any, roots: list[Any], zone: dt.tzinfo) -> tuple[dict[str, Any], dict[str, Any]]:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
