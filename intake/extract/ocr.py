@@ -570,3 +570,45 @@ def read_image(data: bytes, filename: str, limits: ExtractLimits) -> Layout:
                 frame.save(buf, format="PNG")
                 images.append(_open(buf.getvalue(), filename))
     return read_images(images, limits, deadline, filename)
+
+
+# Several photos or scans of one report's pages, sent as separate attachments, travel to the
+# isolated worker as one bundle (the images in attachment order) and are read as one document.
+PAGES_KIND = "image_pages"
+_PAGES_MAGIC = b"CASEFILE-PAGES\n"
+
+
+def pack_pages(images: list[bytes]) -> bytes:
+    """The images as one bundle: a magic line, then each image's length (8 bytes) and bytes."""
+    out = bytearray(_PAGES_MAGIC)
+    for data in images:
+        out += len(data).to_bytes(8, "big") + data
+    return bytes(out)
+
+
+def unpack_pages(bundle: bytes, max_pages: int) -> list[bytes]:
+    """The images of a bundle (at most `max_pages`); a damaged bundle raises."""
+    if not bundle.startswith(_PAGES_MAGIC):
+        raise ExtractionError("corrupt", "Sidbunten är skadad.")
+    pos, out = len(_PAGES_MAGIC), list[bytes]()
+    while pos < len(bundle) and len(out) < max_pages:
+        size = int.from_bytes(bundle[pos : pos + 8], "big")
+        pos += 8
+        if size <= 0 or pos + size > len(bundle):
+            raise ExtractionError("corrupt", "Sidbunten är skadad.")
+        out.append(bundle[pos : pos + size])
+        pos += size
+    return out
+
+
+def read_image_pages(bundle: bytes, limits: ExtractLimits) -> Layout:
+    """Photos or scans of one report's pages (a bundle of pack_pages), each turned upright by
+    its own EXIF tag, read in order as one document of `ocr_max_pages` pages at most."""
+    deadline = time.monotonic() + limits.timeout_seconds
+    if not limits.ocr:
+        raise ExtractionError(
+            "unsupported", "Bilderna är inskannade sidor eller foton; OCR är avstängt."
+        )
+    pages = unpack_pages(bundle, limits.ocr_max_pages)
+    images = [_open(data, f"Bild {n}") for n, data in enumerate(pages, 1)]
+    return read_images(images, limits, deadline, "Bilderna")

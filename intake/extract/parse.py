@@ -32,6 +32,10 @@ def read_layout(data: bytes, media_type: str, limits: ExtractLimits) -> Layout:
 
             return read_scan_pdf(data, "PDF-filen", limits)
         return layout
+    if media_type == "image_pages":  # several page images of one mail (ocr.PAGES_KIND)
+        from intake.extract.ocr import read_image_pages
+
+        return read_image_pages(data, limits)
     if media_type == "image":
         from intake.extract.ocr import read_image
         from intake.extract.preflight import image_type_for
