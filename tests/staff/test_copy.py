@@ -216,6 +216,13 @@ def test_e_signed_pdf_copy_says_the_signature_is_not_carried(
     checked = json.loads(app.archive.get(report["sha256"]))
     assert checked["document_sha256"] == sha256(signed)
     assert [s["signer"] for s in checked["signatures"]] == ["Katarina Gröndahl"]
+    # ... and travels with it into the e-archive package.
+    package = tmp_path / "paket"
+    case = number.rsplit(".", 1)[0]
+    code, out, err = run(config, "export", "archive", case, "--output", str(package))
+    assert code == 0, err
+    kept = [p for p in package.rglob("*.valideringsrapport.json")]
+    assert len(kept) == 1 and kept[0].read_bytes() == app.archive.get(report["sha256"])
 
 
 def test_other_file_types_give_one_line(
