@@ -69,7 +69,7 @@ _ALTERNATIVES: dict[str, str] = {
     "O": "OÖ",
 }
 _MAX_CHOICES = 256  # a word with more ambiguous letters is left as read
-_MIN_LEN = 4
+_MIN_LEN = 5  # shorter words pair up too often ("vara"/"våra", "fora"/"föra")
 
 _EMAIL_AT = re.compile(
     r"^(?P<local>[A-Za-z0-9][\w.+-]*?)(?:QQ|Q|©|\(a\)|\(at\)|@@)"
