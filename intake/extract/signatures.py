@@ -402,6 +402,7 @@ SHOW_WORDS = {
         "trusted": "betrodd",
         "untrusted": "ej betrodd utfärdare",
         "page": "sidan",
+        "scanned": "skannad",
         "unknown": "okänd",
     },
     "en": {
@@ -415,6 +416,7 @@ SHOW_WORDS = {
         "trusted": "trusted",
         "untrusted": "issuer not trusted",
         "page": "page",
+        "scanned": "scanned",
         "unknown": "unknown",
     },
 }
@@ -441,7 +443,8 @@ def describe(entry: Mapping[str, Any], lang: str = "sv") -> str:
         return f"{label}: {', '.join(parts)}"
     if kind == "handwritten":
         page = entry.get("page")
-        return f"{w['handwritten']}" + (f" ({w['page']} {page})" if page else "")
+        where = [w["scanned"], *([f"{w['page']} {page}"] if page else [])]
+        return f"{w['handwritten']} ({', '.join(where)})"
     if kind == "typed":
         return f"{w['typed']}: {entry.get('name')}, {entry.get('date')}"
     return str(kind)

@@ -219,6 +219,9 @@ def test_the_show_line() -> None:
     assert describe({"kind": "typed", "name": "A B", "date": "2025-02-04"}) == (
         "namn och datum ifyllda: A B, 2025-02-04"
     )
+    hand = {"kind": "handwritten", "page": 5, "confidence": 0.9}
+    assert describe(hand) == "handskriven underskrift (skannad, sidan 5)"
+    assert describe(hand, "en") == "handwritten signature (scanned, page 5)"
 
 
 def test_an_unreadable_trust_root_is_a_one_line_error(
