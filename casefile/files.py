@@ -4,9 +4,10 @@ A document that came by mail has its raw message (`messages.raw_sha256`) and the
 attachments (`attachments`, by message or linked to the document directly). A document
 registered by hand (`casefile register`: post, by hand, outgoing, internal) has the file staff
 gave, recorded by its registration event (`registered_by_hand`, detail `file`), written in the
-same transaction as the document. Every one of them is a row of `stored_files` (the digest of a
-blob in the content-addressed archive). `casefile file` and the e-archive package read them here,
-so the two cannot disagree.
+same transaction as the document. A document with e-signatures also has their validation
+report (`signature_validated`, detail `file`; casefile.signature_report). Every one of them
+is a row of `stored_files` (the digest of a blob in the content-addressed archive).
+`casefile file` and the e-archive package read them here, so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from sqlalchemy import Connection, select
 from casefile.db.schema import attachments, events, messages, stored_files
 
 OCTET_STREAM = "application/octet-stream"
+# Events that record a stored file of a document, and the part the file is: a file registered
+# by hand, or the validation report of the document's e-signatures (signature_report.py).
+EVENT_PARTS = {"registered_by_hand": "file", "signature_validated": "validation_report"}
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,9 @@ class DocumentFile:
     sha256: str
     size: int
     media_type: str
-    part: str  # "message" (the raw mail) | "attachment" (of the mail) | "file" (by hand)
+    # "message" (the raw mail) | "attachment" (of the mail) | "file" (by hand) |
+    # "validation_report" (of its e-signatures, made at arrival)
+    part: str
 
 
 def message_file_name(message_id: int) -> str:
@@ -96,25 +102,28 @@ def document_files(conn: Connection, docs: Sequence[Any]) -> dict[int, list[Docu
                     "attachment",
                 )
             )
-    by_hand: list[tuple[int, dict[str, Any]]] = []
-    for doc_id, detail in conn.execute(
-        select(events.c.document_id, events.c.detail)
-        .where(events.c.action == "registered_by_hand", events.c.document_id.in_(list(out)))
+    by_hand: list[tuple[int, dict[str, Any], str]] = []
+    for doc_id, action, detail in conn.execute(
+        select(events.c.document_id, events.c.action, events.c.detail)
+        .where(
+            events.c.action.in_(list(EVENT_PARTS)),
+            events.c.document_id.in_(list(out)),
+        )
         .order_by(events.c.id)
     ):
         file = (detail or {}).get("file")
         if isinstance(file, dict) and isinstance(file.get("sha256"), str):
-            by_hand.append((doc_id, file))
+            by_hand.append((doc_id, file, EVENT_PARTS[action]))
     if by_hand:
         known = {
             row.sha256: row
             for row in conn.execute(
                 select(stored_files.c.sha256, stored_files.c.size, stored_files.c.media_type).where(
-                    stored_files.c.sha256.in_({f["sha256"] for _, f in by_hand})
+                    stored_files.c.sha256.in_({f["sha256"] for _, f, _ in by_hand})
                 )
             )
         }
-        for doc_id, file in by_hand:
+        for doc_id, file, part in by_hand:
             stored = known.get(file["sha256"])
             out[doc_id].append(
                 DocumentFile(
@@ -123,7 +132,7 @@ def document_files(conn: Connection, docs: Sequence[Any]) -> dict[int, list[Docu
                     file["sha256"],
                     stored.size if stored is not None else int(file.get("size") or 0),
                     (stored.media_type if stored is not None else None) or OCTET_STREAM,
-                    "file",
+                    part,
                 )
             )
     return out

@@ -92,6 +92,9 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         channel = _coded(Channel, d.get("channel"))
         direction = _coded(Direction, d.get("direction"))
         return f"{direction}, {channel}, fil {f.get('filename')}"
+    if action == "signature_validated":
+        f = d.get("file") or {}
+        return f"{_show(d.get('signatures'))} underskrift(er), rapport {f.get('filename')}"
     if action == "delivery_failed":
         return f"leveransrapport, post {_show(d.get('message_row'))}, känd på {_show(d.get('via'))}"
     if action == "forwarded_by_staff":

@@ -268,6 +268,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "mail_uncertain": ("brev osäkert", "mail uncertain"),
     "mail_requeued": ("brev köat igen", "mail requeued"),
     "registered_by_hand": ("registrerad för hand", "registered by hand"),
+    "signature_validated": ("e-underskrift kontrollerad", "e-signature checked"),
     "forwarded_by_staff": ("vidarebefordrad av personal", "forwarded by staff"),
     "delivery_failed": (
         "leveransfel: vårt brev kom tillbaka",

@@ -53,7 +53,11 @@ def _registered_file(conn: Any, doc: Any) -> Any:
     from casefile.files import document_files
     from casefile.registration_copy import kind_of
 
-    files = [f for f in document_files(conn, [doc])[doc["id"]] if f.part != "message"]
+    files = [
+        f
+        for f in document_files(conn, [doc])[doc["id"]]
+        if f.part not in ("message", "validation_report")
+    ]
     if not files:
         raise Failure(
             _say(

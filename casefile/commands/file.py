@@ -26,6 +26,8 @@ def way_in(doc: Any, f: DocumentFile) -> str:
         return "e-mail (message)" if english else "e-post (brevet)"
     if f.part == "attachment":
         return "e-mail (attachment)" if english else "e-post (bilaga)"
+    if f.part == "validation_report":
+        return "signature validation report" if english else "valideringsrapport (underskrift)"
     if doc["direction"] != Direction.IN:
         return label_of(Direction, doc["direction"])
     return label_of(Channel, doc["channel"])

@@ -243,6 +243,10 @@ def register_command(
             )
             doc = register_document(session, app.settings, new, who, into=into)
             record_manual(session, doc, who, channel, direction, path.name, digest, len(data))
+            if extraction is not None:
+                from casefile.signature_report import keep_report
+
+                keep_report(session, app.archive, doc, extraction.signature_report, who, path.name)
             queued = None
             if acknowledge:
                 from intake.outgoing.outbox import ReplyContext, queue_for_document

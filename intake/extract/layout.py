@@ -65,3 +65,5 @@ class Layout:
     # casefolded text, for the confidence per field (ocr.field_confidence).
     ocr: dict[str, Any] | None = None
     word_confidence: dict[str, float] = field(default_factory=dict)
+    # OCR only: handwriting found in the signature section (handwriting.evidence entries).
+    signatures: list[dict[str, Any]] = field(default_factory=list)

@@ -52,6 +52,9 @@ class Extraction:
     # (0..1) of the words its value came from.
     ocr: dict[str, Any] | None = None
     field_confidence: dict[str, float] = field(default_factory=dict)
+    # The validation report of the PDF signatures (signatures.check_digital), kept with the
+    # registered document as a file of its own; None when the file has no PDF signature.
+    signature_report: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         sections = {k: self.sections.get(k, "") for k in SECTION_KEYS}
@@ -72,6 +75,8 @@ class Extraction:
         if self.ocr is not None:
             out["ocr"] = self.ocr
             out["field_confidence"] = self.field_confidence
+        if self.signature_report is not None:
+            out["signature_validation"] = self.signature_report
         return out
 
     @classmethod
@@ -93,6 +98,7 @@ class Extraction:
             signature_status=str(data.get("signature_status", "")),
             ocr=data.get("ocr"),
             field_confidence=dict(data.get("field_confidence", {})),
+            signature_report=data.get("signature_validation"),
         )
 
     @property

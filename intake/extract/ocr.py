@@ -26,8 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from intake.extract.handwriting import DEFAULT_LABELS, Labels, evidence, find_ink, fold
 from intake.extract.layout import Layout
 from intake.extract.model import ExtractionError, ExtractLimits
+from intake.extract.ocr_repair import BUILTIN_VOCABULARY, repair_word, vocabulary
 
 DPI = 200
 PT = 72.0 / DPI  # PDF points per pixel at DPI
@@ -197,9 +199,12 @@ def _open(data: bytes, filename: str) -> Any:
         raise ExtractionError(
             "corrupt", f"{filename} är skadad och kan inte läsas ({type(exc).__name__})."
         ) from exc
-    if img.width > PAGE_WIDTH_PX * 1.15:
-        scale = PAGE_WIDTH_PX / img.width
-        img = img.resize((PAGE_WIDTH_PX, round(img.height * scale)), Image.Resampling.LANCZOS)
+    # The shorter side is the page's width: a landscape image is most often a page on its side.
+    short = min(img.size)
+    if short > PAGE_WIDTH_PX * 1.15:
+        scale = PAGE_WIDTH_PX / short
+        size = (round(img.width * scale), round(img.height * scale))
+        img = img.resize(size, Image.Resampling.LANCZOS)
     return img
 
 
@@ -336,6 +341,124 @@ def _glyphs(words: list[Word]) -> list[Any]:
     return out
 
 
+# Words read at least this sure (tesseract's 0..100) lend their Swedish letters to the others.
+VOCABULARY_CONF = 80.0
+
+
+def _vocabulary(limits: ExtractLimits, words: Iterable[Word]) -> dict[str, str]:
+    """The words a misread word may be repaired to: the form definitions' own words, the
+    public bodies of BUILTIN_VOCABULARY, and the document's words read with their letters."""
+    from intake.extract.forms import FormError, load_forms
+
+    texts: list[str] = list(BUILTIN_VOCABULARY)
+    try:
+        forms = load_forms(limits.forms)
+    except FormError:
+        forms = ()
+    for form in forms:
+        texts.extend((form.description, *form.title_words))
+        texts.extend(label for f in form.fields for label in f.labels)
+        texts.extend(t for s in form.sections for t in (s.title, *s.synonyms, s.helper))
+    texts.extend(w.text for w in words if w.conf >= VOCABULARY_CONF)
+    return vocabulary(texts)
+
+
+def _signature_labels(limits: ExtractLimits) -> Labels:
+    """The signature section's heading words and name labels, from the form definitions (the
+    section holding `submitter_name`), with the shipped form's as a floor."""
+    from intake.extract.forms import FormError, load_forms
+
+    heads, names = set(DEFAULT_LABELS.headings), set(DEFAULT_LABELS.names)
+    try:
+        forms = load_forms(limits.forms)
+    except FormError:
+        forms = ()
+    for form in forms:
+        for f in form.fields:
+            if f.key != "submitter_name":
+                continue
+            names.update(fold(label) for label in f.labels if len(label.split()) == 1)
+            section = form.section(f.section) if f.section else None
+            if section is not None:
+                heads.update(fold(t) for t in (section.title, *section.synonyms) if " " not in t)
+    return Labels(frozenset(heads), frozenset(names))
+
+
+def _read_page(
+    img: Any, path: Path, limits: ExtractLimits, deadline: float, filename: str
+) -> tuple[Any, list[Word]]:
+    """One page straightened, cleaned and read: (the image read, its words). A page read
+    poorly (sideways or upside down, and no EXIF tag said so) is turned as tesseract's
+    orientation detection says and read again; the better reading is kept."""
+    img = flatten(deskew(img))
+    words = _tesseract(img, path, limits, deadline, filename)
+    if _upright(words):
+        return img, words
+    turn = _orientation(path, deadline, filename)
+    if not turn:
+        return img, words
+    from PIL import Image
+
+    transpose = {
+        90: Image.Transpose.ROTATE_270,
+        180: Image.Transpose.ROTATE_180,
+        270: Image.Transpose.ROTATE_90,
+    }
+    turned = deskew(img.transpose(transpose[turn]))
+    again = _tesseract(turned, path, limits, deadline, filename)
+    if _upright(again) or _mean_conf(again) > _mean_conf(words):
+        return turned, again
+    return img, words
+
+
+# A page whose words tesseract is on average less sure of than this (0..100) may be turned:
+# an upright page reads at 90 and more, a sideways one at about 50.
+UPRIGHT_CONF = 70.0
+# The orientation detection's confidence below which its answer is not acted on.
+OSD_MIN_CONF = 2.0
+_ROTATE_RE = re.compile(r"Rotate:\s*(\d+)")
+_OSD_CONF_RE = re.compile(r"Orientation confidence:\s*([\d.]+)")
+
+
+def _tesseract(
+    img: Any, path: Path, limits: ExtractLimits, deadline: float, filename: str
+) -> list[Word]:
+    img.save(path)  # uncompressed PGM: PNG would cost 0.5 s a page
+    cmd = ["tesseract", str(path), "-", "-l", limits.ocr_languages, "--dpi", str(DPI)]
+    return parse_tsv(_run([*cmd, "tsv"], deadline, filename).decode("utf-8", "replace"))
+
+
+def _upright(words: list[Word]) -> bool:
+    """Read well, and in lines across the page: tesseract reads some sideways pages as
+    vertical text, sure of the words but with boxes taller than wide."""
+    long_words = [w for w in words if len(w.text) >= 4]
+    tall = sum(1 for w in long_words if w.height > w.width)
+    return _mean_conf(words) >= UPRIGHT_CONF and tall * 2 < len(long_words)
+
+
+def _mean_conf(words: list[Word]) -> float:
+    confs = [w.conf for w in words if w.conf >= 0]
+    return sum(confs) / len(confs) if confs else 0.0
+
+
+def _orientation(path: Path, deadline: float, filename: str) -> int:
+    """Degrees (90, 180, 270) the page at `path` must be turned clockwise to be upright, by
+    tesseract's orientation detection (`--psm 0`, the osd model); 0 when upright, unsure,
+    or the osd model is not installed."""
+    cmd = ["tesseract", str(path), "-", "--psm", "0", "-l", "osd", "--dpi", str(DPI)]
+    try:
+        out = _run(cmd, deadline, filename).decode("utf-8", "replace")
+    except ExtractionError as exc:
+        if exc.code == "timeout":
+            raise
+        return 0  # too little text to tell, or no osd.traineddata
+    rotate, conf = _ROTATE_RE.search(out), _OSD_CONF_RE.search(out)
+    if rotate is None or conf is None or float(conf.group(1)) < OSD_MIN_CONF:
+        return 0
+    degrees = int(rotate.group(1)) % 360
+    return degrees if degrees in (90, 180, 270) else 0
+
+
 def read_images(images: list[Any], limits: ExtractLimits, deadline: float, filename: str) -> Layout:
     """Layout of page images (PIL, grey), read in order."""
     from intake.extract.pdf_reader import PAGE_STRIDE, layout_of, lines_of
@@ -346,21 +469,26 @@ def read_images(images: list[Any], limits: ExtractLimits, deadline: float, filen
     heights: list[float] = []
     confs: dict[str, list[float]] = {}
     all_confs: list[float] = []
+    read: list[tuple[list[Word], Any]] = []
     with tempfile.TemporaryDirectory(prefix="casefile-ocr-") as tmp:
         for i, img in enumerate(images):
-            img = flatten(deskew(img))
-            path = Path(tmp) / f"page-{i}.pgm"  # uncompressed: PNG would cost 0.5 s a page
-            img.save(path)
-            cmd = ["tesseract", str(path), "-", "-l", limits.ocr_languages, "--dpi", str(DPI)]
-            tsv = _run([*cmd, "tsv"], deadline, filename).decode("utf-8", "replace")
-            words = parse_tsv(tsv)
-            for w in words:
-                if w.conf >= 0:
-                    all_confs.append(w.conf)
-                    confs.setdefault(_key(w.text), []).append(w.conf)
-            hs, vs = rules(img)
-            pages.append(lines_of(i, _glyphs(words), hs, vs))
-            heights.append(img.height * PT)
+            img, words = _read_page(img, Path(tmp) / f"page-{i}.pgm", limits, deadline, filename)
+            read.append((words, img))
+    vocab = _vocabulary(limits, (w for words, _ in read for w in words))
+    labels = _signature_labels(limits)
+    handwritten: list[dict[str, Any]] = []
+    for i, (words, img) in enumerate(read):
+        for w in words:
+            w.text = repair_word(w.text, vocab)
+            if w.conf >= 0:
+                all_confs.append(w.conf)
+                confs.setdefault(_key(w.text), []).append(w.conf)
+        hs, vs = rules(img)
+        pages.append(lines_of(i, _glyphs(words), hs, vs))
+        heights.append(img.height * PT)
+        ink = find_ink(img, words, labels)
+        if ink is not None:
+            handwritten.append(evidence(i + 1, ink))
     layout = layout_of(pages, heights)
     layout.page_stride = PAGE_STRIDE
     layout.pages = len(images)
@@ -368,6 +496,7 @@ def read_images(images: list[Any], limits: ExtractLimits, deadline: float, filen
     mean = sum(all_confs) / len(all_confs) / 100 if all_confs else 0.0
     layout.ocr = {"pages": len(images), "mean_confidence": round(mean, 2)}
     layout.word_confidence = {k: sum(v) / len(v) / 100 for k, v in confs.items()}
+    layout.signatures = handwritten
     return layout
 
 
@@ -441,3 +570,45 @@ def read_image(data: bytes, filename: str, limits: ExtractLimits) -> Layout:
                 frame.save(buf, format="PNG")
                 images.append(_open(buf.getvalue(), filename))
     return read_images(images, limits, deadline, filename)
+
+
+# Several photos or scans of one report's pages, sent as separate attachments, travel to the
+# isolated worker as one bundle (the images in attachment order) and are read as one document.
+PAGES_KIND = "image_pages"
+_PAGES_MAGIC = b"CASEFILE-PAGES\n"
+
+
+def pack_pages(images: list[bytes]) -> bytes:
+    """The images as one bundle: a magic line, then each image's length (8 bytes) and bytes."""
+    out = bytearray(_PAGES_MAGIC)
+    for data in images:
+        out += len(data).to_bytes(8, "big") + data
+    return bytes(out)
+
+
+def unpack_pages(bundle: bytes, max_pages: int) -> list[bytes]:
+    """The images of a bundle (at most `max_pages`); a damaged bundle raises."""
+    if not bundle.startswith(_PAGES_MAGIC):
+        raise ExtractionError("corrupt", "Sidbunten är skadad.")
+    pos, out = len(_PAGES_MAGIC), list[bytes]()
+    while pos < len(bundle) and len(out) < max_pages:
+        size = int.from_bytes(bundle[pos : pos + 8], "big")
+        pos += 8
+        if size <= 0 or pos + size > len(bundle):
+            raise ExtractionError("corrupt", "Sidbunten är skadad.")
+        out.append(bundle[pos : pos + size])
+        pos += size
+    return out
+
+
+def read_image_pages(bundle: bytes, limits: ExtractLimits) -> Layout:
+    """Photos or scans of one report's pages (a bundle of pack_pages), each turned upright by
+    its own EXIF tag, read in order as one document of `ocr_max_pages` pages at most."""
+    deadline = time.monotonic() + limits.timeout_seconds
+    if not limits.ocr:
+        raise ExtractionError(
+            "unsupported", "Bilderna är inskannade sidor eller foton; OCR är avstängt."
+        )
+    pages = unpack_pages(bundle, limits.ocr_max_pages)
+    images = [_open(data, f"Bild {n}") for n, data in enumerate(pages, 1)]
+    return read_images(images, limits, deadline, "Bilderna")

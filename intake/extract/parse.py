@@ -23,7 +23,7 @@ from intake.extract.layout import Layout
 from intake.extract.mail_body import BODY_HTML, BODY_TEXT, SOURCE, bare_labels, text_layout
 from intake.extract.model import Extraction, ExtractionError, ExtractLimits
 from intake.extract.preflight import check_size, preflight
-from intake.extract.signatures import has_signature, judge, read_digital
+from intake.extract.signatures import check_digital, has_signature, judge
 
 
 def read_layout(data: bytes, media_type: str, limits: ExtractLimits) -> Layout:
@@ -34,6 +34,10 @@ def read_layout(data: bytes, media_type: str, limits: ExtractLimits) -> Layout:
 
             return read_scan_pdf(data, "PDF-filen", limits)
         return layout
+    if media_type == "image_pages":  # several page images of one mail (ocr.PAGES_KIND)
+        from intake.extract.ocr import read_image_pages
+
+        return read_image_pages(data, limits)
     if media_type == "image":
         from intake.extract.ocr import read_image
         from intake.extract.preflight import image_type_for
@@ -112,6 +116,10 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
     if layout.appendix:
         secs[APPENDIX_KEY] = layout.appendix
     raw = reading.raw
+    if layout.source == "ocr":
+        from intake.extract.ocr_repair import repair_fields
+
+        repair_fields(raw.values, raw.unparsed, {f.key: f.kind for f in reading.form.fields})
     found = findings(kind, raw.values, secs, raw.unparsed, reading.form, reading.found_numbers)
     if kind != "unknown":
         lost = interpret.unread_sections(layout, reading.form, reading.heads, secs)
@@ -130,7 +138,14 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
         found.append(source_finding)
     result = judge(
         Extraction(
-            kind, raw.values, secs, found, reading.form.name, reading.confidence, layout.source
+            kind,
+            raw.values,
+            secs,
+            found,
+            reading.form.name,
+            reading.confidence,
+            layout.source,
+            signatures=list(layout.signatures),
         )
     )
     if layout.ocr is not None:
@@ -144,9 +159,9 @@ def extraction_from_layout(layout: Layout, limits: ExtractLimits | None = None) 
 def parse(data: bytes, media_type: str, limits: ExtractLimits) -> Extraction:
     result = extraction_from_layout(read_layout(data, media_type, limits), limits)
     if media_type == "pdf" and has_signature(data):
-        digital = read_digital(data, limits.trust_roots, limits.timezone)
+        digital, report = check_digital(data, limits.trust_roots, limits.timezone)
         if digital:
-            result = judge(result, digital)
+            result = dataclasses.replace(judge(result, digital), signature_report=report)
     return result
 
 

@@ -176,8 +176,21 @@ def read_digital(
 ) -> list[dict[str, Any]]:
     """Every PDF signature in `data`, in document order, validated offline against the PEM
     bundles in `trust_roots`. A signature pyHanko cannot even read counts as broken."""
+    return check_digital(data, trust_roots, timezone)[0]
+
+
+# The validation report's format name: what a reader of an archived report looks up.
+REPORT_FORMAT = "casefile-signaturvalidering/1"
+
+
+def check_digital(
+    data: bytes, trust_roots: Sequence[str] = (), timezone: str = "Europe/Stockholm"
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """(entries, report): read_digital's entries, and the validation report kept with the
+    document (what was checked, by what, when, against which roots; see `_report`). No
+    signature: ([], None)."""
     if not has_signature(data):
-        return []
+        return [], None
     # pyHanko logs whole tracebacks for an untrusted chain or a suspicious revision; the
     # verdict is in the status we return, and the worker's stderr is not a log.
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
@@ -191,16 +204,79 @@ def read_digital(
     try:
         signatures = list(PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures)
     except Exception:  # a PDF pdfminer read but pyHanko cannot: no signature we can judge
-        return []
+        return [], None
+    checked_at = dt.datetime.now(dt.UTC)
     roots = _load_roots(trust_roots)
     zone = _zone(timezone)
     out: list[dict[str, Any]] = []
+    details: list[dict[str, Any]] = []
     for sig in signatures:
         try:
-            out.append(_validate(sig, roots, zone))
-        except Exception:  # malformed CMS, unknown algorithm: it proves nothing
-            out.append(_unreadable())
+            entry, detail = _validate(sig, roots, zone)
+        except Exception as exc:  # malformed CMS, unknown algorithm: it proves nothing
+            entry, detail = _unreadable(), {"error": type(exc).__name__}
+        out.append(entry)
+        details.append({"field": _field_name(sig), **entry, **detail})
+    return out, _report(data, checked_at, trust_roots, roots, details)
+
+
+def _field_name(sig: Any) -> str | None:
+    try:
+        return str(sig.field_name)
+    except Exception:
+        return None
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str] = {}
+    for package in ("casefile", "pyHanko", "pyhanko-certvalidator"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = "?"
     return out
+
+
+def _fingerprint(cert: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(cert.dump()).hexdigest()
+
+
+def _report(
+    data: bytes,
+    checked_at: dt.datetime,
+    paths: Sequence[str],
+    roots: Sequence[Any],
+    details: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The validation report: the file checked (its SHA-256), when (UTC), by what (the
+    programs and their versions, offline), against which roots (each root's name and SHA-256
+    fingerprint, and the bundles they came from), and per signature the verdict with what it
+    rests on (pyHanko's coverage, modification level, DocMDP, the certificates' fingerprints).
+    Certificates' serial numbers are left out: a personal certificate's may be a
+    personnummer."""
+    import hashlib
+
+    return {
+        "format": REPORT_FORMAT,
+        "document_sha256": hashlib.sha256(data).hexdigest(),
+        "checked_at": checked_at.isoformat(timespec="seconds"),
+        "validator": {
+            **_versions(),
+            "method": "PAdES/CMS, offline (no OCSP, CRL or AIA fetching); "
+            "changes after signing by pyHanko's difference analysis",
+        },
+        "trust_roots": {
+            "files": list(paths),
+            "certificates": [
+                {"subject": _name(dict(c.subject.native)), "sha256": _fingerprint(c)} for c in roots
+            ],
+        },
+        "signatures": details,
+    }
 
 
 def _unreadable() -> dict[str, Any]:
@@ -217,7 +293,7 @@ def _unreadable() -> dict[str, Any]:
     }
 
 
-def _validate(sig: Any, roots: list[Any], zone: dt.tzinfo) -> dict[str, Any]:
+def _validate(sig: Any, roots: list[Any], zone: dt.tzinfo) -> tuple[dict[str, Any], dict[str, Any]]:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
@@ -226,6 +302,8 @@ def _validate(sig: Any, roots: list[Any], zone: dt.tzinfo) -> dict[str, Any]:
 
     status = validate_pdf_signature(sig, context(), ts_validation_context=context())
     cert = status.signing_cert
+    path = getattr(status, "validation_path", None)
+    chain = [c for c in path] if path is not None else [cert]
     subject: dict[str, Any] = dict(cert.subject.native)
     issuer: dict[str, Any] = dict(cert.issuer.native)
     coverage = getattr(status.coverage, "name", str(status.coverage))
@@ -235,7 +313,7 @@ def _validate(sig: Any, roots: list[Any], zone: dt.tzinfo) -> dict[str, Any]:
     )
     stamp = status.timestamp_validity
     when = stamp.timestamp if stamp is not None else status.signer_reported_dt
-    return {
+    entry = {
         "kind": "digital",
         "intact": bool(status.intact and status.valid),
         "trusted": bool(status.trusted),
@@ -246,6 +324,19 @@ def _validate(sig: Any, roots: list[Any], zone: dt.tzinfo) -> dict[str, Any]:
         "signed_at": when.astimezone(zone).isoformat(timespec="seconds") if when else None,
         "timestamped": stamp is not None,
     }
+    detail = {
+        "coverage": coverage,
+        "modification_level": level,
+        "docmdp_ok": status.docmdp_ok,
+        "bottom_line": bool(status.bottom_line),
+        "digest_algorithm": status.md_algorithm,
+        "signing_certificate_sha256": _fingerprint(cert),
+        "chain": [
+            {"subject": _name(dict(c.subject.native)), "sha256": _fingerprint(c)} for c in chain
+        ],
+        "timestamp_signer": _name(dict(stamp.signing_cert.subject.native)) if stamp else None,
+    }
+    return entry, detail
 
 
 def _name(name: Mapping[str, Any]) -> str | None:
@@ -310,6 +401,7 @@ SHOW_WORDS = {
         "trusted": "betrodd",
         "untrusted": "ej betrodd utfärdare",
         "page": "sidan",
+        "scanned": "skannad",
         "unknown": "okänd",
     },
     "en": {
@@ -323,6 +415,7 @@ SHOW_WORDS = {
         "trusted": "trusted",
         "untrusted": "issuer not trusted",
         "page": "page",
+        "scanned": "scanned",
         "unknown": "unknown",
     },
 }
@@ -349,7 +442,8 @@ def describe(entry: Mapping[str, Any], lang: str = "sv") -> str:
         return f"{label}: {', '.join(parts)}"
     if kind == "handwritten":
         page = entry.get("page")
-        return f"{w['handwritten']}" + (f" ({w['page']} {page})" if page else "")
+        where = [w["scanned"], *([f"{w['page']} {page}"] if page else [])]
+        return f"{w['handwritten']} ({', '.join(where)})"
     if kind == "typed":
         return f"{w['typed']}: {entry.get('name')}, {entry.get('date')}"
     return str(kind)

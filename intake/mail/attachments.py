@@ -130,12 +130,17 @@ def examine_message(
     started = clock()
     done: dict[str, Candidate] = {}
     out: list[Candidate] = []
+    joined = {c.sha256: c for c in _joined_pages(files[:LISTED_PER_MESSAGE], limits, worker)}
     for index, (file, refused) in enumerate(with_zip_entries(files, limits)):
         if index >= LISTED_PER_MESSAGE:
             break  # still in the raw message in the archive; the pipeline notes how many
         digest = sha256_hex(file.data)
         if digest in done:
             continue  # the same bytes twice in one message: one file
+        if digest in joined:  # a page of a report photographed page by page
+            done[digest] = joined[digest]
+            out.append(joined[digest])
+            continue
         if refused is not None:
             cand = Candidate(file, digest, ZIP_MEDIA_TYPE, "quarantined", error=refused)
         elif len(done) >= limits.max_attachments_per_message:
@@ -161,6 +166,51 @@ def examine_message(
 
 
 ZIP_MEDIA_TYPE = "application/zip"
+
+
+def _joined_pages(
+    files: list[AttachedFile], limits: LimitsSettings, worker: ExtractionWorker
+) -> list[Candidate]:
+    """Two or more page images (photos or scans) in one message, read together as one report
+    in attachment order (intake.extract.ocr.PAGES_KIND): a candidate per image, all with the
+    one extraction, so they register as one document with every page's file. Nothing when the
+    images together are not a report, or cannot be read together: then each is examined on
+    its own."""
+    from intake.extract import ExtractionError
+    from intake.extract.ocr import PAGES_KIND, pack_pages
+
+    pages: list[tuple[AttachedFile, str, str]] = []
+    seen: set[str] = set()
+    for file in files:
+        digest = sha256_hex(file.data)
+        media = None
+        if media_type_for_file(file) is None and digest not in seen:
+            media = _page_image(file.data)
+        if media is not None and len(file.data) <= limits.max_attachment_bytes:
+            pages.append((file, digest, media))
+            seen.add(digest)
+    if len(pages) < 2:
+        return []
+    bundle = pack_pages([f.data for f, _, _ in pages])
+    if len(bundle) > limits.max_attachment_bytes:
+        return []
+    try:
+        extraction = worker.extract(bundle, "bilder", PAGES_KIND)
+    except ExtractionError:
+        return []
+    if extraction.document_type == "unknown":
+        return []
+    return [Candidate(f, d, m, "report", extraction=extraction) for f, d, m in pages]
+
+
+def media_type_for_file(file: AttachedFile) -> str | None:
+    """A report file's media type from its content (DOCX, PDF, ODT, DOC, RTF), else None."""
+    from intake.extract import media_type_for
+    from intake.extract.zip_reports import is_archive
+
+    if is_archive(file.data):
+        return ZIP_MEDIA_TYPE
+    return media_type_for(file.data, file.filename or "")
 
 
 def with_zip_entries(

@@ -40,6 +40,7 @@ from casefile.db.models import utcnow as _utcnow
 from casefile.events import log_event
 from casefile.faults import checkpoint
 from casefile.register import NewDocument, register_document
+from casefile.signature_report import keep_report
 from casefile.states import RETRYABLE_STATES
 from intake.extract.findings import for_registration
 from intake.extract.signatures import BROKEN_FLAG, STORED_STATUS
@@ -594,6 +595,16 @@ class Pipeline:
                 _flag(session, document, actor, BROKEN_FLAG)
             if group[0].extraction is not None and group[0].extraction.source == "mail_body":
                 _flag(session, document, actor, MAIL_BODY_FLAG)
+            for cand in group:  # each signed file's validation report, kept beside it
+                if cand.extraction is not None and cand.extraction.signature_report:
+                    keep_report(
+                        session,
+                        self.app.archive,
+                        document,
+                        cand.extraction.signature_report,
+                        actor,
+                        cand.file.filename,
+                    )
             for cand in group:
                 rows[cand.sha256].document_id = document.id
             numbers.append(document.diarienummer)

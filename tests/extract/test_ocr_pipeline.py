@@ -6,6 +6,7 @@ goes out only when we are sure of what we read)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,11 @@ from sqlalchemy import select
 
 from casefile.app import App
 from casefile.db.models import Attachment, SourceMessage
-from tests.extract.test_shapes_pipeline import OURS, registered, run_intake, send, shapes_app
+from tests.extract.test_shapes_pipeline import OURS, WHEN, registered, run_intake, send, shapes_app
 from tests.intake.conftest import account, build_app, dovecot
 from tests.outgoing.conftest import smtp
 from tests.support.dovecot import Account
+from tests.support.mail import message
 from tests.support.smtp import SmtpServer
 
 __all__ = ["account", "dovecot", "shapes_app", "smtp"]  # the fixtures
@@ -73,3 +75,43 @@ def test_with_ocr_off_the_inbox_reason_says_the_file_is_a_scanned_image(
         reason = s.scalars(select(SourceMessage.reason)).one() or ""
     assert state == "quarantined"
     assert "inskannad bild" in reason and "OCR är avstängt" in reason
+
+
+def test_a_report_photographed_page_by_page_is_one_document_with_every_page(
+    shapes_app: App, account: Account, smtp: SmtpServer
+) -> None:
+    """Given a report's two pages photographed as two JPEG attachments of one mail (the first
+    stored sideways with its EXIF tag), when intake runs, then they are read together in
+    attachment order: one document, both files attached to it, the first page's fields and
+    the second page's answers, and one kvittens."""
+    import io
+    import subprocess
+    import tempfile
+
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scan = SCANS / "s01_scan.pdf"
+        cmd = ["pdftoppm", "-r", "200", "-gray", "-f", "2", "-l", "2", str(scan), f"{tmp}/p"]
+        subprocess.run(cmd, check=True)
+        [page_2] = Path(tmp).glob("p-*.pgm")
+        buf = io.BytesIO()
+        with Image.open(page_2) as img:
+            img.save(buf, format="JPEG", quality=85)
+    msg: EmailMessage = message(
+        sender="olle@exempelby.test",
+        subject="Slutrapport",
+        attachments=[
+            ("IMG_2041.jpg", (SCANS / "s02_photo.jpg").read_bytes()),
+            ("IMG_2042.jpg", buf.getvalue()),
+        ],
+        headers={"Authentication-Results": f"{OURS}; dmarc=pass header.from=exempelby.test"},
+    )
+    account.append(bytes(msg), WHEN)
+    run_intake(shapes_app)
+    [(doc, kinds)] = registered(shapes_app).values()
+    assert kinds == ["kvittens"] and doc.title == "Kärnhuset 2.0"
+    assert "Styrgruppen" in doc.sections["4.1"]  # from the second photo
+    with shapes_app.sessions() as s:
+        files = s.scalars(select(Attachment.filename).where(Attachment.document_id == doc.id)).all()
+    assert sorted(files) == ["IMG_2041.jpg", "IMG_2042.jpg"]

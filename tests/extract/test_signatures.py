@@ -122,6 +122,34 @@ def test_tampered_and_changed_say_why(signed: dict[str, Path]) -> None:
     assert changed["intact"] is True and changed["changed_after_signing"] is True
 
 
+def test_a_signer_below_an_intermediate_ca_is_trusted_through_the_embedded_chain(
+    signed: dict[str, Path],
+) -> None:
+    """Given a signer whose certificate an intermediate CA issued (root -> intermediate ->
+    signer) and only the root among the trust roots, when the signature embeds the
+    intermediate, then it is trusted, and the validation report names the whole path; without
+    the intermediate no path can be built offline: intact, but not trusted."""
+    roots = (signed["roots.pem"],)
+    got = extract(signed["intermediate.pdf"], roots)
+    assert got.signature_status == "e_signed"
+    [entry] = got.signatures
+    assert (entry["signer"], entry["issuer"], entry["trusted"]) == (
+        "Per Lindqvist",
+        "Casefile Test Issuing CA",
+        True,
+    )
+    assert got.signature_report is not None
+    [checked] = got.signature_report["signatures"]
+    assert [c["subject"] for c in checked["chain"]] == [
+        "Casefile Test Root CA",
+        "Casefile Test Issuing CA",
+        "Per Lindqvist",
+    ]
+    missing = extract(signed["intermediate_missing.pdf"], roots)
+    assert missing.signature_status == "e_signed_unverified"
+    assert [(s["intact"], s["trusted"]) for s in missing.signatures] == [(True, False)]
+
+
 def test_without_trust_roots_an_intact_signature_is_unverified(signed: dict[str, Path]) -> None:
     """The same file with no trust roots configured: intact, but not trusted."""
     got = extract(signed["person.pdf"])
@@ -191,6 +219,9 @@ def test_the_show_line() -> None:
     assert describe({"kind": "typed", "name": "A B", "date": "2025-02-04"}) == (
         "namn och datum ifyllda: A B, 2025-02-04"
     )
+    hand = {"kind": "handwritten", "page": 5, "confidence": 0.9}
+    assert describe(hand) == "handskriven underskrift (skannad, sidan 5)"
+    assert describe(hand, "en") == "handwritten signature (scanned, page 5)"
 
 
 def test_an_unreadable_trust_root_is_a_one_line_error(

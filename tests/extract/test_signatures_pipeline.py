@@ -6,7 +6,9 @@ signer's personnummer (the certificate's serialNumber) is in no mail and not in 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,14 +62,14 @@ def mail_text(received: Received) -> str:
     return "\n".join(parts)
 
 
-def show(app: App, tmp_path: Path, case: str, *extra: str) -> str:
+def show(app: App, tmp_path: Path, case: str, *extra: str, command: str = "show") -> str:
     config = tmp_path / "show.toml"
     config.write_text(
         f'[database]\nurl = "{app.settings.database.url}"\n'
         f'[storage]\npath = "{app.settings.storage.path}"\n',
         encoding="utf-8",
     )
-    result = CliRunner().invoke(cli, ["--config", str(config), "show", case, *extra])
+    result = CliRunner().invoke(cli, ["--config", str(config), command, case, *extra])
     assert result.exit_code == 0, result.stderr
     return result.stdout
 
@@ -101,6 +103,37 @@ def test_an_e_signed_report_with_empty_section_8_gets_no_completion_request(
 
     pnr = make_signed.PERSONNUMMER
     assert pnr not in json.dumps(data, ensure_ascii=False) and pnr[2:] not in human
+
+    # The result of the check is kept beside the original, listed by `casefile file`.
+    files = json.loads(show(signed_app, tmp_path, doc.diarienummer, "--json", command="file"))
+    [report_file] = [f for f in files if f["part"] == "validation_report"]
+    assert report_file["name"] == "slutrapport.valideringsrapport.json"
+    assert report_file["media_type"] == "application/json"
+    report_bytes = signed_app.archive.get(report_file["sha256"])
+    report = json.loads(report_bytes)
+    original = signed["person.pdf"].read_bytes()
+    assert report["document_sha256"] == hashlib.sha256(original).hexdigest()
+    assert dt.datetime.fromisoformat(report["checked_at"]).tzinfo is not None
+    assert report["validator"]["pyHanko"] and "offline" in report["validator"]["method"]
+    root_der = ssl.PEM_cert_to_DER_cert(signed["roots.pem"].read_text())
+    assert report["trust_roots"]["certificates"] == [
+        {"subject": "Casefile Test Root CA", "sha256": hashlib.sha256(root_der).hexdigest()}
+    ]
+    [checked] = report["signatures"]
+    assert (checked["signer"], checked["trusted"], checked["intact"]) == (
+        "Katarina Gröndahl",
+        True,
+        True,
+    )
+    assert checked["coverage"] == "ENTIRE_FILE" and checked["timestamp_signer"]
+    assert pnr.encode() not in report_bytes and pnr[2:].encode() not in report_bytes
+    human_files = show(signed_app, tmp_path, doc.diarienummer, command="file")
+    assert "valideringsrapport (underskrift)" in human_files
+    # The unsigned report has no validation report.
+    control_files = json.loads(
+        show(signed_app, tmp_path, control.diarienummer, "--json", command="file")
+    )
+    assert [f["part"] for f in control_files if f["part"] == "validation_report"] == []
     to_katarina = [m for m in smtp.messages if "katarina@vastera.test" in m.rcpt_tos]
     assert len(to_katarina) == 1  # the kvittens
     kvittens = mail_text(to_katarina[0])

@@ -69,10 +69,11 @@ def register(config: str, path: Path, received: str, *extra: str) -> str:
 
 
 def archived(app: App, config: str, number: str) -> Path:
-    """The archive's file of the document registered by hand."""
+    """The archive's file of the document registered by hand (an e-signed one also has its
+    validation report beside it)."""
     code, out, err = run(config, "file", number, "--json")
     assert code == 0, err
-    (stored,) = json.loads(out)
+    (stored,) = [f for f in json.loads(out) if f["part"] == "file"]
     return app.archive.path_for(stored["sha256"])
 
 
@@ -207,6 +208,21 @@ def test_e_signed_pdf_copy_says_the_signature_is_not_carried(
     assert code == 0, err
     assert out.endswith("(the copy does not carry the original's e-signature)\n")
     assert original.read_bytes() == signed.read_bytes()
+    # Registered by hand, the signature was checked too; its report is kept beside it.
+    code, out, err = run(config, "file", number, "--json")
+    assert code == 0, err
+    [report] = [f for f in json.loads(out) if f["part"] == "validation_report"]
+    assert report["name"] == "signerad.valideringsrapport.json"
+    checked = json.loads(app.archive.get(report["sha256"]))
+    assert checked["document_sha256"] == sha256(signed)
+    assert [s["signer"] for s in checked["signatures"]] == ["Katarina Gröndahl"]
+    # ... and travels with it into the e-archive package.
+    package = tmp_path / "paket"
+    case = number.rsplit(".", 1)[0]
+    code, out, err = run(config, "export", "archive", case, "--output", str(package))
+    assert code == 0, err
+    kept = [p for p in package.rglob("*.valideringsrapport.json")]
+    assert len(kept) == 1 and kept[0].read_bytes() == app.archive.get(report["sha256"])
 
 
 def test_other_file_types_give_one_line(
