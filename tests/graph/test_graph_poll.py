@@ -4,6 +4,7 @@ a pass stopped between commit and move, New Year's night, throttling and a refus
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -130,7 +131,14 @@ def test_throttled_requests_wait_for_retry_after_in_both_forms_and_lose_nothing(
     """Given 429 (Retry-After: 7), 503 (none: backoff 2 s) and 429 with a past HTTP date, when
     polled, then the waits are 7, 2 and 0 s and the message is registered."""
     waits: list[float] = []
-    monkeypatch.setattr(source, "_sleep", waits.append)
+    clock = [time.time()]
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr(source, "_sleep", sleep)
+    monkeypatch.setattr(source, "_now", lambda: clock[0])
     graph.deliver(report("Rapport"), "2026-02-03T09:00:00Z")
     graph.throttle = [(429, "7"), (503, None), (429, "Wed, 21 Oct 2015 07:28:00 GMT")]
     poll_ok(graph_app)
