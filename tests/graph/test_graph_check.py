@@ -65,7 +65,7 @@ def test_sendmail_is_not_tried_but_its_role_is_read_from_the_token(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(SECRET_ENV, "s3cret")
-    smtp = {
+    smtp: dict[str, object] = {
         "transport": "graph",
         "oauth2": "graph",
         "username": USER,

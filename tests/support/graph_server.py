@@ -8,6 +8,7 @@ well-known names), the folder's delta query with paging (`@odata.nextLink`) endi
 delta token, raw MIME at `$value`, `move` that gives a new id unless the request carries
 `Prefer: IdType="ImmutableId"`, 401 for a bad token, 403 ErrorAccessDenied for a mailbox outside
 the app's scope, queued 429/503 answers with Retry-After, and `sendMail` that records the MIME.
+It counts the requests it is answering at once (`max_in_flight`), for the concurrency tests.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import base64
 import json
 import secrets
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,9 +51,18 @@ class GraphStub:
     stall_send: bool = False
     release: threading.Event = field(default_factory=threading.Event)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # When each request arrived (time.monotonic()), in the order of `requests`.
+    arrived: list[float] = field(default_factory=list)
+    # Throttle only requests whose path contains this (e.g. "$value"); "" throttles any.
+    throttle_match: str = ""
+    # Seconds a $value answer takes (the server's work on a large message).
+    value_delay: float = 0.0
+    in_flight: int = 0
+    max_in_flight: int = 0
     seq: int = 0
     tls: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
+    flight: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._server: ThreadingHTTPServer | None = None
@@ -87,11 +98,23 @@ class GraphStub:
                 self._answer("POST")
 
             def _answer(self, method: str) -> None:
+                with stub.flight:
+                    stub.in_flight += 1
+                    stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
+                try:
+                    self._reply(method)
+                finally:
+                    with stub.flight:
+                        stub.in_flight -= 1
+
+            def _reply(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 status, headers, data = stub.answer(method, self.path, dict(self.headers), body)
                 if stub.stall_send and self.path.endswith("/sendMail"):
                     stub.release.wait(30)
+                if stub.value_delay and status == 200 and self.path.endswith("/$value"):
+                    time.sleep(stub.value_delay)
                 try:
                     self.send_response(status)
                     for key, value in headers.items():
@@ -122,7 +145,8 @@ class GraphStub:
     ) -> tuple[int, dict[str, str], bytes]:
         with self.lock:
             self.requests.append((method, target))
-            if self.throttle:
+            self.arrived.append(time.monotonic())
+            if self.throttle and self.throttle_match in target:
                 status, after = self.throttle.pop(0)
                 extra = {"Retry-After": after} if after is not None else {}
                 return _error(status, "TooManyRequests", "throttled", extra)
