@@ -9,9 +9,9 @@ import pytest
 
 from casefile.app import App
 from intake.check import run_checks
-from tests.graph.conftest import SECRET_ENV, USER, GraphTokenStub, graph_box, graph_sections
+from tests.graph.conftest import SECRET_ENV, USER, graph_box, graph_sections
 from tests.intake.conftest import build_app
-from tests.support.graph_server import GraphStub
+from tests.support.graph_server import GraphStub, GraphTokenStub
 from tests.support.smtp import CA_FILE
 
 

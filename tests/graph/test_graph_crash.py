@@ -26,9 +26,9 @@ from sqlalchemy import select
 
 from casefile.app import App
 from casefile.db.models import Document, OutboxMail, SourceMessage
-from tests.graph.conftest import SECRET_ENV, USER, GraphTokenStub, graph_box, graph_sections
+from tests.graph.conftest import SECRET_ENV, USER, graph_box, graph_sections
 from tests.intake.conftest import build_app
-from tests.support.graph_server import GraphStub
+from tests.support.graph_server import GraphStub, GraphTokenStub
 from tests.support.mail import REPORTS, message
 from tests.support.smtp import CA_FILE
 from tests.support.toml import write_config

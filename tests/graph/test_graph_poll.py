@@ -14,9 +14,9 @@ from casefile.app import App
 from casefile.db.models import Document, MailboxState, SourceMessage
 from intake.mail.poll import poll_all
 from intake.sources import graph as source
-from tests.graph.conftest import SECRET_ENV, GraphTokenStub, graph_box, graph_sections
+from tests.graph.conftest import SECRET_ENV, graph_box, graph_sections
 from tests.intake.conftest import build_app
-from tests.support.graph_server import GraphStub
+from tests.support.graph_server import GraphStub, GraphTokenStub
 from tests.support.mail import REPORTS, message
 
 DOCX = sorted(REPORTS.glob("r0*.docx"))

@@ -24,7 +24,36 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.support.smtp import server_tls_context
+import jwt
+
+from casefile.config import GRAPH_SCOPE
+from tests.support.oauth2 import SCOPE, TokenStub
+from tests.support.smtp import CA_FILE, server_tls_context
+
+USER = "kontakt@finsam.test"
+CLIENT_ID = "graph-app"
+SECRET_ENV = "CASEFILE_TEST_GRAPH_SECRET"
+
+
+class GraphTokenStub(TokenStub):
+    """The stub's Microsoft endpoint, taking the Graph scope as it takes Exchange's; its tokens
+    carry the application roles in `graph_roles` (Graph's `roles` claim)."""
+
+    graph_roles: tuple[str, ...] = ("Mail.ReadWrite", "Mail.Send")
+
+    def mint(self, email: str, lifetime: int | None = None) -> str:
+        token = super().mint(email, lifetime)
+        claims = jwt.decode(token, self.key, algorithms=["HS256"], options={"verify_aud": False})
+        claims["roles"] = list(self.graph_roles)
+        again = jwt.encode(claims, self.key, algorithm="HS256")
+        with self.lock:
+            self.issued.append(again)
+        return again
+
+    def _microsoft(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if form.get("scope") == GRAPH_SCOPE:
+            form = {**form, "scope": SCOPE}
+        return super()._microsoft(form)
 
 
 @dataclass
@@ -46,6 +75,7 @@ class GraphStub:
     expired_tokens: set[int] = field(default_factory=set)
     throttle: list[tuple[int, str | None]] = field(default_factory=list)
     sent: list[bytes] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)  # time.time() of each in `sent`
     fail_moves: bool = False  # a move answers 500: the pass stops between commit and move
     # sendMail takes the message, then answers only when `release` is set (a lost answer).
     stall_send: bool = False
@@ -206,6 +236,7 @@ class GraphStub:
             return _json({"id": msg.id}, 201)
         if rest == ["sendMail"] and method == "POST":
             self.sent.append(base64.b64decode(body))
+            self.sent_at.append(time.time())
             return 202, {}, b""
         return _error(404, "ResourceNotFound", "no such resource")
 
@@ -244,3 +275,32 @@ def _error(
 ) -> tuple[int, dict[str, str], bytes]:
     data = json.dumps({"error": {"code": code, "message": message}}).encode()
     return status, {"Content-Type": "application/json", **(headers or {})}, data
+
+
+def graph_sections(tokens: TokenStub, graph: GraphStub) -> dict[str, Any]:
+    return {
+        "oauth2": {
+            "graph": {
+                "provider": "microsoft",
+                "tenant": tokens.tenant,
+                "token_url": tokens.microsoft_url,
+                "client_id": CLIENT_ID,
+                "client_secret_env": SECRET_ENV,
+                "scope": GRAPH_SCOPE,
+            }
+        }
+    }
+
+
+def graph_box(graph: GraphStub, **extra: object) -> dict[str, object]:
+    return {
+        "name": "kontakt",
+        "type": "graph",
+        "oauth2": "graph",
+        "username": USER,
+        "folder": "Inbox",
+        "processed_folder": "Diarieförda",
+        "graph_url": graph.url,
+        "ca_file": str(CA_FILE),
+        **extra,
+    }
