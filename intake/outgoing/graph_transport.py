@@ -101,4 +101,4 @@ class GraphTransport:
         return None
 
     def close(self) -> None:
-        return None
+        self.client.close()

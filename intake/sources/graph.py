@@ -15,6 +15,7 @@ import datetime as dt
 import email.utils
 import http.client
 import json
+import select
 import ssl
 import threading
 import time
@@ -154,6 +155,9 @@ class GraphClient:
         self.sleep = sleep
         self.waits: list[float] = []
         self._mailbox = _mailbox(self.base, user)
+        self._local = threading.local()
+        self._open: set[http.client.HTTPConnection] = set()
+        self._open_lock = threading.Lock()
 
     def url(self, path: str) -> str:
         return f"{self.base}/users/{urllib.parse.quote(self.user, safe='@')}/{path}"
@@ -197,18 +201,47 @@ class GraphClient:
                 raise _error(status, data)
             return data
 
-    def _once(
-        self, method: str, url: str, body: bytes | None, content_type: str, token: str, limit: int
-    ) -> tuple[int, dict[str, str], bytes]:
-        parts = urllib.parse.urlsplit(url)
-        host, port = parts.hostname or "", parts.port
-        conn: http.client.HTTPConnection
+    def _connection(
+        self, parts: urllib.parse.SplitResult
+    ) -> tuple[http.client.HTTPConnection, bool]:
+        """This thread's kept-alive connection to Graph (and whether it was used before), or a
+        new one: a TLS handshake per request would cost more than most requests."""
+        key = (parts.scheme, parts.hostname or "", parts.port)
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        if conn is not None and self._local.key == key and not _dropped(conn):
+            return conn, True
+        if conn is not None:
+            self._discard(conn)
+        host, port = key[1], key[2]
         if parts.scheme == "https":
             context = ssl.create_default_context(cafile=self._ca_file)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             conn = http.client.HTTPSConnection(host, port, timeout=self._timeout, context=context)
         else:
             conn = http.client.HTTPConnection(host, port, timeout=self._timeout)
+        self._local.conn, self._local.key = conn, key
+        with self._open_lock:
+            self._open.add(conn)
+        return conn, False
+
+    def _discard(self, conn: http.client.HTTPConnection) -> None:
+        conn.close()
+        with self._open_lock:
+            self._open.discard(conn)
+        if getattr(self._local, "conn", None) is conn:
+            self._local.conn = None
+
+    def close(self) -> None:
+        """Close the kept-alive connections of every thread."""
+        with self._open_lock:
+            conns, self._open = list(self._open), set()
+        for conn in conns:
+            conn.close()
+
+    def _once(
+        self, method: str, url: str, body: bytes | None, content_type: str, token: str, limit: int
+    ) -> tuple[int, dict[str, str], bytes]:
+        parts = urllib.parse.urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         headers = {
             "Authorization": f"Bearer {token}",
@@ -217,24 +250,33 @@ class GraphClient:
         }
         if body is not None:
             headers["Content-Type"] = content_type
-        try:
+        while True:
+            conn, reused = self._connection(parts)
             try:
                 conn.request(method, target, body=body, headers=headers)
             except (OSError, http.client.HTTPException) as exc:
+                self._discard(conn)
+                if reused:
+                    continue  # closed by the server while idle: the request did not get out
                 raise GraphUnreachable(_short(exc), sent=False) from None
             try:
                 response = conn.getresponse()
                 length = (response.getheader("Content-Length") or "").strip()
                 if length.isdigit() and int(length) > limit and response.status < 300:
+                    self._discard(conn)
                     raise TooLarge(int(length))
                 data = response.read(limit + 1)
             except (OSError, http.client.HTTPException) as exc:
+                self._discard(conn)
+                if reused and method == "GET" and isinstance(exc, http.client.RemoteDisconnected):
+                    continue  # an idle connection closed under us: a GET may simply go again
                 raise GraphUnreachable(_short(exc), sent=True) from None
             if len(data) > limit:
+                self._discard(conn)
                 raise TooLarge(len(data))
+            if response.will_close or not response.isclosed():
+                self._discard(conn)
             return response.status, {k.lower(): v for k, v in response.getheaders()}, data
-        finally:
-            conn.close()
 
     def json(self, method: str, url: str, payload: Any = None) -> dict[str, Any]:
         body = None if payload is None else json.dumps(payload).encode()
@@ -493,6 +535,7 @@ class GraphSource:
 
     def close(self) -> None:
         self._listed = {}
+        self.client.close()
 
 
 def _sleep(seconds: float) -> None:
@@ -501,6 +544,18 @@ def _sleep(seconds: float) -> None:
 
 def _now() -> float:
     return time.time()
+
+
+def _dropped(conn: http.client.HTTPConnection) -> bool:
+    """Whether a kept-alive connection was closed by the server (readable while idle: EOF)."""
+    sock = conn.sock
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def _short(exc: BaseException) -> str:
