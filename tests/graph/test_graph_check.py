@@ -84,3 +84,30 @@ def test_sendmail_is_not_tried_but_its_role_is_read_from_the_token(
         assert "SMTP: sendMail" not in lines and not graph.sent
     finally:
         app.engine.dispose()
+
+
+def test_check_warns_when_the_app_reads_a_mailbox_beyond_the_configured_one(
+    graph_app: App, graph: GraphStub
+) -> None:
+    """Given the app may list the tenant's users and no access policy scopes it (another
+    user's Inbox answers), when checked, then one warning names that mailbox and the PowerShell
+    command that scopes the app; scoped (403), the check passes; without User.Read.All it says
+    it could not try."""
+    graph.directory = ["styrelsen@finsam.test", "anna.ek@finsam.test"]
+    graph.users_readable = True
+    graph.open_mailboxes = {"anna.ek@finsam.test"}
+    checks = {c.name: c for c in run_checks(graph_app, "casefile.toml")}
+    scope = checks["brevlåda kontakt: andra brevlådor"]
+    assert scope.status == "warning" and "\n" not in scope.line()
+    assert scope.detail.startswith("appen kan läsa anna.ek@finsam.test också")
+    assert "New-ApplicationAccessPolicy -AppId graph-app" in scope.detail
+    graph.open_mailboxes = set()
+    ok, detail = graph_lines(graph_app)["brevlåda kontakt: andra brevlådor"]
+    assert ok and detail == (
+        "nekas som sig bör (prövat med styrelsen@finsam.test, anna.ek@finsam.test)"
+    )
+    graph.users_readable = False
+    ok, detail = graph_lines(graph_app)["brevlåda kontakt: andra brevlådor"]
+    assert (
+        ok and detail.startswith("kunde inte prövas") and "Test-ApplicationAccessPolicy" in detail
+    )

@@ -76,6 +76,11 @@ class GraphStub:
     throttle: list[tuple[int, str | None]] = field(default_factory=list)
     sent: list[bytes] = field(default_factory=list)
     sent_at: list[float] = field(default_factory=list)  # time.time() of each in `sent`
+    # The tenant's other users (GET /users answers them when `users_readable`, the app's
+    # User.Read.All) and those of their mailboxes the app may read too (no access policy).
+    directory: list[str] = field(default_factory=list)
+    users_readable: bool = False
+    open_mailboxes: set[str] = field(default_factory=set)
     fail_moves: bool = False  # a move answers 500: the pass stops between commit and move
     # sendMail takes the message, then answers only when `release` is set (a lost answer).
     stall_send: bool = False
@@ -192,8 +197,15 @@ class GraphStub:
             parts = urllib.parse.urlsplit(target)
             path = urllib.parse.unquote(parts.path).split("/")
             query = dict(urllib.parse.parse_qsl(parts.query))
+            if path == ["", "v1.0", "users"] and method == "GET":
+                if not self.users_readable:
+                    return _error(403, "Authorization_RequestDenied", "Insufficient privileges.")
+                users = [self.user, *self.directory]
+                return _json({"value": [{"mail": u, "userPrincipalName": u} for u in users]})
             if path[:3] != ["", "v1.0", "users"] or len(path) < 5:
                 return _error(404, "ResourceNotFound", "no such resource")
+            if path[3] in self.open_mailboxes and path[4:] == ["mailFolders", "inbox"]:
+                return _json({"id": "AAMkIother", "displayName": "Inbox"})
             if path[3] != self.user or granted != self.user:
                 return _error(403, "ErrorAccessDenied", "Access is denied.")
             immutable = 'IdType="ImmutableId"' in headers.get("Prefer", "")
