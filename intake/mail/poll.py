@@ -103,10 +103,11 @@ def _save_sync_state(app: App, box: MailboxSettings, link: str) -> None:
 
 
 def _marks(box: MailboxSettings) -> bool:
-    """Whether processed messages are marked on the server (Graph: moved; never a keyword)."""
+    """Whether processed messages are marked on the server (Graph: moved or given a category;
+    never a keyword)."""
     if box.type == "imap":
         return bool(box.processed_keyword or box.processed_folder)
-    return box.type == "graph" and bool(box.processed_folder)
+    return box.type == "graph" and bool(box.processed_folder or box.processed_category)
 
 
 def _open_with_backoff(source: MailSource, sleep: Callable[[float], None]) -> None:

@@ -303,6 +303,7 @@ def explain(where: str, user: str, exc: GraphError, permission: str) -> str:
 class _Listed:
     id: str
     received: dt.datetime
+    categories: tuple[str, ...] = ()
 
 
 def _received(value: object) -> dt.datetime:
@@ -420,7 +421,7 @@ class GraphSource:
     def _list(self, folder: str) -> None:
         start = self.client.url(
             f"mailFolders/{urllib.parse.quote(folder)}/messages/delta"
-            "?$select=id,internetMessageId,receivedDateTime"
+            "?$select=id,internetMessageId,receivedDateTime,categories"
         )
         saved = self._load()
         try:
@@ -442,8 +443,11 @@ class GraphSource:
                 if not isinstance(item, dict) or "@removed" in item or not item.get("id"):
                     continue
                 msg_id = str(item["id"])
+                categories = item.get("categories")
                 self._listed[uid_for_key(msg_id)] = _Listed(
-                    msg_id, _received(item.get("receivedDateTime"))
+                    msg_id,
+                    _received(item.get("receivedDateTime")),
+                    tuple(str(c) for c in categories) if isinstance(categories, list) else (),
                 )
             next_link = page.get("@odata.nextLink")
             if isinstance(next_link, str):
@@ -511,22 +515,29 @@ class GraphSource:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def mark_processed(self, uids: Sequence[int]) -> None:
+        """Set processed_category (kept with the message's other categories), then move to
+        processed_folder; a message no longer in the folder (moved by someone) is left alone."""
         folder = self.settings.processed_folder
-        if not uids or not folder:
+        category = self.settings.processed_category
+        if not uids or not (folder or category):
             return
+        what = "flytten till " + folder if folder else "kategorin " + (category or "")
         try:
-            if self._processed_id is None:
+            if folder and self._processed_id is None:
                 # Created when missing, as the IMAP source does.
                 self._processed_id = self.folder_id(folder, create=True)
             for uid in uids:
                 item = self._listed.get(uid)
-                if item is None:  # no longer in the folder (moved by someone): nothing to do
+                if item is None:
                     continue
-                url = self.client.url(f"messages/{urllib.parse.quote(item.id, safe='')}/move")
-                self.client.json("POST", url, {"destinationId": self._processed_id})
+                base = self.client.url(f"messages/{urllib.parse.quote(item.id, safe='')}")
+                if category and category not in item.categories:
+                    self.client.json("PATCH", base, {"categories": [*item.categories, category]})
+                if folder:
+                    self.client.json("POST", base + "/move", {"destinationId": self._processed_id})
                 checkpoint("graph_moved")
         except (GraphError, GraphUnreachable, TokenError) as exc:
-            raise self._fail(exc, "flytten till " + folder) from None
+            raise self._fail(exc, what) from None
 
     def listing_done(self) -> None:
         """Everything listed is handled and marked: the next pass may start from here."""

@@ -70,7 +70,7 @@ def test_five_messages_over_three_pages_are_registered_once_across_polls_and_a_r
     starts = [
         t
         for m, t in graph.requests
-        if t.endswith("delta?$select=id,internetMessageId,receivedDateTime")
+        if t.endswith("delta?$select=id,internetMessageId,receivedDateTime,categories")
     ]
     assert len(starts) == 1
 
@@ -225,3 +225,30 @@ def test_a_revoked_token_is_fetched_anew_once_and_the_poll_goes_on(
     graph.deliver(report("Andra"), "2026-02-04T09:00:00Z")
     poll_ok(graph_app)
     assert counts(graph_app) == (2, 2) and tokens.requests - before == 1
+
+
+def test_a_category_instead_of_a_move_marks_the_message_and_keeps_it_in_the_inbox(
+    db_url: str,
+    tmp_path: Path,
+    tokens: GraphTokenStub,
+    graph: GraphStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given processed_category and no processed_folder, when polled twice, then the message
+    is registered once, stays in the Inbox with its own category and ours, and the second
+    poll (which lists it again as updated) registers nothing."""
+    monkeypatch.setenv(SECRET_ENV, "s3cret")
+    box = graph_box(graph, processed_folder=None, processed_category="Diarieförd")
+    app = build_app(db_url, tmp_path, box, **graph_sections(tokens, graph))
+    try:
+        msg_id = graph.deliver(report("Rapport"), "2026-02-03T09:00:00Z")
+        graph.messages[msg_id].categories = ["Röd kategori"]
+        poll_ok(app)
+        (kept,) = graph.in_folder("Inbox")
+        assert kept.categories == ["Röd kategori", "Diarieförd"]
+        poll_ok(app)
+        assert counts(app) == (1, 1)
+        with app.sessions() as s:
+            assert s.scalars(select(SourceMessage.marked_on_server)).all() == [True]
+    finally:
+        app.engine.dispose()

@@ -6,8 +6,9 @@ Honest to the documented behaviour the source relies on: mail folders by display
 well-known names), the folder's delta query with paging (`@odata.nextLink`) ending in an
 `@odata.deltaLink`, moved messages reported as `@removed`, 410 SyncStateNotFound for an expired
 delta token, raw MIME at `$value`, `move` that gives a new id unless the request carries
-`Prefer: IdType="ImmutableId"`, 401 for a bad token, 403 ErrorAccessDenied for a mailbox outside
-the app's scope, queued 429/503 answers with Retry-After, and `sendMail` that records the MIME.
+`Prefer: IdType="ImmutableId"`, categories set by PATCH, 401 for a bad token, 403
+ErrorAccessDenied for a mailbox outside the app's scope, queued 429/503 answers with
+Retry-After, and `sendMail` that records the MIME.
 It counts the requests it is answering at once (`max_in_flight`), for the concurrency tests.
 """
 
@@ -62,7 +63,8 @@ class Message:
     raw: bytes
     received: str  # ISO 8601, UTC ("2026-02-03T09:00:00Z")
     folder: str
-    seq: int  # the change counter when it last entered or left a folder
+    seq: int  # the change counter when it last changed (entered or left a folder, updated)
+    categories: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -136,6 +138,9 @@ class GraphStub:
 
             def do_POST(self) -> None:
                 self._answer("POST")
+
+            def do_PATCH(self) -> None:
+                self._answer("PATCH")
 
             def _answer(self, method: str) -> None:
                 with stub.flight:
@@ -238,6 +243,14 @@ class GraphStub:
             if msg is None:
                 return _error(404, "ErrorItemNotFound", "not found")
             return 200, {"Content-Type": "text/plain"}, msg.raw
+        if len(rest) == 2 and rest[0] == "messages" and method == "PATCH":
+            msg = self.messages.get(rest[1])
+            if msg is None:
+                return _error(404, "ErrorItemNotFound", "not found")
+            msg.categories = [str(c) for c in json.loads(body).get("categories", [])]
+            self.seq += 1
+            msg.seq = self.seq  # an update shows in the next delta round
+            return _json({"id": msg.id, "categories": msg.categories})
         if len(rest) == 3 and rest[0] == "messages" and rest[2] == "move" and method == "POST":
             if self.fail_moves:
                 return _error(500, "ErrorInternalServerError", "move failed")
@@ -269,7 +282,12 @@ class GraphStub:
         for m in changes:
             if m.folder == folder:
                 items.append(
-                    {"id": m.id, "internetMessageId": "<x>", "receivedDateTime": m.received}
+                    {
+                        "id": m.id,
+                        "internetMessageId": "<x>",
+                        "receivedDateTime": m.received,
+                        "categories": m.categories,
+                    }
                 )
             elif since:  # left the folder since the token
                 items.append({"id": m.id, "@removed": {"reason": "deleted"}})
