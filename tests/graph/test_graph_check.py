@@ -111,3 +111,28 @@ def test_check_warns_when_the_app_reads_a_mailbox_beyond_the_configured_one(
     assert (
         ok and detail.startswith("kunde inte prövas") and "Test-ApplicationAccessPolicy" in detail
     )
+
+
+def test_check_says_what_to_do_for_a_missing_folder_and_a_wrong_secret(
+    db_url: str,
+    tmp_path: Path,
+    tokens: GraphTokenStub,
+    graph: GraphStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a folder the mailbox lacks, the folder line names the key to change; given a
+    wrong client secret, the token line fails in one line and no Graph request is made."""
+    monkeypatch.setenv(SECRET_ENV, "s3cret")
+    box = graph_box(graph, folder="Ingående")
+    app = build_app(db_url, tmp_path, box, **graph_sections(tokens, graph))
+    try:
+        ok, detail = graph_lines(app)["brevlåda kontakt: mapp"]
+        assert not ok and detail == "Ingående finns inte; ändra mailboxes[kontakt].folder"
+        monkeypatch.setenv(SECRET_ENV, "fel")
+        before = len(graph.requests)
+        lines = graph_lines(app)
+        ok, detail = lines["brevlåda kontakt: token"]
+        assert not ok and "\n" not in detail and "AADSTS" in detail, detail
+        assert "brevlåda kontakt: mapp" not in lines and len(graph.requests) == before
+    finally:
+        app.engine.dispose()
