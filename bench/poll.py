@@ -22,10 +22,12 @@ default, the token endpoint stub), each taken by `poll_all` in a forked process 
 of its own, in this run: ingest messages/s over Graph and over IMAP and their ratio, and the
 poll of the unchanged mailbox (one delta request) next to IMAP's. Target: Graph ingest >= 0.8x
 IMAP's. --graph-delay S makes each $value answer take S seconds more (Graph over the internet
-rather than loopback), to show the four requests in flight at work.
+rather than loopback), to show the four requests in flight at work (--graph-in-flight 1 for
+the contrast).
 
 Usage: python bench/poll.py [--messages 2000] [--db sqlite|postgresql] [--worst]
        python bench/poll.py --transport graph [--messages 500] [--graph-delay 0.1]
+                            [--graph-in-flight 1]
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from casefile.config import Settings
 from casefile.db.migrate import upgrade
 from casefile.db.models import Document
 from intake.mail.poll import poll_all
+from intake.sources import graph as graph_source
 from tests.support.dovecot import Account, DovecotServer
 from tests.support.graph_server import (
     CLIENT_ID,
@@ -298,6 +301,7 @@ def graph_compare(server: DovecotServer, root: Path, args: argparse.Namespace) -
     tokens.start()
     graph = GraphStub(validate=tokens.valid_email, user=USER, page_size=10)
     graph.value_delay = args.graph_delay
+    graph_source.IN_FLIGHT = args.graph_in_flight
     graph.start()
     os.environ[SECRET_ENV] = "s3cret"
     account: Account = server.add_account()
@@ -359,7 +363,7 @@ def graph_compare(server: DovecotServer, root: Path, args: argparse.Namespace) -
         )
         ratio = rates["graph"] / rates["imap"]
         targets.check("Graph ingest / IMAP ingest", ratio, 0.8, at_least=True, unit="x")
-        targets.check("Graph requests in flight", graph.max_in_flight, 4)
+        targets.check("Graph requests in flight", graph.max_in_flight, graph_source.IN_FLIGHT)
     finally:
         for app in apps:
             app.engine.dispose()
@@ -401,6 +405,9 @@ def main() -> int:
         "--transport", choices=["imap", "graph"], default="imap", help="graph: Graph vs IMAP"
     )
     parser.add_argument("--graph-delay", type=float, default=0.0, help="s added to $value")
+    parser.add_argument(
+        "--graph-in-flight", type=int, default=4, help="Graph requests in flight (for contrast)"
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="casefile-bench-"))
     root.chmod(0o755)

@@ -81,6 +81,16 @@ def mailbox_checks(settings: Settings, box: MailboxSettings) -> Iterator[Check]:
         return
     yield _role_check(f"{where}: behörighet", token, "Mail.ReadWrite", box.username)
     source = GraphSource.for_settings(settings, box, set, lambda: None, lambda _: None)
+    try:
+        yield from _reach(settings, box, source)
+    finally:
+        source.close()
+
+
+def _reach(settings: Settings, box: MailboxSettings, source: GraphSource) -> Iterator[Check]:
+    from intake.check import Check
+
+    where = f"brevlåda {box.name}"
     step = f"{where}: mapp"
     try:
         found = source.folder_id(box.folder, ask=True)
