@@ -66,8 +66,6 @@ def _token(
 
 
 def mailbox_checks(settings: Settings, box: MailboxSettings) -> Iterator[Check]:
-    from intake.check import Check
-
     where = f"brevlåda {box.name}"
     token = ""
     for item in _token(
