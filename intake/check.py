@@ -57,7 +57,6 @@ _LABELS_EN = {
     "inloggning": "login",
     "mapp": "folder",
     "mapp för hanterad post": "folder for handled mail",
-    "andra brevlådor": "other mailboxes",
     "behörighet": "permission",
     "giltighet": "validity",
     "anslutning": "connection",

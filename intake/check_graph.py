@@ -66,6 +66,8 @@ def _token(
 
 
 def mailbox_checks(settings: Settings, box: MailboxSettings) -> Iterator[Check]:
+    from intake.check import Check
+
     where = f"brevlåda {box.name}"
     token = ""
     for item in _token(
@@ -79,16 +81,6 @@ def mailbox_checks(settings: Settings, box: MailboxSettings) -> Iterator[Check]:
         return
     yield _role_check(f"{where}: behörighet", token, "Mail.ReadWrite", box.username)
     source = GraphSource.for_settings(settings, box, set, lambda: None, lambda _: None)
-    try:
-        yield from _reach(settings, box, source)
-    finally:
-        source.close()
-
-
-def _reach(settings: Settings, box: MailboxSettings, source: GraphSource) -> Iterator[Check]:
-    from intake.check import Check
-
-    where = f"brevlåda {box.name}"
     step = f"{where}: mapp"
     try:
         found = source.folder_id(box.folder, ask=True)
@@ -96,7 +88,8 @@ def _reach(settings: Settings, box: MailboxSettings, source: GraphSource) -> Ite
             yield Check(step, False, f"{box.folder} finns inte; ändra mailboxes[{box.name}].folder")
             return
         yield Check(step, True, f"{box.folder} finns i {box.username}")
-        yield scope_check(settings, box, source)
+        detail, warn = scope(settings, box, source)
+        yield Check(f"{where}: andra brevlådor", True, detail, warning=warn)
         if box.processed_folder:
             step = f"{where}: mapp för hanterad post"
             exists = source.folder_id(box.processed_folder) is not None
@@ -130,29 +123,25 @@ def _configured(settings: Settings) -> set[str]:
     return names
 
 
-def scope_check(settings: Settings, box: MailboxSettings, source: GraphSource) -> Check:
+def scope(settings: Settings, box: MailboxSettings, source: GraphSource) -> tuple[str, bool]:
     """Whether the app can read a mailbox it should not: the tenant's users are listed (that
     needs User.Read.All; without it the check says it could not try) and the Inbox of the first
     few that are not configured is asked for; one that answers is a warning. Read only: an
-    Inbox's id is all that is asked."""
-    from intake.check import Check
-
-    name = f"brevlåda {box.name}: andra brevlådor"
+    Inbox's id is all that is asked. The check's detail, and whether it is a warning."""
     client = source.client
     own = _configured(settings)
     try:
         users = client.json("GET", f"{client.base}/users?$select=mail,userPrincipalName&$top=25")
     except GraphError as exc:
         if exc.status in (401, 403):
-            return Check(
-                name,
-                True,
+            return (
                 "kunde inte prövas (appen får inte läsa användarlistan); prova med "
                 "Test-ApplicationAccessPolicy att en annan brevlåda nekas",
+                False,
             )
-        return Check(name, True, f"kunde inte prövas: Graph svarade {exc}")
+        return f"kunde inte prövas: Graph svarade {exc}", False
     except (GraphUnreachable, TokenError) as exc:
-        return Check(name, True, f"kunde inte prövas: {exc}")
+        return f"kunde inte prövas: {exc}", False
     others: list[str] = []
     for user in users.get("value") or []:
         if not isinstance(user, dict):
@@ -171,21 +160,19 @@ def scope_check(settings: Settings, box: MailboxSettings, source: GraphSource) -
                 continue
             if exc.status == 404:
                 continue  # no mailbox (or none reachable by REST): try the next user
-            return Check(name, True, f"kunde inte prövas: Graph svarade {exc}")
+            return f"kunde inte prövas: Graph svarade {exc}", False
         except (GraphUnreachable, TokenError) as exc:
-            return Check(name, True, f"kunde inte prövas: {exc}")
+            return f"kunde inte prövas: {exc}", False
         client_id = settings.oauth2[box.oauth2].client_id or "<appens id>"
-        return Check(
-            name,
-            True,
+        return (
             f"appen kan läsa {other} också: begränsa den till {box.username} med "
             f"New-ApplicationAccessPolicy -AppId {client_id} -PolicyScopeGroupId <grupp med "
-            f"brevlådan> -AccessRight RestrictAccess",
-            warning=True,
+            "brevlådan> -AccessRight RestrictAccess",
+            True,
         )
     if denied:
-        return Check(name, True, f"nekas som sig bör (prövat med {', '.join(denied)})")
-    return Check(name, True, "inga andra brevlådor att pröva med")
+        return f"nekas som sig bör (prövat med {', '.join(denied)})", False
+    return "inga andra brevlådor att pröva med", False
 
 
 def smtp_checks(settings: Settings) -> Iterator[Check]:

@@ -68,6 +68,7 @@ def make_source(app: App, box: MailboxSettings) -> MailSource:
             lambda: _known(app, box.name, box.folder),
             lambda: _sync_state(app, box),
             lambda link: _save_sync_state(app, box, link),
+            checkpoint,
         )
     from intake.auth.backoff import for_settings
     from intake.sources.imap import ImapSource
