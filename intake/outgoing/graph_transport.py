@@ -13,8 +13,8 @@ import base64
 from types import TracebackType
 
 from casefile.config import Settings
+from casefile.faults import checkpoint
 from intake.auth.tokens import CACHE, TokenCache, TokenError
-from intake.mail.faults import checkpoint
 from intake.outgoing.delivery import DeliveryRecord
 from intake.outgoing.transport import (
     ConnectionFailure,

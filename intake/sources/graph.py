@@ -330,7 +330,7 @@ class GraphSource:
         checkpoint: Callable[[str], None] = lambda _: None,
     ) -> None:
         """`checkpoint` is called with a step's name after each step (the crash tests' fault
-        points, intake/mail/faults.py, handed in by the poll)."""
+        points, casefile/faults.py, handed in by the poll)."""
         self.settings = settings
         self.checkpoint = checkpoint
         self.name = settings.name

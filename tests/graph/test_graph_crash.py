@@ -1,7 +1,7 @@
 """A crash at any Graph step loses no mail, registers nothing twice and sends no kvittens twice.
 
 A real `intake poll --once` (Graph mailbox, [smtp] transport = "graph") is killed with SIGKILL
-at each named point (CASEFILE_FAULT, intake/mail/faults.py), as tests/intake/test_crash.py does
+at each named point (CASEFILE_FAULT, casefile/faults.py), as tests/intake/test_crash.py does
 for IMAP; the next poll must register every report once, move it, and send its kvittens once.
 
 The one duplicate left possible is by design: killed after sendMail took a kvittens but before
