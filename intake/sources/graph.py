@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import http.client
 import json
 import select
@@ -213,8 +214,7 @@ class GraphClient:
             self._discard(conn)
         host, port = key[1], key[2]
         if parts.scheme == "https":
-            context = ssl.create_default_context(cafile=self._ca_file)
-            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            context = _tls_context(self._ca_file)
             conn = http.client.HTTPSConnection(host, port, timeout=self._timeout, context=context)
         else:
             conn = http.client.HTTPConnection(host, port, timeout=self._timeout)
@@ -565,6 +565,15 @@ def _sleep(seconds: float) -> None:
 
 def _now() -> float:
     return time.time()
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """One verifying context per CA file, shared: loading the system's CA store for every
+    connection cost more than the request."""
+    context = ssl.create_default_context(cafile=ca_file)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 def _dropped(conn: http.client.HTTPConnection) -> bool:
