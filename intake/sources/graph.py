@@ -7,6 +7,10 @@ second registration. A lost or expired delta token (410, SyncStateNotFound) star
 listing, which the register filters the same way. Requests carry `Prefer: IdType="ImmutableId"`,
 so a message keeps its id when it is moved to processed_folder. Like a Maildir, a message's UID
 is derived from its (immutable) id; nothing is ever deleted.
+
+Up to four requests are in flight per mailbox (the messages' MIME is fetched ahead by a small
+thread pool, in order); a 429 or 503 holds back every request of the mailbox for its
+Retry-After. Connections are kept alive, one per thread.
 """
 
 from __future__ import annotations
