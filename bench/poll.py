@@ -269,23 +269,23 @@ def _database(root: Path, db: str, name: str) -> tuple[str, str | None]:
     return url, pg_name
 
 
-def _poll_child(settings: Settings) -> None:
-    app = App(settings)
+def _poll_child(config: Path) -> None:
+    app = App.from_config(str(config))
     results = poll_all(app)
     os._exit(0 if all(r.ok for r in results) else 1)
 
 
-def _timed_ingest(settings: Settings, n: int) -> float:
+def _timed_ingest(config: Path, n: int) -> float:
     """Seconds for `poll_all` in a forked process of its own, so that the loopback Graph
     serving from this process does not share its interpreter lock with the poll (Dovecot is a
     process of its own too)."""
-    child = multiprocessing.get_context("fork").Process(target=_poll_child, args=(settings,))
+    child = multiprocessing.get_context("fork").Process(target=_poll_child, args=(config,))
     start = time.perf_counter()
     child.start()
     child.join()
     seconds = time.perf_counter() - start
     assert child.exitcode == 0, child.exitcode
-    app = App(settings)
+    app = App.from_config(str(config))
     with app.sessions() as s:
         registered = s.scalar(sa.select(sa.func.count()).select_from(Document))
     app.engine.dispose()
@@ -322,20 +322,21 @@ def graph_compare(server: DovecotServer, root: Path, args: argparse.Namespace) -
             url, pg_name = _database(root, args.db, f"casefile-{kind}")
             if pg_name:
                 drop.append(pg_name)
-            settings = Settings.from_dict(
+            config = write_config(
+                root / f"casefile-{kind}.toml",
                 {
                     "database": {"url": url},
                     "storage": {"path": str(root / f"archive-{kind}")},
                     "mailboxes": [box],
                     "smtp": {"transport": "folder", "folder": str(root / f"outbox-{kind}")},
                     **sections,
-                }
+                },
             )
-            app = App(settings)
+            app = App.from_config(str(config))
             apps.append(app)
             upgrade(app.engine)
             app.engine.dispose()
-            seconds = _timed_ingest(settings, args.messages)
+            seconds = _timed_ingest(config, args.messages)
             rates[kind] = args.messages / seconds
             print(
                 f"{kind:5} ingest of {args.messages} messages: {seconds:6.2f} s "
