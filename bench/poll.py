@@ -16,13 +16,25 @@ until the time limit), 1000 MIME levels, 80,000 References. Per message: wall ti
 of the poll process (sampled from /proc every 10 ms; the isolated extraction child has its own
 limit). Target: every message <= 60 s and <= 300 MB.
 
+With --transport graph: the same N messages in Dovecot and in the loopback Microsoft Graph
+(tests/support/graph_server.py: TLS, kept-alive connections, delta pages of 10 as Graph's
+default, the token endpoint stub), each taken by `poll_all` in a forked process into a register
+of its own, in this run: ingest messages/s over Graph and over IMAP and their ratio, and the
+poll of the unchanged mailbox (one delta request) next to IMAP's. Target: Graph ingest >= 0.8x
+IMAP's. --graph-delay S makes each $value answer take S seconds more (Graph over the internet
+rather than loopback), to show the four requests in flight at work (--graph-in-flight 1 for
+the contrast).
+
 Usage: python bench/poll.py [--messages 2000] [--db sqlite|postgresql] [--worst]
+       python bench/poll.py --transport graph [--messages 500] [--graph-delay 0.1]
+                            [--graph-in-flight 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -45,8 +57,19 @@ from casefile.config import settings_from_dict
 from casefile.db.migrate import upgrade
 from casefile.db.models import Document
 from intake.mail.poll import poll_all
-from tests.support.dovecot import DovecotServer
+from intake.sources import graph as graph_source
+from tests.support.dovecot import Account, DovecotServer
+from tests.support.graph_server import (
+    CLIENT_ID,
+    SECRET_ENV,
+    USER,
+    GraphStub,
+    GraphTokenStub,
+    graph_box,
+    graph_sections,
+)
 from tests.support.mail import REPORTS, message
+from tests.support.oauth2 import Client
 from tests.support.postgres import create_database, drop_database
 from tests.support.toml import write_config
 
@@ -216,9 +239,10 @@ def worst(server: DovecotServer, root: Path, db: str, targets: Targets) -> None:
                 drop_database(pg_name)
 
 
-def fill(account_client: IMAPClient, n: int) -> None:
+def reports(n: int) -> list[tuple[bytes, dt.datetime]]:
     files = sorted(REPORTS.glob("r0[1-7]*.docx"))
     when = dt.datetime(2026, 2, 3, 9, tzinfo=dt.UTC)
+    out = []
     for i in range(n):
         f = files[i % len(files)]
         raw = bytes(
@@ -228,7 +252,127 @@ def fill(account_client: IMAPClient, n: int) -> None:
                 attachments=[(f.name, f.read_bytes())],
             )
         )
-        account_client.append("INBOX", raw, msg_time=when + dt.timedelta(seconds=i))
+        out.append((raw, when + dt.timedelta(seconds=i)))
+    return out
+
+
+def fill(account_client: IMAPClient, n: int) -> None:
+    for raw, when in reports(n):
+        account_client.append("INBOX", raw, msg_time=when)
+
+
+def _database(root: Path, db: str, name: str) -> tuple[str, str | None]:
+    """A fresh register: (url, the PostgreSQL database to drop afterwards or None)."""
+    if db == "sqlite":
+        return f"sqlite:///{root / name}.db", None
+    pg_name, url = create_database("casefile_bench")
+    return url, pg_name
+
+
+def _poll_child(config: Path) -> None:
+    app = App.from_config(str(config))
+    results = poll_all(app)
+    os._exit(0 if all(r.ok for r in results) else 1)
+
+
+def _timed_ingest(config: Path, n: int) -> float:
+    """Seconds for `poll_all` in a forked process of its own, so that the loopback Graph
+    serving from this process does not share its interpreter lock with the poll (Dovecot is a
+    process of its own too)."""
+    child = multiprocessing.get_context("fork").Process(target=_poll_child, args=(config,))
+    start = time.perf_counter()
+    child.start()
+    child.join()
+    seconds = time.perf_counter() - start
+    assert child.exitcode == 0, child.exitcode
+    app = App.from_config(str(config))
+    with app.sessions() as s:
+        registered = s.scalar(sa.select(sa.func.count()).select_from(Document))
+    app.engine.dispose()
+    assert registered == n, registered
+    return seconds
+
+
+def graph_compare(server: DovecotServer, root: Path, args: argparse.Namespace) -> Targets:
+    """The same messages over Graph and over IMAP, one register each, in this run."""
+    targets = Targets()
+    tokens = GraphTokenStub()
+    tokens.clients[CLIENT_ID] = Client(secret="s3cret", mailbox=USER)
+    tokens.start()
+    graph = GraphStub(validate=tokens.valid_email, user=USER, page_size=10)
+    graph.value_delay = args.graph_delay
+    graph_source.IN_FLIGHT = args.graph_in_flight
+    graph.start()
+    os.environ[SECRET_ENV] = "s3cret"
+    account: Account = server.add_account()
+    drop: list[str] = []
+    apps: list[App] = []
+    try:
+        print(f"filling Dovecot and the loopback Graph with {args.messages} messages…", flush=True)
+        mail = reports(args.messages)
+        with account.client() as c:
+            for raw, when in mail:
+                c.append("INBOX", raw, msg_time=when)
+        for raw, when in mail:
+            graph.deliver(raw, when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        sections = graph_sections(tokens, graph)
+        rates: dict[str, float] = {}
+        unchanged: dict[str, float] = {}
+        for kind, box in (("graph", graph_box(graph)), ("imap", account.mailbox_settings())):
+            url, pg_name = _database(root, args.db, f"casefile-{kind}")
+            if pg_name:
+                drop.append(pg_name)
+            config = write_config(
+                root / f"casefile-{kind}.toml",
+                {
+                    "database": {"url": url},
+                    "storage": {"path": str(root / f"archive-{kind}")},
+                    "mailboxes": [box],
+                    "smtp": {"transport": "folder", "folder": str(root / f"outbox-{kind}")},
+                    **sections,
+                },
+            )
+            app = App.from_config(str(config))
+            apps.append(app)
+            upgrade(app.engine)
+            app.engine.dispose()
+            seconds = _timed_ingest(config, args.messages)
+            rates[kind] = args.messages / seconds
+            print(
+                f"{kind:5} ingest of {args.messages} messages: {seconds:6.2f} s "
+                f"= {rates[kind]:,.1f} messages/s",
+                flush=True,
+            )
+
+            def again(app: App = app) -> None:
+                result = poll_all(app)
+                assert result[0].ok and result[0].outcomes == []
+
+            (times,) = interleaved([again], 15)
+            unchanged[kind] = median(times)
+        print(
+            f"database: {args.db}; Graph over TLS, delta pages of {graph.page_size}, "
+            f"{args.graph_delay * 1000:.0f} ms added to each $value"
+        )
+        print(
+            f"poll of the unchanged mailbox (median of 15): Graph {unchanged['graph'] * 1000:.1f}"
+            f" ms, IMAP {unchanged['imap'] * 1000:.1f} ms"
+        )
+        print(
+            f"Graph requests: {len(graph.requests)}; at most {graph.max_in_flight} in flight",
+            flush=True,
+        )
+        ratio = rates["graph"] / rates["imap"]
+        targets.check("Graph ingest / IMAP ingest", ratio, 0.8, at_least=True, unit="x")
+        targets.check("Graph requests in flight", graph.max_in_flight, graph_source.IN_FLIGHT)
+    finally:
+        for app in apps:
+            app.engine.dispose()
+        graph.stop()
+        tokens.stop()
+        for name in drop:
+            drop_database(name)
+    return targets
 
 
 def bare_fetch(server: DovecotServer, user: str, password: str, batch: int) -> float:
@@ -258,6 +402,13 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--worst", action="store_true", help="only the attack set's worst mail")
+    parser.add_argument(
+        "--transport", choices=["imap", "graph"], default="imap", help="graph: Graph vs IMAP"
+    )
+    parser.add_argument("--graph-delay", type=float, default=0.0, help="s added to $value")
+    parser.add_argument(
+        "--graph-in-flight", type=int, default=4, help="Graph requests in flight (for contrast)"
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="casefile-bench-"))
     root.chmod(0o755)
@@ -271,6 +422,8 @@ def main() -> int:
         if args.worst:
             worst(server, root, args.db, targets)
             return targets.finish()
+        if args.transport == "graph":
+            return graph_compare(server, root, args).finish()
         account = server.add_account()
         print(f"filling Dovecot with {args.messages} messages with DOCX reports…", flush=True)
         with account.client() as c:

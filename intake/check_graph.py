@@ -1,11 +1,14 @@
 """`intake check` for Microsoft Graph: the token and the application roles in it, the mailbox
-and its folders reachable. sendMail has no dry run: its permission is read from the token's
-roles, nothing is sent."""
+and its folders reachable, and whether the app reaches mailboxes beyond the configured ones
+(application permissions cover every mailbox of the tenant until an application access policy
+or RBAC for Applications scopes them). sendMail has no dry run: its permission is read from the
+token's roles, nothing is sent."""
 
 from __future__ import annotations
 
 import base64
 import json
+import urllib.parse
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -85,6 +88,8 @@ def mailbox_checks(settings: Settings, box: MailboxSettings) -> Iterator[Check]:
             yield Check(step, False, f"{box.folder} finns inte; ändra mailboxes[{box.name}].folder")
             return
         yield Check(step, True, f"{box.folder} finns i {box.username}")
+        detail, warn = scope(settings, box, source)
+        yield Check(f"{where}: andra brevlådor", True, detail, warning=warn)
         if box.processed_folder:
             step = f"{where}: mapp för hanterad post"
             exists = source.folder_id(box.processed_folder) is not None
@@ -105,6 +110,69 @@ def mailbox_checks(settings: Settings, box: MailboxSettings) -> Iterator[Check]:
         yield Check(step, False, detail)
     except (GraphUnreachable, TokenError) as exc:
         yield Check(step, False, f"kan inte nå {box.graph_url} ({exc})")
+
+
+# Other mailboxes tried at most (a user without a mailbox answers 404 and the next is tried).
+SCOPE_PROBES = 3
+
+
+def _configured(settings: Settings) -> set[str]:
+    names = {b.username.lower() for b in settings.mailboxes if b.type == "graph"}
+    if settings.smtp.transport == "graph" and settings.smtp.username:
+        names.add(settings.smtp.username.lower())
+    return names
+
+
+def scope(settings: Settings, box: MailboxSettings, source: GraphSource) -> tuple[str, bool]:
+    """Whether the app can read a mailbox it should not: the tenant's users are listed (that
+    needs User.Read.All; without it the check says it could not try) and the Inbox of the first
+    few that are not configured is asked for; one that answers is a warning. Read only: an
+    Inbox's id is all that is asked. The check's detail, and whether it is a warning."""
+    client = source.client
+    own = _configured(settings)
+    try:
+        users = client.json("GET", f"{client.base}/users?$select=mail,userPrincipalName&$top=25")
+    except GraphError as exc:
+        if exc.status in (401, 403):
+            return (
+                "kunde inte prövas (appen får inte läsa användarlistan); prova med "
+                "Test-ApplicationAccessPolicy att en annan brevlåda nekas",
+                False,
+            )
+        return f"kunde inte prövas: Graph svarade {exc}", False
+    except (GraphUnreachable, TokenError) as exc:
+        return f"kunde inte prövas: {exc}", False
+    others: list[str] = []
+    for user in users.get("value") or []:
+        if not isinstance(user, dict):
+            continue
+        address = str(user.get("mail") or user.get("userPrincipalName") or "")
+        if address and address.lower() not in own and address not in others:
+            others.append(address)
+    denied: list[str] = []
+    for other in others[:SCOPE_PROBES]:
+        url = f"{client.base}/users/{urllib.parse.quote(other, safe='@')}/mailFolders/inbox"
+        try:
+            client.json("GET", url + "?$select=id")
+        except GraphError as exc:
+            if exc.status in (401, 403):
+                denied.append(other)
+                continue
+            if exc.status == 404:
+                continue  # no mailbox (or none reachable by REST): try the next user
+            return f"kunde inte prövas: Graph svarade {exc}", False
+        except (GraphUnreachable, TokenError) as exc:
+            return f"kunde inte prövas: {exc}", False
+        client_id = settings.oauth2[box.oauth2].client_id or "<appens id>"
+        return (
+            f"appen kan läsa {other} också: begränsa den till {box.username} med "
+            f"New-ApplicationAccessPolicy -AppId {client_id} -PolicyScopeGroupId <grupp med "
+            "brevlådan> -AccessRight RestrictAccess",
+            True,
+        )
+    if denied:
+        return f"nekas som sig bör (prövat med {', '.join(denied)})", False
+    return "inga andra brevlådor att pröva med", False
 
 
 def smtp_checks(settings: Settings) -> Iterator[Check]:

@@ -42,6 +42,7 @@ _LABELS_EN = {
     "anslutning": "connection",
     "mall": "template",
     "SMTP (mapp)": "SMTP (folder)",
+    "andra brevlådor": "other mailboxes",
 }
 
 

@@ -114,6 +114,9 @@ class MailboxSettings:
     # After a message is registered (both optional; nothing is ever deleted or expunged).
     processed_keyword: str | None = "$CasefileProcessed"
     processed_folder: str | None = None
+    # type = "graph": an Outlook category set after registration (with processed_folder or
+    # instead of it: then the message stays in the folder, marked).
+    processed_category: str | None = None
     timeout_seconds: float = 60.0
     batch_size: int = 50
     poll_interval_seconds: int = 120

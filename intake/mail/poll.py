@@ -68,6 +68,7 @@ def make_source(app: App, box: MailboxSettings) -> MailSource:
             lambda: _known(app, box.name, box.folder),
             lambda: _sync_state(app, box),
             lambda link: _save_sync_state(app, box, link),
+            checkpoint,
         )
     from intake.auth.backoff import for_settings
     from intake.sources.imap import ImapSource
@@ -103,10 +104,11 @@ def _save_sync_state(app: App, box: MailboxSettings, link: str) -> None:
 
 
 def _marks(box: MailboxSettings) -> bool:
-    """Whether processed messages are marked on the server (Graph: moved; never a keyword)."""
+    """Whether processed messages are marked on the server (Graph: moved or given a category;
+    never a keyword)."""
     if box.type == "imap":
         return bool(box.processed_keyword or box.processed_folder)
-    return box.type == "graph" and bool(box.processed_folder)
+    return box.type == "graph" and bool(box.processed_folder or box.processed_category)
 
 
 def _open_with_backoff(source: MailSource, sleep: Callable[[float], None]) -> None:

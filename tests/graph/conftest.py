@@ -5,42 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import jwt
 import pytest
 
 from casefile.app import App
-from casefile.config import GRAPH_SCOPE
 from intake.auth.tokens import CACHE
 from tests.intake.conftest import build_app
-from tests.support.graph_server import GraphStub
-from tests.support.oauth2 import SCOPE, Client, TokenStub
-from tests.support.smtp import CA_FILE
+from tests.support.graph_server import (
+    CLIENT_ID,
+    SECRET_ENV,
+    USER,
+    GraphStub,
+    GraphTokenStub,
+    graph_box,
+    graph_sections,
+)
+from tests.support.oauth2 import Client
 
-USER = "kontakt@finsam.test"
-SECRET_ENV = "CASEFILE_TEST_GRAPH_SECRET"
-
-
-class GraphTokenStub(TokenStub):
-    """The stub's Microsoft endpoint, taking the Graph scope as it takes Exchange's; its tokens
-    carry the application roles in `graph_roles` (Graph's `roles` claim)."""
-
-    graph_roles: tuple[str, ...] = ("Mail.ReadWrite", "Mail.Send")
-
-    def mint(self, email: str, lifetime: int | None = None) -> str:
-        token = super().mint(email, lifetime)
-        claims = jwt.decode(token, self.key, algorithms=["HS256"], options={"verify_aud": False})
-        claims["roles"] = list(self.graph_roles)
-        again = jwt.encode(claims, self.key, algorithm="HS256")
-        with self.lock:
-            self.issued.append(again)
-        return again
-
-    def _microsoft(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        if form.get("scope") == GRAPH_SCOPE:
-            form = {**form, "scope": SCOPE}
-        return super()._microsoft(form)
+# The tests import these from here.
+__all__ = ["SECRET_ENV", "USER", "graph_box", "graph_sections"]
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +36,7 @@ def fresh_cache() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def tokens() -> Iterator[GraphTokenStub]:
     server = GraphTokenStub()
-    server.clients["graph-app"] = Client(secret="s3cret", mailbox=USER)
+    server.clients[CLIENT_ID] = Client(secret="s3cret", mailbox=USER)
     server.start()
     yield server
     server.stop()
@@ -65,35 +48,6 @@ def graph(tokens: GraphTokenStub) -> Iterator[GraphStub]:
     server.start()
     yield server
     server.stop()
-
-
-def graph_sections(tokens: TokenStub, graph: GraphStub) -> dict[str, Any]:
-    return {
-        "oauth2": {
-            "graph": {
-                "provider": "microsoft",
-                "tenant": tokens.tenant,
-                "token_url": tokens.microsoft_url,
-                "client_id": "graph-app",
-                "client_secret_env": SECRET_ENV,
-                "scope": GRAPH_SCOPE,
-            }
-        }
-    }
-
-
-def graph_box(graph: GraphStub, **extra: object) -> dict[str, object]:
-    return {
-        "name": "kontakt",
-        "type": "graph",
-        "oauth2": "graph",
-        "username": USER,
-        "folder": "Inbox",
-        "processed_folder": "Diarieförda",
-        "graph_url": graph.url,
-        "ca_file": str(CA_FILE),
-        **extra,
-    }
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 
 from casefile.app import App
 from intake.check import run_checks
-from tests.graph.conftest import SECRET_ENV, USER, GraphTokenStub, graph_box, graph_sections
+from tests.graph.conftest import SECRET_ENV, USER, graph_box, graph_sections
 from tests.intake.conftest import build_app
-from tests.support.graph_server import GraphStub
+from tests.support.graph_server import GraphStub, GraphTokenStub
 from tests.support.smtp import CA_FILE
 
 
@@ -65,7 +65,7 @@ def test_sendmail_is_not_tried_but_its_role_is_read_from_the_token(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(SECRET_ENV, "s3cret")
-    smtp = {
+    smtp: dict[str, object] = {
         "transport": "graph",
         "oauth2": "graph",
         "username": USER,
@@ -82,5 +82,57 @@ def test_sendmail_is_not_tried_but_its_role_is_read_from_the_token(
         ok, detail = lines["SMTP: behörighet"]
         assert not ok and detail.startswith("Mail.Send saknas i token")
         assert "SMTP: sendMail" not in lines and not graph.sent
+    finally:
+        app.engine.dispose()
+
+
+def test_check_warns_when_the_app_reads_a_mailbox_beyond_the_configured_one(
+    graph_app: App, graph: GraphStub
+) -> None:
+    """Given the app may list the tenant's users and no access policy scopes it (another
+    user's Inbox answers), when checked, then one warning names that mailbox and the PowerShell
+    command that scopes the app; scoped (403), the check passes; without User.Read.All it says
+    it could not try."""
+    graph.directory = ["styrelsen@finsam.test", "anna.ek@finsam.test"]
+    graph.users_readable = True
+    graph.open_mailboxes = {"anna.ek@finsam.test"}
+    checks = {c.name: c for c in run_checks(graph_app, "casefile.toml")}
+    scope = checks["brevlåda kontakt: andra brevlådor"]
+    assert scope.status == "warning" and "\n" not in scope.line()
+    assert scope.detail.startswith("appen kan läsa anna.ek@finsam.test också")
+    assert "New-ApplicationAccessPolicy -AppId graph-app" in scope.detail
+    graph.open_mailboxes = set()
+    ok, detail = graph_lines(graph_app)["brevlåda kontakt: andra brevlådor"]
+    assert ok and detail == (
+        "nekas som sig bör (prövat med styrelsen@finsam.test, anna.ek@finsam.test)"
+    )
+    graph.users_readable = False
+    ok, detail = graph_lines(graph_app)["brevlåda kontakt: andra brevlådor"]
+    assert (
+        ok and detail.startswith("kunde inte prövas") and "Test-ApplicationAccessPolicy" in detail
+    )
+
+
+def test_check_says_what_to_do_for_a_missing_folder_and_a_wrong_secret(
+    db_url: str,
+    tmp_path: Path,
+    tokens: GraphTokenStub,
+    graph: GraphStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a folder the mailbox lacks, the folder line names the key to change; given a
+    wrong client secret, the token line fails in one line and no Graph request is made."""
+    monkeypatch.setenv(SECRET_ENV, "s3cret")
+    box = graph_box(graph, folder="Ingående")
+    app = build_app(db_url, tmp_path, box, **graph_sections(tokens, graph))
+    try:
+        ok, detail = graph_lines(app)["brevlåda kontakt: mapp"]
+        assert not ok and detail == "Ingående finns inte; ändra mailboxes[kontakt].folder"
+        monkeypatch.setenv(SECRET_ENV, "fel")
+        before = len(graph.requests)
+        lines = graph_lines(app)
+        ok, detail = lines["brevlåda kontakt: token"]
+        assert not ok and "\n" not in detail and "AADSTS" in detail, detail
+        assert "brevlåda kontakt: mapp" not in lines and len(graph.requests) == before
     finally:
         app.engine.dispose()

@@ -54,7 +54,7 @@ def test_plain_http_is_refused_except_to_loopback(tmp_path: Path) -> None:
 
 
 def test_sendmail_transport_is_validated_the_same_way(tmp_path: Path) -> None:
-    smtp = {"transport": "graph", "oauth2": "graph", "username": ""}
+    smtp: dict[str, object] = {"transport": "graph", "oauth2": "graph", "username": ""}
     with pytest.raises(ConfigError) as caught:
         make_settings("sqlite://", tmp_path, smtp=smtp, oauth2={"graph": CRED})
     assert "smtp.username" in str(caught.value)

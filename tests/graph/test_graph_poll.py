@@ -4,6 +4,7 @@ a pass stopped between commit and move, New Year's night, throttling and a refus
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,9 @@ from casefile.app import App
 from casefile.db.models import Document, MailboxState, SourceMessage
 from intake.mail.poll import poll_all
 from intake.sources import graph as source
-from tests.graph.conftest import SECRET_ENV, GraphTokenStub, graph_box, graph_sections
+from tests.graph.conftest import SECRET_ENV, graph_box, graph_sections
 from tests.intake.conftest import build_app
-from tests.support.graph_server import GraphStub
+from tests.support.graph_server import GraphStub, GraphTokenStub
 from tests.support.mail import REPORTS, message
 
 DOCX = sorted(REPORTS.glob("r0*.docx"))
@@ -69,7 +70,7 @@ def test_five_messages_over_three_pages_are_registered_once_across_polls_and_a_r
     starts = [
         t
         for m, t in graph.requests
-        if t.endswith("delta?$select=id,internetMessageId,receivedDateTime")
+        if t.endswith("delta?$select=id,internetMessageId,receivedDateTime,categories")
     ]
     assert len(starts) == 1
 
@@ -130,7 +131,14 @@ def test_throttled_requests_wait_for_retry_after_in_both_forms_and_lose_nothing(
     """Given 429 (Retry-After: 7), 503 (none: backoff 2 s) and 429 with a past HTTP date, when
     polled, then the waits are 7, 2 and 0 s and the message is registered."""
     waits: list[float] = []
-    monkeypatch.setattr(source, "_sleep", waits.append)
+    clock = [time.time()]
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr(source, "_sleep", sleep)
+    monkeypatch.setattr(source, "_now", lambda: clock[0])
     graph.deliver(report("Rapport"), "2026-02-03T09:00:00Z")
     graph.throttle = [(429, "7"), (503, None), (429, "Wed, 21 Oct 2015 07:28:00 GMT")]
     poll_ok(graph_app)
@@ -217,3 +225,30 @@ def test_a_revoked_token_is_fetched_anew_once_and_the_poll_goes_on(
     graph.deliver(report("Andra"), "2026-02-04T09:00:00Z")
     poll_ok(graph_app)
     assert counts(graph_app) == (2, 2) and tokens.requests - before == 1
+
+
+def test_a_category_instead_of_a_move_marks_the_message_and_keeps_it_in_the_inbox(
+    db_url: str,
+    tmp_path: Path,
+    tokens: GraphTokenStub,
+    graph: GraphStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given processed_category and no processed_folder, when polled twice, then the message
+    is registered once, stays in the Inbox with its own category and ours, and the second
+    poll (which lists it again as updated) registers nothing."""
+    monkeypatch.setenv(SECRET_ENV, "s3cret")
+    box = graph_box(graph, processed_folder=None, processed_category="Diarieförd")
+    app = build_app(db_url, tmp_path, box, **graph_sections(tokens, graph))
+    try:
+        msg_id = graph.deliver(report("Rapport"), "2026-02-03T09:00:00Z")
+        graph.messages[msg_id].categories = ["Röd kategori"]
+        poll_ok(app)
+        (kept,) = graph.in_folder("Inbox")
+        assert kept.categories == ["Röd kategori", "Diarieförd"]
+        poll_ok(app)
+        assert counts(app) == (1, 1)
+        with app.sessions() as s:
+            assert s.scalars(select(SourceMessage.marked_on_server)).all() == [True]
+    finally:
+        app.engine.dispose()

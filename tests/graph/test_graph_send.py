@@ -17,9 +17,9 @@ from intake.mail.classify import automatic_reason
 from intake.mail.mime import parse_message
 from intake.mail.poll import poll_all
 from intake.outgoing.sender import flush_outbox
-from tests.graph.conftest import SECRET_ENV, USER, GraphTokenStub, graph_box, graph_sections
+from tests.graph.conftest import SECRET_ENV, USER, graph_box, graph_sections
 from tests.intake.conftest import build_app
-from tests.support.graph_server import GraphStub
+from tests.support.graph_server import GraphStub, GraphTokenStub
 from tests.support.mail import REPORTS, message
 from tests.support.smtp import CA_FILE
 
