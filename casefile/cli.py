@@ -65,6 +65,7 @@ from casefile.states import (
         "move": "casefile.commands.move:move_command",
         "file": "casefile.commands.file:file_command",
         "copy": "casefile.commands.copy:copy_command",
+        "web": "casefile.commands.web:web_command",
     },
     # Swedish names beside the English ones; help lists them after the command.
     aliases={

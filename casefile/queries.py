@@ -32,6 +32,8 @@ class DocumentFilter:
     until: dt.date | None = None
     org: str | None = None
     kind: str | None = None
+    # Rows skipped before the first one returned (the web list's pages).
+    offset: int = 0
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -137,6 +139,8 @@ def list_documents(conn: Connection, flt: DocumentFilter) -> list[dict[str, Any]
     stmt = stmt.order_by(documents.c.received_at.desc(), documents.c.id.desc())
     if flt.limit:
         stmt = stmt.limit(flt.limit)
+    if flt.offset:
+        stmt = stmt.offset(flt.offset)
     return [document_json(row, row["case_number"]) for row in conn.execute(stmt).mappings()]
 
 

@@ -1,0 +1,40 @@
+"""`casefile web [--host H] [--port P]`: the registrar's pages and, when enabled, the public
+diary (casefile/web/)."""
+
+from __future__ import annotations
+
+import click
+
+from casefile.cli_support import Failure, one_line_errors
+from casefile.commands.common import app_of
+
+
+@click.command("web")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adress att lyssna på.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_context
+@one_line_errors
+def web_command(ctx: click.Context, host: str, port: int) -> None:
+    """Webbsidorna för registratorer och handläggare, och det offentliga diariet (/diarium).
+
+    Inloggning enligt [web] auth i konfigurationen: "proxy" (ett huvud från en betrodd
+    omvänd proxy) eller "local" (demoläget, bara från den här datorn).
+
+    Exempel: casefile web --port 8080
+    """
+    import uvicorn
+
+    from casefile.web.app import create_app
+
+    app = app_of(ctx)
+    web = app.settings.web
+    if web.auth == "oidc":
+        raise Failure('[web] auth = "oidc" finns inte ännu; använd "proxy" eller "local"')
+    if web.auth == "local" and host not in ("127.0.0.1", "::1", "localhost"):
+        raise Failure('[web] auth = "local" är bara för demon: lyssna på 127.0.0.1')
+    if not web.users:
+        raise Failure("[web.users] är tom: ingen kan logga in")
+    click.echo(f"Öppna http://{host}:{port}/ i webbläsaren (avsluta med Ctrl+C).")
+    if web.public_diary:
+        click.echo(f"Det offentliga diariet: http://{host}:{port}/diarium")
+    uvicorn.run(create_app(app), host=host, port=port, log_level="warning")
