@@ -219,7 +219,7 @@ class Web:
             name = str(form.get("user") or "").strip()
             client = request.client.host if request.client else None
             # The demo's login has no password: only from this machine.
-            if not loopback(client) and client != "testclient":
+            if not loopback(client):
                 return self.problem(request, 403, "forbidden", None)
             if name in self.web.users:
                 response = RedirectResponse("/dokument", status_code=303)
@@ -251,6 +251,18 @@ class Web:
         from casefile.export.disclosure import Disclosure
 
         return Disclosure(secret_titles(conn))
+
+    @staticmethod
+    def _secret_cases(conn: Any) -> set[str]:
+        from casefile.db.schema import cases
+        from casefile.db.schema import documents as docs
+
+        stmt = (
+            select(cases.c.number)
+            .join(docs, docs.c.case_id == cases.c.id)
+            .where(docs.c.secrecy_provision.is_not(None))
+        )
+        return set(conn.execute(stmt).scalars())
 
     def _masked_doc(self, d: dict[str, Any], mask: Any) -> dict[str, Any]:
         if mask is None:
@@ -301,6 +313,9 @@ class Web:
                     problems.append(("q", str(exc)))
                     hits = []
                 if mask is not None:
+                    # A läsare is not told that a secret document (or its case) matched.
+                    hidden = self._secret_cases(conn)
+                    hits = [h for h in hits if not h["secrecy"] and h["case"] not in hidden]
                     for h in hits:
                         h["snippet"] = ""
                         h["title"] = mask.text(h["title"] or "")

@@ -107,6 +107,6 @@ class Client:
 
         page = self.get(url)
         assert page.status_code == 200, page.text
-        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
         assert found, "no CSRF token on the page"
         return found.group(1)
