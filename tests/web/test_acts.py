@@ -1,0 +1,110 @@
+"""The registrar's acts through the pages, on SQLite and on PostgreSQL: each one lands in the
+register as the CLI's would, and a form that cannot be carried out comes back with an error
+summary that links to its field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from casefile.app import App
+from casefile.db.models import Case, Document, Event, SourceMessage
+from tests.support.postgres import create_database, drop_database
+from tests.web.conftest import Client, make_app
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
+    if request.param == "sqlite":
+        app = make_app(f"sqlite:///{tmp_path / 'web.db'}", tmp_path)
+        yield app
+        app.engine.dispose()
+        return
+    name, url = create_database()
+    app = make_app(url, tmp_path)
+    try:
+        yield app
+    finally:
+        app.engine.dispose()
+        drop_database(name)
+
+
+def act(client: Client, token: str, **form: str) -> Any:
+    return client.post("/akt", {"csrf": token, "back": "/arende/SFG%2026-01.01", **form})
+
+
+def test_a_registrar_s_acts_land_in_the_register(any_app: App) -> None:
+    client = Client(any_app, "anna@forbund.test")
+    token = client.csrf()
+    doc = "SFG 26-01.01"
+    done = act(client, token, act="sign", ref=doc)
+    assert done.status_code == 303
+    page = client.get(done.headers["location"])
+    assert "signerat av AKH" in page.text and 'role="status"' in page.text
+    assert (
+        act(client, token, act="note", ref=doc, text="Ringde om underskriften").status_code == 303
+    )
+    fixed = act(client, token, act="correct", ref=doc, field="title", value="Kärnhuset 3.0")
+    assert fixed.status_code == 303
+    # An unsign without a reason: the page again, an error summary linking to the field
+    refused = act(client, token, act="unsign", ref=doc, reason=" ")
+    assert refused.status_code == 400
+    text = refused.text
+    assert 'href="#unsign-reason"' in text and 'id="unsign-reason"' in text
+    assert 'aria-invalid="true" aria-describedby="unsign-reason-error"' in text
+    bad_due = act(client, token, act="due", ref="SFG 26-01", date="31/12")
+    assert bad_due.status_code == 400 and 'href="#due-date"' in bad_due.text
+    # A register error (already signed) is shown as it is, in Swedish
+    again = act(client, token, act="sign", ref=doc)
+    assert again.status_code == 400 and "redan signerat av AKH" in again.text
+    assert act(client, token, act="cancel", ref=doc, reason="Dubblett").status_code == 303
+    assert act(client, token, act="close", ref="SFG 26-01", reason="Klar").status_code == 303
+    assert act(client, token, act="reopen", ref="SFG 26-01").status_code == 303
+    assert act(client, token, act="due", ref="SFG 26-01", date="2027-03-31").status_code == 303
+    # The inbox's newsletter: read, then dismissed with a reason
+    inbox = client.get("/inkorg").text
+    found = re.search(r'href="/inkorg/(\d+)"', inbox)
+    assert found and "Nyhetsbrev februari" in inbox
+    mail_id = found.group(1)
+    mail = client.get(f"/inkorg/{mail_id}")
+    assert "seminarium om samverkan" in mail.text
+    assert act(client, token, act="dismiss", ref=mail_id, reason="Nyhetsbrev").status_code == 303
+    assert "Nyhetsbrev februari" not in client.get("/inkorg").text
+    with any_app.sessions() as s:
+        d = s.scalars(select(Document).where(Document.diarienummer == doc)).one()
+        assert d.signature == "AKH" and d.cancelled and d.cancel_reason == "Dubblett"
+        assert d.title == "Kärnhuset 3.0"
+        case = s.scalars(select(Case).where(Case.number == "SFG 26-01")).one()
+        assert case.status == "open" and str(case.due_date) == "2027-03-31"
+        msg = s.get(SourceMessage, int(mail_id))
+        assert msg is not None and msg.dismissed_by == "AKH"
+        actions = s.scalars(select(Event.action).where(Event.actor == "AKH")).all()
+    for action in (
+        "document_signed",
+        "note",
+        "document_cancelled",
+        "case_closed",
+        "case_reopened",
+        "due_date_set",
+        "message_dismissed",
+    ):
+        assert action in actions
+    # The history on the case page tells it, in the registry's words
+    history = client.get("/arende/SFG 26-01").text
+    assert "Ringde om underskriften" in history and "Dubblett" in history
+
+
+def test_pages_speak_english_with_casefile_lang(
+    web_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = Client(web_app, "anna@forbund.test")
+    assert 'lang="sv"' in client.get("/dokument").text
+    monkeypatch.setenv("CASEFILE_LANG", "en")
+    page = client.get("/dokument").text
+    assert 'lang="en"' in page and "Documents" in page and "Skip to content" in page
+    assert "Dokument<" not in page
