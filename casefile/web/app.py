@@ -56,7 +56,13 @@ ACTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "dismiss": ("registrator", ("reason",)),
     "requeue": ("registrator", ()),
 }
-FIELD_WORDS = {"reason": "reason", "text": "note", "field": "field", "value": "value", "date": "date"}
+FIELD_WORDS = {
+    "reason": "reason",
+    "text": "note",
+    "field": "field",
+    "value": "value",
+    "date": "date",
+}
 
 
 class FormProblem(Exception):
@@ -403,10 +409,8 @@ class Web:
                 describe_signature(s, language()) for s in d.get("signatures") or []
             ]
         wanted = ref.strip().casefold()
-        selected = next(
-            (d["diarienummer"] for d in data["documents"] if d["diarienummer"].casefold() == wanted),
-            None,
-        )
+        numbers = [d["diarienummer"] for d in data["documents"]]
+        selected = next((n for n in numbers if n.casefold() == wanted), None)
         return {
             "ref_shown": selected or data["case"],
             "selected": selected,
@@ -547,7 +551,7 @@ class Web:
 
         p = request.query_params
         first, last = _date(p.get("from")), _date(p.get("to"))
-        fmt = p.get("format") if p.get("format") in ("csv", "json") else "csv"
+        fmt = "json" if p.get("format") == "json" else "csv"
         # A läsare gets the version that can be handed out, whatever the form says.
         public = bool(p.get("public")) or not user.may("handläggare")
         if first is None or last is None or last < first:
@@ -645,7 +649,7 @@ class Web:
     ) -> str:
         from casefile import register as r
 
-        missing = [
+        missing: list[tuple[str | None, str]] = [
             (f"{name}-{key}", w("required", field=w(FIELD_WORDS[key])))
             for key in required
             if not values.get(key, "").strip()

@@ -69,7 +69,7 @@ def fill(app: App, maildir: Path) -> None:
 
 def make_app(db_url: str, tmp_path: Path, auth: str = "proxy") -> App:
     maildir = tmp_path / "maildir"
-    box = {"name": "kontakt", "type": "maildir", "path": str(maildir)}
+    box: dict[str, object] = {"name": "kontakt", "type": "maildir", "path": str(maildir)}
     app = build_app(db_url, tmp_path, box, web=web_section(auth))
     fill(app, maildir)
     return app
