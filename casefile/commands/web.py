@@ -11,14 +11,20 @@ from casefile.commands.common import app_of
 
 @click.command("web")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adress att lyssna på.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port att lyssna på.",
+)
 @click.pass_context
 @one_line_errors
 def web_command(ctx: click.Context, host: str, port: int) -> None:
-    """Webbsidorna för registratorer och handläggare, och det offentliga diariet (/diarium).
+    """Diariet i webbläsaren, och det offentliga diariet (/diarium).
 
-    Inloggning enligt [web] auth i konfigurationen: "proxy" (ett huvud från en betrodd
-    omvänd proxy) eller "local" (demoläget, bara från den här datorn).
+    Inloggning enligt [web] auth: "proxy" (ett huvud från en betrodd omvänd proxy) eller
+    "local" (demoläget, bara från den här datorn).
 
     Exempel: casefile web --port 8080
     """
