@@ -53,6 +53,9 @@ ACTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "close": ("handläggare", ()),
     "reopen": ("handläggare", ()),
     "cancel": ("registrator", ("reason",)),
+    "secrecy": ("registrator", ("provision",)),
+    "move": ("registrator", ("target",)),
+    "contact": ("handläggare", ("address",)),
     "dismiss": ("registrator", ("reason",)),
     "requeue": ("registrator", ()),
 }
@@ -62,6 +65,9 @@ FIELD_WORDS = {
     "field": "field",
     "value": "value",
     "date": "date",
+    "provision": "provision",
+    "target": "target",
+    "address": "address",
 }
 
 
@@ -684,6 +690,13 @@ class Web:
             elif name == "due":
                 assert due is not None
                 r.set_due_date(s, settings, ref, due, by)
+            elif name == "secrecy":
+                title = values.get("public_title")
+                r.mark_secrecy(s, settings, ref, values["provision"], title, by)
+            elif name == "move":
+                r.move_document(s, settings, ref, values["target"], by)
+            elif name == "contact":
+                r.confirm_contact(s, settings, ref, values["address"], by)
             elif name == "dismiss":
                 r.dismiss_message(s, self._row_id(ref), values["reason"], by)
             elif name == "requeue":

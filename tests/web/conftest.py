@@ -56,6 +56,7 @@ def fill(app: App, maildir: Path) -> None:
             sender="Nyheter <info@nyhetsbrev.test>",
             subject="Nyhetsbrev februari",
             body="Välkommen till vårt seminarium om samverkan.",
+            attachments=[("program.txt", "Program för seminariet".encode())],
             date=dt.datetime(2026, 2, 6, 9, tzinfo=dt.UTC),
         ),
     ]

@@ -108,3 +108,30 @@ def test_pages_speak_english_with_casefile_lang(
     page = client.get("/dokument").text
     assert 'lang="en"' in page and "Documents" in page and "Skip to content" in page
     assert "Dokument<" not in page
+
+
+def test_secrecy_move_contact_and_an_attachment(web_app: App) -> None:
+    client = Client(web_app, "anna@forbund.test")
+    token = client.csrf()
+    doc = "SFG 26-01.01"
+    bad = act(client, token, act="contact", ref="SFG 26-01", address="inte en adress")
+    assert bad.status_code == 400 and 'href="#contact-address"' in bad.text
+    assert "ingen e-postadress" in bad.text
+    assert act(client, token, act="contact", ref="SFG 26-01", address="a@b.se").status_code == 303
+    secret = act(client, token, act="secrecy", ref=doc, provision="OSL 21 kap. 1 §")
+    assert secret.status_code == 303
+    moved = act(client, token, act="move", ref=doc, target="SFG 26-02")
+    assert moved.status_code == 303
+    with web_app.sessions() as s:
+        d = s.scalars(select(Document).where(Document.diarienummer == doc)).one()
+        assert d.secrecy_provision == "OSL 21 kap. 1 §" and d.case.number == "SFG 26-02"
+        case = s.scalars(select(Case).where(Case.number == "SFG 26-01")).one()
+        assert case.confirmed_contact_email == "a@b.se" and case.confirmed_contact_by == "AKH"
+    # The inbox mail's attachment, downloaded as a file (never shown inline)
+    found = re.search(r'href="/inkorg/(\d+)"', client.get("/inkorg").text)
+    assert found
+    got = client.get(f"/inkorg/{found.group(1)}/bilaga/1")
+    assert got.status_code == 200 and got.content == "Program för seminariet".encode()
+    assert got.headers["content-disposition"].startswith("attachment;")
+    assert "program.txt" in got.headers["content-disposition"]
+    assert client.get(f"/inkorg/{found.group(1)}/bilaga/9").status_code == 404
