@@ -196,6 +196,9 @@ ENGLISH: dict[str, str] = {
     "Exempel: casefile web --port 8080": "Example: casefile web --port 8080",
     "Adress att lyssna på.": "Address to listen on.",
     "Port att lyssna på.": "Port to listen on.",
+    "Bara det offentliga diariet (en server som allmänheten når).": (
+        "The public diary only (a server the public reaches)."
+    ),
     'Exempel: casefile copy "SFG 26-01.01" --output kopia.pdf': (
         'Example: casefile copy "SFG 26-01.01" --output copy.pdf'
     ),

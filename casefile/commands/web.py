@@ -18,9 +18,14 @@ from casefile.commands.common import app_of
     type=click.IntRange(1, 65535),
     help="Port att lyssna på.",
 )
+@click.option(
+    "--public-only",
+    is_flag=True,
+    help="Bara det offentliga diariet (en server som allmänheten når).",
+)
 @click.pass_context
 @one_line_errors
-def web_command(ctx: click.Context, host: str, port: int) -> None:
+def web_command(ctx: click.Context, host: str, port: int, public_only: bool) -> None:
     """Diariet i webbläsaren, och det offentliga diariet (/diarium).
 
     Inloggning enligt [web] auth: "proxy" (ett huvud från en betrodd omvänd proxy) eller
@@ -34,6 +39,12 @@ def web_command(ctx: click.Context, host: str, port: int) -> None:
 
     app = app_of(ctx)
     web = app.settings.web
+    if public_only:
+        if not web.public_diary:
+            raise Failure("[web] public_diary = false: det finns inget offentligt diarium")
+        click.echo(f"Det offentliga diariet: http://{host}:{port}/diarium (avsluta med Ctrl+C).")
+        uvicorn.run(create_app(app, public_only=True), host=host, port=port, log_level="warning")
+        return
     if web.auth == "oidc":
         raise Failure('[web] auth = "oidc" finns inte ännu; använd "proxy" eller "local"')
     if web.auth == "local" and host not in ("127.0.0.1", "::1", "localhost"):

@@ -193,7 +193,10 @@ class Web:
 
     # --- routes -----------------------------------------------------------------------------
 
-    def routes(self) -> list[Any]:
+    def routes(self, public_only: bool = False) -> list[Any]:
+        static = Mount("/static", StaticFiles(directory=STATIC), name="static")
+        if public_only:  # a public host: the diary and nothing of the staff's
+            return [Route("/", self.to_diary), Route("/diarium", self.public_diary), static]
         s = self.staff
         routes: list[Any] = [
             Route("/", self.home),
@@ -209,11 +212,14 @@ class Web:
             Route("/export", s()(self.export)),
             Route("/export/diarium", s()(self.export_diary)),
             Route("/status", s()(self.status)),
-            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            static,
         ]
         if self.web.public_diary:
             routes.append(Route("/diarium", self.public_diary))
         return routes
+
+    async def to_diary(self, request: Request) -> Response:
+        return RedirectResponse("/diarium", status_code=303)
 
     async def home(self, request: Request) -> Response:
         return RedirectResponse("/dokument", status_code=303)
@@ -623,7 +629,14 @@ class Web:
                     ).scalar_one(),
                 ),
             ]
-        return self.render(request, "status.html", user, title=w("status_page"), counts=counts)
+        intake = None
+        if user.may("handläggare"):
+            from intake.service.status import render_text, status_report
+
+            intake = render_text(status_report(self.app), self.app.settings)
+        return self.render(
+            request, "status.html", user, title=w("status_page"), counts=counts, intake=intake
+        )
 
     # --- acts -------------------------------------------------------------------------------
 
@@ -647,7 +660,9 @@ class Web:
                 else [(f"{name}-{required[0]}" if required else None, str(exc))]
             )
             return self._failed(request, user, name, ref, values, problems)
-        where = back if back.startswith("/") and not back.startswith("//") else "/dokument"
+        # Only a path of this site: never //host or /\\host, which browsers take for another.
+        local = back.startswith("/") and not back.startswith(("//", "/\\"))
+        where = back if local and "\\" not in back else "/dokument"
         return self.done(where, message)
 
     def _perform(
@@ -816,6 +831,7 @@ class Web:
         )
 
 
-def create_app(app: App, keys: Keys | None = None) -> Starlette:
+def create_app(app: App, keys: Keys | None = None, public_only: bool = False) -> Starlette:
+    """The ASGI application; `public_only`: the public diary alone, for a public host."""
     web = Web(app, keys)
-    return Starlette(routes=web.routes())
+    return Starlette(routes=web.routes(public_only))

@@ -149,3 +149,24 @@ def test_local_login_and_cookie_flags(db_url: str, tmp_path: Path) -> None:
     # Behind the proxy every cookie is Secure
     proxied = Client(make_app(db_url.replace(".db", "2.db"), tmp_path / "p"), "anna@forbund.test")
     assert "secure" in proxied.get("/dokument").headers["set-cookie"].lower()
+
+
+def test_acts_return_only_to_this_site(web_app: App) -> None:
+    client = Client(web_app, "anna@forbund.test")
+    token = client.csrf()
+    for back in ("//evil.test/x", "/\\evil.test", "https://evil.test/"):
+        note = {"act": "note", "ref": DOC, "text": "x", "csrf": token, "back": back}
+        done = client.post("/akt", note)
+        assert done.status_code == 303 and done.headers["location"].startswith("/dokument?")
+
+
+def test_a_public_only_server_has_no_staff_pages(web_app: App) -> None:
+    from starlette.testclient import TestClient
+
+    from casefile.web.app import create_app
+
+    public = TestClient(create_app(web_app, public_only=True), client=("127.0.0.1", 1))
+    headers = {"X-Remote-User": "anna@forbund.test"}
+    assert public.get("/diarium", headers=headers).status_code == 200
+    for path in ("/dokument", "/arende/SFG 26-01", "/inkorg", "/export/diarium", "/status"):
+        assert public.get(path, headers=headers).status_code == 404
