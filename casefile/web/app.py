@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from click import ClickException
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import func, select
 from starlette.applications import Starlette
@@ -57,6 +58,7 @@ ACTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "move": ("registrator", ("target",)),
     "contact": ("handläggare", ("address",)),
     "dismiss": ("registrator", ("reason",)),
+    "register_attachment": ("registrator", ("n",)),
     "requeue": ("registrator", ()),
 }
 FIELD_WORDS = {
@@ -68,6 +70,7 @@ FIELD_WORDS = {
     "provision": "provision",
     "target": "target",
     "address": "address",
+    "n": "attachments",
 }
 
 
@@ -89,6 +92,12 @@ def _environment() -> Environment:
     env.globals["w"] = w
     env.filters["q"] = lambda value: quote(str(value), safe="")
     return env
+
+
+def _one_line(exc: Exception) -> str:
+    if isinstance(exc, ClickException):
+        return exc.format_message()
+    return str(exc)
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -653,13 +662,15 @@ class Web:
             return self.problem(request, 403, "forbidden", user)
         try:
             message = self._perform(name, ref, values, required, user)
-        except (FormProblem, UserError) as exc:
+        except (FormProblem, UserError, ClickException) as exc:
             problems = (
                 exc.problems
                 if isinstance(exc, FormProblem)
-                else [(f"{name}-{required[0]}" if required else None, str(exc))]
+                else [(self._field_of(name, required, values), _one_line(exc))]
             )
             return self._failed(request, user, name, ref, values, problems)
+        if name == "register_attachment":  # to the new document
+            back = "/arende/" + quote(values["_new"], safe="")
         # Only a path of this site: never //host or /\\host, which browsers take for another.
         local = back.startswith("/") and not back.startswith(("//", "/\\"))
         where = back if local and "\\" not in back else "/dokument"
@@ -712,6 +723,9 @@ class Web:
                 r.move_document(s, settings, ref, values["target"], by)
             elif name == "contact":
                 r.confirm_contact(s, settings, ref, values["address"], by)
+            elif name == "register_attachment":
+                values["_new"] = self._register_attachment(s, ref, values, by)
+                return w("done_register", ref=values["_new"])
             elif name == "dismiss":
                 r.dismiss_message(s, self._row_id(ref), values["reason"], by)
             elif name == "requeue":
@@ -719,6 +733,42 @@ class Web:
 
                 requeue_mail(s, self._row_id(ref), by)
         return w(f"done_{name}", ref=ref, initials=by)
+
+    def _register_attachment(self, session: Any, ref: str, values: dict[str, str], by: str) -> str:
+        """An attachment of an inbox mail registered as `casefile register` would (channel
+        e-post, the mail's sender and arrival day), and the mail dismissed as registered."""
+        from casefile.commands.register import Registration, register_one
+        from casefile.register import dismiss_message, find_case
+
+        source_id = self._row_id(ref)
+        info, (headers, _text, files, _notes) = self._message(source_id)
+        try:
+            name, _kind, data = files[int(values["n"]) - 1]
+        except (ValueError, IndexError):
+            raise FormProblem([(None, w("not_found"))]) from None
+        case_ref = values.get("case", "").strip()
+        into = find_case(session, self.app.settings, case_ref) if case_ref else None
+        how = Registration(
+            direction="in",
+            channel="email",
+            party=headers.get("From") or info.get("sender") or "",
+            day=info["arrived_at"].date(),
+            kind=None,
+            title=values.get("title", "").strip() or None,
+            into=into,
+            who=by,
+        )
+        done = register_one(self.app, session, name or f"bilaga-{values['n']}", data, how)
+        number = str(done["diarienummer"])
+        dismiss_message(session, source_id, f"registrerad som {number}", by)
+        return number
+
+    @staticmethod
+    def _field_of(name: str, required: tuple[str, ...], values: dict[str, str]) -> str | None:
+        """The field a register error is about, for the error summary's link."""
+        if name == "register_attachment":
+            return f"register-title-{values.get('n', '')}"
+        return f"{name}-{required[0]}" if required else None
 
     @staticmethod
     def _row_id(ref: str) -> int:
@@ -736,7 +786,7 @@ class Web:
         problems: list[tuple[str | None, str]],
     ) -> Response:
         """The page the form was on, again, with the error summary and the values typed."""
-        if name in ("dismiss",) and ref.isdigit():
+        if name in ("dismiss", "register_attachment") and ref.isdigit():
             try:
                 info, (headers, text, files, notes) = self._message(int(ref))
             except (UserError, OSError) as exc:

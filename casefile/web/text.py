@@ -139,6 +139,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "done_secrecy": "{ref} är sekretessmarkerat.",
         "done_move": "{ref} är flyttat.",
         "done_contact": "Kontaktadressen är bekräftad.",
+        "done_register": "Registrerad som {ref}.",
+        "register": "Registrera",
+        "register_attachment": "Registrera bilaga {n}",
+        "into_case": "I ärende (tomt: välj automatiskt)",
     },
     "en": {
         "app": "The register",
@@ -274,6 +278,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "done_secrecy": "{ref} is marked secret.",
         "done_move": "{ref} is moved.",
         "done_contact": "The contact address is confirmed.",
+        "done_register": "Registered as {ref}.",
+        "register": "Register",
+        "register_attachment": "Register attachment {n}",
+        "into_case": "In case (empty: chosen automatically)",
     },
 }
 

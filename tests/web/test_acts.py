@@ -135,3 +135,26 @@ def test_secrecy_move_contact_and_an_attachment(web_app: App) -> None:
     assert got.headers["content-disposition"].startswith("attachment;")
     assert "program.txt" in got.headers["content-disposition"]
     assert client.get(f"/inkorg/{found.group(1)}/bilaga/9").status_code == 404
+
+
+def test_an_inbox_attachment_is_registered_from_the_mail_page(web_app: App) -> None:
+    client = Client(web_app, "anna@forbund.test")
+    token = client.csrf()
+    found = re.search(r'href="/inkorg/(\d+)"', client.get("/inkorg").text)
+    assert found
+    mail_id = found.group(1)
+    form = {"act": "register_attachment", "ref": mail_id, "n": "1", "back": "/inkorg"}
+    # Not a report, no title: refused as the CLI refuses, the summary links to the title
+    refused = act(client, token, **form)
+    assert refused.status_code == 400 and 'href="#register-title-1"' in refused.text
+    done = act(client, token, **form, title="Seminarieprogram")
+    assert done.status_code == 303
+    assert done.headers["location"].startswith("/arende/SFG%2026-03.01?")
+    assert "Registrerad som SFG 26-03.01" in client.get(done.headers["location"]).text
+    assert "Nyhetsbrev februari" not in client.get("/inkorg").text
+    with web_app.sessions() as s:
+        d = s.scalars(select(Document).where(Document.diarienummer == "SFG 26-03.01")).one()
+        assert (d.title, d.channel, d.registered_by) == ("Seminarieprogram", "email", "AKH")
+        assert d.sender == "info@nyhetsbrev.test"
+        msg = s.get(SourceMessage, int(mail_id))
+        assert msg is not None and msg.dismiss_reason == "registrerad som SFG 26-03.01"
