@@ -214,6 +214,7 @@ class Web:
             Route("/dokument", s()(self.documents)),
             Route("/arende/{ref:path}", s()(self.case)),
             Route("/akt", s("handläggare")(self.act), methods=["POST"]),
+            Route("/registrera", s("registrator")(self.register), methods=["GET", "POST"]),
             Route("/inkorg", s("handläggare")(self.inbox)),
             Route("/inkorg/{id:int}", s("handläggare")(self.mail)),
             Route("/inkorg/{id:int}/bilaga/{n:int}", s("handläggare")(self.attachment)),
@@ -826,6 +827,77 @@ class Web:
             problems=problems,
             form={**values, "_act": name, "_ref": ref},
             **context,
+        )
+
+    # --- registering paper post ---------------------------------------------------------
+
+    async def register(self, request: Request, user: User) -> Response:
+        """Paper post (or a file from a personal mailbox): `casefile register FILE --from …
+        --received …` with an upload."""
+        from starlette.datastructures import UploadFile
+
+        from casefile.commands.register import CHANNELS, Registration, register_one
+        from casefile.register import find_case
+
+        today = dt.datetime.now(self.app.settings.registry.zone).date()
+        values: dict[str, str] = {"received": today.isoformat(), "channel": "post"}
+        problems: list[tuple[str | None, str]] = []
+        if request.method == "POST":
+            form = await request.form()
+            values = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
+            upload = form.get("file")
+            limit = self.app.settings.limits.max_attachment_bytes
+            data = b""
+            if isinstance(upload, UploadFile) and upload.filename:
+                data = await upload.read(limit + 1)
+            if not data:
+                problems.append(("register-file", w("required", field=w("file"))))
+            elif len(data) > limit:
+                problems.append(("register-file", w("too_big", limit=limit)))
+            if not values.get("from"):
+                problems.append(("register-from", w("required", field=w("sender"))))
+            day = _date(values.get("received"))
+            if day is None:
+                problems.append(("register-received", w("bad_date", field=w("received"))))
+            channel = values.get("channel", "post")
+            if channel not in CHANNELS:
+                channel = "post"
+            if not problems:
+                assert isinstance(upload, UploadFile) and day is not None
+                name = Path(upload.filename or "fil").name
+                try:
+                    with self.app.sessions() as session, session.begin():
+                        case_ref = values.get("case", "")
+                        how = Registration(
+                            direction="in",
+                            channel=channel,
+                            party=values["from"],
+                            day=day,
+                            kind=None,
+                            title=values.get("title") or None,
+                            into=find_case(session, self.app.settings, case_ref)
+                            if case_ref
+                            else None,
+                            who=user.initials,
+                        )
+                        done = register_one(self.app, session, name, data, how)
+                except (UserError, ClickException) as exc:
+                    field = "register-case" if values.get("case") else "register-title"
+                    problems.append((field, _one_line(exc)))
+                else:
+                    number = str(done["diarienummer"])
+                    return self.done(
+                        "/arende/" + quote(number, safe=""), w("done_register", ref=number)
+                    )
+        return self.render(
+            request,
+            "register.html",
+            user,
+            400 if problems else 200,
+            title=w("register_post"),
+            problems=problems,
+            form=values,
+            channels=CHANNELS,
         )
 
     # --- the public diary -------------------------------------------------------------------

@@ -158,3 +158,31 @@ def test_an_inbox_attachment_is_registered_from_the_mail_page(web_app: App) -> N
         assert d.sender == "info@nyhetsbrev.test"
         msg = s.get(SourceMessage, int(mail_id))
         assert msg is not None and msg.dismiss_reason == "registrerad som SFG 26-03.01"
+
+
+def test_paper_post_is_registered_with_an_upload(web_app: App) -> None:
+    from tests.support.mail import REPORTS
+
+    client = Client(web_app, "anna@forbund.test")
+    token = client.csrf("/registrera")
+    fields = {"csrf": token, "from": "Ovanåkers kommun", "received": "2026-02-10"}
+    missing = client.http.post("/registrera", data=fields, headers=client.headers)
+    assert missing.status_code == 400 and 'href="#register-file"' in missing.text
+    report = (REPORTS / "r03_right_sdt_overspent.docx").read_bytes()
+    files = {"file": ("rapport.docx", report, "application/octet-stream")}
+    done = client.http.post("/registrera", data=fields, files=files, headers=client.headers)
+    assert done.status_code == 303, done.text
+    number = done.headers["location"].split("/arende/")[1].split("?")[0].replace("%20", " ")
+    with web_app.sessions() as s:
+        d = s.scalars(select(Document).where(Document.diarienummer == number)).one()
+        assert (d.channel, d.registered_by, d.kind) == ("post", "AKH", "slutrapport")
+        assert str(d.received_date) == "2026-02-10" and d.sender == "Ovanåkers kommun"
+    # Without the form's token, or as a handläggare, nothing is registered
+    assert (
+        client.http.post(
+            "/registrera", data={**fields, "csrf": ""}, files=files, headers=client.headers
+        ).status_code
+        == 403
+    )
+    officer = Client(web_app, "bo@forbund.test")
+    assert officer.get("/registrera").status_code == 403

@@ -218,6 +218,7 @@ def test_every_page_passes_axe_and_is_photographed(
         "brev": f"/inkorg/{mail_id}",
         "utkorg": "/utkorg",
         "export": "/export",
+        "registrera": "/registrera",
         "status": "/status",
         "diarium": "/diarium?from=2026-01-01",
     }
