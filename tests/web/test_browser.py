@@ -182,6 +182,49 @@ def test_the_same_week_with_javascript_off(
     assert signature(app, "SFG 26-02.01") == ("AKH", True)
 
 
+def test_from_the_inbox_to_a_closed_case_and_the_export(
+    served: tuple[App, str], browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    """Read the mail, register its attachment, correct it, close the case, download the diary:
+    the keyboard alone."""
+    app, base = served
+    javascript(browser, True)
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    browser.get(f"{base}/inkorg")
+    tab_to(browser, text_is("Läs"))
+    active(browser).send_keys(Keys.ENTER)
+    wait_text(browser, "Välkommen till vårt seminarium")
+    tab_to(browser, id_is("register-title-1"))
+    active(browser).send_keys("Seminarieprogram")
+    tab_to(browser, text_is("Registrera 1"))
+    active(browser).send_keys(Keys.ENTER)
+    wait_text(browser, "Registrerad som SFG 26-03.01")
+    tab_to(browser, id_is("correct-value"))  # the field list starts at the title (Insats)
+    active(browser).send_keys("Seminarieprogram 2026")
+    tab_to(browser, text_is("Rätta"))
+    active(browser).send_keys(Keys.ENTER)
+    wait_text(browser, "SFG 26-03.01 är rättat")
+    tab_to(browser, text_is("Avsluta ärendet"))
+    active(browser).send_keys(Keys.ENTER)
+    wait_text(browser, "Ärendet SFG 26-03 är avslutat")
+    tab_to(browser, text_is("Export"))
+    active(browser).send_keys(Keys.ENTER)
+    wait_text(browser, "Diarieförteckning")
+    tab_to(browser, text_is("Ladda ned"))
+    active(browser).send_keys(Keys.ENTER)
+    deadline = time.monotonic() + 10
+    while not list(tmp_path.glob("diarium-*.csv")):
+        assert time.monotonic() < deadline, "the diary was not downloaded"
+        time.sleep(0.1)
+    [csv] = tmp_path.glob("diarium-*.csv")
+    assert "Seminarieprogram 2026" in csv.read_text(encoding="utf-8-sig")
+    with app.sessions() as s:
+        d = s.scalars(select(Document).where(Document.diarienummer == "SFG 26-03.01")).one()
+        assert d.title == "Seminarieprogram 2026" and d.case.status == "closed"
+
+
 def _axe(driver: webdriver.Chrome) -> list[dict[str, Any]]:
     driver.execute_script(AXE)
     driver.set_script_timeout(30)
