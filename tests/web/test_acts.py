@@ -186,3 +186,26 @@ def test_paper_post_is_registered_with_an_upload(web_app: App) -> None:
     )
     officer = Client(web_app, "bo@forbund.test")
     assert officer.get("/registrera").status_code == 403
+
+
+def test_a_failed_mail_is_sent_again_from_the_outbox(web_app: App) -> None:
+    from casefile.db.models import OutboxMail
+
+    with web_app.sessions() as s, s.begin():
+        row = s.scalars(select(OutboxMail).order_by(OutboxMail.id)).first()
+        assert row is not None, "intake queued no acknowledgement"
+        row.state, row.last_error, mail_id = "failed", "550 mailbox unavailable", row.id
+    client = Client(web_app, "anna@forbund.test")
+    page = client.get("/utkorg")
+    assert "550 mailbox unavailable" in page.text and f"Skicka igen {mail_id}" in page.text
+    token = client.csrf("/utkorg")
+    form = {"act": "requeue", "ref": str(mail_id), "back": "/utkorg", "csrf": token}
+    done = client.post("/akt", form)
+    assert done.status_code == 303 and done.headers["location"].startswith("/utkorg?")
+    with web_app.sessions() as s:
+        again = s.get(OutboxMail, mail_id)
+        assert again is not None and again.state == "queued"
+    # A handläggare sees the outbox but may not decide to send again
+    officer = Client(web_app, "bo@forbund.test")
+    assert f"Skicka igen {mail_id}" not in officer.get("/utkorg").text
+    assert officer.post("/akt", {**form, "csrf": officer.csrf("/utkorg")}).status_code == 403
