@@ -39,6 +39,18 @@ def act(client: Client, token: str, **form: str) -> Any:
 
 
 def test_a_registrar_s_acts_land_in_the_register(any_app: App) -> None:
+    from casefile.db.engine import read_only
+    from casefile.queries import DocumentFilter, list_documents
+
+    # The list's pages (a deep page skips on the index) give the rows of the whole list
+    with read_only(any_app.engine) as conn:
+        whole = [d["diarienummer"] for d in list_documents(conn, DocumentFilter(limit=None))]
+        paged = [
+            d["diarienummer"]
+            for k in range(len(whole))
+            for d in list_documents(conn, DocumentFilter(limit=1, offset=k))
+        ]
+    assert len(whole) == 2 and paged == whole
     client = Client(any_app, "anna@forbund.test")
     token = client.csrf()
     doc = "SFG 26-01.01"
