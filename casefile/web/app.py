@@ -154,7 +154,7 @@ class Web:
         new = getattr(request.state, "new_nonce", None)
         if new:
             response.set_cookie(
-                NONCE_COOKIE, new, httponly=True, secure=self.secure, samesite="strict"
+                NONCE_COOKIE, new, httponly=True, secure=self.secure, samesite="lax"
             )
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -256,7 +256,7 @@ class Web:
                     self.keys.session_value(name),
                     httponly=True,
                     secure=self.secure,
-                    samesite="strict",
+                    samesite="lax",
                 )
                 return response
             error = w("unknown_user")

@@ -130,8 +130,10 @@ def registrar_flow(driver: webdriver.Chrome, base: str, number: str, js: bool) -
     active(driver).send_keys(Keys.ENTER)
     wait_text(driver, f"{number} är signerat av AKH")
     assert driver.execute_script("return window.casefileMarker || 0") == (1 if js else 0)
-    if js:  # the result is announced: focus moved to the live region's message
+    if js:  # the result is announced: focus on the message, its words in the live region
         assert active(driver).get_attribute("id") == "message"
+        announced = driver.find_element(By.ID, "announce").get_attribute("textContent")
+        assert f"{number} är signerat av AKH" in (announced or "")
     tab_to(driver, id_is("note-text"))
     active(driver).send_keys("Ringde om underskriften")
     tab_to(driver, text_is("Spara anteckning"))

@@ -13,5 +13,9 @@
     if (!target && message) { target = document.getElementById("message"); }
     if (!target) { target = document.getElementById("main"); }
     if (target) { target.focus(); }
+    // <main> was replaced with its own status region; say the result in the one that stayed.
+    var said = document.querySelector("#errors h2, #message .ok");
+    var announce = document.getElementById("announce");
+    if (announce) { announce.textContent = said ? said.textContent : document.title; }
   });
 })();
