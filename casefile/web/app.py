@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -221,6 +221,9 @@ class Web:
             Route("/utkorg", s("handläggare")(self.outbox)),
             Route("/export", s()(self.export)),
             Route("/export/diarium", s()(self.export_diary)),
+            Route("/export/styrelse", s("handläggare")(self.export_board)),
+            Route("/export/finsam", s("handläggare")(self.export_finsam)),
+            Route("/export/arkiv", s("registrator")(self.export_archive)),
             Route("/status", s()(self.status)),
             static,
         ]
@@ -561,16 +564,111 @@ class Web:
         )
 
     async def export(self, request: Request, user: User) -> Response:
+        return self._export_page(request, user, [], 200)
+
+    def _export_page(
+        self,
+        request: Request,
+        user: User,
+        problems: Sequence[tuple[str | None, str]],
+        status: int,
+        first: str | None = None,
+        last: str | None = None,
+    ) -> Response:
         today = dt.datetime.now(self.app.settings.registry.zone).date()
         return self.render(
             request,
             "export.html",
             user,
+            status,
             title=w("export"),
-            first=today.replace(month=1, day=1).isoformat(),
-            last=today.isoformat(),
-            problems=[],
+            first=first if first is not None else today.replace(month=1, day=1).isoformat(),
+            last=last if last is not None else today.isoformat(),
+            year=today.year,
+            problems=problems,
         )
+
+    def _written(self, name: str, write: Callable[[Path], object], media: str) -> Response:
+        """A file an export writes to a path, handed over as a download."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="casefile-web-") as tmp:
+            path = Path(tmp) / name
+            write(path)
+            data = path.read_bytes()
+        return Response(
+            data,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    async def export_board(self, request: Request, user: User) -> Response:
+        from casefile.export.board import board_report, write_docx, write_html
+
+        p = request.query_params
+        first, last = _date(p.get("from")), _date(p.get("to"))
+        if first is None or last is None or last < first:
+            problems: list[tuple[str | None, str]] = [
+                ("board-from", w("bad_date", field=w("from_date")))
+            ]
+            return self._export_page(request, user, problems, 400)
+        docx = p.get("format") != "html"
+        with read_only(self.app.engine) as conn:
+            report = board_report(conn, first, last, self.app.settings.registry.office_name)
+        name = f"styrelsen-{first}-{last}.{'docx' if docx else 'html'}"
+        media = (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            if docx
+            else "text/html; charset=utf-8"
+        )
+        return self._written(
+            name, lambda path: (write_docx if docx else write_html)(report, path), media
+        )
+
+    async def export_finsam(self, request: Request, user: User) -> Response:
+        from casefile.export.finsam import finsam_rows, write_csv, write_xlsx
+
+        try:
+            year = int(request.query_params.get("year") or "")
+        except ValueError:
+            year = 0
+        if not 2000 <= year <= 2100:
+            problems: list[tuple[str | None, str]] = [("finsam-year", w("bad_year"))]
+            return self._export_page(request, user, problems, 400)
+        xlsx = request.query_params.get("format") != "csv"
+        with read_only(self.app.engine) as conn:
+            rows = finsam_rows(conn, year)
+        name = f"uppfoljning-{year}.{'xlsx' if xlsx else 'csv'}"
+        media = (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            if xlsx
+            else "text/csv; charset=utf-8"
+        )
+        return self._written(
+            name, lambda path: (write_xlsx if xlsx else write_csv)(rows, path), media
+        )
+
+    async def export_archive(self, request: Request, user: User) -> Response:
+        from casefile.export.archive import export_archive, select_cases
+
+        before = _date(request.query_params.get("closed_before"))
+        if before is None:
+            problems: list[tuple[str | None, str]] = [
+                ("archive-before", w("bad_date", field=w("closed_before")))
+            ]
+            return self._export_page(request, user, problems, 400)
+        settings = self.app.settings
+        try:
+            with read_only(self.app.engine) as conn:
+                chosen = select_cases(conn, settings, (), before)
+
+                def write(path: Path) -> None:
+                    kind = settings.export.content_information_type
+                    export_archive(conn, settings, chosen, path, kind)
+
+                return self._written(f"arkiv-{before}.zip", write, "application/zip")
+        except (UserError, ClickException) as exc:
+            return self._export_page(request, user, [("archive-before", _one_line(exc))], 400)
 
     async def export_diary(self, request: Request, user: User) -> Response:
         from casefile.export.diary import export_diary
@@ -586,15 +684,8 @@ class Web:
                 problems.append(("from", w("bad_date", field=w("from_date"))))
             if last is None or (first and last < first):
                 problems.append(("to", w("bad_date", field=w("to_date"))))
-            return self.render(
-                request,
-                "export.html",
-                user,
-                400,
-                title=w("export"),
-                first=p.get("from") or "",
-                last=p.get("to") or "",
-                problems=problems,
+            return self._export_page(
+                request, user, problems, 400, p.get("from") or "", p.get("to") or ""
             )
         out = io.StringIO()
         with read_only(self.app.engine) as conn:

@@ -221,3 +221,30 @@ def test_a_failed_mail_is_sent_again_from_the_outbox(web_app: App) -> None:
     officer = Client(web_app, "bo@forbund.test")
     assert f"Skicka igen {mail_id}" not in officer.get("/utkorg").text
     assert officer.post("/akt", {**form, "csrf": officer.csrf("/utkorg")}).status_code == 403
+
+
+def test_the_exports_are_downloaded(web_app: App) -> None:
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    client = Client(web_app, "anna@forbund.test")
+    board = client.get("/export/styrelse?from=2026-01-01&to=2026-12-31&format=html")
+    assert board.status_code == 200 and "attachment" in board.headers["content-disposition"]
+    assert "Kärnhuset" in board.text
+    finsam = client.get("/export/finsam?year=2026")
+    assert finsam.status_code == 200
+    assert load_workbook(io.BytesIO(finsam.content)).active is not None
+    bad = client.get("/export/finsam?year=26")
+    assert bad.status_code == 400 and 'href="#finsam-year"' in bad.text
+    token = client.csrf()
+    assert act(client, token, act="close", ref="SFG 26-01").status_code == 303
+    package = client.get("/export/arkiv?closed_before=2099-01-01")
+    assert package.status_code == 200, package.text
+    names = zipfile.ZipFile(io.BytesIO(package.content)).namelist()
+    assert any(n.endswith("METS.xml") for n in names)
+    # A läsare has the public diary only
+    reader = Client(web_app, "lars@forbund.test")
+    assert reader.get("/export/finsam?year=2026").status_code == 403
+    assert reader.get("/export/arkiv?closed_before=2099-01-01").status_code == 403
