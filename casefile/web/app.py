@@ -214,6 +214,8 @@ class Web:
             Route("/dokument", s()(self.documents)),
             Route("/arende/{ref:path}", s()(self.case)),
             Route("/akt", s("handläggare")(self.act), methods=["POST"]),
+            Route("/handling/{ref}/fil/{sha256}", s("handläggare")(self.document_file)),
+            Route("/handling/{ref}/kopia", s("handläggare")(self.registration_copy)),
             Route("/registrera", s("registrator")(self.register), methods=["GET", "POST"]),
             Route("/inkorg", s("handläggare")(self.inbox)),
             Route("/inkorg/{id:int}", s("handläggare")(self.mail)),
@@ -466,6 +468,45 @@ class Web:
             problems=[],
             form={},
             **context,
+        )
+
+    async def document_file(self, request: Request, user: User) -> Response:
+        """A stored file of a document (`casefile file REF --save`), as a download."""
+        from casefile.commands.copy import _document
+        from casefile.filenames import safe_filename
+        from casefile.files import document_files
+
+        wanted = request.path_params["sha256"]
+        try:
+            with read_only(self.app.engine) as conn:
+                doc = _document(conn, self.app.settings, request.path_params["ref"])
+                files = document_files(conn, [doc])[doc["id"]]
+            # Only a file of this document: the archive is addressed by hash alone.
+            stored = next(f for f in files if f.sha256 == wanted)
+            data = self.app.archive.get(stored.sha256)
+        except (UserError, ClickException, StopIteration, OSError):
+            return self.render(request, "problem.html", user, 404, message=w("not_found"))
+        name = safe_filename(stored.name or "", f"fil-{wanted[:12]}")
+        return Response(
+            data,
+            media_type="application/octet-stream",
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        )
+
+    async def registration_copy(self, request: Request, user: User) -> Response:
+        """`casefile copy REF`: the registration copy, made in memory, as a download."""
+        from casefile.commands.copy import SUFFIX, make_copy
+        from casefile.filenames import safe_filename
+
+        try:
+            made = make_copy(self.app, request.path_params["ref"])
+        except (UserError, ClickException) as exc:
+            return self.render(request, "problem.html", user, 400, message=_one_line(exc))
+        name = safe_filename(f"{made.number}-{SUFFIX}.{made.kind}", f"{SUFFIX}.{made.kind}")
+        return Response(
+            made.data,
+            media_type="application/octet-stream",
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
         )
 
     async def inbox(self, request: Request, user: User) -> Response:

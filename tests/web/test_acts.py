@@ -248,3 +248,24 @@ def test_the_exports_are_downloaded(web_app: App) -> None:
     reader = Client(web_app, "lars@forbund.test")
     assert reader.get("/export/finsam?year=2026").status_code == 403
     assert reader.get("/export/arkiv?closed_before=2099-01-01").status_code == 403
+
+
+def test_a_document_s_file_and_its_registration_copy(web_app: App) -> None:
+    from tests.support.mail import REPORTS
+
+    client = Client(web_app, "anna@forbund.test")
+    page = client.get("/arende/SFG 26-01.01").text
+    link = re.search(r'href="(/handling/[^"]+/fil/([0-9a-f]{64}))"', page)
+    assert link, "no file link on the document's page"
+    got = client.get(link.group(1))
+    original = (REPORTS / "r01_cell_iso_endash.docx").read_bytes()
+    assert got.status_code == 200 and got.content == original
+    # A hash the document does not have is not served, even if the archive holds it
+    other = re.search(r"/fil/([0-9a-f]{64})", client.get("/arende/SFG 26-02.01").text)
+    assert other
+    assert client.get(f"/handling/SFG%2026-01.01/fil/{other.group(1)}").status_code == 404
+    copy = client.get("/handling/SFG%2026-01.01/kopia")
+    assert copy.status_code == 200 and copy.content[:2] == b"PK" and copy.content != original
+    assert "registreringskopia.docx" in copy.headers["content-disposition"]
+    reader = Client(web_app, "lars@forbund.test")
+    assert reader.get(link.group(1)).status_code == 403
