@@ -44,10 +44,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[App, str]]:
+def _serve(tmp_path_factory: pytest.TempPathFactory, auth: str) -> Iterator[tuple[App, str]]:
     tmp = tmp_path_factory.mktemp("web")
-    app = make_app(f"sqlite:///{tmp / 'web.db'}", tmp)
+    app = make_app(f"sqlite:///{tmp / 'web.db'}", tmp, auth=auth)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning")
@@ -62,6 +61,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[App, str]
     server.should_exit = True
     thread.join(10)
     app.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[App, str]]:
+    yield from _serve(tmp_path_factory, "proxy")
+
+
+@pytest.fixture(scope="module")
+def served_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[App, str]]:
+    """The demo's login (auth = "local"), for its page."""
+    yield from _serve(tmp_path_factory, "local")
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +252,7 @@ def _axe(driver: webdriver.Chrome) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("lang", ["sv", "en"])
 def test_every_page_passes_axe_and_is_photographed(
     served: tuple[App, str],
+    served_local: tuple[App, str],
     browser: webdriver.Chrome,
     lang: str,
     monkeypatch: pytest.MonkeyPatch,
@@ -254,6 +265,8 @@ def test_every_page_passes_axe_and_is_photographed(
 
         mail_id = inbox_json(conn, include_handled=True)[0]["id"]
     pages = {
+        "login": served_local[1] + "/login",
+        "saknas": "/inkorg/99999",
         "dokument": "/dokument",
         "sok": "/dokument?q=Kärnhuset",
         "fel": "/dokument?since=31%2F12",
@@ -271,7 +284,7 @@ def test_every_page_passes_axe_and_is_photographed(
     problems = {}
     for name, path in pages.items():
         browser.set_window_size(1280, 900)
-        browser.get(base + path)
+        browser.get(path if path.startswith("http") else base + path)
         assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
         violations = _axe(browser)
         if violations:
