@@ -167,7 +167,7 @@ class Web:
     def problem(self, request: Request, status: int, word: str, user: User | None) -> Response:
         if status == 401 and self.web.auth == "local":
             return RedirectResponse("/login", status_code=303)
-        return self.render(request, "problem.html", user, status=status, message=w(word))
+        return self.render(request, "problem.html", user, status=status, problem_text=w(word))
 
     def staff(
         self, role: str = "läsare"
@@ -241,7 +241,7 @@ class Web:
 
     async def login(self, request: Request) -> Response:
         if self.web.auth != "local":
-            return self.render(request, "problem.html", None, 404, message=w("not_found"))
+            return self.render(request, "problem.html", None, 404, problem_text=w("not_found"))
         error = None
         if request.method == "POST":
             form = await request.form()
@@ -458,7 +458,7 @@ class Web:
         try:
             context = self._case_context(ref, user)
         except UserError as exc:
-            return self.render(request, "problem.html", user, 404, message=str(exc))
+            return self.render(request, "problem.html", user, 404, problem_text=str(exc))
         return self.render(
             request,
             "case.html",
@@ -485,7 +485,7 @@ class Web:
             stored = next(f for f in files if f.sha256 == wanted)
             data = self.app.archive.get(stored.sha256)
         except (UserError, ClickException, StopIteration, OSError):
-            return self.render(request, "problem.html", user, 404, message=w("not_found"))
+            return self.render(request, "problem.html", user, 404, problem_text=w("not_found"))
         name = safe_filename(stored.name or "", f"fil-{wanted[:12]}")
         return Response(
             data,
@@ -501,7 +501,7 @@ class Web:
         try:
             made = make_copy(self.app, request.path_params["ref"])
         except (UserError, ClickException) as exc:
-            return self.render(request, "problem.html", user, 400, message=_one_line(exc))
+            return self.render(request, "problem.html", user, 400, problem_text=_one_line(exc))
         name = safe_filename(f"{made.number}-{SUFFIX}.{made.kind}", f"{SUFFIX}.{made.kind}")
         return Response(
             made.data,
@@ -551,7 +551,7 @@ class Web:
         try:
             info, (headers, text, files, notes) = self._message(source_id)
         except (UserError, OSError) as exc:
-            return self.render(request, "problem.html", user, 404, message=str(exc))
+            return self.render(request, "problem.html", user, 404, problem_text=str(exc))
         return self.render(
             request,
             "mail.html",
@@ -575,7 +575,7 @@ class Web:
             _, (_, _, files, _) = self._message(source_id)
             name, _kind, data = files[n - 1]
         except (UserError, OSError, IndexError):
-            return self.render(request, "problem.html", user, 404, message=w("not_found"))
+            return self.render(request, "problem.html", user, 404, problem_text=w("not_found"))
         filename = safe_filename(name, n)
         return Response(
             data,
@@ -793,7 +793,7 @@ class Web:
         ref = values.get("ref", "").strip()
         back = values.get("back", "")
         if name not in ACTS or not ref:
-            return self.render(request, "problem.html", user, 400, message=w("not_found"))
+            return self.render(request, "problem.html", user, 400, problem_text=w("not_found"))
         role, required = ACTS[name]
         if not user.may(role):
             return self.problem(request, 403, "forbidden", user)
@@ -927,7 +927,7 @@ class Web:
             try:
                 info, (headers, text, files, notes) = self._message(int(ref))
             except (UserError, OSError) as exc:
-                return self.render(request, "problem.html", user, 404, message=str(exc))
+                return self.render(request, "problem.html", user, 404, problem_text=str(exc))
             from casefile.commands.mailbox import SHOWN_HEADERS
 
             return self.render(
@@ -947,12 +947,12 @@ class Web:
             )
         if name == "requeue":
             return self.render(
-                request, "problem.html", user, 400, message="; ".join(m for _, m in problems)
+                request, "problem.html", user, 400, problem_text="; ".join(m for _, m in problems)
             )
         try:
             context = self._case_context(ref, user)
         except UserError as exc:
-            return self.render(request, "problem.html", user, 404, message=str(exc))
+            return self.render(request, "problem.html", user, 404, problem_text=str(exc))
         return self.render(
             request,
             "case.html",

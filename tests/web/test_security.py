@@ -32,6 +32,7 @@ def test_a_proxy_header_from_an_untrusted_address_is_refused(web_app: App) -> No
     page = forged.get("/dokument")
     assert page.status_code == 403
     assert "betrodd proxy" in page.text and DOC not in page.text
+    assert 'class="ok"' not in page.text  # a refusal is never dressed as a success
     # Then an act from there is refused before the form is read, and nothing is signed
     honest = Client(web_app, "anna@forbund.test")
     token = honest.csrf()
