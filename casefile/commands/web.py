@@ -3,6 +3,8 @@ diary (casefile/web/)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from casefile.cli_support import Failure, one_line_errors
@@ -33,8 +35,6 @@ def web_command(ctx: click.Context, host: str, port: int, public_only: bool) -> 
 
     Exempel: casefile web --port 8080
     """
-    import uvicorn
-
     from casefile.web.app import create_app
 
     app = app_of(ctx)
@@ -43,7 +43,7 @@ def web_command(ctx: click.Context, host: str, port: int, public_only: bool) -> 
         if not web.public_diary:
             raise Failure("[web] public_diary = false: det finns inget offentligt diarium")
         click.echo(f"Det offentliga diariet: http://{host}:{port}/diarium (avsluta med Ctrl+C).")
-        uvicorn.run(create_app(app, public_only=True), host=host, port=port, log_level="warning")
+        serve(create_app(app, public_only=True), host, port)
         return
     if web.auth == "oidc":
         raise Failure('[web] auth = "oidc" finns inte ännu; använd "proxy" eller "local"')
@@ -54,4 +54,19 @@ def web_command(ctx: click.Context, host: str, port: int, public_only: bool) -> 
     click.echo(f"Öppna http://{host}:{port}/ i webbläsaren (avsluta med Ctrl+C).")
     if web.public_diary:
         click.echo(f"Det offentliga diariet: http://{host}:{port}/diarium")
-    uvicorn.run(create_app(app), host=host, port=port, log_level="warning")
+    serve(create_app(app), host, port)
+
+
+def server_config(asgi: Any, host: str, port: int) -> Any:
+    """uvicorn's configuration, taking the connecting address as it is: with X-Forwarded-For
+    honoured, the address the trusted-proxy check sees would be the one the proxy was told
+    (the user's), not the proxy's."""
+    import uvicorn
+
+    return uvicorn.Config(asgi, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def serve(asgi: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.Server(server_config(asgi, host, port)).run()

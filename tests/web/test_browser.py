@@ -29,6 +29,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from casefile.app import App
+from casefile.commands.web import server_config
 from casefile.db.models import Document
 from casefile.web.app import create_app
 from tests.web.conftest import make_app
@@ -48,9 +49,7 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, auth: str) -> Iterator[tupl
     tmp = tmp_path_factory.mktemp("web")
     app = make_app(f"sqlite:///{tmp / 'web.db'}", tmp, auth=auth)
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(server_config(create_app(app), "127.0.0.1", port))  # as served
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -92,6 +91,19 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 def javascript(driver: webdriver.Chrome, on: bool) -> None:
     driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": not on})
+
+
+def test_the_proxy_s_forwarded_for_does_not_hide_the_proxy(served: tuple[App, str]) -> None:
+    """Behind nginx the request carries X-Forwarded-For (the user's address): the trusted-proxy
+    check must still see the proxy that connected."""
+    import urllib.request
+
+    request = urllib.request.Request(
+        served[1] + "/dokument",
+        headers={"X-Remote-User": "anna@forbund.test", "X-Forwarded-For": "10.20.30.40"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200 and "AKH" in response.read().decode()
 
 
 def active(driver: webdriver.Chrome) -> WebElement:
