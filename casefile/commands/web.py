@@ -41,20 +41,60 @@ def web_command(ctx: click.Context, host: str, port: int, public_only: bool) -> 
     web = app.settings.web
     if public_only:
         if not web.public_diary:
-            raise Failure("[web] public_diary = false: det finns inget offentligt diarium")
-        click.echo(f"Det offentliga diariet: http://{host}:{port}/diarium (avsluta med Ctrl+C).")
+            raise Failure(
+                _say(
+                    "[web] public_diary = false: det finns inget offentligt diarium",
+                    "[web] public_diary = false: there is no public diary",
+                )
+            )
+        click.echo(
+            _say(
+                f"Det offentliga diariet: http://{host}:{port}/diarium (avsluta med Ctrl+C).",
+                f"The public diary: http://{host}:{port}/diarium (stop with Ctrl+C).",
+            )
+        )
         serve(create_app(app, public_only=True), host, port)
         return
     if web.auth == "oidc":
-        raise Failure('[web] auth = "oidc" finns inte ännu; använd "proxy" eller "local"')
+        raise Failure(
+            _say(
+                '[web] auth = "oidc" finns inte ännu; använd "proxy" eller "local"',
+                '[web] auth = "oidc" is not built yet; use "proxy" or "local"',
+            )
+        )
     if web.auth == "local" and host not in ("127.0.0.1", "::1", "localhost"):
-        raise Failure('[web] auth = "local" är bara för demon: lyssna på 127.0.0.1')
+        raise Failure(
+            _say(
+                '[web] auth = "local" är bara för demon: lyssna på 127.0.0.1',
+                '[web] auth = "local" is for the demo only: listen on 127.0.0.1',
+            )
+        )
     if not web.users:
-        raise Failure("[web.users] är tom: ingen kan logga in")
-    click.echo(f"Öppna http://{host}:{port}/ i webbläsaren (avsluta med Ctrl+C).")
+        raise Failure(
+            _say(
+                "[web.users] är tom: ingen kan logga in", "[web.users] is empty: no one can log in"
+            )
+        )
+    click.echo(
+        _say(
+            f"Öppna http://{host}:{port}/ i webbläsaren (avsluta med Ctrl+C).",
+            f"Open http://{host}:{port}/ in a web browser (stop with Ctrl+C).",
+        )
+    )
     if web.public_diary:
-        click.echo(f"Det offentliga diariet: http://{host}:{port}/diarium")
+        click.echo(
+            _say(
+                f"Det offentliga diariet: http://{host}:{port}/diarium",
+                f"The public diary: http://{host}:{port}/diarium",
+            )
+        )
     serve(create_app(app), host, port)
+
+
+def _say(swedish: str, english: str) -> str:
+    from casefile.i18n import language
+
+    return english if language() == "en" else swedish
 
 
 def server_config(asgi: Any, host: str, port: int) -> Any:

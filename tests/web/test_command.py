@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from casefile.cli import cli
@@ -51,3 +52,11 @@ def test_no_domain_module_imports_the_web_pages() -> None:
                 if any(n == "casefile.web" or n.startswith("casefile.web.") for n in names):
                     offenders.append(rel)
     assert offenders == []
+
+
+def test_the_command_speaks_english_with_casefile_lang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CASEFILE_LANG", "en")
+    code, out = run(tmp_path, {"auth": "proxy"})
+    assert code == 1 and "is empty: no one can log in" in out
