@@ -477,6 +477,14 @@ class WebSettings:
     trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1"])
     public_diary: bool = False
     users: dict[str, WebUser] = field(default_factory=dict)
+    # auth = "oidc": the provider (its /.well-known/openid-configuration), this client, the
+    # address the provider sends the user back to (…/oidc/callback), and the ID token's claim
+    # that names the user in [web.users] (Entra ID: preferred_username or email).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret_file: str | None = field(default=None, metadata=PATH)
+    oidc_redirect_url: str = ""
+    oidc_user_claim: str = "preferred_username"
 
 
 @dataclass(frozen=True, kw_only=True)

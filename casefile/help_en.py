@@ -188,10 +188,10 @@ ENGLISH: dict[str, str] = {
     "Diariet i webbläsaren, och det offentliga diariet (/diarium).": (
         "The register in a web browser, and the public diary (/diarium)."
     ),
-    'Inloggning enligt [web] auth: "proxy" (ett huvud från en betrodd omvänd proxy) eller '
-    '"local" (demoläget, bara från den här datorn).': (
-        'Login as [web] auth says: "proxy" (a header from a trusted reverse proxy) or '
-        '"local" (the demo mode, from this computer only).'
+    'Inloggning enligt [web] auth: "proxy" (ett huvud från en betrodd omvänd proxy), '
+    '"local" (demoläget, bara från den här datorn) eller "oidc" (OpenID Connect).': (
+        'Login as [web] auth says: "proxy" (a header from a trusted reverse proxy), '
+        '"local" (the demo mode, from this computer only) or "oidc" (OpenID Connect).'
     ),
     "Exempel: casefile web --port 8080": "Example: casefile web --port 8080",
     "Adress att lyssna på.": "Address to listen on.",

@@ -30,8 +30,8 @@ from casefile.commands.common import app_of
 def web_command(ctx: click.Context, host: str, port: int, public_only: bool) -> None:
     """Diariet i webbläsaren, och det offentliga diariet (/diarium).
 
-    Inloggning enligt [web] auth: "proxy" (ett huvud från en betrodd omvänd proxy) eller
-    "local" (demoläget, bara från den här datorn).
+    Inloggning enligt [web] auth: "proxy" (ett huvud från en betrodd omvänd proxy),
+    "local" (demoläget, bara från den här datorn) eller "oidc" (OpenID Connect).
 
     Exempel: casefile web --port 8080
     """
@@ -55,11 +55,13 @@ def web_command(ctx: click.Context, host: str, port: int, public_only: bool) -> 
         )
         serve(create_app(app, public_only=True), host, port)
         return
-    if web.auth == "oidc":
+    if web.auth == "oidc" and not (
+        web.oidc_issuer and web.oidc_client_id and web.oidc_redirect_url
+    ):
         raise Failure(
             _say(
-                '[web] auth = "oidc" finns inte ännu; använd "proxy" eller "local"',
-                '[web] auth = "oidc" is not built yet; use "proxy" or "local"',
+                '[web] auth = "oidc" behöver oidc_issuer, oidc_client_id och oidc_redirect_url',
+                '[web] auth = "oidc" needs oidc_issuer, oidc_client_id and oidc_redirect_url',
             )
         )
     if web.auth == "local" and host not in ("127.0.0.1", "::1", "localhost"):

@@ -31,6 +31,7 @@ from casefile.db.engine import read_only
 from casefile.errors import UserError
 from casefile.web.auth import (
     NONCE_COOKIE,
+    OIDC_COOKIE,
     SESSION_COOKIE,
     AuthProblem,
     Keys,
@@ -117,6 +118,9 @@ class Web:
         self.web = app.settings.web
         # Plain http only for the local demo; behind the office's proxy cookies are Secure.
         self.secure = self.web.auth != "local"
+        from casefile.web.oidc import Provider
+
+        self.oidc = Provider(self.web) if self.web.auth == "oidc" else None
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -144,6 +148,7 @@ class Web:
             path=request.url.path,
             public_diary=self.web.public_diary,
             local=self.web.auth == "local",
+            oidc=self.web.auth == "oidc",
             **context,
         )
         response = HTMLResponse(html, status_code=status)
@@ -165,7 +170,7 @@ class Web:
         )
 
     def problem(self, request: Request, status: int, word: str, user: User | None) -> Response:
-        if status == 401 and self.web.auth == "local":
+        if status == 401 and self.web.auth in ("local", "oidc"):
             return RedirectResponse("/login", status_code=303)
         return self.render(request, "problem.html", user, status=status, problem_text=w(word))
 
@@ -211,6 +216,7 @@ class Web:
             Route("/", self.home),
             Route("/login", self.login, methods=["GET", "POST"]),
             Route("/logout", self.logout, methods=["POST"]),
+            Route("/oidc/callback", self.oidc_callback),
             Route("/dokument", s()(self.documents)),
             Route("/arende/{ref:path}", s()(self.case)),
             Route("/akt", s("handläggare")(self.act), methods=["POST"]),
@@ -239,7 +245,54 @@ class Web:
     async def home(self, request: Request) -> Response:
         return RedirectResponse("/dokument", status_code=303)
 
+    def _login_as(self, name: str) -> Response:
+        response = RedirectResponse("/dokument", status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            self.keys.session_value(name),
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+        )
+        return response
+
+    async def oidc_callback(self, request: Request) -> Response:
+        from casefile.web.oidc import OidcError
+
+        if self.web.auth != "oidc" or self.oidc is None:
+            return self.render(request, "problem.html", None, 404, problem_text=w("not_found"))
+        cookie = self.keys.session_user(request.cookies.get(OIDC_COOKIE))
+        p = request.query_params
+        if cookie is None or not p.get("state") or not p.get("code"):
+            return self.problem(request, 403, "not_logged_in", None)
+        try:
+            name = self.oidc.finish(cookie, p["state"], p["code"])
+        except OidcError as exc:
+            return self.render(request, "problem.html", None, 403, problem_text=str(exc))
+        if name not in self.web.users:
+            return self.problem(request, 403, "unknown_user", None)
+        response = self._login_as(name)
+        response.delete_cookie(OIDC_COOKIE)
+        return response
+
     async def login(self, request: Request) -> Response:
+        if self.web.auth == "oidc" and self.oidc is not None:
+            from casefile.web.oidc import OidcError
+
+            try:
+                where, state = self.oidc.start()
+            except OidcError as exc:
+                return self.render(request, "problem.html", None, 502, problem_text=str(exc))
+            response = RedirectResponse(where, status_code=303)
+            response.set_cookie(
+                OIDC_COOKIE,
+                self.keys.session_value(state),
+                httponly=True,
+                secure=self.secure,
+                samesite="lax",
+                max_age=600,
+            )
+            return response
         if self.web.auth != "local":
             return self.render(request, "problem.html", None, 404, problem_text=w("not_found"))
         error = None
@@ -255,22 +308,14 @@ class Web:
             if not loopback(client):
                 return self.problem(request, 403, "forbidden", None)
             if name in self.web.users:
-                response = RedirectResponse("/dokument", status_code=303)
-                response.set_cookie(
-                    SESSION_COOKIE,
-                    self.keys.session_value(name),
-                    httponly=True,
-                    secure=self.secure,
-                    samesite="lax",
-                )
-                return response
+                return self._login_as(name)
             error = w("unknown_user")
         return self.render(
             request, "login.html", None, 400 if error else 200, error=error, title=w("log_in")
         )
 
     async def logout(self, request: Request) -> Response:
-        response = RedirectResponse("/login" if self.web.auth == "local" else "/", 303)
+        response = RedirectResponse("/login" if self.web.auth != "proxy" else "/", 303)
         response.delete_cookie(SESSION_COOKIE)
         return response
 

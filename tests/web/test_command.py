@@ -26,7 +26,7 @@ def run(tmp_path: Path, web: dict[str, object], *args: str) -> tuple[int, str]:
 
 def test_the_command_refuses_unsafe_or_unbuilt_settings(tmp_path: Path) -> None:
     code, out = run(tmp_path, {"auth": "oidc", "users": USERS})
-    assert code == 1 and "oidc" in out and "Traceback" not in out
+    assert code == 1 and "oidc_issuer" in out and "Traceback" not in out
     code, out = run(tmp_path, {"auth": "local", "users": USERS}, "--host", "0.0.0.0")
     assert code == 1 and "127.0.0.1" in out
     code, out = run(tmp_path, {"auth": "proxy"})
