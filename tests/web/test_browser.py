@@ -304,6 +304,12 @@ def test_every_page_passes_axe_and_is_photographed(
         browser.save_screenshot(str(ARTIFACTS / f"{name}-{lang}-1280.png"))
         browser.set_window_size(390, 844)
         browser.save_screenshot(str(ARTIFACTS / f"{name}-{lang}-390.png"))
+        # Reflow (WCAG 1.4.10): no sideways scrolling of the page; a table scrolls in its region
+        wide = browser.execute_script(
+            "const d = document.documentElement; return d.scrollWidth > d.clientWidth"
+        )
+        if wide:
+            problems[name + "-390"] = [("reflow", "the page scrolls sideways at 390 px", 1)]
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
     # axe is really looking: an image without a text alternative is reported
     browser.execute_script("document.getElementById('main').append(document.createElement('img'))")
