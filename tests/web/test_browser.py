@@ -145,6 +145,13 @@ def registrar_flow(driver: webdriver.Chrome, base: str, number: str, js: bool) -
     assert driver.execute_script("return typeof htmx") == expected
     tab_to(driver, lambda e: e.get_attribute("class") == "skip")  # the skip link comes first
     tab_to(driver, text_is(number))
+    # Visible focus: the focused link draws its outline
+    outline = (
+        "const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineWidth]"
+    )
+    style, width = driver.execute_script(outline)
+    assert style != "none" and width != "0px"
     active(driver).send_keys(Keys.ENTER)
     wait_text(driver, f"Ärende {number[:9]}")
     driver.execute_script("window.casefileMarker = 1")  # survives an htmx swap, not a load
