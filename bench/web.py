@@ -17,10 +17,12 @@ Usage: python bench/web.py [--docs 100000] [--rounds 40] [--no-postgres]
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -69,7 +71,7 @@ def measure(app: App, url: str, root: Path, label: str, rounds: int, verdicts: T
         assert response.status_code == 200, (path, response.status_code)
 
     try:
-        fns = [lambda p=path: page(p) for path in PAGES.values()]
+        fns: list[Callable[[], object]] = [functools.partial(page, path) for path in PAGES.values()]
         times = interleaved(fns, rounds=rounds)
     finally:
         client.__exit__(None, None, None)
@@ -123,9 +125,9 @@ def main() -> int:
                 measure(app, url, root, label, args.rounds, verdicts)
                 app.engine.dispose()
         finally:
-            for _, _, name in targets:
-                if name:
-                    drop_database(name)
+            for _, _, db_name in targets:
+                if db_name:
+                    drop_database(db_name)
     return verdicts.finish()
 
 
