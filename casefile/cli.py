@@ -40,6 +40,7 @@ from casefile.cli_support import LazyGroup, config_option, run_main
         "move": "casefile.commands.move:move_command",
         "file": "casefile.commands.file:file_command",
         "copy": "casefile.commands.copy:copy_command",
+        "web": "casefile.commands.web:web_command",
     },
     # Swedish names beside the English ones; help lists them after the command.
     aliases={

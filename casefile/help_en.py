@@ -221,6 +221,20 @@ ENGLISH: dict[str, str] = {
         "signature in the form's registration box (or at the top). The original never changes."
     ),
     "REF: handling (SFG 26-01.01). PDF och DOCX.": "REF: a document (SFG 26-01.01). PDF and DOCX.",
+    "Diariet i webbläsaren, och det offentliga diariet (/diarium).": (
+        "The register in a web browser, and the public diary (/diarium)."
+    ),
+    'Inloggning enligt [web] auth: "proxy" (ett huvud från en betrodd omvänd proxy), '
+    '"local" (demoläget, bara från den här datorn) eller "oidc" (OpenID Connect).': (
+        'Login as [web] auth says: "proxy" (a header from a trusted reverse proxy), '
+        '"local" (the demo mode, from this computer only) or "oidc" (OpenID Connect).'
+    ),
+    "Exempel: casefile web --port 8080": "Example: casefile web --port 8080",
+    "Adress att lyssna på.": "Address to listen on.",
+    "Port att lyssna på.": "Port to listen on.",
+    "Bara det offentliga diariet (en server som allmänheten når).": (
+        "The public diary only (a server the public reaches)."
+    ),
     'Exempel: casefile copy "SFG 26-01.01" --output kopia.pdf': (
         'Example: casefile copy "SFG 26-01.01" --output copy.pdf'
     ),

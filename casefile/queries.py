@@ -34,6 +34,8 @@ class DocumentFilter:
     until: dt.date | None = None
     org: str | None = None
     kind: str | None = None
+    # Rows skipped before the first one returned (the web list's pages).
+    offset: int = 0
 
 
 def document_json(row: RowMapping, case_number: str) -> dict[str, Any]:
@@ -131,10 +133,19 @@ def list_documents(conn: Connection, flt: DocumentFilter) -> list[dict[str, Any]
     stmt = select(*_DOC_COLUMNS, cases.c.number.label("case_number")).join(
         cases, documents.c.case_id == cases.c.id
     )
-    stmt = _filtered(stmt, flt)
-    stmt = stmt.order_by(documents.c.received_at.desc(), documents.c.id.desc())
-    if flt.limit:
-        stmt = stmt.limit(flt.limit)
+    order = (documents.c.received_at.desc(), documents.c.id.desc())
+    if flt.offset:
+        # A deep page: skip rows on the (received_at, id) index alone, then read the page's
+        # rows whole (OFFSET over full rows read and dropped 100,000 of them on PostgreSQL).
+        page = _filtered(select(documents.c.id), flt).order_by(*order).offset(flt.offset)
+        if flt.limit:
+            page = page.limit(flt.limit)
+        stmt = stmt.where(documents.c.id.in_(page.scalar_subquery()))
+    else:
+        stmt = _filtered(stmt, flt)
+        if flt.limit:
+            stmt = stmt.limit(flt.limit)
+    stmt = stmt.order_by(*order)
     return [document_json(row, row["case_number"]) for row in conn.execute(stmt).mappings()]
 
 

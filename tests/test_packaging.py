@@ -19,6 +19,7 @@ def test_every_package_is_listed() -> None:
     }
     found.add("casefile.templates")
     found.add("intake.extract.forms")  # the form definitions: data only, no __init__.py
+    found |= {"casefile.web.static", "casefile.web.templates"}  # the pages' data, likewise
     assert listed == found
     assert config["setuptools"]["package-dir"] == {"casefile.templates": "templates"}
 

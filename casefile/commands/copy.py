@@ -5,6 +5,7 @@ The registered original in the archive is only read, never written to."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,27 +92,24 @@ def _write_new(folder: Path, name: str, data: bytes) -> Path:
         return path
 
 
-@click.command("copy")
-@click.argument("ref", type=REF)
-@click.option(
-    "--output",
-    "output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Skriv kopian till denna fil (skriver aldrig över en befintlig fil).",
-)
-@json_option
-@click.pass_context
-@one_line_errors
-def copy_command(ctx: click.Context, ref: str, output: Path | None, as_json: bool) -> None:
-    """En registreringskopia av en handling: diarienummer, ankomstdatum och handläggarens
-    signatur i blankettens registreringsruta (eller överst). Originalet ändras aldrig.
+@dataclass(frozen=True)
+class Copy:
+    """A registration copy made in memory, and what it was made from."""
 
-    REF: handling (SFG 26-01.01). PDF och DOCX.
+    number: str
+    signed: str | None
+    kind: str
+    data: bytes
+    stored: Any
+    reg: Any
+    e_signed: bool
+    in_box: bool
+    signed_at: str  # the signing day in the registry's zone, "" when unsigned
 
-    Exempel: casefile copy "SFG 26-01.01" --output kopia.pdf
-    """
+
+def make_copy(app: Any, ref: str) -> Copy:
+    """The registration copy of document REF (for `casefile copy` and the web pages)."""
     from casefile.blobstore import ArchiveError
-    from casefile.filenames import safe_filename
     from casefile.registration_copy import (
         PDF,
         CopyError,
@@ -122,7 +120,6 @@ def copy_command(ctx: click.Context, ref: str, output: Path | None, as_json: boo
         stamp_pdf,
     )
 
-    app = app_of(ctx)
     zone = app.settings.registry.zone
     with read_only(app.engine) as conn:
         doc = _document(conn, app.settings, ref)
@@ -168,6 +165,34 @@ def copy_command(ctx: click.Context, ref: str, output: Path | None, as_json: boo
                 f"{stored.name or kind} cannot be read: {exc}",
             )
         ) from None
+    signed_at = _local_date(doc["signed_at"], zone)
+    return Copy(number, signed, kind, data, stored, reg, e_signed, in_box, signed_at)
+
+
+@click.command("copy")
+@click.argument("ref", type=REF)
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Skriv kopian till denna fil (skriver aldrig över en befintlig fil).",
+)
+@json_option
+@click.pass_context
+@one_line_errors
+def copy_command(ctx: click.Context, ref: str, output: Path | None, as_json: bool) -> None:
+    """En registreringskopia av en handling: diarienummer, ankomstdatum och handläggarens
+    signatur i blankettens registreringsruta (eller överst). Originalet ändras aldrig.
+
+    REF: handling (SFG 26-01.01). PDF och DOCX.
+
+    Exempel: casefile copy "SFG 26-01.01" --output kopia.pdf
+    """
+    from casefile.filenames import safe_filename
+
+    made = make_copy(app_of(ctx), ref)
+    number, signed, data, kind = made.number, made.signed, made.data, made.kind
+    stored, reg, e_signed, in_box = made.stored, made.reg, made.e_signed, made.in_box
     if output is not None:
         try:
             with output.open("xb") as out:
@@ -191,7 +216,7 @@ def copy_command(ctx: click.Context, ref: str, output: Path | None, as_json: boo
                 "copy": str(path),
                 "received": reg.received,
                 "signature": signed,
-                "signed_at": _local_date(doc["signed_at"], zone) or None,
+                "signed_at": made.signed_at or None,
                 "in_registration_box": in_box,
                 "original_e_signed": e_signed,
             }

@@ -8,6 +8,7 @@ import datetime as dt
 import email.utils
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ def _written_kind(
     return kind
 
 
-def _extracted(path: Path, data: bytes, settings: Any) -> tuple[Any, str | None]:
+def _extracted(name: str, data: bytes, settings: Any) -> tuple[Any, str | None]:
     """The extraction of one file, or (None, why it could not be read)."""
     import dataclasses
 
@@ -92,15 +93,15 @@ def _extracted(path: Path, data: bytes, settings: Any) -> tuple[Any, str | None]
         convert=settings.extraction.convert,
     )
     try:
-        return extract_isolated(data, path.name, limits), None
+        return extract_isolated(data, name, limits), None
     except ExtractionError as exc:
         return None, str(exc)
 
 
-def _media_type(path: Path) -> str | None:
+def _media_type(name: str) -> str | None:
     import mimetypes
 
-    return mimetypes.guess_type(path.name)[0]
+    return mimetypes.guess_type(name)[0]
 
 
 def _address(sender: str) -> str | None:
@@ -187,89 +188,29 @@ def register_command(
     read = [(path, read_regular_file(path, limit)) for path in files]
 
     def work(app: Any, session: Any) -> list[dict[str, Any]]:
-        from casefile.db.models import StoredFile
-        from casefile.register import (
-            NewDocument,
-            find_case,
-            record_manual,
-            register_document,
-        )
+        from casefile.register import find_case
 
         into = find_case(session, app.settings, case_ref) if case_ref else None
-        if into is not None and into.status == "closed":
-            raise Failure(
-                f'{into.number} är avslutat; öppna det först med casefile reopen "{into.number}"'
+        return [
+            register_one(
+                app,
+                session,
+                path.name,
+                data,
+                Registration(
+                    direction=direction,
+                    channel=channel,
+                    party=party,
+                    day=day,
+                    kind=kind,
+                    title=title,
+                    into=into,
+                    who=who,
+                    acknowledge=acknowledge,
+                ),
             )
-        zone = app.settings.registry.zone
-        now = dt.datetime.now(zone)
-        at = now if day == now.date() else dt.datetime.combine(day, dt.time(12), zone)
-        out = []
-        for path, data in read:
-            if incoming:
-                extraction, error = _extracted(path, data, app.settings)
-                if extraction is None and not title:
-                    raise Failure(f"{error} Ange --title för att registrera den ändå.")
-            else:
-                # What the office writes is never read as a report: no fields, no findings, so
-                # no slutrapport, no completion request, no change to the case's due state.
-                extraction, error = None, None
-            from intake.extract.signatures import stored
-
-            fields = {**extraction.fields, **stored(extraction)} if extraction else {}
-            digest = app.archive.put(data)
-            if session.get(StoredFile, digest) is None:
-                session.add(StoredFile(sha256=digest, size=len(data), media_type=_media_type(path)))
-            findings = [f.to_json() for f in extraction.findings] if extraction else []
-            if error:
-                findings.append({"code": "unreadable_file", "message": error})
-            if incoming:
-                doc_kind = extraction.document_type if extraction else DocumentKind.UNKNOWN
-            else:
-                doc_kind = kind or DEFAULT_WRITTEN_KIND[Direction(direction)]
-            new = NewDocument(
-                kind=str(doc_kind),
-                received_at=at.astimezone(dt.UTC),
-                sender=address or party,
-                subject=title,
-                title=title or str(fields.get("title") or path.name),
-                organisation=str(fields.get("organisation") or ""),
-                fields=fields,
-                sections=dict(extraction.sections) if extraction else {},
-                findings=findings,
-                submitter_signed=bool(extraction and extraction.submitter_signed),
-                form_reference=fields.get("reference"),
-                contact_name=fields.get("contact_name"),
-                contact_email=fields.get("contact_email"),
-            )
-            doc = register_document(session, app.settings, new, who, into=into)
-            record_manual(session, doc, who, channel, direction, path.name, digest, len(data))
-            if extraction is not None:
-                from casefile.signature_report import keep_report
-
-                keep_report(session, app.archive, doc, extraction.signature_report, who, path.name)
-            queued = None
-            if acknowledge:
-                from intake.outgoing.outbox import ReplyContext, queue_for_document
-
-                reply = ReplyContext(
-                    recipient=address, message_id=None, references=None, automatic=False
-                )
-                rows = queue_for_document(session, app.settings, doc, reply)
-                queued = [r.kind for r in rows if r.state == "queued"]
-            out.append(
-                {
-                    "diarienummer": doc.diarienummer,
-                    "case": doc.case.number,
-                    "received_date": doc.received_date.isoformat(),
-                    "file": path.name,
-                    "kind": doc.kind,
-                    "title": doc.title,
-                    "status": doc.status,
-                    "registered_by": who,
-                    "queued_mail": queued,
-                }
-            )
-        return out
+            for path, data in read
+        ]
 
     result = act(ctx, work)
     if as_json:
@@ -279,6 +220,109 @@ def register_command(
         click.echo(f"{r['diarienummer']}  {r['file']}  ({r['title']}) registrerad av {who}.")
         if r["queued_mail"]:
             click.echo(f"  köat: {', '.join(r['queued_mail'])} till {address}")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """How a file is registered: what `casefile register`'s options say (and the web's form)."""
+
+    direction: str
+    channel: str
+    party: str
+    day: dt.date
+    kind: DocumentKind | None
+    title: str | None
+    into: Any
+    who: str
+    acknowledge: bool = False
+
+    @property
+    def incoming(self) -> bool:
+        return self.direction == Direction.IN
+
+    @property
+    def address(self) -> str | None:
+        return _address(self.party)
+
+
+def register_one(
+    app: Any, session: Any, name: str, data: bytes, how: Registration
+) -> dict[str, Any]:
+    """Register one file in `session` (the caller's transaction): extraction when it comes in,
+    the archive, the next number, the log; an acknowledgement queued when asked."""
+    from casefile.db.models import StoredFile
+    from casefile.register import NewDocument, record_manual, register_document
+
+    incoming, day, title, who = how.incoming, how.day, how.title, how.who
+    party, address, kind, into = how.party, how.address, how.kind, how.into
+    direction, channel, acknowledge = how.direction, how.channel, how.acknowledge
+    if into is not None and into.status == "closed":
+        raise Failure(
+            f'{into.number} är avslutat; öppna det först med casefile reopen "{into.number}"'
+        )
+    zone = app.settings.registry.zone
+    now = dt.datetime.now(zone)
+    at = now if day == now.date() else dt.datetime.combine(day, dt.time(12), zone)
+    if incoming:
+        extraction, error = _extracted(name, data, app.settings)
+        if extraction is None and not title:
+            raise Failure(f"{error} Ange --title för att registrera den ändå.")
+    else:
+        # What the office writes is never read as a report: no fields, no findings, so
+        # no slutrapport, no completion request, no change to the case's due state.
+        extraction, error = None, None
+    from intake.extract.signatures import stored
+
+    fields = {**extraction.fields, **stored(extraction)} if extraction else {}
+    digest = app.archive.put(data)
+    if session.get(StoredFile, digest) is None:
+        session.add(StoredFile(sha256=digest, size=len(data), media_type=_media_type(name)))
+    findings = [f.to_json() for f in extraction.findings] if extraction else []
+    if error:
+        findings.append({"code": "unreadable_file", "message": error})
+    if incoming:
+        doc_kind = extraction.document_type if extraction else DocumentKind.UNKNOWN
+    else:
+        doc_kind = kind or DEFAULT_WRITTEN_KIND[Direction(direction)]
+    new = NewDocument(
+        kind=str(doc_kind),
+        received_at=at.astimezone(dt.UTC),
+        sender=address or party,
+        subject=title,
+        title=title or str(fields.get("title") or name),
+        organisation=str(fields.get("organisation") or ""),
+        fields=fields,
+        sections=dict(extraction.sections) if extraction else {},
+        findings=findings,
+        submitter_signed=bool(extraction and extraction.submitter_signed),
+        form_reference=fields.get("reference"),
+        contact_name=fields.get("contact_name"),
+        contact_email=fields.get("contact_email"),
+    )
+    doc = register_document(session, app.settings, new, who, into=into)
+    record_manual(session, doc, who, channel, direction, name, digest, len(data))
+    if extraction is not None:
+        from casefile.signature_report import keep_report
+
+        keep_report(session, app.archive, doc, extraction.signature_report, who, name)
+    queued = None
+    if acknowledge:
+        from intake.outgoing.outbox import ReplyContext, queue_for_document
+
+        reply = ReplyContext(recipient=address, message_id=None, references=None, automatic=False)
+        rows = queue_for_document(session, app.settings, doc, reply)
+        queued = [r.kind for r in rows if r.state == "queued"]
+    return {
+        "diarienummer": doc.diarienummer,
+        "case": doc.case.number,
+        "received_date": doc.received_date.isoformat(),
+        "file": name,
+        "kind": doc.kind,
+        "title": doc.title,
+        "status": doc.status,
+        "registered_by": who,
+        "queued_mail": queued,
+    }
 
 
 def _demand(ctx: click.Context, options: dict[str, Any], what: str) -> None:

@@ -39,6 +39,8 @@ from casefile.config.settings import (
     SignaturesSettings,
     SmtpSettings,
     StorageSettings,
+    WebSettings,
+    WebUser,
 )
 
 __all__ = [
@@ -65,6 +67,8 @@ __all__ = [
     "SignaturesSettings",
     "SmtpSettings",
     "StorageSettings",
+    "WebSettings",
+    "WebUser",
     "_Invalid",
     "_problem",
     "load_settings",

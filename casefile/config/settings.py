@@ -301,6 +301,39 @@ class ExportSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WebUser:
+    """One person of `[web.users]`: the initials every act is signed and logged with."""
+
+    initials: str
+    role: Literal["läsare", "handläggare", "registrator"] = "läsare"
+
+    def __post_init__(self) -> None:
+        from casefile.initials import valid_initials
+
+        if valid_initials(self.initials) != self.initials:
+            raise _Invalid("initials", "invalid_value")
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebSettings:
+    """casefile web: who logs in and how, and whether the public diary is served."""
+
+    auth: Literal["proxy", "oidc", "local"] = "proxy"
+    proxy_user_header: str = "X-Remote-User"
+    trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1"])
+    public_diary: bool = False
+    users: dict[str, WebUser] = field(default_factory=dict)
+    # auth = "oidc": the provider (its /.well-known/openid-configuration), this client, the
+    # address the provider sends the user back to (…/oidc/callback), and the ID token's claim
+    # that names the user in [web.users] (Entra ID: preferred_username or email).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret_file: str | None = field(default=None, metadata=PATH)
+    oidc_redirect_url: str = ""
+    oidc_user_claim: str = "preferred_username"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
@@ -315,6 +348,7 @@ class Settings:
     extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
     export: ExportSettings = field(default_factory=ExportSettings)
     signatures: SignaturesSettings = field(default_factory=SignaturesSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -19,6 +19,9 @@ def _value(v: Any) -> str:
         return json.dumps(v, ensure_ascii=False)
     if isinstance(v, list):
         return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):  # an inline table, e.g. a [web.users] entry
+        items = (f"{json.dumps(str(k), ensure_ascii=False)} = {_value(x)}" for k, x in v.items())
+        return "{ " + ", ".join(items) + " }"
     raise TypeError(f"cannot write {type(v).__name__} as TOML")
 
 
