@@ -18,7 +18,7 @@ from casefile.db.models import MailboxState, SourceMessage, utcnow
 from casefile.events import log_event
 from intake.mail.faults import checkpoint
 from intake.mail.pipeline import POISON_ATTEMPTS, Identity, Outcome, Pipeline
-from intake.sources.base import FetchedMessage, MailSource, SourceError
+from intake.sources.base import FetchedMessage, LoginRefused, MailSource, SourceError
 
 log = logging.getLogger("intake")
 
@@ -114,9 +114,11 @@ def _open_with_backoff(source: MailSource, sleep: Callable[[float], None]) -> No
         try:
             source.open()
             return
-        except SourceError as exc:
+        except LoginRefused:
             # A refused login will not improve by retrying.
-            if "inloggningen nekades" in str(exc) or attempt == CONNECT_ATTEMPTS - 1:
+            raise
+        except SourceError:
+            if attempt == CONNECT_ATTEMPTS - 1:
                 raise
             sleep(BACKOFF_SECONDS * 2**attempt)
 
