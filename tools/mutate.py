@@ -53,7 +53,7 @@ GROUPS = (
     Group("matching", ("casefile/matching.py",), ("tests/register",)),
     Group(
         "register",
-        ("casefile/register.py",),
+        ("casefile/register/",),
         ("tests/register", "tests/outgoing/test_rules.py"),
         postgresql=("tests/register/test_one_case_per_insats.py",),
     ),

@@ -247,7 +247,11 @@ def test_section_8_found_but_empty_lacks_both_date_and_name() -> None:
     ]
     # Section 8 missing altogether is said so, even when a date and name were read elsewhere.
     assert [f.to_json() for f in _run(_fields(), section8=False)] == [
-        {"code": "unsigned", "message": "Avsnitt 8, Uppgiftslämnare, saknas i rapporten."}
+        {
+            "code": "unsigned",
+            "message": "Avsnitt 8, Uppgiftslämnare, saknas i rapporten.",
+            "field": "8",
+        }
     ]
 
 
