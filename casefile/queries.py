@@ -17,7 +17,14 @@ from casefile.config import Settings
 from casefile.db.schema import attachments, cases, documents, events, messages
 from casefile.errors import RegisterError
 from casefile.numbering import document_number, parse_reference
-from casefile.states import INBOX_STATES, AttachmentState, AuthVerdict, DocumentStatus
+from casefile.states import (
+    INBOX_STATES,
+    AttachmentState,
+    AuthVerdict,
+    CaseStatus,
+    DocumentKind,
+    DocumentStatus,
+)
 from intake.outgoing.business_days import next_business_day
 
 
@@ -177,7 +184,7 @@ def overdue_cases(conn: Connection, settings: Settings, today: dt.date) -> list[
         select(documents.c.id)
         .where(
             documents.c.case_id == cases.c.id,
-            documents.c.kind == "slutrapport",
+            documents.c.kind == DocumentKind.SLUTRAPPORT,
             documents.c.cancelled.is_(False),
         )
         .exists()
@@ -185,7 +192,7 @@ def overdue_cases(conn: Connection, settings: Settings, today: dt.date) -> list[
     rows = conn.execute(
         select(cases)
         .where(
-            cases.c.status == "open",
+            cases.c.status == CaseStatus.OPEN,
             (cases.c.due_date.is_not(None)) | (cases.c.period_end.is_not(None)),
             ~has_final,
         )

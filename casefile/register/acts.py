@@ -24,7 +24,7 @@ from casefile.register.registration import (
     find_case,
     find_document,
 )
-from casefile.states import CaseStatus, DocumentStatus
+from casefile.states import CaseStatus, DocumentStatus, MailKind, OutboxState
 
 
 def sign_document(session: Session, settings: Settings, ref: str, initials: str) -> Document:
@@ -163,21 +163,21 @@ def close_case(
     from casefile.db.models import OutboxMail
 
     case = find_case(session, settings, ref)
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         raise RegisterError(f"{case.number} är redan avslutat")
     reason = (reason or "").strip() or None
-    case.status = "closed"
+    case.status = CaseStatus.CLOSED
     case.closed_at = utcnow()
     case.close_reason = reason
     stopped = 0
     for row in session.scalars(
         select(OutboxMail).where(
             OutboxMail.case_id == case.id,
-            OutboxMail.state == "queued",
-            OutboxMail.kind.in_(("paminnelse", "komplettering")),
+            OutboxMail.state == OutboxState.QUEUED,
+            OutboxMail.kind.in_((MailKind.PAMINNELSE, MailKind.KOMPLETTERING)),
         )
     ):
-        row.state = "suppressed"
+        row.state = OutboxState.SUPPRESSED
         row.last_error = f"ärendet avslutades ({reason})" if reason else "ärendet avslutades"
         stopped += 1
     log_event(session, actor, "case_closed", case=case, reason=reason, stopped_mail=stopped)
@@ -186,10 +186,10 @@ def close_case(
 
 def reopen_case(session: Session, settings: Settings, ref: str, actor: str) -> Case:
     case = find_case(session, settings, ref)
-    if case.status != "closed":
+    if case.status != CaseStatus.CLOSED:
         raise RegisterError(f"{case.number} är inte avslutat")
     previous = case.close_reason
-    case.status = "open"
+    case.status = CaseStatus.OPEN
     case.closed_at = None
     case.close_reason = None
     log_event(session, actor, "case_reopened", case=case, previous_reason=previous)

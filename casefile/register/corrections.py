@@ -21,6 +21,7 @@ from casefile.register.registration import (
     arrival_date,
     find_document,
 )
+from casefile.states import DocumentStatus
 
 KINDS = ("slutrapport", "delrapport", "ansokan", "unknown")
 
@@ -166,9 +167,11 @@ def correct_field(
         setattr(doc, field_name, new)
     doc.findings = _recomputed_findings(doc, field_name)
     doc.submitter_signed = _signed_again(doc)
-    if doc.status in ("registered", "incomplete"):
+    if doc.status in (DocumentStatus.REGISTERED, DocumentStatus.INCOMPLETE):
         codes = {f.get("code") for f in doc.findings}
-        doc.status = "incomplete" if codes & INCOMPLETE_CODES else "registered"
+        doc.status = (
+            DocumentStatus.INCOMPLETE if codes & INCOMPLETE_CODES else DocumentStatus.REGISTERED
+        )
     case = doc.case
     due_before = case.period_end
     if field_name == "period_end":

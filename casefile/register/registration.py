@@ -29,7 +29,7 @@ from casefile.matching import (
     same_party,
 )
 from casefile.numbering import case_number, document_number, next_serial, parse_reference
-from casefile.states import AuthVerdict, CaseStatus, DocumentStatus
+from casefile.states import AuthVerdict, CaseStatus, Direction, DocumentStatus
 
 INCOMPLETE_CODES = frozenset({"unsigned", "missing_field"})
 
@@ -104,7 +104,7 @@ def case_parties(session: Session, numbers: set[str]) -> dict[str, tuple[str, ..
         .where(
             Case.number.in_(numbers),
             Document.cancelled.is_(False),
-            Document.direction == "in",
+            Document.direction == Direction.IN,
             Document.sender.is_not(None),
         )
         .distinct()

@@ -16,6 +16,7 @@ from casefile.app import App
 from casefile.config import MailboxSettings
 from casefile.db.models import MailboxState, SourceMessage, utcnow
 from casefile.events import log_event
+from casefile.states import MessageState
 from intake.mail.faults import checkpoint
 from intake.mail.pipeline import POISON_ATTEMPTS, Identity, Outcome, Pipeline
 from intake.sources.base import FetchedMessage, LoginRefused, MailSource, SourceError
@@ -160,7 +161,7 @@ def _unmarked(app: App, ident: Identity) -> list[int]:
                     SourceMessage.folder == ident.folder,
                     SourceMessage.uidvalidity == ident.uidvalidity,
                     SourceMessage.marked_on_server.is_(False),
-                    SourceMessage.state != "failed",
+                    SourceMessage.state != MessageState.FAILED,
                 )
             )
         )
@@ -319,7 +320,7 @@ def _handle_all(
             outcome.state,
             ",".join(outcome.numbers) or "-",
         )
-        if outcome.state not in ("failed",):
+        if outcome.state != MessageState.FAILED:
             pending.append(outcome.uid)
         if len(pending) >= box.batch_size:
             _mark(app, box, source, ident, pending)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from casefile.config import Settings
 from casefile.db.models import Case, Document, OutboxMail, utcnow
 from casefile.events import log_event
-from casefile.states import MailKind, OutboxState
+from casefile.states import DocumentStatus, MailKind, OutboxState
 from intake.outgoing.compose import Threading, compose, thread_of
 from intake.outgoing.content import komplettering_context, kvittens_context
 from intake.outgoing.render import render
@@ -169,7 +169,7 @@ def queue_for_document(
         sender_verdict=document.sender_verdict,
     )
     rows.append(enqueue(session, settings, kvittens)[0])
-    if document.status == "incomplete":
+    if document.status == DocumentStatus.INCOMPLETE:
         completion = MailRequest(
             kind=MailKind.KOMPLETTERING,
             dedupe_key=completion_key(document.id, 1),

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from casefile.config import Settings
 from casefile.db.models import Case, Document, OutboxMail, utcnow
-from casefile.states import CaseStatus, DocumentStatus, MailKind
+from casefile.states import CaseStatus, Direction, DocumentStatus, MailKind
 from intake.outgoing.business_days import next_business_day
 from intake.outgoing.compose import Threading
 from intake.outgoing.content import komplettering_context, paminnelse_context
@@ -84,7 +84,9 @@ def recipient_of(case: Case) -> Addressee:
     """
     if case.confirmed_contact_email:
         return Addressee(case.confirmed_contact_email)
-    incoming = [d for d in case.documents if not d.cancelled and d.direction == "in" and d.sender]
+    incoming = [
+        d for d in case.documents if not d.cancelled and d.direction == Direction.IN and d.sender
+    ]
     if not incoming:
         return Addressee(
             None, missing="ingen bekräftad kontakt (casefile contact) och ingen avsändare"
@@ -234,7 +236,7 @@ def _request_for(
 ) -> MailRequest:
     case = session.get_one(Case, plan.case_id)
     addressee = recipient_of(case)
-    if plan.kind == "paminnelse":
+    if plan.kind == MailKind.PAMINNELSE:
         assert plan.due_date is not None
         return MailRequest(
             kind=MailKind.PAMINNELSE,
