@@ -21,9 +21,9 @@ from casefile.register.registration import (
     arrival_date,
     find_document,
 )
-from casefile.states import DocumentStatus
+from casefile.states import READ_KINDS, DocumentStatus
 
-KINDS = ("slutrapport", "delrapport", "ansokan", "unknown")
+KINDS = READ_KINDS
 
 # What `casefile correct` may change, and how a value is read.
 CORRECTABLE: dict[str, str] = {

@@ -18,15 +18,12 @@ from typing import Any
 
 from casefile.config import Settings
 from casefile.db.models import Case, Document
-from casefile.states import AuthVerdict, DocumentStatus
+from casefile.states import NAMED_KINDS, AuthVerdict, DocumentStatus
 from intake.outgoing.missing import missing_items
 from intake.outgoing.safety import one_line
 
-KIND_LABELS = {
-    "slutrapport": "slutrapport",
-    "delrapport": "delrapport",
-    "ansokan": "ansökan",
-}
+# The mail names a document in Swedish whatever CASEFILE_LANG says.
+KIND_LABELS = {kind.value: kind.sv for kind in NAMED_KINDS}
 SENDER_TEXT_LIMIT = 60
 # A web address with a scheme or www., and anything else shaped like a domain name.
 _URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"']*")
