@@ -20,7 +20,14 @@ from casefile.due import due_source_text as due_source_text  # re-exported for c
 from casefile.due import effective_due as effective_due  # re-exported
 from casefile.errors import RegisterError
 from casefile.numbering import document_number, parse_reference
-from casefile.states import INBOX_STATES, AttachmentState, AuthVerdict, DocumentStatus
+from casefile.states import (
+    INBOX_STATES,
+    AttachmentState,
+    AuthVerdict,
+    CaseStatus,
+    DocumentKind,
+    DocumentStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,7 @@ def overdue_cases(conn: Connection, settings: Settings, today: dt.date) -> list[
         select(documents.c.id)
         .where(
             documents.c.case_id == cases.c.id,
-            documents.c.kind == "slutrapport",
+            documents.c.kind == DocumentKind.SLUTRAPPORT,
             documents.c.cancelled.is_(False),
         )
         .exists()
@@ -169,7 +176,7 @@ def overdue_cases(conn: Connection, settings: Settings, today: dt.date) -> list[
     rows = conn.execute(
         select(cases)
         .where(
-            cases.c.status == "open",
+            cases.c.status == CaseStatus.OPEN,
             (cases.c.due_date.is_not(None)) | (cases.c.period_end.is_not(None)),
             ~has_final,
         )

@@ -210,6 +210,13 @@ def label_of(enum: type[Coded], code: str | None, *, swedish: bool = False) -> s
 
 # What the office writes (casefile register --direction out|internal --kind …).
 WRITTEN_KINDS = frozenset({DocumentKind.BREV, DocumentKind.BESLUT, DocumentKind.TJANSTEANTECKNING})
+# What the extraction reads a report as (intake.extract.model.DOCUMENT_TYPES, which the reader
+# keeps itself since it imports nothing of casefile; tests/cli/test_states.py checks they agree).
+READ_KINDS = tuple(kind for kind in DocumentKind if kind not in WRITTEN_KINDS)
+# The documents the board list and the follow-up sheet count as reports on an insats.
+REPORT_KINDS = (DocumentKind.SLUTRAPPORT, DocumentKind.DELRAPPORT)
+# The kinds the mail and the exports name in words (an unknown document is "a document").
+NAMED_KINDS = (DocumentKind.SLUTRAPPORT, DocumentKind.DELRAPPORT, DocumentKind.ANSOKAN)
 # Messages that need a person: listed by `casefile inbox` and the staff digest.
 INBOX_STATES = frozenset(
     {

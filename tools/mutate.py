@@ -11,6 +11,11 @@ dialect's upsert) cannot be killed there, so with --postgresql each mutant that 
 group is tried once more against the group's `postgresql` tests on PostgreSQL (mutmut's own
 MUTANT_UNDER_TEST switch, in the group's mutants/ folder); one that fails there counts as
 killed, and is listed as such.
+
+A surviving mutant is explained in tools/mutants/GROUP.toml by what it changes (MutantKey: the
+function, the line as written, the line as mutated), not by mutmut's ordinal __mutmut_N, which
+shifts whenever its function is edited. An unexplained survivor is printed with the lines of
+the [[survivor]] entry that would explain it.
 """
 
 from __future__ import annotations
@@ -28,10 +33,57 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Surviving mutants judged equivalent or harmless, one file per group: mutant name = "why".
+# Surviving mutants judged equivalent or harmless, one file per group: one [[survivor]] each,
+# named by its function, the line it mutates and the mutated line (not by mutmut's ordinal
+# __mutmut_N, which shifts with any edit of the function), with why.
 EXPLAINED = ROOT / "tools" / "mutants"
 # A mutant's name is its module, then x_function or xǁClassǁmethod, then __mutmut_N.
 _MODULE = re.compile(r"^(?P<module>.+?)\.x[_ǁ]")
+_FUNCTION = re.compile(r"\.x(?:_(?P<function>.+?)|ǁ(?P<cls>[^ǁ]+)ǁ(?P<method>.+?))__mutmut_\d+$")
+
+
+@dataclass(frozen=True)
+class MutantKey:
+    """What a mutant changes, stable across edits elsewhere: the function (Class.method for a
+    method), the changed line(s) as written and as mutated (each stripped; several joined by a
+    newline; empty when the mutant only adds or only removes lines)."""
+
+    function: str
+    line: str
+    mutant: str
+
+
+def function_of(name: str) -> str:
+    """The function a mutant's name names: x_f__mutmut_3 -> f, xǁCǁm__mutmut_3 -> C.m."""
+    match = _FUNCTION.search(name)
+    if match is None:
+        return name
+    if match.group("function"):
+        return match.group("function")
+    return f"{match.group('cls')}.{match.group('method')}"
+
+
+def key_of(name: str, diff: str) -> MutantKey:
+    """The stable key of mutant `name` from its unified diff (`mutmut show`)."""
+    removed: list[str] = []
+    added: list[str] = []
+    for line in diff.splitlines():
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("-"):
+            removed.append(line[1:].strip())
+        elif line.startswith("+"):
+            added.append(line[1:].strip())
+    return MutantKey(function_of(name), "\n".join(removed), "\n".join(added))
+
+
+def survivor_key(folder: Path, name: str) -> MutantKey:
+    """The stable key of a mutant of the run in `folder` (its diff by `mutmut show`)."""
+    mutmut = str(Path(sys.executable).parent / "mutmut")
+    shown = subprocess.run(
+        [mutmut, "show", name], cwd=folder, capture_output=True, text=True, check=False
+    ).stdout
+    return key_of(name, shown)
 
 
 @dataclass(frozen=True)
@@ -53,7 +105,7 @@ GROUPS = (
     Group("matching", ("casefile/matching.py",), ("tests/register",)),
     Group(
         "register",
-        ("casefile/register.py",),
+        ("casefile/register/",),
         ("tests/register", "tests/outgoing/test_rules.py"),
         postgresql=("tests/register/test_one_case_per_insats.py",),
     ),
@@ -287,12 +339,17 @@ def per_module(verdicts: dict[str, str]) -> dict[str, list[int]]:
     return modules
 
 
-def explained(group: str) -> dict[str, str]:
+def explained(group: str) -> dict[MutantKey, str]:
+    """The group's explanations by stable key (tools/mutants/GROUP.toml, [[survivor]] tables)."""
     path = EXPLAINED / f"{group.replace('/', '-')}.toml"
     if not path.exists():
         return {}
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in data.items()}
+    out: dict[MutantKey, str] = {}
+    for entry in data.get("survivor", []):
+        key = MutantKey(str(entry["function"]), str(entry["line"]), str(entry["mutant"]))
+        out[key] = str(entry["why"])
+    return out
 
 
 def score(stats: dict[str, int]) -> tuple[int, int, float]:
@@ -373,11 +430,18 @@ def main() -> int:
         assert isinstance(survivors, list)
         reasons = explained(str(result["group"]))
         if survivors:
-            print(f"\nsurviving in {result['group']} (mutmut show NAME in {result['folder']}):")
+            folder = Path(str(result["folder"]))
+            print(f"\nsurviving in {result['group']} (mutmut show NAME in {folder}):")
             for name in survivors:
-                why = reasons.get(name)
+                key = survivor_key(folder, name)
+                why = reasons.get(key)
                 unexplained += why is None
                 print(f"  {name}: {why or 'NOT EXPLAINED'}")
+                if why is None:
+                    # What its [[survivor]] entry in the group's toml file would say.
+                    print(f"    function = {json.dumps(key.function, ensure_ascii=False)}")
+                    print(f"    line = {json.dumps(key.line, ensure_ascii=False)}")
+                    print(f"    mutant = {json.dumps(key.mutant, ensure_ascii=False)}")
     if unexplained:
         print(f"\n{unexplained} surviving mutants not explained in {EXPLAINED}/GROUP.toml")
     return 1 if missed or unexplained else 0

@@ -20,7 +20,6 @@ from sqlalchemy import Connection, select
 
 from casefile.db.schema import cases, documents
 from casefile.export.common import (
-    REPORT_KINDS,
     amount,
     atomic_output,
     completion_requested,
@@ -30,6 +29,7 @@ from casefile.export.common import (
     xml_text,
 )
 from casefile.export.disclosure import Disclosure
+from casefile.states import REPORT_KINDS
 
 HEADERS = (
     "Diarienummer",

@@ -21,18 +21,12 @@ from casefile.atomic import temporary_sibling as temporary_sibling  # re-exporte
 from casefile.config import RegistrySettings
 from casefile.db.schema import cases, documents, outbox
 from casefile.numbering import parse_reference
-from casefile.states import Direction, DocumentStatus, MailKind
+from casefile.states import NAMED_KINDS, Direction, DocumentStatus, MailKind
 
 # The exports are documents in Swedish whatever CASEFILE_LANG says: the labels' Swedish form.
 DIRECTION_WORDS = {d.value: d.sv for d in Direction}
 STATUS_WORDS = {d.value: d.sv for d in DocumentStatus}
-# The documents the board list and the follow-up sheet count as reports on an insats.
-REPORT_KINDS = ("slutrapport", "delrapport")
-KIND_WORDS = {
-    "slutrapport": "Slutrapport",
-    "delrapport": "Delrapport",
-    "ansokan": "Ansökan",
-}
+KIND_WORDS = {kind.value: kind.sv.capitalize() for kind in NAMED_KINDS}
 
 
 # Characters XML 1.0 (and so DOCX, XLSX and the archive's XML) cannot hold at all.

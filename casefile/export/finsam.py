@@ -18,7 +18,6 @@ from sqlalchemy import Connection, RowMapping, select
 
 from casefile.db.schema import cases, documents
 from casefile.export.common import (
-    REPORT_KINDS,
     amount,
     atomic_output,
     period_text,
@@ -27,7 +26,7 @@ from casefile.export.common import (
     xml_text,
 )
 from casefile.export.disclosure import Disclosure
-from casefile.states import DocumentStatus
+from casefile.states import REPORT_KINDS, DocumentStatus
 
 COLUMNS = (
     "arende",

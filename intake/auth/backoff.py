@@ -68,7 +68,7 @@ class LoginBackoff:
         if self.clock() >= until:
             return None
         local = dt.datetime.fromtimestamp(until).strftime("%H:%M:%S")
-        # "inloggningen nekades" also tells the poller not to retry at once.
+        # The source raises this as LoginRefused, which the poller does not retry at once.
         return (
             f"inloggningen nekades {entry.get('failures')} gång(er) i rad; nästa försök "
             f"{local} (senast: {entry.get('error')})"

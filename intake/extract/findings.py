@@ -10,8 +10,9 @@ from intake.extract.forms import FormDef
 from intake.extract.model import Finding
 from intake.extract.normalize import format_amount, looks_like_personnummer
 
+UNSIGNED = "unsigned"
 # Findings that make a report "incomplete" and so ask the sender for a completion.
-COMPLETION_CODES = frozenset({"missing_field", "unsigned"})
+COMPLETION_CODES = frozenset({"missing_field", UNSIGNED})
 NOT_RECOGNISED = "form_not_recognised"
 # The form's labels were found but its values came out (mostly) empty: the values are likely
 # there in a shape we did not read (form fields, an image), so "missing" would be a guess.
@@ -158,14 +159,26 @@ def _report_checks(
         name = f"Avsnitt {sign}, {s.title}" if s is not None else f"Avsnitt {sign}"
         date, who = fields.get("submitter_date"), fields.get("submitter_name")
         if sign not in found_sections:
-            out.append(Finding("unsigned", f"{name}, saknas i rapporten."))
+            # The field names the section: it is absent, not merely left blank.
+            out.append(Finding(UNSIGNED, f"{name}, saknas i rapporten.", sign))
         elif not date and not who:
-            out.append(Finding("unsigned", f"{name}, saknar datum och namn."))
+            out.append(Finding(UNSIGNED, f"{name}, saknar datum och namn."))
         elif not date:
-            out.append(Finding("unsigned", f"{name}, saknar datum."))
+            out.append(Finding(UNSIGNED, f"{name}, saknar datum."))
         elif not who:
-            out.append(Finding("unsigned", f"{name}, saknar namn."))
+            out.append(Finding(UNSIGNED, f"{name}, saknar namn."))
     return out
+
+
+def signature_section_absent(finding: Mapping[str, Any], section: str) -> bool:
+    """Whether a stored finding says the signature section is absent from the report (not
+    merely unsigned): its field names the section. Rows stored before findings named it say
+    so only in their message, which is read for them alone."""
+    if finding.get("code") != UNSIGNED:
+        return False
+    if "field" in finding:
+        return finding.get("field") == section
+    return str(finding.get("message", "")).endswith(" saknas i rapporten.")
 
 
 def _personnummer_anywhere(fields: dict[str, Any], sections: dict[str, str]) -> bool:

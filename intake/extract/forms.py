@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from intake.extract.form import FIELD_KEYS
+from intake.extract.model import DOCUMENT_TYPES
 
 KINDS = ("text", "date", "period", "amount", "phone", "email", "postal_code")
-DOCUMENT_TYPES = ("slutrapport", "delrapport", "ansokan", "unknown")
 BUILTIN = ("slutrapport", "lagesrapport", "generic")
 # A section number: 4, 4.1, 7.1.1, A, B.2 (a marker's trailing dot or parenthesis is not part).
 NUMBER_RE = re.compile(r"^(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){0,3}$")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from casefile.blobstore import sha256_hex
 from casefile.config import ExtractionSettings, LimitsSettings
+from casefile.states import AttachmentState, DocumentKind
 from intake.mail.mime import AttachedFile
 
 if TYPE_CHECKING:
@@ -22,8 +23,7 @@ class Candidate:
     file: AttachedFile
     sha256: str
     media_type: str | None
-    # report | other | quarantined
-    state: str
+    state: AttachmentState  # report, other or quarantined
     extraction: Extraction | None = None
     error: str | None = None
 
@@ -47,25 +47,25 @@ def examine(file: AttachedFile, limits: LimitsSettings, worker: ExtractionWorker
     digest = sha256_hex(file.data)
     if is_archive(file.data):
         # The zip stays whole in the archived message; its reports are examined one by one.
-        return Candidate(file, digest, ZIP_MEDIA_TYPE, "other")
+        return Candidate(file, digest, ZIP_MEDIA_TYPE, AttachmentState.OTHER)
     media = media_type_for(file.data, file.filename or "") or _page_image(file.data)
     if media is None:
-        return Candidate(file, digest, file.content_type, "other")
+        return Candidate(file, digest, file.content_type, AttachmentState.OTHER)
     if len(file.data) > limits.max_attachment_bytes:
         return Candidate(
             file,
             digest,
             media,
-            "quarantined",
+            AttachmentState.QUARANTINED,
             error=f"filen är för stor ({len(file.data)} byte, gräns {limits.max_attachment_bytes})",
         )
     try:
         extraction = worker.extract(file.data, file.filename or "bilaga")
     except ExtractionError as exc:
-        return Candidate(file, digest, media, "quarantined", error=str(exc))
-    if extraction.document_type == "unknown":
-        return Candidate(file, digest, media, "other", extraction=extraction)
-    return Candidate(file, digest, media, "report", extraction=extraction)
+        return Candidate(file, digest, media, AttachmentState.QUARANTINED, error=str(exc))
+    if extraction.document_type == DocumentKind.UNKNOWN:
+        return Candidate(file, digest, media, AttachmentState.OTHER, extraction=extraction)
+    return Candidate(file, digest, media, AttachmentState.REPORT, extraction=extraction)
 
 
 def _page_image(data: bytes) -> str | None:
@@ -102,11 +102,13 @@ def examine_body(
             note = note or f"brevtexten kunde inte läsas som rapport: {exc}"
             continue
         recognised = not any(f.code == NOT_RECOGNISED for f in extraction.findings)
-        if extraction.document_type == "unknown" or not recognised:
+        if extraction.document_type == DocumentKind.UNKNOWN or not recognised:
             continue
         media = "text/html" if kind == "mail_body_html" else "text/plain"
         file = AttachedFile(name, media, data)
-        return Candidate(file, sha256_hex(data), media, "report", extraction=extraction), None
+        return Candidate(
+            file, sha256_hex(data), media, AttachmentState.REPORT, extraction=extraction
+        ), None
     return None, note
 
 
@@ -142,7 +144,9 @@ def examine_message(
             out.append(joined[digest])
             continue
         if refused is not None:
-            cand = Candidate(file, digest, ZIP_MEDIA_TYPE, "quarantined", error=refused)
+            cand = Candidate(
+                file, digest, ZIP_MEDIA_TYPE, AttachmentState.QUARANTINED, error=refused
+            )
         elif len(done) >= limits.max_attachments_per_message:
             cand = _refused(
                 file,
@@ -198,9 +202,9 @@ def _joined_pages(
         extraction = worker.extract(bundle, "bilder", PAGES_KIND)
     except ExtractionError:
         return []
-    if extraction.document_type == "unknown":
+    if extraction.document_type == DocumentKind.UNKNOWN:
         return []
-    return [Candidate(f, d, m, "report", extraction=extraction) for f, d, m in pages]
+    return [Candidate(f, d, m, AttachmentState.REPORT, extraction=extraction) for f, d, m in pages]
 
 
 def media_type_for_file(file: AttachedFile) -> str | None:
@@ -248,8 +252,8 @@ def _refused(file: AttachedFile, digest: str, why: str) -> Candidate:
 
     media = media_type_for(file.data, file.filename or "")
     if media is None:
-        return Candidate(file, digest, file.content_type, "other")
-    return Candidate(file, digest, media, "quarantined", error=why)
+        return Candidate(file, digest, file.content_type, AttachmentState.OTHER)
+    return Candidate(file, digest, media, AttachmentState.QUARANTINED, error=why)
 
 
 def _examine_within(
@@ -273,7 +277,7 @@ def group_reports(candidates: list[Candidate]) -> list[list[Candidate]]:
 
     groups: dict[tuple[str, str, str], list[Candidate]] = {}
     for cand in candidates:
-        if cand.state != "report" or cand.extraction is None:
+        if cand.state != AttachmentState.REPORT or cand.extraction is None:
             continue
         fields = cand.extraction.fields
         title = normalise_key(str(fields.get("title") or ""))

@@ -233,18 +233,3 @@ def judge_message(
     header = trusted_header(header_values(raw), trusted_authserv_id)
     result = judge(header, from_address)
     return result.verdict, result.detail
-
-
-def acknowledge_denial(policy: Policy, verdict: str | None) -> str | None:
-    """Why no automatic mail may go to this sender under `policy`, or None if it may.
-
-    A document without a verdict was registered by staff (not from a mail we judged); staff
-    decide about its acknowledgement themselves.
-    """
-    if verdict is None or policy == "always":
-        return None
-    if verdict == AuthVerdict.FAILED:
-        return "avsändaren kunde inte verifieras (autentiseringen misslyckades)"
-    if policy == "verified" and verdict != AuthVerdict.VERIFIED:
-        return "avsändaren är inte verifierad (mail.acknowledge = verified)"
-    return None

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from intake.mail.mime import ParsedMessage, body_text, clean
-from intake.mail.mime import html_to_text as html_to_text  # re-exported for old imports
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final, Literal
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,7 +41,7 @@ from casefile.events import log_event
 from casefile.faults import checkpoint
 from casefile.register import NewDocument, register_document
 from casefile.signature_report import keep_report
-from casefile.states import RETRYABLE_STATES
+from casefile.states import RETRYABLE_STATES, AttachmentState, MessageState
 from intake.extract.findings import for_registration
 from intake.extract.signatures import BROKEN_FLAG, STORED_STATUS
 from intake.extract.signatures import stored as stored_signatures
@@ -68,6 +68,8 @@ log = logging.getLogger("intake")
 # The one way through, for poll and retry alike (README, "How it works").
 DISPOSITION = ("identity", "duplicate", "automatic", "file")
 # Automatic mail that is never filed, even with a report attached: our own mail coming back.
+# The state of an outcome whose message was already recorded (no row state: never stored).
+SEEN: Final = "seen"
 NEVER_FILED = frozenset({"own_loop", "own_address", "delivery_report"})
 # A message that killed the process this many times is recorded as failed, not handled again.
 POISON_ATTEMPTS = 2
@@ -90,29 +92,29 @@ def final_state(
     automatic: str | None,
     filing: Filing | None,
     returned: tuple[str, ...] = (),
-) -> tuple[str, str | None]:
+) -> tuple[MessageState, str | None]:
     """The message's state and reason (pure). A registered report wins over everything but a
     duplicate message; automatic mail only loses its reply; a problem is said in the reason.
     A delivery report that returns our registered documents (`returned`) is for staff."""
     if duplicate_of is not None:
-        return "duplicate", f"samma meddelande som post {duplicate_of}"
+        return MessageState.DUPLICATE, f"samma meddelande som post {duplicate_of}"
     if returned:
-        return "delivery_failed", f"leveransrapport: {', '.join(returned)} kom inte fram"
+        return MessageState.DELIVERY_FAILED, f"leveransrapport: {', '.join(returned)} kom inte fram"
     found = filing or Filing()
     if found.registered or found.already_registered:
-        return "registered", (
+        return MessageState.REGISTERED, (
             f"automatiskt brev ({automatic}): ingen kvittens" if automatic else None
         )
     if found.resent:
-        return "duplicate", f"redan registrerad som {', '.join(found.resent)}"
+        return MessageState.DUPLICATE, f"redan registrerad som {', '.join(found.resent)}"
     if found.quarantined:
-        return "quarantined", "bilagan kunde inte läsas: " + "; ".join(found.quarantined)
+        return MessageState.QUARANTINED, "bilagan kunde inte läsas: " + "; ".join(found.quarantined)
     if automatic is not None:
-        return "automatic", automatic
+        return MessageState.AUTOMATIC, automatic
     reason = "ingen rapport bifogad"
     if found.notes:
         reason += ": " + "; ".join(found.notes)
-    return "no_report", reason
+    return MessageState.NO_REPORT, reason
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,8 @@ class Identity:
 @dataclass
 class Outcome:
     uid: int
-    state: str
+    # A message already recorded is "seen" (SEEN): nothing was done with it this time.
+    state: MessageState | Literal["seen"]
     numbers: list[str] = field(default_factory=list)
     reason: str | None = None
     message_row: int | None = None
@@ -377,7 +380,7 @@ class Pipeline:
                     f"{len(parsed.attachments) - LISTED_PER_MESSAGE} bilagor till finns bara "
                     "i originalmeddelandet"
                 )
-            if not any(c.state == "report" for c in candidates):
+            if not any(c.state == AttachmentState.REPORT for c in candidates):
                 # No report attached: it may be pasted into the body (read, never asked to
                 # complete, flagged for staff).
                 body, note = examine_body(raw, self.settings.limits, self.worker)
@@ -386,7 +389,7 @@ class Pipeline:
         for cand in candidates:
             # Reports and unreadable files get their own blob; other parts stay inside the raw
             # message, already archived whole (no amplification by many small parts).
-            if cand.state in ("report", "quarantined"):
+            if cand.state in (AttachmentState.REPORT, AttachmentState.QUARANTINED):
                 self.app.archive.put(cand.file.data)
         return parsed, auto, candidates
 
@@ -435,7 +438,7 @@ class Pipeline:
             with self.app.sessions() as session:
                 existing = _recorded(session, ident, fetched.uid)
             if existing is not None:
-                return Outcome(fetched.uid, "seen", message_row=existing)
+                return Outcome(fetched.uid, SEEN, message_row=existing)
             detail = " ".join(str(exc.orig).split())[:300]
             return self.record_failure(ident, fetched, f"kunde inte registreras: {detail}")
 
@@ -454,7 +457,7 @@ class Pipeline:
         if existing is not None:
             self._advance(session, ident, fetched.uid)
             self._clear_attempts(session, ident, fetched.uid)
-            return Outcome(fetched.uid, "seen", message_row=existing)
+            return Outcome(fetched.uid, SEEN, message_row=existing)
         msg = _source_message(ident, fetched, digest)
         msg.auth_verdict, msg.auth_detail = judge_message(
             fetched.raw, parsed.from_address, self.settings.mail.trusted_authserv_id
@@ -508,11 +511,11 @@ class Pipeline:
         )
         msg.state, msg.reason = state, reason
         msg.duplicate_of_id = first.id if first is not None else None
-        if state == "duplicate" and first is not None:
+        if state == MessageState.DUPLICATE and first is not None:
             log_event(session, actor, "message_duplicate", message=msg, of=first.id)
-        elif state == "automatic":
+        elif state == MessageState.AUTOMATIC:
             log_event(session, actor, "message_automatic", message=msg, rule=auto)
-        elif state == "no_report":
+        elif state == MessageState.NO_REPORT:
             log_event(session, actor, "message_without_report", message=msg)
         numbers = list((filing or Filing()).registered) + list((filing or Filing()).resent)
         return Outcome(msg.uid, state, numbers, reason, msg.id)
@@ -549,7 +552,7 @@ class Pipeline:
                 continue  # already registered on an earlier try
             row.filename, row.media_type = cand.file.filename, clean(cand.media_type, 255)
             row.state, row.error = cand.state, clean(cand.error)
-            if cand.state == "quarantined":
+            if cand.state == AttachmentState.QUARANTINED:
                 log_event(
                     session,
                     actor,
@@ -579,7 +582,7 @@ class Pipeline:
             earlier = _earlier_copy(session, group, parsed.from_address)
             if earlier is not None:
                 for cand in group:
-                    rows[cand.sha256].state = "duplicate"
+                    rows[cand.sha256].state = AttachmentState.DUPLICATE
                     rows[cand.sha256].document_id = earlier.id
                 resent.append(earlier.diarienummer)
                 log_event(session, actor, "report_resent", document=earlier, message=msg)
@@ -613,12 +616,15 @@ class Pipeline:
         return Filing(
             registered=tuple(numbers),
             already_registered=any(
-                r.document_id is not None and r.state == "report" for r in rows.values()
+                r.document_id is not None and r.state == AttachmentState.REPORT
+                for r in rows.values()
             ),
             resent=tuple(resent),
             quarantined=tuple(
                 dict.fromkeys(
-                    r.error or "okänt fel" for r in rows.values() if r.state == "quarantined"
+                    r.error or "okänt fel"
+                    for r in rows.values()
+                    if r.state == AttachmentState.QUARANTINED
                 )
             ),
             notes=tuple(parsed.notes),
@@ -648,10 +654,10 @@ class Pipeline:
             msg = session.get(SourceMessage, row_id, with_for_update=True)
             assert msg is not None
             if msg.state not in RETRYABLE_STATES:  # someone else retried meanwhile
-                return Outcome(msg.uid, msg.state, [], msg.reason, msg.id)
+                return Outcome(msg.uid, MessageState(msg.state), [], msg.reason, msg.id)
             if parsed is None:
-                msg.state, msg.reason = "failed", too_big
-                outcome = Outcome(msg.uid, "failed", [], too_big, msg.id)
+                msg.state, msg.reason = MessageState.FAILED, too_big
+                outcome = Outcome(msg.uid, MessageState.FAILED, [], too_big, msg.id)
             else:
                 # The sender's verdict is judged again too: a failed row may have none.
                 msg.auth_verdict, msg.auth_detail = judge_message(
@@ -701,7 +707,7 @@ class Pipeline:
         with self.app.sessions() as session, session.begin():
             existing = _recorded(session, ident, fetched.uid)
             if existing is not None:
-                return Outcome(fetched.uid, "seen", message_row=existing)
+                return Outcome(fetched.uid, SEEN, message_row=existing)
             _insert_ignore(
                 session,
                 StoredFile,
@@ -709,7 +715,7 @@ class Pipeline:
                 size=len(fetched.raw),
                 media_type="message/rfc822",
             )
-            msg = _source_message(ident, fetched, digest, state="failed", reason=error)
+            msg = _source_message(ident, fetched, digest, state=MessageState.FAILED, reason=error)
             session.add(msg)
             session.flush()
             self._advance(session, ident, fetched.uid)
@@ -721,4 +727,4 @@ class Pipeline:
                 message=msg,
                 error=error,
             )
-            return Outcome(fetched.uid, "failed", reason=error, message_row=msg.id)
+            return Outcome(fetched.uid, MessageState.FAILED, reason=error, message_row=msg.id)

@@ -17,8 +17,9 @@ from casefile.config import MailboxSettings
 from casefile.db.models import MailboxState, SourceMessage, utcnow
 from casefile.events import log_event
 from casefile.faults import checkpoint
+from casefile.states import MessageState
 from intake.mail.pipeline import POISON_ATTEMPTS, Identity, Outcome, Pipeline
-from intake.sources.base import FetchedMessage, MailSource, SourceError
+from intake.sources.base import FetchedMessage, LoginRefused, MailSource, SourceError
 
 log = logging.getLogger("intake")
 
@@ -116,9 +117,11 @@ def _open_with_backoff(source: MailSource, sleep: Callable[[float], None]) -> No
         try:
             source.open()
             return
-        except SourceError as exc:
+        except LoginRefused:
             # A refused login will not improve by retrying.
-            if "inloggningen nekades" in str(exc) or attempt == CONNECT_ATTEMPTS - 1:
+            raise
+        except SourceError:
+            if attempt == CONNECT_ATTEMPTS - 1:
                 raise
             sleep(BACKOFF_SECONDS * 2**attempt)
 
@@ -160,7 +163,7 @@ def _unmarked(app: App, ident: Identity) -> list[int]:
                     SourceMessage.folder == ident.folder,
                     SourceMessage.uidvalidity == ident.uidvalidity,
                     SourceMessage.marked_on_server.is_(False),
-                    SourceMessage.state != "failed",
+                    SourceMessage.state != MessageState.FAILED,
                 )
             )
         )
@@ -319,7 +322,7 @@ def _handle_all(
             outcome.state,
             ",".join(outcome.numbers) or "-",
         )
-        if outcome.state not in ("failed",):
+        if outcome.state != MessageState.FAILED:
             pending.append(outcome.uid)
         if len(pending) >= box.batch_size:
             _mark(app, box, source, ident, pending)

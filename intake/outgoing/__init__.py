@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from intake.outgoing.digest import queue_digest
     from intake.outgoing.outbox import ReplyContext, queue_for_document
     from intake.outgoing.reminders import PlannedMail, plan_reminders, queue_reminders
-    from intake.outgoing.replies import reply_context
     from intake.outgoing.sender import (
         FlushResult,
         RequeueError,
@@ -34,7 +33,6 @@ _MODULES = {
     "PlannedMail": "reminders",
     "plan_reminders": "reminders",
     "queue_reminders": "reminders",
-    "reply_context": "replies",
     "FlushResult": "sender",
     "RequeueError": "sender",
     "flush_outbox": "sender",
@@ -53,7 +51,6 @@ __all__ = [
     "queue_for_document",
     "queue_reminders",
     "recover_interrupted",
-    "reply_context",
     "requeue_mail",
 ]
 

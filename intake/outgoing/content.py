@@ -18,14 +18,12 @@ from typing import Any
 
 from casefile.config import Settings
 from casefile.db.models import Case, Document
+from casefile.states import NAMED_KINDS, AuthVerdict, DocumentStatus
 from intake.outgoing.missing import missing_items
 from intake.outgoing.safety import one_line
 
-KIND_LABELS = {
-    "slutrapport": "slutrapport",
-    "delrapport": "delrapport",
-    "ansokan": "ansökan",
-}
+# The mail names a document in Swedish whatever CASEFILE_LANG says.
+KIND_LABELS = {kind.value: kind.sv for kind in NAMED_KINDS}
 SENDER_TEXT_LIMIT = 60
 # A web address with a scheme or www., and anything else shaped like a domain name.
 _URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"']*")
@@ -45,7 +43,7 @@ def defang(text: str) -> str:
 
 def trusted(verdict: str | None) -> bool:
     """May we quote this sender's words? Verified senders, and documents staff registered."""
-    return verdict in (None, "verified")
+    return verdict in (None, AuthVerdict.VERIFIED)
 
 
 def sender_text(value: str | None, verdict: str | None, limit: int = SENDER_TEXT_LIMIT) -> str:
@@ -77,7 +75,7 @@ def _document(document: Document) -> dict[str, Any]:
         "title": sender_text(document.title, document.sender_verdict) or "–",
         "organisation": sender_text(document.organisation, document.sender_verdict) or "–",
         "kind_label": KIND_LABELS.get(document.kind, "handling"),
-        "incomplete": document.status == "incomplete",
+        "incomplete": document.status == DocumentStatus.INCOMPLETE,
     }
 
 
@@ -135,8 +133,8 @@ def case_verdict(case: Case) -> str | None:
     """A case's title and organisation are as trustworthy as the best report that gave them."""
     verdicts = [d.sender_verdict for d in case.documents if not d.cancelled]
     if not verdicts or any(trusted(v) for v in verdicts):
-        return "verified"
-    return "failed" if "failed" in verdicts else "unknown"
+        return AuthVerdict.VERIFIED
+    return AuthVerdict.FAILED if AuthVerdict.FAILED in verdicts else AuthVerdict.UNKNOWN
 
 
 def paminnelse_context(

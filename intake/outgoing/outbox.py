@@ -3,8 +3,9 @@
 The row is written together with the event that causes it (a registration, a reminder run), so
 either both commit or neither does; a separate sender (sender.py) delivers it later. Each row has
 a dedupe key (unique in the database), so a mail that was queued once is never queued again, not
-even by two processes at once. A mail that a rule forbids is still written, in state
-"suppressed" with the reason, so staff can see it and requeue it if they disagree.
+even by two processes at once. A mail that a sending rule (rules.SEND_RULES) forbids is still
+written, in state "suppressed" with the reason, so staff can see it and requeue it if they
+disagree.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ from sqlalchemy.orm import Session
 from casefile.config import Settings
 from casefile.db.models import Case, Document, OutboxMail, utcnow
 from casefile.events import log_event
-from casefile.states import MailKind, OutboxState
-from intake.mail.authresults import acknowledge_denial
+from casefile.states import DocumentStatus, MailKind, OutboxState
 from intake.outgoing.compose import Threading, compose, thread_of
 from intake.outgoing.content import komplettering_context, kvittens_context
 from intake.outgoing.render import render
-from intake.outgoing.rules import Verdict, check_recipient
+from intake.outgoing.rules import Outgoing, check_send
 from intake.outgoing.safety import clean_address
 
 # The outer interface asks for auto-replied on every automatic mail, reminders and digest
@@ -62,7 +62,10 @@ class MailRequest:
     to_staff: bool = False
     case: Case | None = None
     document: Document | None = None
-    deny_reason: str | None = None
+    # For the sending rules (rules.Outgoing): the verdict on the mail of the sender it answers,
+    # and why there is no recipient when the caller knows.
+    sender_verdict: str | None = None
+    missing: str | None = None
 
 
 def find_by_key(session: Session, dedupe_key: str) -> OutboxMail | None:
@@ -80,17 +83,15 @@ def enqueue(
     if existing is not None:
         return existing, False
     recipient = clean_address(request.recipient)
-    if request.deny_reason:
-        verdict = Verdict.deny(request.deny_reason)
-    else:
-        verdict = check_recipient(
-            session,
-            settings,
-            recipient,
-            now,
-            answers_automatic=request.answers_automatic,
-            to_staff=request.to_staff,
-        )
+    outgoing = Outgoing(
+        kind=request.kind,
+        recipient=recipient,
+        answers_automatic=request.answers_automatic,
+        to_staff=request.to_staff,
+        sender_verdict=request.sender_verdict,
+        missing=request.missing,
+    )
+    verdict = check_send(session, settings, outgoing, now)
     rendered = render(settings, request.kind, request.context)
     composed = compose(
         settings,
@@ -154,8 +155,6 @@ def queue_for_document(
     threading = thread_of(reply.message_id, reply.references)
     case = document.case
     rows: list[OutboxMail] = []
-    # Sender trust (mail.acknowledge): no automatic mail to a sender whose mail failed it.
-    untrusted = acknowledge_denial(settings.mail.acknowledge, document.sender_verdict)
     kvittens = MailRequest(
         kind=MailKind.KVITTENS,
         dedupe_key=f"kvittens:doc:{document.id}",
@@ -167,12 +166,10 @@ def queue_for_document(
         answers_automatic=reply.automatic,
         case=case,
         document=document,
-        deny_reason=untrusted
-        if settings.mail.send_acknowledgements
-        else "kvittenser är avstängda (mail.send_acknowledgements)",
+        sender_verdict=document.sender_verdict,
     )
     rows.append(enqueue(session, settings, kvittens)[0])
-    if document.status == "incomplete":
+    if document.status == DocumentStatus.INCOMPLETE:
         completion = MailRequest(
             kind=MailKind.KOMPLETTERING,
             dedupe_key=completion_key(document.id, 1),
@@ -184,7 +181,7 @@ def queue_for_document(
             answers_automatic=reply.automatic,
             case=case,
             document=document,
-            deny_reason=untrusted,
+            sender_verdict=document.sender_verdict,
         )
         rows.append(enqueue(session, settings, completion)[0])
     return rows

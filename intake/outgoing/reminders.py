@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from casefile.config import Settings
 from casefile.db.models import Case, Document, OutboxMail, utcnow
 from casefile.due import effective_due
-from casefile.states import CaseStatus, DocumentStatus, MailKind
-from intake.mail.authresults import acknowledge_denial
+from casefile.states import CaseStatus, Direction, DocumentStatus, MailKind
 from intake.outgoing.compose import Threading
 from intake.outgoing.content import komplettering_context, paminnelse_context
 from intake.outgoing.outbox import AUTO_REPLIED, MailRequest, completion_key, enqueue
@@ -59,19 +58,34 @@ def due_date_of(settings: Settings, case: Case) -> dt.date | None:
     return effective_due(settings, case.due_date, case.period_end)[0]
 
 
-def recipient_of(settings: Settings, case: Case) -> tuple[str | None, str | None]:
-    """Whom a reminder or a repeated completion request of `case` goes to, and why not if not.
+@dataclass(frozen=True)
+class Addressee:
+    """Whom a reminder goes to, with what the sending rules (rules.SEND_RULES) need to judge it:
+    the verdict on the latest sender's mail when it goes to that sender, or why there is no one.
+    """
+
+    address: str | None
+    sender_verdict: str | None = None
+    missing: str | None = None
+
+
+def recipient_of(case: Case) -> Addressee:
+    """Whom a reminder or a repeated completion request of `case` goes to.
 
     The confirmed contact (casefile contact), else the address the latest report came from. An
     address read from a form (Case.contact_email) is only a candidate and never gets mail.
     """
     if case.confirmed_contact_email:
-        return case.confirmed_contact_email, None
-    incoming = [d for d in case.documents if not d.cancelled and d.direction == "in" and d.sender]
+        return Addressee(case.confirmed_contact_email)
+    incoming = [
+        d for d in case.documents if not d.cancelled and d.direction == Direction.IN and d.sender
+    ]
     if not incoming:
-        return None, "ingen bekräftad kontakt (casefile contact) och ingen avsändare"
+        return Addressee(
+            None, missing="ingen bekräftad kontakt (casefile contact) och ingen avsändare"
+        )
     latest = max(incoming, key=lambda d: (d.received_at, d.id))
-    return latest.sender, acknowledge_denial(settings.mail.acknowledge, latest.sender_verdict)
+    return Addressee(latest.sender, sender_verdict=latest.sender_verdict)
 
 
 def final_reports(case: Case) -> list[Document]:
@@ -137,7 +151,7 @@ def _plan_reminder(
         case_number=case.number,
         document_id=None,
         document_number=None,
-        recipient=recipient_of(settings, case)[0],
+        recipient=recipient_of(case).address,
         due_date=due,
         step_days=step,
         request_number=None,
@@ -188,7 +202,7 @@ def _plan_completion(
         case_number=case.number,
         document_id=newest.id,
         document_number=newest.diarienummer,
-        recipient=recipient_of(settings, case)[0],
+        recipient=recipient_of(case).address,
         due_date=None,
         step_days=None,
         request_number=number,
@@ -214,7 +228,8 @@ def _request_for(
     session: Session, settings: Settings, plan: PlannedMail, today: dt.date
 ) -> MailRequest:
     case = session.get_one(Case, plan.case_id)
-    if plan.kind == "paminnelse":
+    addressee = recipient_of(case)
+    if plan.kind == MailKind.PAMINNELSE:
         assert plan.due_date is not None
         return MailRequest(
             kind=MailKind.PAMINNELSE,
@@ -224,7 +239,8 @@ def _request_for(
             context=paminnelse_context(settings, case, plan.due_date, today),
             auto_submitted=AUTO_REPLIED,
             case=case,
-            deny_reason=recipient_of(settings, case)[1],
+            sender_verdict=addressee.sender_verdict,
+            missing=addressee.missing,
         )
     assert plan.document_id is not None and plan.request_number is not None
     document = session.get_one(Document, plan.document_id)
@@ -246,7 +262,8 @@ def _request_for(
         auto_submitted=AUTO_REPLIED,
         case=case,
         document=document,
-        deny_reason=recipient_of(settings, case)[1],
+        sender_verdict=addressee.sender_verdict,
+        missing=addressee.missing,
     )
 
 

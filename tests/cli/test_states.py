@@ -119,11 +119,25 @@ def test_an_unknown_stored_code_is_shown_as_it_is() -> None:
 
 def test_document_kinds_are_the_extractions_document_types() -> None:
     # The extraction keeps its own tuple (its worker starts without the CLI's imports)
-    from casefile.states import WRITTEN_KINDS
+    from casefile.export.common import KIND_WORDS
+    from casefile.register import KINDS as CORRECTABLE_KINDS
+    from casefile.states import READ_KINDS, WRITTEN_KINDS
     from intake.extract.forms import DOCUMENT_TYPES as FORM_TYPES
     from intake.extract.model import DOCUMENT_TYPES
+    from intake.outgoing.content import KIND_LABELS
 
     # What the office writes is never an extraction's type: it is never read as a report.
     read = tuple(kind for kind in DocumentKind if kind not in WRITTEN_KINDS)
-    assert read == DOCUMENT_TYPES == FORM_TYPES
+    assert read == DOCUMENT_TYPES == FORM_TYPES == READ_KINDS == CORRECTABLE_KINDS
+    # The words the mail and the exports use are the kinds' own Swedish labels.
+    assert KIND_LABELS == {
+        "slutrapport": "slutrapport",
+        "delrapport": "delrapport",
+        "ansokan": "ansökan",
+    }
+    assert KIND_WORDS == {
+        "slutrapport": "Slutrapport",
+        "delrapport": "Delrapport",
+        "ansokan": "Ansökan",
+    }
     assert not WRITTEN_KINDS & set(DOCUMENT_TYPES)

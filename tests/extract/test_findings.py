@@ -247,7 +247,11 @@ def test_section_8_found_but_empty_lacks_both_date_and_name() -> None:
     ]
     # Section 8 missing altogether is said so, even when a date and name were read elsewhere.
     assert [f.to_json() for f in _run(_fields(), section8=False)] == [
-        {"code": "unsigned", "message": "Avsnitt 8, Uppgiftslämnare, saknas i rapporten."}
+        {
+            "code": "unsigned",
+            "message": "Avsnitt 8, Uppgiftslämnare, saknas i rapporten.",
+            "field": "8",
+        }
     ]
 
 
@@ -321,3 +325,22 @@ def test_either_signature_field_places_the_signature_section(placed: str) -> Non
     empty = _fields(submitter_date=None, submitter_name=None)
     result = findings("slutrapport", empty, _sections(), {}, one, {"8"})
     assert [f.message for f in result] == ["Avsnitt 8, Uppgiftslämnare, saknar datum och namn."]
+
+
+def test_an_absent_signature_section_is_told_by_the_field_or_by_an_old_rows_message() -> None:
+    """A stored unsigned finding says the section is absent when its field names the section;
+    a row stored before findings named it says so only in its message."""
+    from intake.extract.findings import signature_section_absent
+
+    absent = _run(_fields(), section8=False)[0].to_json()
+    assert signature_section_absent(absent, "8")
+    assert not signature_section_absent(absent, "9")
+    assert not signature_section_absent({**absent, "code": "missing_field"}, "8")
+    blank = {"code": "unsigned", "message": "Avsnitt 8, Uppgiftslämnare, saknar namn."}
+    assert not signature_section_absent(blank, "8")
+    # The field decides when there is one, even if the message reads otherwise.
+    assert not signature_section_absent({**blank, "field": None}, "8")
+    assert not signature_section_absent({**absent, "field": "7"}, "8")
+    old = {"code": "unsigned", "message": "Avsnitt 8, Uppgiftslämnare, saknas i rapporten."}
+    assert signature_section_absent(old, "8")
+    assert not signature_section_absent({"code": "unsigned"}, "8")

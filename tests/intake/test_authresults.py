@@ -11,13 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from intake.mail.authresults import (
-    acknowledge_denial,
     aligned,
     judge,
     judge_message,
     parse_header,
     trusted_header,
 )
+from intake.outgoing.rules import acknowledge_denial
 
 OURS = "mx.finsam.test"
 

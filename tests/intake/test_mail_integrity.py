@@ -15,7 +15,7 @@ from casefile.app import App
 from casefile.cli import cli
 from casefile.config import Settings
 from casefile.db.models import Event
-from intake.outgoing.rules import check_recipient
+from intake.outgoing.rules import Outgoing, check_send
 from tests.support.dovecot import Account
 from tests.support.mail import REPORTS, message
 from tests.support.rows import documents, messages, outbox, poll
@@ -222,10 +222,14 @@ def test_our_own_address_with_a_tag_gets_no_kvittens(intake_app: App, account: A
 def test_the_outbox_never_writes_to_our_own_tagged_address(app: App, recipient: str) -> None:
     settings: Settings = app.settings
     with app.sessions() as s:
-        verdict = check_recipient(s, settings, recipient, WHEN)
-    assert (verdict.allowed, verdict.reason) == (False, "mottagaren är vår egen adress")
+        verdict = check_send(s, settings, Outgoing("kvittens", recipient), WHEN)
+    assert (verdict.allowed, verdict.reason, verdict.rule) == (
+        False,
+        "mottagaren är vår egen adress",
+        "own_address",
+    )
     with app.sessions() as s:
-        assert check_recipient(s, settings, "kontakt+x@annan.test", WHEN).allowed
+        assert check_send(s, settings, Outgoing("kvittens", "kontakt+x@annan.test"), WHEN).allowed
 
 
 # --- A Mailman digest (item 5). ---

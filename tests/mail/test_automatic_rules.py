@@ -11,7 +11,6 @@ import pytest
 from casefile.config import Settings
 from intake.mail.classify import RULES, MailView, automatic_reason, matching_rule
 from intake.mail.mime import parse_message
-from intake.outgoing.replies import reply_context
 from intake.outgoing.rules import is_robot_address
 from tests.support.mail import message
 
@@ -134,11 +133,20 @@ def test_a_configured_loop_header_of_any_name_is_kept_and_read(loop_header: str)
     assert automatic_reason(other, LOOP, OWN, BOUNCE) is None
 
 
-def test_outgoing_answers_use_the_same_table(settings: Settings) -> None:
+def test_the_settings_give_the_table_its_own_addresses(settings: Settings) -> None:
+    """The loop header, our address and the bounce address come from the settings, as the
+    pipeline gives them when it decides whether a mail may be answered."""
     settings = replace(settings, mail=replace(settings.mail, envelope_from=BOUNCE))
+
+    def view(msg: EmailMessage) -> MailView:
+        mail = settings.mail
+        return MailView.of_message(
+            msg, mail.loop_header, settings.smtp.from_address, mail.envelope_from or None
+        )
+
     for name, msg in EXAMPLES.items():
-        assert reply_context(msg, settings).automatic, name
-    assert not reply_context(message(), settings).automatic
+        assert matching_rule(view(msg)) is not None, name
+    assert matching_rule(view(message())) is None
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The Swedish closed days computed in business_days.py are exactly the `holidays` package's
+"""The Swedish closed days computed in casefile/due.py are exactly the `holidays` package's
 Sweden (public holidays and the de facto eves) in every year from 1990 (the 1989 act) to 2100,
 and `casefile show` moves a due date by the same rule as the reminders."""
 

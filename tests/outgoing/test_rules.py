@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -9,11 +10,10 @@ import pytest
 from casefile.app import App
 from casefile.db.models import Event
 from casefile.register import register_document
-from intake.outgoing import queue_for_document, reply_context
+from intake.outgoing import queue_for_document
 from intake.outgoing.rules import is_robot_address
 from tests.outgoing.conftest import build_app, outbox, register, reply
 from tests.register.factories import new_report
-from tests.support.mail import message
 
 ROBOT = "är en robot- eller no-reply-adress"
 
@@ -65,40 +65,6 @@ def test_no_mail_to_automatic_senders(app: App, context: object, reason: str) ->
 
     assert flush_outbox(app.sessions, app.settings).sent == 0
     assert not list(Path(app.settings.smtp.folder).glob("*.eml"))
-
-
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {"Auto-Submitted": "auto-replied"},
-        {"Precedence": "bulk"},
-        {"List-Id": "<finsam.lists.test>"},
-        {"X-Auto-Response-Suppress": "All"},
-        {"Return-Path": "<>"},
-        {"X-Casefile-Loop": "kontakt@finsam.test"},
-    ],
-)
-def test_reply_context_marks_machine_mail(app: App, headers: dict[str, str]) -> None:
-    msg = message(headers=headers)
-    assert reply_context(msg, app.settings).automatic
-
-
-def test_reply_context_of_a_person(app: App) -> None:
-    msg = message(
-        sender="Anna Berg <Anna.Berg@Bollnas.TEST>",
-        headers={"Auto-Submitted": "no", "References": "<r1@bollnas.test>"},
-        message_id="<m1@bollnas.test>",
-    )
-    context = reply_context(msg, app.settings)
-    assert not context.automatic
-    assert context.recipient == "Anna.Berg@bollnas.test"
-    assert context.message_id == "<m1@bollnas.test>"
-    assert context.references == "<r1@bollnas.test>"
-
-
-def test_reply_context_of_a_bounce(app: App) -> None:
-    msg = message(sender="Mail Delivery System <MAILER-DAEMON@mx.bollnas.test>")
-    assert reply_context(msg, app.settings).automatic
 
 
 def test_rate_limit_holds_mail_over_the_daily_cap(db_url: str, tmp_path: Path) -> None:
@@ -182,3 +148,20 @@ def test_mail_rolls_back_with_the_registration(app: App) -> None:
         queue_for_document(s, app.settings, document, reply())
         raise RuntimeError("crash before commit")
     assert outbox(app) == []
+
+
+def test_the_first_rule_that_denies_is_logged_by_its_name(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Given a robot's address that is also over no limit, the one table's first denial decides
+    and its name is logged; every rule is named and described once."""
+    from intake.outgoing.rules import SEND_RULES
+
+    names = [rule.name for rule in SEND_RULES]
+    assert len(set(names)) == len(names) and all(rule.description for rule in SEND_RULES)
+    caplog.set_level(logging.INFO, logger="intake.outgoing.rules")
+    register(app, reply(recipient="noreply@bollnas.test", automatic=True))
+    [row] = outbox(app)
+    assert row.last_error == "svarar inte på automatiskt skickad post"
+    [record] = [r for r in caplog.records if r.name == "intake.outgoing.rules"]
+    assert "denied by rule answers_automatic:" in record.getMessage()

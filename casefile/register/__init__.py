@@ -1,0 +1,81 @@
+"""The register's writes: registration (registration.py), the registrar's acts on what is
+registered (acts.py) and the corrections of its fields (corrections.py). Every public name is
+importable from casefile.register as before the split."""
+
+from casefile.errors import RegisterError
+from casefile.initials import check_initials
+from casefile.register.acts import (
+    ADDRESS_RE,
+    Moved,
+    add_note,
+    cancel_document,
+    close_case,
+    confirm_contact,
+    dismiss_message,
+    mark_secrecy,
+    move_document,
+    record_manual,
+    reopen_case,
+    set_due_date,
+    sign_document,
+    unsign_document,
+)
+from casefile.register.corrections import (
+    CORRECTABLE,
+    KINDS,
+    RECEIVED_DATE,
+    correct_field,
+    correct_received_date,
+)
+from casefile.register.registration import (
+    INCOMPLETE_CODES,
+    UNVERIFIED_FLAG,
+    NewDocument,
+    _canonical,
+    arrival_date,
+    case_parties,
+    choose_case,
+    example,
+    find_case,
+    find_document,
+    open_case,
+    open_cases,
+    register_document,
+)
+
+__all__ = [
+    "ADDRESS_RE",
+    "CORRECTABLE",
+    "INCOMPLETE_CODES",
+    "KINDS",
+    "RECEIVED_DATE",
+    "UNVERIFIED_FLAG",
+    "Moved",
+    "NewDocument",
+    "RegisterError",
+    "_canonical",
+    "add_note",
+    "arrival_date",
+    "cancel_document",
+    "case_parties",
+    "check_initials",
+    "choose_case",
+    "close_case",
+    "confirm_contact",
+    "correct_field",
+    "correct_received_date",
+    "dismiss_message",
+    "example",
+    "find_case",
+    "find_document",
+    "mark_secrecy",
+    "move_document",
+    "open_case",
+    "open_cases",
+    "record_manual",
+    "register_document",
+    "reopen_case",
+    "set_due_date",
+    "sign_document",
+    "unsign_document",
+]
