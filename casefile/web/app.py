@@ -56,7 +56,7 @@ class Web(SessionPages, ActPages, ExportPages, StatusPages, DiaryPages):
             Route("/export/styrelse", s("handläggare")(self.export_board)),
             Route("/export/finsam", s("handläggare")(self.export_finsam)),
             Route("/export/arkiv", s("registrator")(self.export_archive)),
-            Route("/status", s()(self.status)),
+            Route("/status", s()(self.status), methods=["GET", "POST"]),
             static,
         ]
         if self.web.public_diary:
@@ -64,7 +64,10 @@ class Web(SessionPages, ActPages, ExportPages, StatusPages, DiaryPages):
         return routes
 
 
-def create_app(app: App, keys: Keys | None = None, public_only: bool = False) -> Starlette:
-    """The ASGI application; `public_only`: the public diary alone, for a public host."""
-    web = Web(app, keys)
+def create_app(
+    app: App, keys: Keys | None = None, public_only: bool = False, config_path: str | None = None
+) -> Starlette:
+    """The ASGI application; `public_only`: the public diary alone, for a public host;
+    `config_path`: the settings' file, as the Status page's check names it."""
+    web = Web(app, keys, config_path)
     return Starlette(routes=web.routes(public_only))

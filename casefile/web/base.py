@@ -60,8 +60,12 @@ def parse_date(text: str | None) -> dt.date | None:
 class Pages:
     """One application: settings, database and the process's keys."""
 
-    def __init__(self, app: App, keys: Keys | None = None) -> None:
+    def __init__(self, app: App, keys: Keys | None = None, config_path: str | None = None) -> None:
+        from casefile.config import resolve_config_path
+
         self.app = app
+        # The file the settings came from: `intake check` names it in its first line.
+        self.config_path = config_path or str(resolve_config_path(None))
         self.keys = keys or Keys()
         self.env = _environment()
         self.web = app.settings.web
