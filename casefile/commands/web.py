@@ -90,7 +90,10 @@ def web_command(ctx: click.Context, host: str, port: int, public_only: bool) -> 
                 f"The public diary: http://{host}:{port}/diarium",
             )
         )
-    serve(create_app(app), host, port)
+    from casefile.config import resolve_config_path
+
+    config_path = str(resolve_config_path(ctx.find_root().meta.get("config_path")))
+    serve(create_app(app, config_path=config_path), host, port)
 
 
 def _say(swedish: str, english: str) -> str:

@@ -119,6 +119,19 @@ _WORDS: dict[str, dict[str, str]] = {
         "inbox_total": "Post i inkorgen",
         "outbox_problems": "Brev som inte gick iväg",
         "intake_status": "Intaget (intake status)",
+        "check_title": "Kontroll (intake check)",
+        "check_help": (
+            "Prövar konfiguration, databas, lagring, brevlådor, SMTP och mallar utan att ändra"
+            " något. Kontakten med brevlådorna kan ta en stund."
+        ),
+        "run_check": "Kör kontroll",
+        "check_ok": "Fungerar",
+        "check_warning": "Varning",
+        "check_error": "Fel",
+        "check_done": "Kontrollen är klar: {ok} fungerar, {warnings} varningar, {errors} fel.",
+        "check_busy": "En kontroll pågår redan. Försök igen om en stund.",
+        "check_timeout": "Kontrollen tog mer än {seconds} sekunder och avbröts på sidan.",
+        "check_failed": "Kontrollen kunde inte köras: {error}",
         "forbidden": "Din roll får inte göra detta.",
         "not_logged_in": "Du är inte inloggad.",
         "untrusted_proxy": "Inloggningshuvudet kom inte från en betrodd proxy.",
@@ -275,6 +288,19 @@ _WORDS: dict[str, dict[str, str]] = {
         "inbox_total": "Mail in the inbox",
         "outbox_problems": "Mail that did not go out",
         "intake_status": "Intake (intake status)",
+        "check_title": "Check (intake check)",
+        "check_help": (
+            "Tries the configuration, database, storage, mailboxes, SMTP and templates without"
+            " changing anything. Reaching the mailboxes may take a while."
+        ),
+        "run_check": "Run check",
+        "check_ok": "Works",
+        "check_warning": "Warning",
+        "check_error": "Error",
+        "check_done": "The check is done: {ok} working, {warnings} warnings, {errors} errors.",
+        "check_busy": "A check is already running. Try again in a while.",
+        "check_timeout": "The check took more than {seconds} seconds; the page stopped waiting.",
+        "check_failed": "The check could not run: {error}",
         "forbidden": "Your role may not do this.",
         "not_logged_in": "You are not logged in.",
         "untrusted_proxy": "The login header did not come from a trusted proxy.",
