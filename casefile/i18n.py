@@ -155,7 +155,7 @@ CLICK_SV: dict[str, str] = {
     "file": "fil",
     "directory": "mapp",
     "path": "sökväg",
-    # The metavars of the usage line (ours, not click's msgids; see cli_support.Command).
+    # The metavars of the usage line (ours, not click's msgids; see cli_support.frames.Command).
     "[OPTIONS]": "[FLAGGOR]",
     "COMMAND [ARGS]...": "KOMMANDO [ARGUMENT]...",
 }
@@ -203,7 +203,7 @@ def install_click_catalogue() -> None:
 
 # --- Help texts and placeholders ------------------------------------------------------------
 # The commands are written in Swedish (docstrings, help=, metavar=). Under CASEFILE_LANG=en
-# the shared Command and Group (casefile/cli_support.py) say them in English when they are
+# the shared Command and Group (casefile/cli_support/) say them in English when they are
 # printed: paragraph by paragraph from casefile/help_en.py, and a placeholder word by word.
 
 

@@ -378,7 +378,7 @@ E = TypeVar("E", bound=Coded)
 
 class InvalidState(ValueError):
     """A state word that is neither a code nor a label. The commands' StateType
-    (casefile/cli_support.py) turns it into a usage error (exit 2)."""
+    (casefile/cli_support/) turns it into a usage error (exit 2)."""
 
 
 def choices(enum: type[Coded], lang: str | None = None) -> str:

@@ -115,6 +115,8 @@ GROUPS = (
         "mail-pipeline",
         (
             "intake/mail/pipeline.py",
+            "intake/mail/outcome.py",
+            "intake/mail/records.py",
             "intake/mail/poll.py",
             "intake/mail/retry.py",
             "casefile/faults.py",

@@ -9,6 +9,9 @@ with the cases in CITS ERMS (FGS Ärendehantering 2.0).
 Files are copied from the content-addressed store in chunks and hashed on the way, so the package
 is checked against the store's digests and a large case never sits in memory. A `.zip` output is
 one zip holding the package folder; any other output is the folder itself.
+
+One format, kept whole: the package's METS, ERMS and PREMIS documents refer to each other's
+identifiers and checksums, so they are written together.
 """
 
 from __future__ import annotations

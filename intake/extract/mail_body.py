@@ -70,7 +70,7 @@ def _as_utf8(text: str, kind: str) -> bytes:
 
 def bare_labels(forms: tuple[FormDef, ...]) -> Callable[[str], bool]:
     """Whether a line is a form's label and nothing else (no value, no colon)."""
-    from intake.extract.interpret import _aliases, _label_rest, _match_label
+    from intake.extract.labels import _aliases, _label_rest, _match_label
 
     aliases = [a for form in forms if not form.generic for a in _aliases(form)]
 

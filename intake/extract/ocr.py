@@ -7,6 +7,9 @@ becomes one glyph in PDF points, and the rules become the PDF reader's rules, so
 code (pdf_reader.lines_of, layout_of) finds the cells and paragraphs and the same form reader
 reads them. This runs inside the isolated worker: its memory limit holds for tesseract too
 (a child inherits RLIMIT_AS), and every step shares the file's one parse-time deadline.
+
+One algorithm, kept whole: its steps (upright, deskew, rules, tesseract, glyphs) are one
+sequence under one deadline and one memory limit, and each feeds the next.
 """
 
 from __future__ import annotations

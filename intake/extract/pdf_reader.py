@@ -8,6 +8,9 @@ Only the first `layout_pages` pages are laid out so: the form ends long before t
 after it (appendices, a thesis: 117 pages took 27 s, near the parse time limit) are read as
 plain text, line by line in the content stream's order, without a box per glyph, and follow as
 paragraphs in `Layout.appendix`, kept with the report's sections for search.
+
+One format, kept whole: reading a PDF (glyphs, ruling lines, cells, paragraphs, the plain-text
+tail) is one pass over pdfminer's objects, and the OCR reader reuses its grouping.
 """
 
 from __future__ import annotations

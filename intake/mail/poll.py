@@ -18,7 +18,9 @@ from casefile.db.models import MailboxState, SourceMessage, utcnow
 from casefile.events import log_event
 from casefile.faults import checkpoint
 from casefile.states import MessageState
-from intake.mail.pipeline import POISON_ATTEMPTS, Identity, Outcome, Pipeline
+from intake.mail.outcome import Outcome
+from intake.mail.pipeline import POISON_ATTEMPTS, Pipeline
+from intake.mail.records import Identity
 from intake.sources.base import FetchedMessage, LoginRefused, MailSource, SourceError
 
 log = logging.getLogger("intake")

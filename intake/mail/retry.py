@@ -14,7 +14,8 @@ from casefile.db.models import SourceMessage
 from casefile.i18n import language
 from casefile.register import RegisterError
 from casefile.states import RETRYABLE_STATES, MessageState
-from intake.mail.pipeline import Outcome, Pipeline
+from intake.mail.outcome import Outcome
+from intake.mail.pipeline import Pipeline
 
 # What staff can do with a message that a retry did not register, by its state (sv, en).
 _BY_HAND = (

@@ -4,6 +4,10 @@ A transport says what happened in one of three ways, because the outbox must tel
 it returns (the mail was accepted), raises TemporaryFailure (not accepted, try later),
 PermanentFailure (refused for good: a 5xx answer), or UncertainDelivery (the connection broke
 while the message itself was being transferred, so the server may or may not have it).
+
+One protocol, kept whole: the delivery contract above and the SMTP dialogue that keeps it
+(login, the session's deadline, the reply codes mapped to the three failures) are one piece;
+FolderTransport is its short twin under the same contract.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from casefile.app import App
 from casefile.config import MailboxSettings
 
 if TYPE_CHECKING:
-    from intake.mail.pipeline import Outcome
+    from intake.mail.outcome import Outcome
 
 log = logging.getLogger("intake.service")
 # What the service did, in a few lines (shown at log level WARNING too: intake/commands/service.py).

@@ -11,6 +11,9 @@ is derived from its (immutable) id; nothing is ever deleted.
 Up to four requests are in flight per mailbox (the messages' MIME is fetched ahead by a small
 thread pool, in order); a 429 or 503 holds back every request of the mailbox for its
 Retry-After. Connections are kept alive, one per thread.
+
+One protocol, kept whole: Graph's delta listing, throttling (Retry-After) and the fetch-ahead
+share one mailbox's session and state.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from casefile.db.models import Attachment, Document, MailboxState, OutboxMail, S
 from casefile.queries import inbox_json
 from intake.mail.attachments import examine_message, make_worker
 from intake.mail.mime import AttachedFile, parse_message
-from intake.mail.pipeline import Filing, final_state
+from intake.mail.outcome import Filing, final_state
 from intake.mail.poll import poll_all
 from intake.mail.retry import retry_message
 from tests.intake.conftest import build_app

@@ -8,7 +8,7 @@ import datetime as dt
 from intake.extract.model import Extraction, Finding
 from intake.mail.attachments import Candidate
 from intake.mail.mime import AttachedFile, ParsedMessage
-from intake.mail.pipeline import _new_document
+from intake.mail.records import _new_document
 
 WHEN = dt.datetime(2026, 2, 3, 9, 15, tzinfo=dt.UTC)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

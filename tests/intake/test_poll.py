@@ -33,8 +33,9 @@ from casefile.db.models import (
 )
 from casefile.queries import inbox_json
 from intake.cli import cli
-from intake.mail.pipeline import Identity, Pipeline
+from intake.mail.pipeline import Pipeline
 from intake.mail.poll import _reset_watermark, poll_all, poll_mailbox
+from intake.mail.records import Identity
 from intake.sources.base import FetchedMessage
 from tests.intake.conftest import build_app
 from tests.register.factories import stored_message

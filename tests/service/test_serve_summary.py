@@ -7,7 +7,7 @@ from __future__ import annotations
 import mailbox
 from pathlib import Path
 
-from intake.mail.pipeline import Outcome
+from intake.mail.outcome import Outcome
 from tests.service.support import migrated_app, run_intake, write_config
 from tests.support.mail import REPORTS, message
 
