@@ -40,7 +40,10 @@ _WORD_RE = re.compile(r"[^\W_]+")
 # Words that carry no meaning in a heading or a helper question.
 def _strip_marks(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    # The marks among the text's distinct characters, then one translate: the same result as
+    # testing every character, at a fraction of the cost (this runs on every line read).
+    marks = {ord(c): None for c in set(decomposed) if unicodedata.combining(c)}
+    return decomposed.translate(marks) if marks else decomposed
 
 
 _STOP = frozenset(
@@ -128,9 +131,14 @@ def similarity(a: str, b: str) -> float:
 
 @lru_cache(maxsize=1 << 14)
 def _dice(wa: tuple[str, ...], wb: tuple[str, ...]) -> float:
-    hits = sum(1 for w in wa if any(same_word(w, v) for v in wb))
-    hits_b = sum(1 for v in wb if any(same_word(w, v) for w in wa))
-    return (hits + hits_b) / (len(wa) + len(wb))
+    # same_word is symmetric: each pair is asked once, for both sides.
+    hit_a = [False] * len(wa)
+    hit_b = [False] * len(wb)
+    for i, w in enumerate(wa):
+        for j, v in enumerate(wb):
+            if (not hit_a[i] or not hit_b[j]) and same_word(w, v):
+                hit_a[i] = hit_b[j] = True
+    return (sum(hit_a) + sum(hit_b)) / (len(wa) + len(wb))
 
 
 def _best_similarity(text: str, section: SectionDef) -> float:
