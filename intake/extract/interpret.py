@@ -131,12 +131,18 @@ def similarity(a: str, b: str) -> float:
 
 @lru_cache(maxsize=1 << 14)
 def _dice(wa: tuple[str, ...], wb: tuple[str, ...]) -> float:
-    # same_word is symmetric: each pair is asked once, for both sides.
-    hit_a = [False] * len(wa)
-    hit_b = [False] * len(wb)
+    # same_word is symmetric: each pair is asked once, for both sides, and only where it
+    # could hold (equal words are found first; an inflection shares its first four letters; a
+    # slip needs two words of seven letters or more, at most one apart in length).
+    hit_a = [w in wb for w in wa]
+    hit_b = [v in wa for v in wb]
     for i, w in enumerate(wa):
         for j, v in enumerate(wb):
-            if (not hit_a[i] or not hit_b[j]) and same_word(w, v):
+            if hit_a[i] and hit_b[j]:
+                continue
+            if w[:4] != v[:4] and (len(w) < 7 or len(v) < 7 or abs(len(w) - len(v)) > 1):
+                continue
+            if same_word(w, v):
                 hit_a[i] = hit_b[j] = True
     return (sum(hit_a) + sum(hit_b)) / (len(wa) + len(wb))
 
