@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 # The command's names (intake/commands/root.py: the command and its Swedish alias).
 _EXTRACT_NAMES = frozenset({"extract", "läs"})
@@ -78,11 +78,24 @@ def main() -> None:
         if exc.errno != errno.EPIPE:
             raise
         _pacify()
-        code = 1
-    sys.exit(code)
+        sys.exit(1)
+    _exit_now(code)
 
 
-def _aborted() -> None:
+def _exit_now(code: int) -> None:
+    """Exit with `code` once the output is written, without the interpreter's clean-up: it
+    would free every object the reader made one by one (a fifth of a short run's time), and
+    this process holds nothing else to release (the parsing child has been reaped, no file or
+    connection is open). Where writing the output fails, the usual exit says so as before."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        sys.exit(code)
+    os._exit(code)
+
+
+def _aborted() -> NoReturn:
     """What click's standalone mode says and does on ^C: a blank line, `Avbrutet!`, exit 1."""
     import click
     from click import core
