@@ -22,11 +22,14 @@ CLICK = (
     "import sys; from casefile.cli_support import run_main; "
     "from intake.commands.root import cli; run_main(cli, 'intake')"
 )
-# After the light path: was click imported at all?
+# After the light path: was click imported at all? Said at either way out (os._exit skips
+# atexit), by this process only (the parsing child leaves by os._exit too).
 PROBE = (
-    "import atexit, sys; "
-    "atexit.register(lambda: sys.__stderr__.write(f'click={\"click\" in sys.modules}\\n')); "
-    + LIGHT
+    "import atexit, os, sys; pid = os.getpid(); "
+    "say = lambda: os.getpid() == pid and sys.__stderr__.write("
+    "f'click={\"click\" in sys.modules}\\n') and sys.__stderr__.flush(); "
+    "atexit.register(say); leave = os._exit; "
+    "os._exit = lambda code: (say(), leave(code)); " + LIGHT
 )
 
 
