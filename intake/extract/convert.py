@@ -10,12 +10,7 @@ share of the parse time, so that reading the DOCX still fits in the same budget.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import signal
-import subprocess
-import tempfile
 from pathlib import Path
 
 from intake.extract.model import ExtractionError, ExtractLimits
@@ -67,6 +62,8 @@ def sniff(data: bytes) -> str | None:
 
 
 def soffice() -> str | None:
+    import shutil
+
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
@@ -98,6 +95,12 @@ def to_docx(data: bytes, kind: str, limits: ExtractLimits) -> bytes:
             "unsupported",
             f"{name}-filen kunde inte konverteras: LibreOffice saknas (installera {INSTALL}).",
         )
+    # Imported here: a DOCX or PDF (nearly every report) is read without them.
+    import contextlib
+    import signal
+    import subprocess
+    import tempfile
+
     seconds = max(1.0, limits.timeout_seconds * CONVERT_SHARE)
     with tempfile.TemporaryDirectory(prefix="casefile-convert-") as tmp:
         root = Path(tmp)

@@ -13,7 +13,6 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -257,8 +256,9 @@ def _loads(text: str, source: str) -> FormDef:
 
 @cache
 def builtin(name: str) -> FormDef:
-    """A shipped definition, read from the package."""
-    node = files("intake.extract").joinpath("forms", f"{name}.toml")
+    """A shipped definition, read from the package (beside this module: the package is
+    installed as files, and importlib.resources would cost every start its imports)."""
+    node = Path(__file__).with_name("forms") / f"{name}.toml"
     return _loads(node.read_text(encoding="utf-8"), f"forms/{name}.toml")
 
 

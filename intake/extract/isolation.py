@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import json
 import os
 import resource
@@ -111,6 +112,9 @@ def _run_forked(
         import intake.extract.docx_reader  # noqa: F401
     limits_json = dataclasses.asdict(limits)
     read_fd, write_fd = os.pipe()
+    # The collector in the child would walk (and so write to, copying page by page) every
+    # object the parent made; frozen, they are left alone. The parent thaws them at once.
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # the child: limits first, then parse, answer in JSON, never return
         code = 0
@@ -127,6 +131,7 @@ def _run_forked(
             code = 1
         finally:
             os._exit(code)
+    gc.unfreeze()
     os.close(write_fd)
     deadline = time.monotonic() + limits.timeout_seconds
     chunks: list[bytes] = []

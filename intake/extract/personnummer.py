@@ -57,10 +57,14 @@ _DIGITS = re.compile(r"\d+")
 
 def _skeleton(text: str) -> tuple[str, list[int]]:
     """The text without invisible characters, and where each kept character was."""
+    # Each distinct character asked once: most texts have none to remove.
+    invisible = {ch for ch in set(text) if _is_invisible(ch)}
+    if not invisible:
+        return text, list(range(len(text)))
     kept: list[int] = []
     chars: list[str] = []
     for i, ch in enumerate(text):
-        if not _is_invisible(ch):
+        if ch not in invisible:
             kept.append(i)
             chars.append(ch)
     return "".join(chars), kept

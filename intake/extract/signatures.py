@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
-import logging
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.extract.model import SIGNED as SIGNED  # its public name here too
 from intake.extract.model import Finding
@@ -193,6 +189,11 @@ def check_digital(
         return [], None
     # pyHanko logs whole tracebacks for an untrusted chain or a suspicious revision; the
     # verdict is in the status we return, and the worker's stderr is not a log.
+    # Imported here: reading a DOCX (which judges its typed signature) starts without them.
+    import io
+    import logging
+    import warnings
+
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
     with warnings.catch_warnings():
@@ -383,6 +384,8 @@ def unreadable_roots(paths: Sequence[str]) -> list[str]:
 
 
 def _zone(name: str) -> dt.tzinfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

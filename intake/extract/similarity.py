@@ -17,7 +17,10 @@ _WORD_RE = re.compile(r"[^\W_]+")
 # Words that carry no meaning in a heading or a helper question.
 def _strip_marks(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    # The marks among the text's distinct characters, then one translate: the same result as
+    # testing every character, at a fraction of the cost (this runs on every line read).
+    marks = {ord(c): None for c in set(decomposed) if unicodedata.combining(c)}
+    return decomposed.translate(marks) if marks else decomposed
 
 
 _STOP = frozenset(
@@ -105,9 +108,20 @@ def similarity(a: str, b: str) -> float:
 
 @lru_cache(maxsize=1 << 14)
 def _dice(wa: tuple[str, ...], wb: tuple[str, ...]) -> float:
-    hits = sum(1 for w in wa if any(same_word(w, v) for v in wb))
-    hits_b = sum(1 for v in wb if any(same_word(w, v) for w in wa))
-    return (hits + hits_b) / (len(wa) + len(wb))
+    # same_word is symmetric: each pair is asked once, for both sides, and only where it
+    # could hold (equal words are found first; an inflection shares its first four letters; a
+    # slip needs two words of seven letters or more, at most one apart in length).
+    hit_a = [w in wb for w in wa]
+    hit_b = [v in wa for v in wb]
+    for i, w in enumerate(wa):
+        for j, v in enumerate(wb):
+            if hit_a[i] and hit_b[j]:
+                continue
+            if w[:4] != v[:4] and (len(w) < 7 or len(v) < 7 or abs(len(w) - len(v)) > 1):
+                continue
+            if same_word(w, v):
+                hit_a[i] = hit_b[j] = True
+    return (sum(hit_a) + sum(hit_b)) / (len(wa) + len(wb))
 
 
 def _best_similarity(text: str, section: SectionDef) -> float:
