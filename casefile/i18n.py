@@ -34,6 +34,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "contact_candidate": "Kontakt i blanketten (ej bekräftad): {address}",
         "flag": "Obs: {flag}",
         "moved": "{number}: från {source} till {target}",
+        "validation_report": "valideringsrapport sparad: {name} ({sha})",
     },
     "en": {
         "diarienummer": "Number",
@@ -61,6 +62,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "contact_candidate": "Contact in the form (not confirmed): {address}",
         "flag": "Note: {flag}",
         "moved": "{number}: from {source} to {target}",
+        "validation_report": "validation report kept: {name} ({sha})",
     },
 }
 

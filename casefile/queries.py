@@ -280,11 +280,13 @@ def case_json(
                         "size": file.get("size"),
                     }
                 )
+    reports = _validation_reports(conn, [d["id"] for d in docs])
     numbers = {d["id"]: d["diarienummer"] for d in docs}
     documents_out = []
     for d in docs:
         item = document_json(d, case["number"])
         item["files"] = files.get(d["id"], [])
+        item["validation_report"] = reports.get(d["id"])
         documents_out.append(item)
     history = conn.execute(
         select(events).where(events.c.case_id == case["id"]).order_by(events.c.at, events.c.id)
@@ -316,6 +318,29 @@ def case_json(
             for e in history
         ],
     }
+
+
+def _validation_reports(conn: Connection, doc_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per document: the kept validation report of its e-signatures (issue 29; the file
+    casefile.signature_report stored at arrival), the latest check's when there are more."""
+    out: dict[int, dict[str, Any]] = {}
+    if not doc_ids:
+        return out
+    for e in conn.execute(
+        select(events.c.document_id, events.c.detail)
+        .where(events.c.action == "signature_validated", events.c.document_id.in_(doc_ids))
+        .order_by(events.c.id)
+    ).mappings():
+        detail = e["detail"] if isinstance(e["detail"], dict) else {}
+        file = detail.get("file")
+        if isinstance(file, dict) and isinstance(file.get("sha256"), str):
+            out[e["document_id"]] = {
+                "filename": file.get("filename"),
+                "sha256": file["sha256"],
+                "size": file.get("size"),
+                "checked_at": detail.get("checked_at"),
+            }
+    return out
 
 
 def _due_json(settings: Settings | None, case: RowMapping) -> dict[str, Any]:

@@ -264,6 +264,10 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
             say(f"  {d['diarienummer']}: sekretess {s['provision']} ({s['by']})", 4)
         for entry in d.get("signatures") or []:
             say(f"  {d['diarienummer']}: {describe_signature(entry, language())}", 4)
+        if d.get("validation_report"):
+            r = d["validation_report"]
+            line = t("validation_report").format(name=r["filename"], sha=r["sha256"][:12])
+            say(f"  {d['diarienummer']}: {line}", 4)
         for f in d["findings"]:
             say(f"  {d['diarienummer']}: {f['message']}", 4)
     warnings = _warnings(data)

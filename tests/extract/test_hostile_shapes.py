@@ -152,15 +152,87 @@ def test_a_tiff_page_above_the_cap_is_refused_before_decoding(
     assert "TIFF-bilden är för stor (30000 × 30000 bildpunkter)" in err
 
 
+def five_hundred_page_scan() -> bytes:
+    """An image-only PDF of 500 tiny blank image pages (Pillow): 400 kB, made in 0.1 s."""
+    pages = [Image.new("L", (20, 28), 255) for _ in range(500)]
+    buf = io.BytesIO()
+    pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=2.0)
+    return buf.getvalue()
+
+
+def test_a_500_page_scan_is_refused_up_front_by_its_page_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given a 500-page image-only PDF, when extracted, then it is refused in one line from
+    its page count (`[limits]`'s 200 PDF pages), in well under a second, never rendered or
+    OCR'd (OCR would read its first `ocr_max_pages`, 40, and run into the time limit)."""
+    import time
+
+    path = tmp_path / "skanning.pdf"
+    path.write_bytes(five_hundred_page_scan())
+    start = time.monotonic()
+    err = one_line_error(path, capsys)
+    assert err == "fel: PDF-filen har fler än 200 sidor, vilket inte tillåts."
+    with pytest.raises(ExtractionError) as info:
+        extract_path(path)
+    assert info.value.code == "too_large"
+    assert time.monotonic() - start < 10
+
+
+def ten_mb_form_field() -> bytes:
+    """The fillable report (tests/fixtures/shapes/f01) with 10 MB in answer 5.1's form field,
+    written by pyHanko in an incremental update."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    source = Path(__file__).resolve().parent.parent / "fixtures" / "shapes"
+    writer = IncrementalPdfFileWriter(
+        io.BytesIO((source / "f01_fillable_form.pdf").read_bytes()), strict=False
+    )
+    for ref in writer.root["/AcroForm"]["/Fields"]:
+        field = ref.get_object()
+        if str(field.get("/T")) == "svar51":
+            field["/V"] = generic.TextStringObject("Lång text. " * 909_091)
+            writer.mark_update(ref)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def test_a_pdf_whose_form_field_holds_10_mb_stops_at_the_time_limit_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """Given a fillable PDF whose answer field holds 10 MB (15 MB on disk, under the 25 MB
+    file limit), when extracted in the isolated worker, then parsing it (pdfminer reads the
+    string byte by byte) stops at the time limit with one Swedish line; in the mail path that
+    error quarantines the attachment and keeps it (test_huge_images_in_mail_...). The limit is
+    3 s here for CI time; the default is 30 s."""
+    import dataclasses
+
+    from intake.extract.api import DEFAULT_LIMITS
+
+    data = ten_mb_form_field()
+    assert 10_000_000 < len(data) < DEFAULT_LIMITS.max_bytes
+    path = tmp_path / "blankett.pdf"
+    path.write_bytes(data)
+    with pytest.raises(ExtractionError) as info:
+        extract_path(path, dataclasses.replace(DEFAULT_LIMITS, timeout_seconds=3.0))
+    assert info.value.code == "timeout"
+    assert str(info.value) == (
+        "Tolkningen av blankett.pdf tog längre tid än 3 sekunder och avbröts."
+    )
+
+
 def test_huge_images_in_mail_are_quarantined_with_the_reason_and_kept(
     shapes_app: App, account: Account, smtp: SmtpServer
 ) -> None:
-    """Given one mail with the 30,000-pixel PNG and one with the 30,000-pixel PDF page, when
-    they run through intake, then both are quarantined, each with its one-line reason, the
-    files kept in the archive, nothing registered."""
-    png, pdf = huge_png(), huge_page_pdf()
+    """Given one mail with the 30,000-pixel PNG, one with the 30,000-pixel PDF page and one
+    with a 500-page scan, when they run through intake, then all are quarantined, each with
+    its one-line reason, the files kept in the archive, nothing registered."""
+    png, pdf, long_scan = huge_png(), huge_page_pdf(), five_hundred_page_scan()
     send(account, "maja@exempelby.test", "foto.png", png)
     send(account, "olle@exempelby.test", "skanning.pdf", pdf)
+    send(account, "eva@exempelby.test", "skanning500.pdf", long_scan)
     run_intake(shapes_app)
     assert registered(shapes_app) == {}
     with shapes_app.sessions() as s:
@@ -170,12 +242,16 @@ def test_huge_images_in_mail_are_quarantined_with_the_reason_and_kept(
     assert {k: st for k, (st, _) in states.items()} == {
         "maja@exempelby.test": "quarantined",
         "olle@exempelby.test": "quarantined",
+        "eva@exempelby.test": "quarantined",
     }
     maja, olle = reasons["maja@exempelby.test"], reasons["olle@exempelby.test"]
     assert maja[0] == olle[0] == "quarantined"
     assert "PNG-bilden är för stor (30000 × 30000 bildpunkter)" in maja[1]
     assert "PDF-filen är för stor (sidan 1 blir 30000 × 30000 bildpunkter)" in olle[1]
-    assert "\n" not in maja[1] + olle[1]
+    eva = reasons["eva@exempelby.test"]
+    assert eva[0] == "quarantined" and "PDF-filen har fler än 200 sidor" in eva[1]
+    assert "\n" not in maja[1] + olle[1] + eva[1]
+    assert shapes_app.archive.get(states["eva@exempelby.test"][1]) == long_scan
     assert shapes_app.archive.get(states["maja@exempelby.test"][1]) == png
     assert shapes_app.archive.get(states["olle@exempelby.test"][1]) == pdf
 

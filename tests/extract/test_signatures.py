@@ -60,6 +60,7 @@ def extract(path: Path, roots: tuple[Path, ...] = ()) -> Extraction:
         ("person_no_ts.pdf", "e_signed"),
         ("seal.pdf", "e_signed"),
         ("two.pdf", "e_signed"),
+        ("field_filled.pdf", "e_signed"),
         ("untrusted.pdf", "e_signed_unverified"),
         ("tampered.pdf", "e_signature_broken"),
         ("changed.pdf", "e_signature_broken"),
@@ -111,6 +112,13 @@ def test_the_seal_and_two_signatures_in_document_order(signed: dict[str, Path]) 
     assert [(s["signer_kind"], s["changed_after_signing"]) for s in two] == [
         ("person", False),  # a later signature is an allowed change
         ("seal", False),
+    ]
+    # A signature field that was empty when the first signer signed, filled afterwards: an
+    # allowed change, so neither signature counts as changed after signing.
+    filled = extract(signed["field_filled.pdf"], (signed["roots.pem"],)).signatures
+    assert [(s["signer"], s["intact"], s["changed_after_signing"]) for s in filled] == [
+        ("Katarina Gröndahl", True, False),
+        ("Exempel Signering AB", True, False),
     ]
 
 

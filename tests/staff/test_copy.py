@@ -3,6 +3,7 @@ signature) of a document registered by hand, in a new file; the archived origina
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from casefile.app import App
 from casefile.cli import cli
 from casefile.db.models import Document
+from intake.extract.api import DEFAULT_LIMITS, extract_path
 from tests.support.mail import REPORTS
 from tests.support.toml import write_config
 
@@ -208,6 +210,11 @@ def test_e_signed_pdf_copy_says_the_signature_is_not_carried(
     assert code == 0, err
     assert out.endswith("(the copy does not carry the original's e-signature)\n")
     assert original.read_bytes() == signed.read_bytes()
+    # ... and still validates: intact, trusted, unchanged since signing.
+    roots = tmp_path / "roots.pem"
+    roots.write_bytes(pki.root.pem())
+    limits = dataclasses.replace(DEFAULT_LIMITS, trust_roots=(str(roots),))
+    assert extract_path(original, limits).signature_status == "e_signed"
     # Registered by hand, the signature was checked too; its report is kept beside it.
     code, out, err = run(config, "file", number, "--json")
     assert code == 0, err
@@ -216,9 +223,23 @@ def test_e_signed_pdf_copy_says_the_signature_is_not_carried(
     checked = json.loads(app.archive.get(report["sha256"]))
     assert checked["document_sha256"] == sha256(signed)
     assert [s["signer"] for s in checked["signatures"]] == ["Katarina Gröndahl"]
+    # `show` names the kept report: a line per document, and a key in --json.
+    case = number.rsplit(".", 1)[0]
+    code, out, err = run(config, "show", case, "--json")
+    assert code == 0, err
+    [shown] = [d for d in json.loads(out)["documents"] if d["diarienummer"] == number]
+    kept_report = shown["validation_report"]
+    assert (kept_report["filename"], kept_report["sha256"]) == (report["name"], report["sha256"])
+    assert kept_report["checked_at"] == checked["checked_at"]
+    line = f"valideringsrapport sparad: {report['name']} ({report['sha256'][:12]})"
+    code, out, err = run(config, "show", case)
+    assert code == 0, err
+    assert f"  {number}: {line}" in out.splitlines()
+    code, out, err = run(config, "show", case, lang="en")
+    assert code == 0, err
+    assert f"validation report kept: {report['name']}" in out
     # ... and travels with it into the e-archive package.
     package = tmp_path / "paket"
-    case = number.rsplit(".", 1)[0]
     code, out, err = run(config, "export", "archive", case, "--output", str(package))
     assert code == 0, err
     kept = [p for p in package.rglob("*.valideringsrapport.json")]
