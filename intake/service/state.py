@@ -76,6 +76,10 @@ class StateFile:
 
     def schedule(self, next_runs: dict[str, dt.datetime | None], now: dt.datetime) -> None:
         with self._lock:
+            # A job event handled while the service stopped may come after `stopped`: a stopped
+            # service plans nothing, so its plan is not written back.
+            if not self.state.running:
+                return
             for job_id, when in next_runs.items():
                 self.state.jobs.setdefault(job_id, JobState()).next_run_at = utc_iso(when)
             self._write(now)
