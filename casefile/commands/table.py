@@ -100,10 +100,14 @@ NOTE_INDENT = 4
 
 def wrap_line(text: str, indent: int = NOTE_INDENT) -> list[str]:
     """One line of output, wrapped to the terminal with a hanging indent (none when piped)."""
+    return wrap_to(text, terminal_width(), indent)
+
+
+def wrap_to(text: str, width: int | None, indent: int = NOTE_INDENT) -> list[str]:
+    """`text` made safe and wrapped to `width` with a hanging indent; whole when width is None."""
     import textwrap
 
-    width = terminal_width()
-    text = safe_text(text)
+    text = safe_text(text)  # titles, notes and reasons come from senders and staff
     if width is None or len(text) <= width:
         return [text]
     lead = len(text) - len(text.lstrip(" "))

@@ -19,7 +19,7 @@ from casefile.cli_support import (
     print_json,
     safe_text,
 )
-from casefile.commands.table import Column, table, terminal_width
+from casefile.commands.table import Column, table, terminal_width, wrap_to
 from casefile.db.engine import read_only
 from casefile.history import kind_label
 from casefile.i18n import t
@@ -177,22 +177,6 @@ def _warnings(data: dict[str, Any]) -> list[str]:
     return out
 
 
-def _wrapped(text: str, width: int | None, indent: int) -> list[str]:
-    import textwrap
-
-    text = safe_text(text)  # titles, notes and reasons come from senders and staff
-    if width is None or len(text) <= width:
-        return [text]
-    lead = len(text) - len(text.lstrip(" "))
-    return textwrap.wrap(
-        text.strip(),
-        width,
-        initial_indent=" " * lead,
-        subsequent_indent=" " * indent,
-        break_on_hyphens=False,
-    )
-
-
 def _event_lines(data: dict[str, Any], zone: Any, width: int | None) -> list[str]:
     import textwrap
 
@@ -241,7 +225,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     width = terminal_width()
 
     def say(text: str, indent: int = 0) -> None:
-        for line in _wrapped(text, width, indent):
+        for line in wrap_to(text, width, indent):
             click.echo(line)
 
     say(f"{t('case')} {data['case']}: {data['title']} – {data['organisation']}", 2)
